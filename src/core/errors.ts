@@ -1,0 +1,23 @@
+/**
+ * Raised before anything is sent when an input breaks a Perkamo rule. `field` is the path of the
+ * offending value (`context.items[2].sku`, `events[3].transaction_id`), so callers — HTTP 400
+ * bodies, failed SQS records — can point at it without parsing the message.
+ */
+export class PerkamoValidationError extends Error {
+  override readonly name = 'PerkamoValidationError';
+  readonly field: string;
+  /** A short machine-readable reason, e.g. `too_long`, `reserved_key`, `required`. */
+  readonly reason: string;
+
+  constructor(field: string, reason: string, message: string) {
+    super(message);
+    this.field = field;
+    this.reason = reason;
+  }
+
+  /** The same error, its path placed under `prefix` (`events[3]` + `user_id` → `events[3].user_id`). */
+  within(prefix: string): PerkamoValidationError {
+    const field = this.field.startsWith('[') ? `${prefix}${this.field}` : `${prefix}.${this.field}`;
+    return new PerkamoValidationError(field, this.reason, this.message.replaceAll(`'${this.field}'`, `'${field}'`));
+  }
+}

@@ -1,0 +1,178 @@
+import { PerkamoValidationError } from './errors.ts';
+import { describeType, isPlainObject, toJsonObject, type JsonObject, type JsonValue } from './json-value.ts';
+import { limits, reservedContextKeys } from './limits.ts';
+
+export type PerkamoContextValue = JsonValue;
+export type PerkamoEventContext = { [key: string]: PerkamoContextValue };
+export type PerkamoCustomerTraitValue = JsonValue | undefined;
+export type PerkamoCustomerTraits = { [key: string]: PerkamoCustomerTraitValue };
+
+/** One event as the Perkamo API takes it (`POST /v1/events`, one item of `events:batch`). */
+export interface PerkamoEventInput {
+  user_id: string;
+  event: string;
+  transaction_id: string;
+  context?: PerkamoEventContext;
+  /** ISO-8601 date-time with a zone (`2026-06-01T10:00:00.000Z`, `2026-06-01T12:00:00+02:00`). */
+  occurred_at?: string;
+}
+
+export interface PerkamoIdentifyInput {
+  user_id: string;
+  traits?: PerkamoCustomerTraits;
+}
+
+const eventFields = ['user_id', 'event', 'transaction_id', 'context', 'occurred_at'] as const;
+const encoder = new TextEncoder();
+
+export function utf8Length(value: string): number {
+  // Fast path: ASCII-only strings (nearly all ids) have one byte per unit.
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(value) ? value.length : encoder.encode(value).length;
+}
+
+/**
+ * A Perkamo identifier (`user_id`, `event`, `transaction_id`, …): a string of 1..maxBytes UTF-8
+ * bytes, not blank, without control characters or broken surrogate pairs.
+ */
+export function assertIdentifier(value: unknown, field: string, maxBytes: number): asserts value is string {
+  if (value === undefined || value === null) {
+    throw new PerkamoValidationError(field, 'required', `'${field}' is required`);
+  }
+  if (typeof value !== 'string') {
+    throw new PerkamoValidationError(field, 'not_string', `'${field}' must be a string, got ${describeType(value)}`);
+  }
+  if (value.trim() === '') {
+    throw new PerkamoValidationError(field, 'empty', `'${field}' must not be empty or blank`);
+  }
+  const bytes = utf8Length(value);
+  if (bytes > maxBytes) {
+    throw new PerkamoValidationError(
+      field,
+      'too_long',
+      `'${field}' is ${bytes} bytes; the limit is ${maxBytes} bytes (UTF-8)`,
+    );
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) {
+    throw new PerkamoValidationError(field, 'control_character', `'${field}' contains a control character`);
+  }
+  if (!value.isWellFormed()) {
+    throw new PerkamoValidationError(field, 'malformed_unicode', `'${field}' contains a lone UTF-16 surrogate`);
+  }
+}
+
+export function assertUserId(value: unknown, field = 'user_id'): asserts value is string {
+  assertIdentifier(value, field, limits.userIdBytes);
+}
+
+// YYYY-MM-DDThh:mm[:ss[.fraction]] followed by Z or ±hh:mm / ±hhmm. A zone is required: a local
+// time names a different instant in every region the event may be replayed from.
+const isoDateTime =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:[Zz]|[+-](\d{2}):?(\d{2}))$/;
+
+export function assertIsoDateTime(value: unknown, field: string): asserts value is string {
+  if (typeof value !== 'string') {
+    throw new PerkamoValidationError(field, 'not_string', `'${field}' must be an ISO-8601 date-time string, got ${describeType(value)}`);
+  }
+  const m = isoDateTime.exec(value);
+  const [year, month, day, hour, minute, second = '0', offH = '0', offM = '0'] = (m ?? []).slice(1).map((p) => p ?? '0');
+  const valid =
+    m !== null &&
+    Number(month) >= 1 &&
+    Number(month) <= 12 &&
+    Number(day) >= 1 &&
+    Number(day) <= new Date(Date.UTC(Number(year), Number(month), 0)).getUTCDate() &&
+    Number(hour) <= 23 &&
+    Number(minute) <= 59 &&
+    Number(second) <= 59 &&
+    Number(offH) <= 23 &&
+    Number(offM) <= 59;
+  if (!valid) {
+    throw new PerkamoValidationError(
+      field,
+      'invalid_date',
+      `'${field}' must be an ISO-8601 date-time with a time zone, e.g. 2026-06-01T10:00:00.000Z; got ${JSON.stringify(value.slice(0, 64))}`,
+    );
+  }
+}
+
+/** Accepts a Date or an ISO-8601 string and returns the wire form, validated. */
+export function toOccurredAt(value: Date | string, field = 'occurred_at'): string {
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) {
+      throw new PerkamoValidationError(field, 'invalid_date', `'${field}' is an invalid Date`);
+    }
+    return value.toISOString();
+  }
+  assertIsoDateTime(value, field);
+  return value;
+}
+
+export function assertEventContext(value: unknown, field = 'context'): asserts value is PerkamoEventContext {
+  const context = toJsonObject(value, field, { undefinedProperty: 'error' });
+  for (const key of Object.keys(context)) {
+    if (reservedContextKeys.includes(key.toLowerCase())) {
+      throw new PerkamoValidationError(
+        `${field}.${key}`,
+        'reserved_key',
+        `'${field}.${key}' is a reserved Perkamo field (${reservedContextKeys.join(', ')}); Perkamo computes it from the program's rules — send the business facts instead`,
+      );
+    }
+  }
+}
+
+function assertPayloadSize(payload: unknown, field: string, what: string): void {
+  const bytes = utf8Length(JSON.stringify(payload));
+  if (bytes > limits.maxPayloadBytes) {
+    throw new PerkamoValidationError(
+      field,
+      'too_large',
+      `${what} is ${bytes} bytes as JSON; the limit is ${limits.maxPayloadBytes} bytes — keep '${field}' concise`,
+    );
+  }
+}
+
+/**
+ * Validates one event in the wire shape and throws a PerkamoValidationError naming the first
+ * field that breaks a rule. Nothing is sent for an event that fails here.
+ */
+export function assertSafeEventInput(input: unknown): asserts input is PerkamoEventInput {
+  if (!isPlainObject(input)) {
+    throw new PerkamoValidationError('', 'not_object', `an event must be a JSON object, got ${describeType(input)}`);
+  }
+  for (const key of Object.keys(input)) {
+    if (!(eventFields as readonly string[]).includes(key)) {
+      const snake = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+      const hint = (eventFields as readonly string[]).includes(snake) ? ` — did you mean '${snake}'?` : '';
+      throw new PerkamoValidationError(
+        key,
+        'unknown_field',
+        `'${key}' is not an event field (${eventFields.join(', ')})${hint}`,
+      );
+    }
+  }
+  assertUserId(input.user_id);
+  assertIdentifier(input.event, 'event', limits.eventBytes);
+  assertIdentifier(input.transaction_id, 'transaction_id', limits.transactionIdBytes);
+  if (input.context !== undefined) assertEventContext(input.context);
+  if (input.occurred_at !== undefined) assertIsoDateTime(input.occurred_at, 'occurred_at');
+  assertPayloadSize(input, 'context', 'the event');
+}
+
+/**
+ * Validates identify traits and returns them ready to send: undefined properties are dropped (as
+ * JSON would), undefined inside arrays is an error, every other value must be JSON-safe.
+ */
+export function normalizeTraits(traits: unknown, field = 'traits'): JsonObject {
+  if (traits === undefined) return {};
+  const out = toJsonObject(traits, field, { undefinedProperty: 'drop' });
+  assertPayloadSize(out, field, 'the traits object');
+  return out;
+}
+
+/** Validates an identify call and returns its wire body. */
+export function toIdentifyBody(input: { user_id: unknown; traits?: unknown }): PerkamoIdentifyInput & { traits: JsonObject } {
+  assertUserId(input.user_id);
+  return { user_id: input.user_id, traits: normalizeTraits(input.traits) };
+}
