@@ -11,15 +11,19 @@ import { childPath } from './json-value.ts';
  * - NaN, ±Infinity, BigInt and cycles throw a TypeError naming the path.
  */
 export function canonicalJson(value: unknown): string {
-  const out = write(value, '$', []);
+  const out = write(value, '', '$', []);
   if (out === undefined) throw new TypeError(`canonicalJson: $ is ${typeof value}, which has no JSON form`);
   return out;
 }
 
-function write(value: unknown, path: string, stack: object[]): string | undefined {
+function write(value: unknown, key: string, path: string, stack: object[]): string | undefined {
   if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    value = (value as { toJSON: (key: string) => unknown }).toJSON('');
+    value = (value as { toJSON: (key: string) => unknown }).toJSON(key);
   }
+  // Boxed primitives are written as their primitive value, as JSON.stringify does.
+  if (value instanceof Number) value = Number(value);
+  else if (value instanceof String) value = String(value);
+  else if (value instanceof Boolean) value = value.valueOf();
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -40,11 +44,12 @@ function write(value: unknown, path: string, stack: object[]): string | undefine
   stack.push(obj);
   let out: string;
   if (Array.isArray(obj)) {
-    out = `[${obj.map((item, i) => write(item, childPath(path, i), stack) ?? 'null').join(',')}]`;
+    // Array.from, not map: map skips the holes of a sparse array, which would leave `[1,,3]`.
+    out = `[${Array.from(obj, (item, i) => write(item, String(i), childPath(path, i), stack) ?? 'null').join(',')}]`;
   } else {
     const parts: string[] = [];
     for (const key of Object.keys(obj).sort(byCodePoint)) {
-      const item = write((obj as Record<string, unknown>)[key], childPath(path, key), stack);
+      const item = write((obj as Record<string, unknown>)[key], key, childPath(path, key), stack);
       if (item !== undefined) parts.push(`${JSON.stringify(key)}:${item}`);
     }
     out = `{${parts.join(',')}}`;

@@ -1,9 +1,14 @@
+/** The base of every error this package raises, so `catch (e) { if (e instanceof PerkamoError) … }` works. */
+export class PerkamoError extends Error {
+  override readonly name: string = 'PerkamoError';
+}
+
 /**
  * Raised before anything is sent when an input breaks a Perkamo rule. `field` is the path of the
  * offending value (`context.items[2].sku`, `events[3].transaction_id`), so callers — HTTP 400
  * bodies, failed SQS records — can point at it without parsing the message.
  */
-export class PerkamoValidationError extends Error {
+export class PerkamoValidationError extends PerkamoError {
   override readonly name = 'PerkamoValidationError';
   readonly field: string;
   /** A short machine-readable reason, e.g. `too_long`, `reserved_key`, `required`. */
@@ -17,6 +22,8 @@ export class PerkamoValidationError extends Error {
 
   /** The same error, its path placed under `prefix` (`events[3]` + `user_id` → `events[3].user_id`). */
   within(prefix: string): PerkamoValidationError {
+    // An error about the value itself (field '') becomes an error about `prefix`; its message names no path yet.
+    if (this.field === '') return new PerkamoValidationError(prefix, this.reason, `'${prefix}': ${this.message}`);
     const field = this.field.startsWith('[') ? `${prefix}${this.field}` : `${prefix}.${this.field}`;
     return new PerkamoValidationError(field, this.reason, this.message.replaceAll(`'${this.field}'`, `'${field}'`));
   }

@@ -1,4 +1,4 @@
-export { PerkamoValidationError } from './errors.ts';
+export { PerkamoError, PerkamoValidationError } from './errors.ts';
 export { limits, reservedContextKeys, prototypeKeys } from './limits.ts';
 export { isPlainObject, toJsonObject, type JsonObject, type JsonPrimitive, type JsonValue } from './json-value.ts';
 export {

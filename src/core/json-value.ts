@@ -53,7 +53,7 @@ function walkObject(value: Record<string, unknown>, path: string, depth: number,
   for (const key of Object.keys(value)) {
     const keyPath = childPath(path, key);
     if (key.trim() === '') {
-      throw new PerkamoValidationError(keyPath, 'empty_key', `'${path}' has an empty key; keys must be non-empty strings`);
+      throw new PerkamoValidationError(keyPath, 'empty_key', `'${keyPath}' is an empty key; keys must be non-empty strings`);
     }
     if (prototypeKeys.includes(key)) {
       throw new PerkamoValidationError(keyPath, 'forbidden_key', `'${keyPath}' uses the forbidden key '${key}'`);
