@@ -1,0 +1,116 @@
+import { PerkamoError, PerkamoValidationError } from '../core/index.ts';
+import {
+  PerkamoApiError,
+  PerkamoConfigurationError,
+  PerkamoDeadlineExceededError,
+  PerkamoNetworkError,
+  PerkamoResponseError,
+  PerkamoTimeoutError,
+} from '../sdk/index.ts';
+
+/**
+ * An error with its HTTP answer. Everything an HTTP caller sees goes through `toHttpError`, so the
+ * body shape `{ error: { code, message, field?, request_id? } }` and the status mapping live here.
+ */
+export class HttpError extends PerkamoError {
+  override readonly name = 'HttpError';
+  readonly status: number;
+  readonly code: string;
+  readonly field: string | undefined;
+  /** The Perkamo request id behind the failure, when Perkamo answered. */
+  readonly requestId: string | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    extra: { field?: string; requestId?: string; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(message, { cause: extra.cause });
+    this.status = status;
+    this.code = code;
+    this.field = extra.field;
+    this.requestId = extra.requestId;
+    this.headers = extra.headers ?? {};
+  }
+
+  toBody(): { error: { code: string; message: string; field?: string; request_id?: string } } {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.field !== undefined && { field: this.field }),
+        ...(this.requestId !== undefined && { request_id: this.requestId }),
+      },
+    };
+  }
+}
+
+/** 401: no credentials, or credentials that do not verify. */
+export class AuthenticationError extends HttpError {
+  constructor(message: string, cause?: unknown) {
+    super(401, 'unauthorized', message, { headers: { 'www-authenticate': 'Bearer' }, cause });
+  }
+}
+
+/** 403: a valid caller without the right to do this. */
+export class ForbiddenError extends HttpError {
+  constructor(message: string) {
+    super(403, 'forbidden', message);
+  }
+}
+
+/** The invocation's budget ran out before the work was done. */
+export class BudgetExhaustedError extends PerkamoError {
+  override readonly name = 'BudgetExhaustedError';
+}
+
+/** Maps any error to the answer an HTTP caller gets. Internals of unknown errors never leak. */
+export function toHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof PerkamoValidationError) {
+    return new HttpError(400, 'validation_failed', error.message, { field: error.field || undefined });
+  }
+  if (error instanceof PerkamoApiError) return fromPerkamoStatus(error);
+  if (
+    error instanceof PerkamoDeadlineExceededError ||
+    error instanceof PerkamoTimeoutError ||
+    error instanceof BudgetExhaustedError
+  ) {
+    return new HttpError(504, 'deadline_exceeded', 'Perkamo did not answer within this invocation\'s time budget; retry with the same transaction id or Idempotency-Key');
+  }
+  if (error instanceof PerkamoNetworkError || error instanceof PerkamoResponseError) {
+    return new HttpError(502, 'perkamo_unavailable', 'Perkamo could not be reached or answered unexpectedly; retry with the same transaction id or Idempotency-Key', {
+      requestId: (error as { requestId?: string }).requestId,
+    });
+  }
+  if (error instanceof PerkamoConfigurationError) {
+    return new HttpError(500, 'misconfigured', 'the function is misconfigured; see its logs');
+  }
+  return new HttpError(500, 'internal_error', 'internal error; see the function logs');
+}
+
+function fromPerkamoStatus(error: PerkamoApiError): HttpError {
+  const requestId = error.requestId;
+  if (error.status === 429) {
+    const retryAfter = String(error.retryAfter ?? 1);
+    return new HttpError(429, 'rate_limited', `Perkamo is rate limiting; retry after ${retryAfter} s`, {
+      requestId,
+      headers: { 'retry-after': retryAfter },
+    });
+  }
+  if (error.status >= 500) {
+    return new HttpError(502, 'perkamo_unavailable', `Perkamo answered ${error.status}; retry with the same transaction id or Idempotency-Key`, { requestId });
+  }
+  if (error.status === 401 || error.status === 403) {
+    // Our server key was refused: the caller cannot fix that, the operator can.
+    return new HttpError(502, 'perkamo_rejected_key', 'Perkamo refused this function\'s server key; check PERKAMO_SECRET_KEY', { requestId });
+  }
+  const field = (error.body as { field?: unknown } | undefined)?.field;
+  const status = error.status === 404 || error.status === 409 ? error.status : 422;
+  return new HttpError(status, error.code ?? 'perkamo_rejected', error.message, {
+    requestId,
+    field: typeof field === 'string' ? field : undefined,
+  });
+}
