@@ -158,7 +158,7 @@ describe('retries', () => {
   it('retries 5xx and network errors with the same transaction id and body, re-signed', async () => {
     server.enqueue(
       (_req, res) => json(res, 500, { message: 'boom' }),
-      (_req, res) => res.socket?.destroy(),
+      (_req, res) => void res.socket?.destroy(),
       (_req, res) => json(res, 200, ingestResult(), { 'x-perkamo-request-id': 'req_third' }),
     );
     const result = await client({ retry: { attempts: 3, baseDelayMs: 5 } }).emit('u1', 'purchase.completed', { amount: 5 });
