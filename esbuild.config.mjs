@@ -1,16 +1,22 @@
-// Builds the library entry points (perkamo-lambda/core, /sdk, …) into dist/lib and their
-// type declarations into dist/types. Later layers (functions, the OTel layer) add their own targets here.
+// Builds everything a clean clone needs, into dist/:
+//   dist/lib/<entry>.mjs + dist/types/      the library entry points (perkamo-lambda/core, /sdk, /lambda, /emulator)
+//   dist/functions/<name>/index.mjs          one minified bundle per Lambda function, exporting `handler`
+//   dist/bin/emulator.mjs                    `npm run emulator`
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
+const onlyFunctions = process.argv.includes('--functions-only');
 
 const libraries = {
   core: 'src/core/index.ts',
   sdk: 'src/sdk/index.ts',
+  lambda: 'src/lambda/index.ts',
+  emulator: 'src/emulator/index.ts',
 };
+const functions = ['emit', 'batch', 'identify', 'stream-token'];
 
 const shared = {
   bundle: true,
@@ -22,21 +28,41 @@ const shared = {
   sourcemap: true,
   legalComments: 'none',
   logLevel: 'warning',
+  // Some dependencies call require() on Node built-ins; ESM output needs a require to hand them.
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
 };
 
+const kb = async (file) => `${((await stat(file)).size / 1024).toFixed(1).padStart(7)} KB`;
 const started = Date.now();
-await rm('dist/lib', { recursive: true, force: true });
-await rm('dist/types', { recursive: true, force: true });
 
-for (const [name, entry] of Object.entries(libraries)) {
-  const outfile = `dist/lib/${name}.mjs`;
-  await build({ ...shared, entryPoints: [entry], outfile });
-  const { size } = await stat(outfile);
-  console.log(`  ${outfile.padEnd(28)} ${(size / 1024).toFixed(1).padStart(7)} KB`);
+if (!onlyFunctions) {
+  await rm('dist/lib', { recursive: true, force: true });
+  await rm('dist/types', { recursive: true, force: true });
+  for (const [name, entry] of Object.entries(libraries)) {
+    const outfile = `dist/lib/${name}.mjs`;
+    // Library consumers install our dependencies themselves: keep them external.
+    await build({ ...shared, entryPoints: [entry], outfile, packages: 'external' });
+    console.log(`  ${outfile.padEnd(36)} ${await kb(outfile)}`);
+  }
+  await build({ ...shared, entryPoints: ['src/emulator/cli.ts'], outfile: 'dist/bin/emulator.mjs', packages: 'external' });
 }
 
-execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.types.json'], {
-  stdio: 'inherit',
-});
-console.log(`  dist/types/                   declarations`);
+await rm('dist/functions', { recursive: true, force: true });
+for (const name of functions) {
+  const outfile = `dist/functions/${name}/index.mjs`;
+  await build({
+    ...shared,
+    entryPoints: [`functions/${name}.ts`],
+    outfile,
+    minify: true,
+    // The Lambda Node.js runtime ships AWS SDK v3.
+    external: ['@aws-sdk/*'],
+  });
+  console.log(`  ${outfile.padEnd(36)} ${await kb(outfile)}`);
+}
+
+if (!onlyFunctions) {
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.types.json'], { stdio: 'inherit' });
+  console.log(`  ${'dist/types/'.padEnd(36)} declarations`);
+}
 console.log(`built in ${Date.now() - started} ms`);
