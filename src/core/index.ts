@@ -1,6 +1,6 @@
 export { PerkamoError, PerkamoValidationError } from './errors.ts';
 export { limits, reservedContextKeys, prototypeKeys } from './limits.ts';
-export { isPlainObject, toJsonObject, type JsonObject, type JsonPrimitive, type JsonValue } from './json-value.ts';
+export { describeType, isPlainObject, toJsonObject, type JsonObject, type JsonPrimitive, type JsonValue } from './json-value.ts';
 export {
   assertSafeEventInput,
   assertEventContext,
@@ -8,6 +8,7 @@ export {
   assertIsoDateTime,
   assertUserId,
   normalizeTraits,
+  toBatchEvents,
   toIdentifyBody,
   toOccurredAt,
   utf8Length,

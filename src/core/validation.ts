@@ -176,3 +176,42 @@ export function toIdentifyBody(input: { user_id: unknown; traits?: unknown }): P
   assertUserId(input.user_id);
   return { user_id: input.user_id, traits: normalizeTraits(input.traits) };
 }
+
+/**
+ * Validates a batch (1–100 events, each with its own transaction_id) and returns its wire events;
+ * a `Date` in `occurred_at` becomes its ISO string. Errors name the index: `events[3].user_id`.
+ */
+export function toBatchEvents(events: unknown): PerkamoEventInput[] {
+  if (!Array.isArray(events)) {
+    throw new PerkamoValidationError('events', 'not_array', `'events' must be an array of 1–${limits.batchMaxEvents} events`);
+  }
+  if (events.length === 0 || events.length > limits.batchMaxEvents) {
+    throw new PerkamoValidationError(
+      'events',
+      events.length === 0 ? 'empty' : 'too_many',
+      `'events' has ${events.length} events; a batch takes 1–${limits.batchMaxEvents}`,
+    );
+  }
+  const seen = new Map<string, number>();
+  return events.map((item: unknown, index) => {
+    const at = `events[${index}]`;
+    try {
+      const event = isPlainObject(item) && item.occurred_at instanceof Date
+        ? { ...item, occurred_at: toOccurredAt(item.occurred_at) }
+        : item;
+      assertSafeEventInput(event);
+      const first = seen.get(event.transaction_id);
+      if (first !== undefined) {
+        throw new PerkamoValidationError(
+          'transaction_id',
+          'repeated',
+          `'transaction_id' repeats events[${first}].transaction_id; each event in a batch needs its own`,
+        );
+      }
+      seen.set(event.transaction_id, index);
+      return event;
+    } catch (error) {
+      throw error instanceof PerkamoValidationError ? error.within(at) : error;
+    }
+  });
+}

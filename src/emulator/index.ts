@@ -68,7 +68,8 @@ export interface Emulator {
   keys: { server: string[]; browser: string[] };
   program: ProgramDefinition;
   close(): Promise<void>;
-  ledger(): LedgerSnapshot & { faults: Record<string, number> };
+  /** Applied events, duplicates, conflicts, fault counts, and every API request received (`METHOD path` → count). */
+  ledger(): LedgerSnapshot & { faults: Record<string, number>; requests: { total: number; by_route: Record<string, number> } };
   /** Clears customers, transactions, the ledger and fault counters; refills the rate bucket. Faults stay. */
   reset(): void;
   setFaults(faults: FaultRule[]): void;
@@ -427,11 +428,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
 
   // ---- control routes (/__emulator/*, no key: a loopback dev tool) ---------------------------
-  const ledger = (): LedgerSnapshot & { faults: Record<string, number> } => ({
+  const requests = new Map<string, number>();
+  const ledger = (): LedgerSnapshot & { faults: Record<string, number>; requests: { total: number; by_route: Record<string, number> } } => ({
     ...space.ledger(),
     faults: Object.fromEntries(faults.counts),
+    requests: { total: [...requests.values()].reduce((a, b) => a + b, 0), by_route: Object.fromEntries(requests) },
   });
   const reset = (): void => {
+    requests.clear();
     space.reset();
     faults.counts.clear();
     faults.set(faults.list());
@@ -571,6 +575,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         send(res, await control(req, path, method));
         return;
       }
+      // Every API request counts, refused ones too: tests prove bad input never reaches Perkamo.
+      const route = `${method} ${path}`;
+      requests.set(route, (requests.get(route) ?? 0) + 1);
       if (path.startsWith('/v1/client/')) {
         const origin = req.headers.origin;
         if (typeof origin === 'string' && localOrigin.test(origin)) {

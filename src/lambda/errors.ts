@@ -20,12 +20,20 @@ export class HttpError extends PerkamoError {
   /** The Perkamo request id behind the failure, when Perkamo answered. */
   readonly requestId: string | undefined;
   readonly headers: Record<string, string>;
+  /** Extra top-level fields of the answer body, beside `error` (a batch's per-item `results`). */
+  readonly details: Record<string, unknown>;
 
   constructor(
     status: number,
     code: string,
     message: string,
-    extra: { field?: string; requestId?: string; headers?: Record<string, string>; cause?: unknown } = {},
+    extra: {
+      field?: string;
+      requestId?: string;
+      headers?: Record<string, string>;
+      details?: Record<string, unknown>;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, { cause: extra.cause });
     this.status = status;
@@ -33,10 +41,12 @@ export class HttpError extends PerkamoError {
     this.field = extra.field;
     this.requestId = extra.requestId;
     this.headers = extra.headers ?? {};
+    this.details = extra.details ?? {};
   }
 
-  toBody(): { error: { code: string; message: string; field?: string; request_id?: string } } {
+  toBody(): { error: { code: string; message: string; field?: string; request_id?: string }; [key: string]: unknown } {
     return {
+      ...this.details,
       error: {
         code: this.code,
         message: this.message,

@@ -28,6 +28,8 @@ export interface Principal {
  * `principal` the auth middleware.
  */
 export type PerkamoInternal = {
+  /** The trigger's own event, kept for the answer (request.event becomes the Invocation). */
+  rawEvent?: unknown;
   trigger?: Trigger;
   http?: HttpRequest;
   principal?: Principal;

@@ -7,6 +7,7 @@ import {
   isPlainObject,
   limits,
   toIdentifyBody,
+  toBatchEvents,
   toOccurredAt,
   type PerkamoEventInput,
 } from '../core/index.ts';
@@ -213,41 +214,6 @@ export function createPerkamoClient(options: PerkamoClientOptions) {
       onError?: (error: Error) => void,
     ): CustomerSubscription => subscribeCustomer({ baseUrl, fetch: fetchImpl }, userId, streamToken, onCustomer, onError),
   };
-}
-
-function toBatchEvents(events: unknown): PerkamoEventInput[] {
-  if (!Array.isArray(events)) {
-    throw new PerkamoValidationError('events', 'not_array', `'events' must be an array of 1–${limits.batchMaxEvents} events`);
-  }
-  if (events.length === 0 || events.length > limits.batchMaxEvents) {
-    throw new PerkamoValidationError(
-      'events',
-      events.length === 0 ? 'empty' : 'too_many',
-      `'events' has ${events.length} events; a batch takes 1–${limits.batchMaxEvents}`,
-    );
-  }
-  const seen = new Map<string, number>();
-  return events.map((item: unknown, index) => {
-    const at = `events[${index}]`;
-    try {
-      const event = isPlainObject(item) && item.occurred_at instanceof Date
-        ? { ...item, occurred_at: toOccurredAt(item.occurred_at) }
-        : item;
-      assertSafeEventInput(event);
-      const first = seen.get(event.transaction_id);
-      if (first !== undefined) {
-        throw new PerkamoValidationError(
-          'transaction_id',
-          'repeated',
-          `'transaction_id' repeats events[${first}].transaction_id; each event in a batch needs its own`,
-        );
-      }
-      seen.set(event.transaction_id, index);
-      return event;
-    } catch (error) {
-      throw error instanceof PerkamoValidationError ? error.within(at) : error;
-    }
-  });
 }
 
 function assertIngestResult(result: EventIngestResponse, operation: 'emit' | 'batch'): void {

@@ -104,7 +104,7 @@ export class PerkamoResponseError extends PerkamoError {
 
 /** The client was set up wrongly (no API key, a bad base URL). */
 export class PerkamoConfigurationError extends PerkamoError {
-  override readonly name = 'PerkamoConfigurationError';
+  override readonly name: string = 'PerkamoConfigurationError';
 }
 
 function messageOf(body: unknown): string | undefined {

@@ -253,6 +253,7 @@ describe('control routes', () => {
       conflicts: { total: 0, by_transaction_id: {} },
       customers: 1,
       faults: {},
+      requests: { total: 2, by_route: { 'POST /v1/events': 2 } },
     });
     const rate = await call(emu, '/__emulator/rate-limit', { method: 'PUT', key: null, body: { capacity: 5, refillPerSecond: 1 } });
     expect(rate.body.rateLimit).toEqual({ capacity: 5, refillPerSecond: 1, headers: 'ratelimit' });

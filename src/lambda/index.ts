@@ -1,0 +1,18 @@
+// perkamo-lambda/lambda: the pieces the four functions are composed of, for teams that compose
+// their own (another route, another middleware order, an extra middleware of theirs).
+export * from './middleware/index.ts';
+export {
+  batchOperation,
+  emitOperation,
+  identifyOperation,
+  streamTokenOperation,
+  type Operation,
+} from './operations.ts';
+export { createRuntime, middyOptions, runInvocation, type Runtime } from './runtime.ts';
+export { runCommands, GroupBlockedError, PerkamoItemRejectedError, type RunOptions } from './perkamo.ts';
+export { loadConfig, type LambdaConfig, type AuthConfig, type SecretSource } from './config.ts';
+export { createApiKeySupplier } from './secrets.ts';
+export { AuthenticationError, BudgetExhaustedError, ForbiddenError, HttpError, toHttpError } from './errors.ts';
+export { createLogger, type Logger, type LogLevel } from './logger.ts';
+export type { Command, Invocation, Item, Origin, Outcome } from './commands.ts';
+export type { HttpRequest, PerkamoInternal, PerkamoRequest, Principal, Trigger } from './invocation.ts';

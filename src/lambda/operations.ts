@@ -1,0 +1,106 @@
+import type { Context } from 'aws-lambda';
+import type { Command, Item, Origin, Outcome } from './commands.ts';
+import { HttpError, toHttpError } from './errors.ts';
+import type { HttpRequest, Principal, Trigger } from './invocation.ts';
+import { parseBatchPayload, parseEventPayload, parseIdentifyPayload, parseMintPayload, type Defaults } from './payloads.ts';
+
+/**
+ * What one function does: its HTTP route and scope, the triggers it takes, how a payload becomes
+ * commands, and how outcomes become an HTTP or direct-invoke answer. SQS and EventBridge answers
+ * are the same for every operation and live in their sources.
+ */
+export interface Operation {
+  name: 'emit' | 'batch' | 'identify' | 'stream-token';
+  route: `POST /${string}`;
+  /** Scope the HTTP caller's token must hold; undefined: any authenticated user. */
+  scope: string | undefined;
+  triggers: Trigger[];
+  /** The payload of an HTTP request or a direct invoke → commands. */
+  toCommands(payload: unknown, defaults: Defaults, principal: Principal | undefined): Command[];
+  /** One SQS record body or EventBridge detail → one command. */
+  toCommand?(payload: unknown, defaults: Defaults, origin: Origin): Command;
+  /** Outcomes → the value returned to an HTTP caller (as JSON) or a direct invoker. */
+  toValue(outcomes: Outcome[]): { status: number; value: unknown; headers?: Record<string, string> };
+  /** Answer headers for HTTP (e.g. no-store on tokens). */
+  httpHeaders?: Record<string, string>;
+}
+
+const at = (trigger: Trigger, id?: string): Origin => ({ trigger, ...(id !== undefined && { id }) });
+
+/** One command, one answer: its value, or its error thrown. */
+function single(outcomes: Outcome[]): { status: number; value: unknown } {
+  const [outcome] = outcomes;
+  if (!outcome) throw new Error('no outcome');
+  if (!outcome.ok) throw outcome.error;
+  return { status: 200, value: outcome.value };
+}
+
+/** All results on success; when any failed, the first failure's status with per-item errors beside the results. */
+function many(outcomes: Outcome[]): { status: number; value: unknown } {
+  const results = outcomes.map((o) => (o.ok ? o.value : toHttpError(o.error).toBody()));
+  const failure = outcomes.find((o): o is Extract<Outcome, { ok: false }> => !o.ok);
+  if (!failure) return { status: 200, value: { results } };
+  const http = toHttpError(failure.error);
+  throw new HttpError(http.status, http.code, `${outcomes.filter((o) => !o.ok).length} of ${outcomes.length} events failed; retry the whole batch with the same transaction ids — applied ones come back as duplicates. First: ${http.message}`, {
+    headers: http.headers,
+    requestId: http.requestId,
+    details: { results },
+  });
+}
+
+export const emitOperation: Operation = {
+  name: 'emit',
+  route: 'POST /events',
+  scope: 'perkamo:emit',
+  triggers: ['http', 'eventbridge', 'direct'],
+  toCommands: (payload, defaults) => [{ kind: 'emit', event: parseEventPayload(payload, defaults), origin: at('direct') }],
+  toCommand: (payload, defaults, origin) => ({ kind: 'emit', event: parseEventPayload(payload, defaults), origin }),
+  toValue: single,
+};
+
+export const batchOperation: Operation = {
+  name: 'batch',
+  route: 'POST /events/batch',
+  scope: 'perkamo:emit',
+  triggers: ['http', 'sqs', 'direct'],
+  toCommands: (payload, defaults) =>
+    parseBatchPayload(payload, defaults).map((event, i) => ({ kind: 'emit', event, origin: at('direct', String(i)) })),
+  toCommand: (payload, defaults, origin) => ({ kind: 'emit', event: parseEventPayload(payload, defaults), origin }),
+  toValue: many,
+};
+
+export const identifyOperation: Operation = {
+  name: 'identify',
+  route: 'POST /identify',
+  scope: 'perkamo:identify',
+  triggers: ['http', 'sqs', 'eventbridge', 'direct'],
+  toCommands: (payload) => [{ kind: 'identify', ...parseIdentifyPayload(payload), origin: at('direct') }],
+  toCommand: (payload, _defaults, origin) => ({ kind: 'identify', ...parseIdentifyPayload(payload), origin }),
+  toValue: single,
+};
+
+export const streamTokenOperation: Operation = {
+  name: 'stream-token',
+  route: 'POST /stream-token',
+  scope: undefined,
+  triggers: ['http'],
+  toCommands: (payload, _defaults, principal) => {
+    if (!principal) throw new HttpError(401, 'unauthorized', 'stream tokens are minted only for an authenticated user');
+    return [{ kind: 'mint', ...parseMintPayload(payload, principal), origin: at('http') }];
+  },
+  toValue: single,
+  httpHeaders: { 'cache-control': 'no-store', pragma: 'no-cache' },
+};
+
+/** Stable transaction-id defaults for a payload that has none. */
+export function httpDefaults(request: HttpRequest): Defaults {
+  const key = request.headers['idempotency-key']?.trim();
+  return key ? { transactionId: key } : {};
+}
+
+/** Lambda keeps the request id across its own retries of an async invoke. */
+export function directDefaults(context: Context): Defaults {
+  return context.awsRequestId ? { transactionId: `lambda:${context.awsRequestId}` } : {};
+}
+
+export type { Item };

@@ -1,0 +1,100 @@
+import type { Context } from 'aws-lambda';
+import { createPerkamoClient, type PerkamoClient } from '../sdk/index.ts';
+import type { Command, Invocation, Item, Outcome } from './commands.ts';
+import { LambdaConfigurationError, loadConfig, type AuthConfig, type LambdaConfig } from './config.ts';
+import { BudgetExhaustedError } from './errors.ts';
+import { createLogger, type Logger } from './logger.ts';
+import type { Operation } from './operations.ts';
+import { GroupBlockedError, runCommands } from './perkamo.ts';
+import { createApiKeySupplier } from './secrets.ts';
+
+/** What a function builds once, at cold start: validated config, the Perkamo client, the logger. */
+export interface Runtime {
+  operation: Operation;
+  config: LambdaConfig;
+  /** Auth settings for the HTTP trigger (every function takes HTTP). */
+  auth: AuthConfig;
+  client: PerkamoClient;
+  logger: Logger;
+}
+
+export function createRuntime(operation: Operation, env: Record<string, string | undefined> = process.env): Runtime {
+  const config = loadConfig(env, { http: operation.triggers.includes('http'), browserKey: operation.name === 'stream-token' });
+  const client = createPerkamoClient({
+    apiKey: createApiKeySupplier(config.perkamo.secret, { ttlMs: config.perkamo.secretTtlMs }),
+    baseUrl: config.perkamo.baseUrl,
+    // Each attempt's timeout comes from the invocation's deadline; retries stop when it is near.
+    retry: { attempts: 4, baseDelayMs: 100, maxDelayMs: 5_000 },
+  });
+  const logger = createLogger(config.logLevel, { function: operation.name });
+  if (!config.auth) throw new LambdaConfigurationError([`the ${operation.name} function takes HTTP requests but has no auth settings`]);
+  return { operation, config, auth: config.auth, client, logger };
+}
+
+/**
+ * middy's own backstop: if the handler is still running this close to Lambda's timeout (it should
+ * not be: every request is bounded by the deadline), answer as failed rather than be killed.
+ */
+export function middyOptions(runtime: Runtime) {
+  return {
+    timeoutEarlyInMillis: Math.max(20, Math.floor(runtime.config.reserveMs / 2)),
+    timeoutEarlyResponse: () => {
+      throw new BudgetExhaustedError('the invocation ran out of time before Perkamo answered');
+    },
+  };
+}
+
+/** The handler: runs the invocation's commands and returns one outcome per item, in order. */
+export function runInvocation(runtime: Runtime) {
+  return async function perkamoHandler(invocation: Invocation, context: Context): Promise<Outcome[]> {
+    const started = Date.now();
+    const items = blockFifoGroups(invocation.items);
+    const commands: Command[] = [];
+    for (const item of items) if ('command' in item) commands.push(item.command);
+    const ran = await runCommands(commands, {
+      client: runtime.client,
+      deadline: invocation.deadline,
+      concurrency: runtime.config.concurrency,
+      browserKey: runtime.config.perkamo.browserKey,
+      streamTokenTtlSeconds: runtime.config.perkamo.streamTokenTtlSeconds,
+    });
+    let next = 0;
+    const outcomes = items.map((item): Outcome => ('command' in item ? (ran[next++] as Outcome) : { ok: false, error: item.error }));
+    logSummary(runtime.logger, invocation, outcomes, context, Date.now() - started);
+    return outcomes;
+  };
+}
+
+/** In a FIFO batch, a record after an invalid one of the same message group is not sent at all. */
+function blockFifoGroups(items: Item[]): Item[] {
+  const failed = new Set<string>();
+  return items.map((item) => {
+    const origin = 'command' in item ? item.command.origin : item.origin;
+    if (origin.group === undefined) return item;
+    if ('error' in item) failed.add(origin.group);
+    else if (failed.has(origin.group)) {
+      return { origin, error: new GroupBlockedError(`an earlier message of group ${origin.group} failed`) };
+    }
+    return item;
+  });
+}
+
+function logSummary(logger: Logger, invocation: Invocation, outcomes: Outcome[], context: Context, ms: number): void {
+  const failures = outcomes.flatMap((outcome, i) => {
+    if (outcome.ok) return [];
+    const item = invocation.items[i];
+    const origin = item && ('command' in item ? item.command.origin : item.origin);
+    return [{ id: origin?.id, error: outcome.error.name, message: outcome.error.message }];
+  });
+  const duplicates = outcomes.filter((o) => o.ok && (o.value as { duplicate?: unknown })?.duplicate === true).length;
+  const fields = {
+    aws_request_id: context?.awsRequestId,
+    trigger: invocation.trigger,
+    records: outcomes.length,
+    failed: failures.length,
+    duplicates,
+    duration_ms: ms,
+  };
+  if (failures.length === 0) logger.info('invocation done', fields);
+  else logger.warn('invocation done with failures', { ...fields, failures: failures.slice(0, 20) });
+}

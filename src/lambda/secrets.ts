@@ -1,0 +1,190 @@
+// The Perkamo server key, from the environment, Secrets Manager or SSM Parameter Store.
+//
+// Decisions:
+// - The AWS SDK clients are loaded with a dynamic import() only when that source is used, so a
+//   function configured with PERKAMO_SECRET_KEY never loads the AWS SDK at cold start.
+// - A Secrets Manager SecretString (or an SSM value) is either the key itself, or a JSON object
+//   holding it under `PERKAMO_SECRET_KEY` — the same name as the environment variable. Other
+//   names (`apiKey`, `secretKey`) are not accepted: in a secret shared by several services they
+//   are ambiguous, and one accepted name keeps the docs short. The error lists the names found.
+// - A fetched key is reused for `ttlMs`, then read again on the next call, so a rotated key is
+//   picked up within one TTL. Concurrent callers share one in-flight read.
+// - A failed read is never cached: with no key yet, the next call reads again. When a refresh
+//   fails but a key was read less than 2 × ttlMs ago, that (stale) key keeps being served,
+//   `onRefreshError` is told, and the next read is not tried for min(ttlMs, 10 s), so an outage
+//   of Secrets Manager does not add a failing AWS call to every request.
+// - ttlMs = 0 disables caching (and the stale fallback): every call reads the secret.
+// - Errors name the secret ARN or parameter name and the likely fix; they never hold the value,
+//   and a JSON parse failure is not attached as a cause (its message can quote the input).
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { PerkamoConfigurationError } from '../sdk/index.ts';
+import type { SecretSource } from './config.ts';
+
+/** The JSON field of a structured secret that holds the key. */
+export const SECRET_JSON_FIELD = 'PERKAMO_SECRET_KEY';
+/** Longest pause between refresh attempts while a stale key is served. */
+const MAX_RETRY_PAUSE_MS = 10_000;
+
+/** The server key could not be read from Secrets Manager or SSM. */
+export class SecretLoadError extends PerkamoConfigurationError {
+  override readonly name: string = 'SecretLoadError';
+  readonly source: 'secrets-manager' | 'ssm';
+  /** The secret ARN / name or SSM parameter name (never the value). */
+  readonly secretId: string;
+  /** The AWS error's name (`AccessDeniedException`, …), when AWS answered with one. */
+  readonly awsErrorName: string | undefined;
+
+  constructor(source: 'secrets-manager' | 'ssm', secretId: string, message: string, options?: { cause?: unknown; awsErrorName?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.source = source;
+    this.secretId = secretId;
+    this.awsErrorName = options?.awsErrorName;
+  }
+}
+
+export interface ApiKeySupplierOptions {
+  /** How long a fetched key is reused; 0 reads it on every call. */
+  ttlMs: number;
+  /** Clients to use instead of creating them (tests pass mocked ones). */
+  secretsManager?: SecretsManagerClient;
+  ssm?: SSMClient;
+  /** Clock, epoch milliseconds. */
+  now?: () => number;
+  /** A refresh failed and the previous key is served for up to `staleForMs` more. */
+  onRefreshError?: (error: SecretLoadError, info: { staleForMs: number }) => void;
+}
+
+/** Returns a supplier for the Perkamo client's `apiKey` option. */
+export function createApiKeySupplier(source: SecretSource, options: ApiKeySupplierOptions): () => Promise<string> {
+  if (source.kind === 'env') {
+    const value = source.value;
+    return () => Promise.resolve(value);
+  }
+  const ttlMs = Math.max(0, options.ttlMs);
+  const now = options.now ?? Date.now;
+  const read = source.kind === 'secrets-manager' ? secretsManagerReader(source.arn, options.secretsManager) : ssmReader(source.name, options.ssm);
+
+  let cached: { value: string; at: number } | undefined;
+  let pausedUntil = 0;
+  let inflight: Promise<string> | undefined;
+
+  async function refresh(): Promise<string> {
+    try {
+      const value = await read();
+      cached = { value, at: now() };
+      pausedUntil = 0;
+      return value;
+    } catch (error) {
+      const t = now();
+      if (cached && t - cached.at < 2 * ttlMs) {
+        pausedUntil = t + Math.min(ttlMs, MAX_RETRY_PAUSE_MS);
+        options.onRefreshError?.(error as SecretLoadError, { staleForMs: cached.at + 2 * ttlMs - t });
+        return cached.value;
+      }
+      throw error;
+    }
+  }
+
+  return function perkamoApiKey(): Promise<string> {
+    const t = now();
+    if (cached && (t - cached.at < ttlMs || (t < pausedUntil && t - cached.at < 2 * ttlMs))) {
+      return Promise.resolve(cached.value);
+    }
+    inflight ??= refresh().finally(() => {
+      inflight = undefined;
+    });
+    return inflight;
+  };
+}
+
+function secretsManagerReader(arn: string, given: SecretsManagerClient | undefined): () => Promise<string> {
+  let client: SecretsManagerClient | undefined = given;
+  return async () => {
+    let output;
+    try {
+      const sdk = await import('@aws-sdk/client-secrets-manager');
+      client ??= new sdk.SecretsManagerClient({});
+      output = await client.send(new sdk.GetSecretValueCommand({ SecretId: arn }));
+    } catch (error) {
+      throw awsError('secrets-manager', arn, error);
+    }
+    if (output.SecretString === undefined && output.SecretBinary !== undefined) {
+      throw new SecretLoadError('secrets-manager', arn, `Secrets Manager secret ${arn} is stored as binary; store the Perkamo server key as a string (SecretString)`);
+    }
+    return keyFrom('secrets-manager', arn, output.SecretString);
+  };
+}
+
+function ssmReader(name: string, given: SSMClient | undefined): () => Promise<string> {
+  let client: SSMClient | undefined = given;
+  return async () => {
+    let output;
+    try {
+      const sdk = await import('@aws-sdk/client-ssm');
+      client ??= new sdk.SSMClient({});
+      output = await client.send(new sdk.GetParameterCommand({ Name: name, WithDecryption: true }));
+    } catch (error) {
+      throw awsError('ssm', name, error);
+    }
+    return keyFrom('ssm', name, output.Parameter?.Value);
+  };
+}
+
+/** Extracts the key from a secret string: the raw key, or JSON `{ "PERKAMO_SECRET_KEY": "…" }`. */
+function keyFrom(source: 'secrets-manager' | 'ssm', id: string, raw: string | undefined): string {
+  const what = source === 'secrets-manager' ? `Secrets Manager secret ${id}` : `SSM parameter ${id}`;
+  const text = raw?.trim() ?? '';
+  if (text === '') {
+    throw new SecretLoadError(source, id, `${what} has no value (empty or missing); store the Perkamo server key (sk_…) in it`);
+  }
+  let key = text;
+  if (text.startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // No cause: the parser's message can quote the secret.
+      throw new SecretLoadError(source, id, `${what} starts with "{" but is not valid JSON; store the key itself, or JSON like {"${SECRET_JSON_FIELD}":"sk_…"}`);
+    }
+    const field = (parsed as Record<string, unknown> | null)?.[SECRET_JSON_FIELD];
+    if (typeof field !== 'string' || field.trim() === '') {
+      const names = parsed !== null && typeof parsed === 'object' ? Object.keys(parsed).slice(0, 10).map((k) => JSON.stringify(k.slice(0, 40))) : [];
+      throw new SecretLoadError(
+        source,
+        id,
+        `${what} is JSON without a non-empty string field "${SECRET_JSON_FIELD}" (fields found: ${names.join(', ') || 'none'}); ` +
+          `add the key under "${SECRET_JSON_FIELD}", or store the key itself as the whole value`,
+      );
+    }
+    key = field.trim();
+  }
+  if (key.startsWith('pk_')) {
+    throw new SecretLoadError(source, id, `${what} holds a browser key (pk_…); store the Perkamo server key (sk_…) instead`);
+  }
+  return key;
+}
+
+function awsError(source: 'secrets-manager' | 'ssm', id: string, error: unknown): SecretLoadError {
+  const name = typeof (error as { name?: unknown } | null)?.name === 'string' ? (error as { name: string }).name : undefined;
+  const detail = error instanceof Error && error.message ? `${name ?? 'Error'}: ${error.message}` : String(name ?? error);
+  const sm = source === 'secrets-manager';
+  const what = sm ? `Secrets Manager secret ${id}` : `SSM parameter ${id}`;
+  const permission = sm ? 'secretsmanager:GetSecretValue' : 'ssm:GetParameter';
+  let fix: string;
+  if (name === 'ResourceNotFoundException' || name === 'ParameterNotFound' || name === 'ParameterVersionNotFound') {
+    fix = `check the ${sm ? 'ARN or name' : 'parameter name'} and that it lives in the function's region and account`;
+  } else if (name === 'DecryptionFailure' || name === 'InvalidKeyId' || name === 'KMSAccessDeniedException' || /kms/i.test(detail)) {
+    fix = `grant the function's role kms:Decrypt on the KMS key that encrypts it (a customer-managed key needs it in the key policy too)`;
+  } else if (name === 'AccessDeniedException' || name === 'UnrecognizedClientException' || /not authorized|access ?denied/i.test(detail)) {
+    fix = `grant the function's role ${permission} on it (and kms:Decrypt when it is encrypted with a customer-managed KMS key)`;
+  } else {
+    fix =
+      `check that the function's role has ${permission} on it (and kms:Decrypt for a customer-managed KMS key), ` +
+      `and that the function can reach ${sm ? 'Secrets Manager' : 'SSM'} (from a VPC: a VPC endpoint or a NAT gateway)`;
+  }
+  return new SecretLoadError(source, id, `Could not read the Perkamo server key from ${what} (${detail}); ${fix}`, {
+    cause: error,
+    ...(name === undefined ? {} : { awsErrorName: name }),
+  });
+}

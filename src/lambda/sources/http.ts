@@ -1,0 +1,103 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
+import { HttpError, toHttpError } from '../errors.ts';
+import type { HttpRequest } from '../invocation.ts';
+
+export type HttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
+
+/** Bodies above this are refused before parsing: 100 events of 32 KiB, plus the envelope. */
+export const maxBodyBytes = 4 * 1024 * 1024;
+
+/** API Gateway HTTP API (2.0), Function URLs (2.0) and REST API (1.0) events. */
+export function isHttpEvent(event: unknown): event is HttpEvent {
+  const e = event as Partial<APIGatewayProxyEventV2 & APIGatewayProxyEvent> | null;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.requestContext === 'object' &&
+    (typeof (e as APIGatewayProxyEventV2).requestContext?.http?.method === 'string' || typeof e.httpMethod === 'string')
+  );
+}
+
+export function normalizeHttpEvent(event: HttpEvent): HttpRequest {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined) headers[name.toLowerCase()] = value;
+  }
+  // REST API: repeated headers come in multiValueHeaders.
+  for (const [name, values] of Object.entries((event as APIGatewayProxyEvent).multiValueHeaders ?? {})) {
+    if (values && values.length > 1) headers[name.toLowerCase()] = values.join(', ');
+  }
+  const raw = event.body ?? '';
+  const body = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+
+  if ('version' in event && event.version === '2.0') {
+    const v2 = event as APIGatewayProxyEventV2 & { requestContext: { authorizer?: { jwt?: { claims?: Record<string, unknown> } } } };
+    const stage = v2.requestContext.stage;
+    let path = v2.rawPath ?? '/';
+    if (stage && stage !== '$default' && path.startsWith(`/${stage}/`)) path = path.slice(stage.length + 1);
+    return {
+      method: v2.requestContext.http.method.toUpperCase(),
+      path,
+      headers,
+      body,
+      authorizerClaims: v2.requestContext.authorizer?.jwt?.claims,
+    };
+  }
+  const v1 = event as APIGatewayProxyEvent;
+  const authorizer = v1.requestContext?.authorizer as Record<string, unknown> | null | undefined;
+  return {
+    method: v1.httpMethod.toUpperCase(),
+    path: v1.path ?? v1.resource ?? '/',
+    headers,
+    body,
+    authorizerClaims: (authorizer?.claims as Record<string, unknown> | undefined) ?? (authorizer?.jwt as { claims?: Record<string, unknown> } | undefined)?.claims,
+  };
+}
+
+/**
+ * Checks method and path against the function's route (`POST /events`). A path that ends with the
+ * route also matches, so custom-domain base paths (`/loyalty/events`) work.
+ */
+export function assertRoute(request: HttpRequest, route: string): void {
+  const [method, path] = route.split(' ') as [string, string];
+  const normalized = request.path.replace(/\/+$/, '') || '/';
+  if (normalized !== path && !normalized.endsWith(path)) {
+    throw new HttpError(404, 'route_not_found', `no route ${request.method} ${request.path}; this function serves ${route}`);
+  }
+  if (request.method !== method) {
+    throw new HttpError(405, 'method_not_allowed', `${request.method} is not allowed on ${path}; use ${method}`, {
+      headers: { allow: method },
+    });
+  }
+}
+
+/** Parses a JSON body. An empty body is `undefined`; a non-JSON content type is refused. */
+export function parseJsonBody(request: HttpRequest): unknown {
+  const type = request.headers['content-type'];
+  if (type !== undefined && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(type.trim())) {
+    throw new HttpError(415, 'unsupported_media_type', `content-type ${JSON.stringify(type.slice(0, 100))} is not JSON; send application/json`);
+  }
+  if (Buffer.byteLength(request.body) > maxBodyBytes) {
+    throw new HttpError(413, 'payload_too_large', `the body is over ${maxBodyBytes / 1024 / 1024} MiB`);
+  }
+  if (request.body.trim() === '') return undefined;
+  try {
+    return JSON.parse(request.body);
+  } catch (error) {
+    throw new HttpError(400, 'invalid_json', `the body is not valid JSON: ${(error as Error).message.slice(0, 200)}`);
+  }
+}
+
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
+  };
+}
+
+export function errorResponse(error: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  const http = toHttpError(error);
+  return jsonResponse(http.status, http.toBody(), { ...headers, ...http.headers });
+}

@@ -1,0 +1,65 @@
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { PerkamoValidationError } from '../../core/index.ts';
+import type { Command, Item, Origin, Outcome } from '../commands.ts';
+import type { Defaults } from '../payloads.ts';
+
+export function isSqsEvent(event: unknown): event is SQSEvent {
+  const records = (event as { Records?: unknown } | null)?.Records;
+  return Array.isArray(records) && records.length > 0 && (records[0] as SQSRecord)?.eventSource === 'aws:sqs';
+}
+
+/**
+ * One item per record. A body that is not JSON, or not a valid payload, becomes a failed item: it
+ * is reported in batchItemFailures, comes back until maxReceiveCount, then rests in the DLQ.
+ */
+export function sqsItems(
+  event: SQSEvent,
+  toCommand: (payload: unknown, defaults: Defaults, origin: Origin) => Command,
+): Item[] {
+  return event.Records.map((record) => {
+    const origin: Origin = { trigger: 'sqs', id: record.messageId, group: record.attributes?.MessageGroupId };
+    try {
+      let payload: unknown;
+      try {
+        payload = JSON.parse(record.body);
+      } catch {
+        throw new PerkamoValidationError('', 'invalid_json', `SQS message ${record.messageId} body is not JSON`);
+      }
+      const sent = Number(record.attributes?.SentTimestamp);
+      return {
+        command: toCommand(
+          payload,
+          {
+            transactionId: `sqs:${record.messageId}`,
+            occurredAt: Number.isFinite(sent) && sent > 0 ? new Date(sent).toISOString() : undefined,
+          },
+          origin,
+        ),
+      };
+    } catch (error) {
+      return { origin, error: error as Error };
+    }
+  });
+}
+
+/**
+ * Only failed records are reported. In a FIFO queue, once a record of a message group fails, the
+ * later records of that group are reported too, so the group is redelivered in order.
+ */
+export function sqsAnswer(event: SQSEvent, outcomes: Outcome[]): SQSBatchResponse {
+  const failedGroups = new Set<string>();
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  event.Records.forEach((record, i) => {
+    const group = record.attributes?.MessageGroupId;
+    const failed = !outcomes[i]?.ok || (group !== undefined && failedGroups.has(group));
+    if (!failed) return;
+    if (group !== undefined) failedGroups.add(group);
+    batchItemFailures.push({ itemIdentifier: record.messageId });
+  });
+  return { batchItemFailures };
+}
+
+/** When the whole invocation fails (budget gone, crash), every record comes back. */
+export function sqsAllFailed(event: SQSEvent): SQSBatchResponse {
+  return { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId })) };
+}

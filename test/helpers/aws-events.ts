@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+
+/** A Lambda context whose getRemainingTimeInMillis() really counts down from `timeoutMs`. */
+export function lambdaContext(timeoutMs = 10_000, functionName = 'perkamo-test'): Context {
+  const end = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:eu-central-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: '2026/11/25/[$LATEST]abc',
+    getRemainingTimeInMillis: () => Math.max(0, end - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+/** API Gateway HTTP API (payload 2.0) event. */
+export function httpApiEvent(
+  route: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  options: { base64?: boolean; rawBody?: string; claims?: Record<string, unknown> } = {},
+) {
+  const [method, path] = route.split(' ') as [string, string];
+  const text = options.rawBody ?? (body === undefined ? undefined : JSON.stringify(body));
+  return {
+    version: '2.0',
+    routeKey: route,
+    rawPath: path,
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json', ...headers },
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api123',
+      domainName: 'api123.execute-api.eu-central-1.amazonaws.com',
+      domainPrefix: 'api123',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.1', userAgent: 'test' },
+      requestId: randomUUID(),
+      routeKey: route,
+      stage: '$default',
+      time: new Date().toISOString(),
+      timeEpoch: Date.now(),
+      ...(options.claims && { authorizer: { jwt: { claims: options.claims, scopes: null } } }),
+    },
+    body: text === undefined ? undefined : options.base64 ? Buffer.from(text).toString('base64') : text,
+    isBase64Encoded: Boolean(options.base64),
+  };
+}
+
+/** API Gateway REST API (payload 1.0) event. */
+export function restApiEvent(route: string, body: unknown, headers: Record<string, string> = {}) {
+  const [method, path] = route.split(' ') as [string, string];
+  return {
+    resource: path,
+    path,
+    httpMethod: method,
+    headers: { 'Content-Type': 'application/json', ...headers },
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    requestContext: { accountId: '123456789012', apiId: 'rest123', httpMethod: method, path: `/prod${path}`, stage: 'prod', requestId: randomUUID(), resourcePath: path },
+    body: body === undefined ? null : JSON.stringify(body),
+    isBase64Encoded: false,
+  };
+}
+
+export interface SqsMessage {
+  body: unknown;
+  messageId?: string;
+  group?: string;
+  attributes?: Record<string, { stringValue: string; dataType: string }>;
+}
+
+/** An SQS event; `fifo` makes a FIFO queue's records (with MessageGroupId). */
+export function sqsEvent(messages: SqsMessage[], queue = 'perkamo-events') {
+  return {
+    Records: messages.map((m) => ({
+      messageId: m.messageId ?? randomUUID(),
+      receiptHandle: randomUUID(),
+      body: typeof m.body === 'string' ? m.body : JSON.stringify(m.body),
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: String(Date.UTC(2026, 10, 25, 12, 0, 0)),
+        SenderId: 'AIDAEXAMPLE',
+        ApproximateFirstReceiveTimestamp: String(Date.now()),
+        ...(m.group !== undefined && { MessageGroupId: m.group, SequenceNumber: '1', MessageDeduplicationId: randomUUID() }),
+      },
+      messageAttributes: m.attributes ?? {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: `arn:aws:sqs:eu-central-1:123456789012:${queue}`,
+      awsRegion: 'eu-central-1',
+    })),
+  };
+}
+
+export function eventBridgeEvent(detail: unknown, detailType = 'purchase.completed', id: string = randomUUID()) {
+  return {
+    version: '0',
+    id,
+    'detail-type': detailType,
+    source: 'com.example.shop',
+    account: '123456789012',
+    time: '2026-11-25T12:00:00Z',
+    region: 'eu-central-1',
+    resources: [],
+    detail,
+  };
+}

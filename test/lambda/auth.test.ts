@@ -1,0 +1,450 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { exportSPKI, importJWK, SignJWT, type CryptoKey } from 'jose';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { AuthConfig } from '../../src/lambda/config.ts';
+import { HttpError } from '../../src/lambda/errors.ts';
+import type { HttpRequest, PerkamoInternal, Principal, Trigger } from '../../src/lambda/invocation.ts';
+import { auth, type AuthOptions } from '../../src/lambda/middleware/auth.ts';
+import {
+  AUDIENCE,
+  b64url,
+  claims,
+  handmadeToken,
+  HS_SECRET,
+  ISSUER,
+  rsaKey,
+  signHs256,
+  signRs256,
+  startIssuer,
+} from './helpers/jwt-issuer.ts';
+
+let issuer: Awaited<ReturnType<typeof startIssuer>>;
+beforeAll(async () => {
+  issuer = await startIssuer();
+});
+afterAll(() => issuer.close());
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const jwksConfig = (overrides: Partial<AuthConfig> = {}): AuthConfig => ({
+  mode: 'jwt',
+  jwksUrl: issuer.jwksUrl,
+  secret: undefined,
+  issuer: ISSUER,
+  audience: AUDIENCE,
+  userIdClaim: 'sub',
+  algorithms: ['RS256'],
+  clockToleranceSeconds: 5,
+  ...overrides,
+});
+const secretConfig = (overrides: Partial<AuthConfig> = {}): AuthConfig =>
+  jwksConfig({ jwksUrl: undefined, secret: HS_SECRET, algorithms: ['HS256'], ...overrides });
+const gatewayConfig = (overrides: Partial<AuthConfig> = {}): AuthConfig =>
+  jwksConfig({ mode: 'api-gateway', jwksUrl: undefined, ...overrides });
+
+interface Answer {
+  statusCode: number;
+  body?: { error: { code: string; message: string } };
+  headers?: Record<string, string>;
+  principal: Principal | undefined;
+}
+
+/** An HTTP request as the trigger middleware would have normalized it. */
+function httpRequest(overrides: Partial<HttpRequest> = {}): HttpRequest {
+  return { method: 'POST', path: '/events', headers: {}, body: '{}', authorizerClaims: undefined, ...overrides };
+}
+
+const context = { awsRequestId: 'req-1', functionName: 'perkamo-test', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+
+/**
+ * The real middy pipeline: a fixture middleware plays the trigger middleware (writes `trigger` and
+ * `http`), then auth, then a handler that answers with the principal; an onError turns HttpErrors
+ * into `{ statusCode, body }` as the errors middleware would.
+ */
+function pipeline(authOptions: AuthOptions) {
+  let internal: PerkamoInternal = {};
+  const handler = middy<unknown, Answer, Error, Context, PerkamoInternal>(async (_event: unknown, _context: Context) => ({
+    statusCode: 200,
+    principal: internal.principal,
+  }));
+  let next: { trigger: Trigger; http: HttpRequest | undefined } = { trigger: 'http', http: httpRequest() };
+  handler
+    .before(function fixtureTrigger(request) {
+      internal = request.internal;
+      request.internal.trigger = next.trigger;
+      if (next.http) request.internal.http = next.http;
+    })
+    .use(auth(authOptions))
+    .onError(function fixtureErrors(request) {
+      const error = request.error;
+      if (error instanceof HttpError) {
+        request.response = { statusCode: error.status, body: error.toBody(), headers: error.headers, principal: request.internal.principal };
+      }
+    });
+  return {
+    /** Invokes with `authorization: <header>` (none when undefined) on an HTTP trigger. */
+    call(header: string | undefined, extra: Partial<HttpRequest> = {}): Promise<Answer> {
+      next = { trigger: 'http', http: httpRequest({ headers: header === undefined ? {} : { authorization: header }, ...extra }) };
+      return handler({}, context);
+    },
+    invoke(trigger: Trigger): Promise<Answer> {
+      next = { trigger, http: undefined };
+      return handler({}, context);
+    },
+  };
+}
+
+const bearer = (token: string) => `Bearer ${token}`;
+
+describe('auth attacks: every one answers 401/403 and leaves no principal', () => {
+  interface Attack {
+    name: string;
+    config: () => AuthConfig;
+    scope?: string;
+    /** Returns the Authorization header, and the strings the answer must not contain. */
+    header: () => Promise<{ header: string | undefined; secrets?: string[] }>;
+    status: 401 | 403;
+    message: RegExp;
+  }
+  const rs = async (overrides: Record<string, unknown> = {}) => {
+    const token = await signRs256(issuer.keys[0]!, claims(overrides));
+    return { header: bearer(token), secrets: [token, token.split('.')[2]!] };
+  };
+  const hs = async (overrides: Record<string, unknown> = {}) => {
+    const token = await signHs256(HS_SECRET, claims(overrides));
+    return { header: bearer(token), secrets: [token, token.split('.')[2]!] };
+  };
+  const pemSecret = async () => new TextEncoder().encode(await exportSPKI((await importJWK(issuer.keys[0]!.publicJwk, 'RS256')) as CryptoKey));
+
+  const attacks: Attack[] = [
+    { name: 'missing Authorization header', config: jwksConfig, header: async () => ({ header: undefined }), status: 401, message: /missing Authorization header: send Authorization: Bearer <JWT>/ },
+    { name: 'empty Authorization header', config: jwksConfig, header: async () => ({ header: '   ' }), status: 401, message: /missing Authorization header/ },
+    { name: 'Basic credentials', config: jwksConfig, header: async () => ({ header: `Basic ${b64url('alice:hunter2')}`, secrets: [b64url('alice:hunter2'), 'hunter2'] }), status: 401, message: /must use the Bearer scheme/ },
+    { name: '"Bearer" with no token', config: jwksConfig, header: async () => ({ header: 'Bearer' }), status: 401, message: /not a JWT/ },
+    { name: '"Bearer" with garbage', config: jwksConfig, header: async () => ({ header: 'Bearer not-a-jwt!!', secrets: ['not-a-jwt!!'] }), status: 401, message: /not a JWT/ },
+    { name: '"Bearer" with three dotted garbage parts', config: jwksConfig, header: async () => ({ header: 'Bearer aaaa.bbbb.cccc', secrets: ['aaaa.bbbb.cccc'] }), status: 401, message: /not a well-formed JWT/ },
+    { name: 'two tokens in one header', config: jwksConfig, header: async () => { const { secrets: [t] = [] } = await rs(); return { header: `Bearer ${t}, Bearer ${t}`, secrets: [t!] }; }, status: 401, message: /not a JWT/ },
+    {
+      name: 'alg: none (unsigned token)',
+      config: jwksConfig,
+      header: async () => { const t = handmadeToken({ alg: 'none', typ: 'JWT' }, claims()); return { header: bearer(t), secrets: [t] }; },
+      status: 401,
+      message: /signing algorithm is not accepted \(accepted: RS256\)/,
+    },
+    {
+      name: 'alg: none against an HS256 config',
+      config: secretConfig,
+      header: async () => { const t = handmadeToken({ alg: 'none' }, claims()); return { header: bearer(t), secrets: [t] }; },
+      status: 401,
+      message: /signing algorithm is not accepted \(accepted: HS256\)/,
+    },
+    {
+      name: 'key confusion: HS256 signed with the RSA public key PEM, JWKS config',
+      config: jwksConfig,
+      header: async () => { const t = await signHs256(await pemSecret(), claims()); return { header: bearer(t), secrets: [t] }; },
+      status: 401,
+      message: /signing algorithm is not accepted/,
+    },
+    {
+      name: 'key confusion: HS256 signed with the RSA public key PEM, JWKS config that lists HS256 by mistake',
+      config: () => jwksConfig({ algorithms: ['RS256', 'HS256'] }),
+      header: async () => { const t = await signHs256(await pemSecret(), claims()); return { header: bearer(t), secrets: [t] }; },
+      status: 401,
+      message: /signing algorithm is not accepted \(accepted: RS256\)/,
+    },
+    {
+      name: 'key confusion: HS256 signed with the public JWK JSON, JWKS config',
+      config: jwksConfig,
+      header: async () => {
+        const t = await signHs256(new TextEncoder().encode(JSON.stringify(issuer.keys[0]!.publicJwk)), claims({}));
+        return { header: bearer(t), secrets: [t] };
+      },
+      status: 401,
+      message: /signing algorithm is not accepted/,
+    },
+    { name: 'RS256 token against an HS256 config', config: secretConfig, header: () => rs(), status: 401, message: /signing algorithm is not accepted \(accepted: HS256\)/ },
+    { name: 'HS256 token signed with another secret', config: secretConfig, header: async () => { const t = await signHs256(new TextEncoder().encode('another-secret-another-secret-xx'), claims()); return { header: bearer(t), secrets: [t] }; }, status: 401, message: /signature does not verify/ },
+    { name: 'expired (JWKS)', config: jwksConfig, header: () => rs({ exp: Math.floor(Date.now() / 1000) - 3600 }), status: 401, message: /has expired \(exp\)/ },
+    { name: 'expired (secret)', config: secretConfig, header: () => hs({ exp: Math.floor(Date.now() / 1000) - 60 }), status: 401, message: /has expired \(exp\)/ },
+    { name: 'expired beyond the clock tolerance', config: () => jwksConfig({ clockToleranceSeconds: 5 }), header: () => rs({ exp: Math.floor(Date.now() / 1000) - 10 }), status: 401, message: /has expired/ },
+    { name: 'nbf in the future', config: jwksConfig, header: () => rs({ nbf: Math.floor(Date.now() / 1000) + 3600 }), status: 401, message: /not valid yet \(nbf\)/ },
+    { name: 'no exp (a token that never expires)', config: jwksConfig, header: () => rs({ exp: undefined }), status: 401, message: /no "exp" claim \(tokens must expire\)/ },
+    { name: 'wrong issuer', config: jwksConfig, header: async () => ({ ...(await rs({ iss: 'https://evil.example/' })), secrets: ['evil.example'] }), status: 401, message: /another issuer \(iss\)/ },
+    { name: 'no issuer', config: jwksConfig, header: () => rs({ iss: undefined }), status: 401, message: /no "iss" claim/ },
+    { name: 'wrong audience', config: jwksConfig, header: async () => ({ ...(await rs({ aud: 'some-other-api' })), secrets: ['some-other-api'] }), status: 401, message: /another audience \(aud\)/ },
+    { name: 'wrong audience (secret)', config: secretConfig, header: () => hs({ aud: ['x', 'y'] }), status: 401, message: /another audience \(aud\)/ },
+    {
+      name: 'tampered payload, original signature kept',
+      config: jwksConfig,
+      header: async () => {
+        const [h, , s] = (await signRs256(issuer.keys[0]!, claims({ sub: 'alice' }))).split('.');
+        const t = `${h}.${b64url(JSON.stringify(claims({ sub: 'mallory' })))}.${s}`;
+        return { header: bearer(t), secrets: [t, s!, 'mallory'] };
+      },
+      status: 401,
+      message: /signature does not verify/,
+    },
+    {
+      name: 'tampered payload (secret)',
+      config: secretConfig,
+      header: async () => {
+        const [h, , s] = (await signHs256(HS_SECRET, claims({ scope: 'perkamo:identify' }))).split('.');
+        const t = `${h}.${b64url(JSON.stringify(claims({ scope: 'perkamo:emit' })))}.${s}`;
+        return { header: bearer(t), secrets: [t, s!] };
+      },
+      scope: 'perkamo:emit',
+      status: 401,
+      message: /signature does not verify/,
+    },
+    {
+      name: 'unknown kid (a key the JWKS does not hold)',
+      config: jwksConfig,
+      header: async () => { const t = await signRs256(await rsaKey('attacker-key'), claims()); return { header: bearer(t), secrets: [t, 'attacker-key'] }; },
+      status: 401,
+      message: /signing key \(kid\) that the key set does not hold/,
+    },
+    {
+      name: 'right kid, attacker key',
+      config: jwksConfig,
+      header: async () => { const t = await signRs256({ ...(await rsaKey('k1')) }, claims()); return { header: bearer(t), secrets: [t] }; },
+      status: 401,
+      message: /signature does not verify/,
+    },
+    {
+      name: 'oversized token (over 8 KiB, validly signed)',
+      config: jwksConfig,
+      header: async () => rs({ padding: 'x'.repeat(8 * 1024) }),
+      status: 401,
+      message: /larger than 8 KiB/,
+    },
+    { name: 'missing user claim', config: jwksConfig, header: () => rs({ sub: undefined }), status: 401, message: /no usable "sub" claim/ },
+    { name: 'empty user claim', config: jwksConfig, header: () => rs({ sub: '' }), status: 401, message: /no usable "sub" claim/ },
+    { name: 'non-string user claim', config: jwksConfig, header: () => rs({ sub: 12345 }), status: 401, message: /no usable "sub" claim/ },
+    { name: 'user claim over 256 bytes', config: jwksConfig, header: async () => ({ ...(await rs({ sub: 'é'.repeat(129) })), secrets: ['é'.repeat(129)] }), status: 401, message: /no usable "sub" claim .*at most 256 bytes/ },
+    { name: 'custom user claim absent (AUTH_USER_ID_CLAIM=user_id)', config: () => jwksConfig({ userIdClaim: 'user_id' }), header: () => rs(), status: 401, message: /no usable "user_id" claim/ },
+    { name: 'missing scope', config: jwksConfig, scope: 'perkamo:emit', header: () => rs({ scope: 'perkamo:identify' }), status: 403, message: /lacks the scope "perkamo:emit"/ },
+    { name: 'no scopes at all', config: secretConfig, scope: 'perkamo:identify', header: () => hs({ scope: undefined }), status: 403, message: /lacks the scope "perkamo:identify"/ },
+    { name: 'scope prefix is not the scope', config: jwksConfig, scope: 'perkamo:emit', header: () => rs({ scope: 'perkamo:emitter perkamo:emi', scp: ['perkamo:emit:all'] }), status: 403, message: /lacks the scope "perkamo:emit"/ },
+  ];
+
+  it.each(attacks.map((attack) => [`${attack.name} → ${attack.status}`, attack] as const))('%s', async (_title, { config, scope, header, status, message }) => {
+    const { header: authorization, secrets = [] } = await header();
+    const answer = await pipeline({ config: config(), ...(scope !== undefined && { scope }) }).call(authorization);
+    expect(answer.statusCode).toBe(status);
+    expect(answer.principal).toBeUndefined();
+    expect(answer.body?.error.code).toBe(status === 401 ? 'unauthorized' : 'forbidden');
+    expect(answer.body?.error.message).toMatch(message);
+    if (status === 401) expect(answer.headers?.['www-authenticate']).toBe('Bearer');
+    const text = JSON.stringify(answer);
+    for (const secret of secrets) expect(text).not.toContain(secret);
+  });
+});
+
+describe('happy paths', () => {
+  it.each([
+    ['HS256 secret', secretConfig, () => signHs256(HS_SECRET, claims())],
+    ['JWKS RS256', jwksConfig, () => signRs256(issuer.keys[0]!, claims())],
+  ])('%s → 200 with the principal', async (_name, config, mint) => {
+    const answer = await pipeline({ config: config(), scope: 'perkamo:emit' }).call(bearer(await mint()));
+    expect(answer).toEqual({ statusCode: 200, principal: { userId: 'alice', scopes: ['perkamo:emit', 'perkamo:identify'] } });
+  });
+
+  it('accepts the scheme in any case and surrounding spaces', async () => {
+    const token = await signHs256(HS_SECRET, claims());
+    const answer = await pipeline({ config: secretConfig() }).call(`  bearer   ${token} `);
+    expect(answer.principal?.userId).toBe('alice');
+  });
+
+  it('with no required scope (stream-token), any valid user passes, even without scopes', async () => {
+    const token = await signRs256(issuer.keys[0]!, claims({ scope: undefined }));
+    const answer = await pipeline({ config: jwksConfig() }).call(bearer(token));
+    expect(answer).toEqual({ statusCode: 200, principal: { userId: 'alice', scopes: [] } });
+  });
+
+  it.each([
+    ['user_id', { user_id: 'u-42' }, 'u-42'],
+    ['https://example.com/uid', { 'https://example.com/uid': 'u-43' }, 'u-43'],
+    ['cognito:username', { 'cognito:username': 'carol' }, 'carol'],
+  ])('custom AUTH_USER_ID_CLAIM=%s', async (claim, extra, userId) => {
+    const token = await signRs256(issuer.keys[0]!, claims(extra));
+    const answer = await pipeline({ config: jwksConfig({ userIdClaim: claim }) }).call(bearer(token));
+    expect(answer.principal?.userId).toBe(userId);
+  });
+
+  it('accepts a user id of exactly 256 bytes', async () => {
+    const sub = 'é'.repeat(128);
+    const answer = await pipeline({ config: secretConfig() }).call(bearer(await signHs256(HS_SECRET, claims({ sub }))));
+    expect(answer.principal?.userId).toBe(sub);
+  });
+
+  it('tolerates clock skew within clockToleranceSeconds', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await signHs256(HS_SECRET, claims({ exp: now - 2, nbf: now + 2 }));
+    const answer = await pipeline({ config: secretConfig({ clockToleranceSeconds: 5 }) }).call(bearer(token));
+    expect(answer.statusCode).toBe(200);
+  });
+
+  it('checks exp and nbf against the injected clock', async () => {
+    const token = await signHs256(HS_SECRET, claims({}, 1_000_000));
+    const atIssue = await pipeline({ config: secretConfig(), now: () => 1_000_100_000 }).call(bearer(token));
+    expect(atIssue.statusCode).toBe(200);
+    const later = await pipeline({ config: secretConfig(), now: () => 1_000_400_000 }).call(bearer(token));
+    expect(later.statusCode).toBe(401);
+  });
+});
+
+describe('scopes: `scope` string, `scp` array or string, API Gateway "[a b]" form', () => {
+  it.each([
+    ['scope string', { scope: 'perkamo:emit perkamo:identify' }, ['perkamo:emit', 'perkamo:identify']],
+    ['scp array', { scope: undefined, scp: ['perkamo:emit', 'perkamo:identify'] }, ['perkamo:emit', 'perkamo:identify']],
+    ['scp string', { scope: undefined, scp: 'perkamo:identify perkamo:emit' }, ['perkamo:identify', 'perkamo:emit']],
+    ['scp flattened by API Gateway', { scope: undefined, scp: '[perkamo:emit perkamo:identify]' }, ['perkamo:emit', 'perkamo:identify']],
+    ['scope and scp together, deduplicated', { scope: 'perkamo:emit', scp: ['perkamo:emit', 'read'] }, ['perkamo:emit', 'read']],
+    ['scp array with non-strings ignored', { scope: undefined, scp: ['perkamo:emit', 7, null] }, ['perkamo:emit']],
+  ])('%s', async (_name, extra, scopes) => {
+    const token = await signRs256(issuer.keys[0]!, claims(extra));
+    const answer = await pipeline({ config: jwksConfig(), scope: 'perkamo:emit' }).call(bearer(token));
+    expect(answer).toEqual({ statusCode: 200, principal: { userId: 'alice', scopes } });
+  });
+});
+
+describe('api-gateway mode: trusts the JWT authorizer claims', () => {
+  it.each([
+    ['scope string', { sub: 'bob', scope: 'perkamo:emit' }, ['perkamo:emit']],
+    ['flattened scp "[a b]"', { sub: 'bob', scp: '[perkamo:emit perkamo:identify]' }, ['perkamo:emit', 'perkamo:identify']],
+    ['scp array (Lambda authorizer context)', { sub: 'bob', scp: ['perkamo:emit'] }, ['perkamo:emit']],
+  ])('with claims (%s) → 200 without any Authorization header', async (_name, authorizerClaims, scopes) => {
+    const answer = await pipeline({ config: gatewayConfig(), scope: 'perkamo:emit' }).call(undefined, { authorizerClaims });
+    expect(answer).toEqual({ statusCode: 200, principal: { userId: 'bob', scopes } });
+  });
+
+  it.each([
+    ['no claims', 401, undefined, /no authorizer claims/],
+    ['empty claims', 401, {}, /no authorizer claims/],
+    ['claims without the user claim', 401, { scope: 'perkamo:emit' }, /no usable "sub" claim/],
+    ['claims without the scope', 403, { sub: 'bob', scope: 'perkamo:identify' }, /lacks the scope "perkamo:emit"/],
+  ] as const)('%s → %i', async (_name, status, authorizerClaims, message) => {
+    const answer = await pipeline({ config: gatewayConfig(), scope: 'perkamo:emit' }).call(undefined, {
+      authorizerClaims: authorizerClaims as Record<string, unknown> | undefined,
+    });
+    expect(answer.statusCode).toBe(status);
+    expect(answer.body?.error.message).toMatch(message);
+    expect(answer.principal).toBeUndefined();
+  });
+
+  it('ignores a bearer token: only the authorizer decides', async () => {
+    const token = await signHs256(HS_SECRET, claims());
+    const answer = await pipeline({ config: gatewayConfig() }).call(bearer(token));
+    expect(answer.statusCode).toBe(401);
+  });
+});
+
+describe('non-HTTP triggers are authorized by IAM', () => {
+  it.each(['sqs', 'eventbridge', 'direct'] as const)('%s: skipped, no principal, no JWKS fetch', async (trigger) => {
+    issuer.server.reset();
+    for (const config of [jwksConfig(), secretConfig(), gatewayConfig()]) {
+      const answer = await pipeline({ config, scope: 'perkamo:emit' }).invoke(trigger);
+      expect(answer).toEqual({ statusCode: 200, principal: undefined });
+    }
+    expect(issuer.fetches()).toBe(0);
+  });
+});
+
+describe('JWKS over loopback HTTP', () => {
+  it('fetches the key set once and reuses it across invocations', async () => {
+    issuer.server.reset();
+    const run = pipeline({ config: jwksConfig() });
+    for (const sub of ['a', 'b', 'c']) {
+      const answer = await run.call(bearer(await signRs256(issuer.keys[0]!, claims({ sub }))));
+      expect(answer.principal?.userId).toBe(sub);
+    }
+    expect(issuer.fetches()).toBe(1);
+  });
+
+  it('refetches on an unknown kid only after the cooldown: rotation works, kid spraying does not hammer the IdP', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    issuer.server.reset();
+    const run = pipeline({ config: jwksConfig() });
+    expect((await run.call(bearer(await signRs256(issuer.keys[0]!, claims())))).statusCode).toBe(200);
+    expect(issuer.fetches()).toBe(1);
+
+    // The IdP rotates in a new key.
+    const rotated = await rsaKey('k2');
+    issuer.keys.push(rotated);
+    try {
+      const token = await signRs256(rotated, claims());
+      // Within jose's 30 s cooldown, an unknown kid does not refetch.
+      for (let i = 0; i < 5; i++) expect((await run.call(bearer(token))).statusCode).toBe(401);
+      expect(issuer.fetches()).toBe(1);
+
+      vi.setSystemTime(Date.now() + 31_000);
+      const answer = await run.call(bearer(token));
+      expect(answer.statusCode).toBe(200);
+      expect(issuer.fetches()).toBe(2);
+      // The old key still verifies from the refreshed cache.
+      expect((await run.call(bearer(await signRs256(issuer.keys[0]!, claims())))).statusCode).toBe(200);
+      expect(issuer.fetches()).toBe(2);
+    } finally {
+      issuer.keys.pop();
+    }
+  });
+
+  it('tries each key when the token has no kid and several keys match', async () => {
+    const run = pipeline({ config: jwksConfig({ jwksUrl: issuer.kidlessJwksUrl }) });
+    for (const key of issuer.kidless) {
+      const answer = await run.call(bearer(await signRs256(key, claims())));
+      expect(answer.statusCode).toBe(200);
+    }
+    const stranger = await signRs256(await rsaKey(undefined), claims());
+    const refused = await run.call(bearer(stranger));
+    expect(refused.statusCode).toBe(401);
+    expect(refused.body?.error.message).toMatch(/signature does not verify/);
+  });
+
+  it.each([
+    ['the JWKS answers 500', () => issuer.server.enqueue((_req, res) => { res.writeHead(500).end(); })],
+    ['the JWKS answers malformed JSON', () => issuer.server.enqueue((_req, res) => { res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys":'); })],
+    ['the JWKS is not a key set', () => issuer.server.enqueue((_req, res) => { res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys":"no"}'); })],
+  ])('%s → 503 auth_unavailable (the token may be fine), not 401', async (_name, arrange) => {
+    issuer.server.reset();
+    arrange();
+    const token = await signRs256(issuer.keys[0]!, claims());
+    const answer = await pipeline({ config: jwksConfig() }).call(bearer(token));
+    expect(answer.statusCode).toBe(503);
+    expect(answer.body?.error.code).toBe('auth_unavailable');
+    expect(answer.headers?.['retry-after']).toBe('5');
+    expect(JSON.stringify(answer)).not.toContain(token);
+  });
+
+  it('an unreachable JWKS → 503', async () => {
+    const token = await signRs256(issuer.keys[0]!, claims());
+    const answer = await pipeline({ config: jwksConfig({ jwksUrl: 'http://127.0.0.1:1/jwks' }) }).call(bearer(token));
+    expect(answer.statusCode).toBe(503);
+  });
+});
+
+describe('configuration', () => {
+  it.each([
+    ['both a JWKS URL and a secret', () => jwksConfig({ secret: HS_SECRET }), /exactly one of AUTH_JWKS_URL and AUTH_JWT_SECRET/],
+    ['neither', () => jwksConfig({ jwksUrl: undefined }), /exactly one of/],
+    ['only HMAC algorithms with a JWKS', () => jwksConfig({ algorithms: ['HS256'] }), /none of the algorithms \[HS256\]/],
+    ['only RSA algorithms with a secret', () => secretConfig({ algorithms: ['RS256', 'none'] }), /none of the algorithms/],
+  ])('refuses %s at cold start', (_name, config, message) => {
+    expect(() => auth({ config: config() })).toThrow(message);
+  });
+
+  it('api-gateway mode needs no key material', () => {
+    expect(() => auth({ config: gatewayConfig({ algorithms: [] }) })).not.toThrow();
+  });
+
+  it('exposes a named before middleware (middy reports it by name)', () => {
+    expect(auth({ config: secretConfig() }).before?.name).toBe('authBefore');
+  });
+
+  it('signs with SignJWT fixtures that really verify (sanity of the helpers)', async () => {
+    const token = await new SignJWT(claims()).setProtectedHeader({ alg: 'HS256' }).sign(HS_SECRET);
+    expect((await pipeline({ config: secretConfig() }).call(bearer(token))).statusCode).toBe(200);
+  });
+});
