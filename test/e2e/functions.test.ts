@@ -274,3 +274,29 @@ describe('server key from Secrets Manager', () => {
     }
   });
 });
+
+describe('stream-token CORS', () => {
+  const origin = 'https://app.example.com';
+  let streamToken: Handler;
+  beforeAll(async () => {
+    streamToken = await loadFunction('stream-token', functionEnv(emulator, { CORS_ALLOWED_ORIGINS: origin }));
+  });
+
+  it('answers a preflight from an allowed origin, and refuses another origin', async () => {
+    const ok = await streamToken(httpApiEvent('OPTIONS /stream-token', undefined, { origin }), lambdaContext());
+    expect(ok.statusCode).toBe(204);
+    expect(ok.headers).toMatchObject({ 'access-control-allow-origin': origin, 'access-control-allow-headers': expect.stringContaining('authorization') });
+    const other = await streamToken(httpApiEvent('OPTIONS /stream-token', undefined, { origin: 'https://evil.example' }), lambdaContext());
+    expect(other.statusCode).toBe(403);
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('adds the allowed origin to answers and errors alike, and no-store to both', async () => {
+    const minted = await streamToken(httpApiEvent('POST /stream-token', {}, { origin, ...(await bearer('u1', [])) }), lambdaContext());
+    expect(minted.statusCode).toBe(200);
+    expect(minted.headers).toMatchObject({ 'access-control-allow-origin': origin, 'cache-control': 'no-store', vary: 'origin' });
+    const refused = await streamToken(httpApiEvent('POST /stream-token', {}, { origin }), lambdaContext());
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers).toMatchObject({ 'access-control-allow-origin': origin, 'www-authenticate': 'Bearer' });
+  });
+});

@@ -1,4 +1,5 @@
 export { auth } from './auth.ts';
 export { commands } from './commands.ts';
+export { cors } from './cors.ts';
 export { deadline } from './deadline.ts';
 export { trigger, detectTrigger } from './trigger.ts';

@@ -1,0 +1,22 @@
+// The meeting point between the functions and the OpenTelemetry layer. The layer registers these
+// hooks on a global when it loads; product code finds them here and never imports the SDK.
+// Without the layer, telemetryHooks() is undefined and tracing costs nothing.
+
+export interface TelemetryHooks {
+  /**
+   * Exports every finished span, giving up after `timeoutMs`: a collector that is down, slow or
+   * hanging never holds the invocation past its budget (the spans are then dropped, with one
+   * warning per cold start). Never rejects.
+   */
+  flush(timeoutMs: number): Promise<void>;
+}
+
+const key = Symbol.for('perkamo-lambda.telemetry');
+
+export function registerTelemetryHooks(hooks: TelemetryHooks): void {
+  (globalThis as Record<symbol, unknown>)[key] = hooks;
+}
+
+export function telemetryHooks(): TelemetryHooks | undefined {
+  return (globalThis as Record<symbol, unknown>)[key] as TelemetryHooks | undefined;
+}
