@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
+import type { Command } from '../../src/lambda/commands.ts';
+import { GroupBlockedError, PerkamoItemRejectedError, runCommands } from '../../src/lambda/perkamo.ts';
+import { PerkamoDeadlineExceededError, PerkamoValidationError, createPerkamoClient } from '../../src/sdk/index.ts';
+
+let emulator: Emulator;
+let client: ReturnType<typeof createPerkamoClient>;
+beforeAll(async () => {
+  emulator = await startEmulator({ quiet: true });
+  client = createPerkamoClient({ apiKey: emulator.keys.server[0]!, baseUrl: emulator.url, retry: { attempts: 3, baseDelayMs: 1 } });
+});
+afterAll(() => emulator.close());
+beforeEach(() => {
+  emulator.reset();
+  emulator.setFaults([]);
+});
+
+const emit = (tx: string, extra: { group?: string; amount?: number; user?: string } = {}): Command => ({
+  kind: 'emit',
+  event: { user_id: extra.user ?? 'u1', event: 'purchase.completed', transaction_id: tx, context: { amount: extra.amount ?? 100 } },
+  origin: { trigger: 'sqs', id: tx, ...(extra.group !== undefined && { group: extra.group }) },
+});
+const run = (commands: Command[], deadlineMs = 5_000, concurrency = 4) =>
+  runCommands(commands, { client, deadline: Date.now() + deadlineMs, concurrency });
+
+describe('runCommands', () => {
+  it('sends a repeated transaction id once and gives both records its outcome', async () => {
+    const outcomes = await run([emit('a'), emit('b'), emit('a')]);
+    expect(outcomes.map((o) => o.ok)).toEqual([true, true, true]);
+    expect(outcomes[2]).toBe(outcomes[0]);
+    expect(emulator.ledger().requests.by_route).toEqual({ 'POST /v1/events:batch': 1 });
+    expect(emulator.ledger().applied).toBe(2);
+  });
+
+  it('fails a repeated transaction id with another payload as a conflict, without sending it', async () => {
+    const outcomes = await run([emit('a', { amount: 1 }), emit('a', { amount: 2 })]);
+    expect(outcomes[0]!.ok).toBe(true);
+    expect(outcomes[1]).toMatchObject({ ok: false, error: { name: 'PerkamoValidationError', reason: 'conflict', field: 'transaction_id' } });
+    expect((outcomes[1] as { error: Error }).error).toBeInstanceOf(PerkamoValidationError);
+  });
+
+  it('maps a Perkamo per-item refusal in a batch to that record alone', async () => {
+    await run([emit('known', { amount: 1 })]);
+    const outcomes = await run([emit('fresh'), emit('known', { amount: 999 })]);
+    expect(outcomes[0]!.ok).toBe(true);
+    expect(outcomes[1]).toMatchObject({ ok: false, error: { code: 'transaction_id_conflict' } });
+    expect((outcomes[1] as { error: Error }).error).toBeInstanceOf(PerkamoItemRejectedError);
+  });
+
+  it('splits 230 events into calls of 100, 100 and 30 and keeps each outcome in place', async () => {
+    const commands = Array.from({ length: 230 }, (_, i) => emit(`t${i}`, { user: `u${i % 5}`, amount: i }));
+    const outcomes = await run(commands);
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    const ledger = emulator.ledger();
+    expect(ledger.requests.by_route['POST /v1/events:batch']).toBe(3);
+    const byTx = new Map(ledger.events.map((e) => [e.transaction_id, e.user_id]));
+    commands.forEach((c, i) => expect(byTx.get(`t${i}`)).toBe(c.kind === 'emit' ? c.event.user_id : undefined));
+  });
+
+  it('FIFO: a group stops at its first failure; later chunks of that group are not sent', async () => {
+    // 150 events of group A then one of B: the first chunk (100 of A) gets a 500 and this client does
+    // not retry, so the second chunk's A events are blocked; B, in the second chunk, goes on.
+    const c = createPerkamoClient({ apiKey: emulator.keys.server[0]!, baseUrl: emulator.url });
+    emulator.setFaults([{ kind: 'error_before', status: 500, times: 1 }]);
+    const commands = [...Array.from({ length: 150 }, (_, i) => emit(`a${i}`, { group: 'A' })), emit('b0', { group: 'B' })];
+    const outcomes = await runCommands(commands, { client: c, deadline: Date.now() + 5_000, concurrency: 4 });
+    expect(outcomes.slice(0, 100).every((o) => !o.ok)).toBe(true);
+    expect(outcomes.slice(100, 150).every((o) => !o.ok && o.error instanceof GroupBlockedError)).toBe(true);
+    expect(outcomes[150]!.ok).toBe(true);
+    expect(emulator.ledger().events.map((e) => e.transaction_id)).toEqual(['b0']);
+  });
+
+  it('with the deadline already near, nothing is started and every record fails', async () => {
+    const outcomes = await run([emit('x'), emit('y')], 10);
+    expect(outcomes.every((o) => !o.ok && o.error instanceof PerkamoDeadlineExceededError)).toBe(true);
+    expect(emulator.ledger().requests.total).toBe(0);
+  });
+
+  it('runs identify and mint commands beside emits', async () => {
+    const outcomes = await runCommands(
+      [
+        { kind: 'identify', user_id: 'u9', traits: { plan: 'pro' }, origin: { trigger: 'direct' } },
+        { kind: 'mint', user_id: 'u9', origin: { trigger: 'http' } },
+        emit('m1', { user: 'u9' }),
+      ],
+      { client, deadline: Date.now() + 5_000, concurrency: 2, browserKey: emulator.keys.browser[0]!, streamTokenTtlSeconds: 60 },
+    );
+    expect(outcomes.map((o) => o.ok)).toEqual([true, true, true]);
+    expect((outcomes[1] as { value: { expires_in: number } }).value.expires_in).toBe(60);
+    expect(emulator.customer('u9')?.traits).toEqual({ plan: 'pro' });
+  });
+});
