@@ -1,3 +1,4 @@
+import type { Context as OtelContext } from '@opentelemetry/api';
 import type { JsonObject, PerkamoEventInput } from '../core/index.ts';
 import type { Trigger } from './invocation.ts';
 
@@ -29,4 +30,6 @@ export interface Invocation {
   items: Item[];
   /** Epoch ms by which all Perkamo work must be over. */
   deadline: number;
+  /** The tracing context the work runs in; undefined without the tracing middleware. */
+  traceContext?: OtelContext;
 }

@@ -45,6 +45,8 @@ export interface LambdaConfig {
   /** Exact origins allowed to call stream-token from a browser (CORS). */
   corsOrigins: string[];
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** What spans say about user ids: the id, a stable SHA-256 pseudonym, or nothing. */
+  traceUserIds: 'keep' | 'hash' | 'drop';
 }
 
 export interface ConfigNeeds {
@@ -89,6 +91,7 @@ export class LambdaConfigurationError extends PerkamoConfigurationError {
 export type Env = Record<string, string | undefined>;
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+const USER_ID_POLICIES = ['keep', 'hash', 'drop'] as const;
 const HMAC_ALGS = ['HS256', 'HS384', 'HS512'];
 const ASYMMETRIC_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 const KNOWN_ALGS = [...HMAC_ALGS, ...ASYMMETRIC_ALGS];
@@ -109,6 +112,7 @@ export const configDefaults = {
   reserveMs: 500,
   concurrency: 4,
   logLevel: 'info',
+  traceUserIds: 'hash',
 } as const;
 
 /**
@@ -168,6 +172,14 @@ export function loadConfig(env: Env, needs: ConfigNeeds): LambdaConfig {
     else problems.push(`LOG_LEVEL: ${quote(rawLevel)} is not a log level; set one of ${LOG_LEVELS.join(', ')} (default ${configDefaults.logLevel})`);
   }
 
+  const rawPolicy = get('PERKAMO_TRACE_USER_IDS');
+  let traceUserIds: LambdaConfig['traceUserIds'] = configDefaults.traceUserIds;
+  if (rawPolicy !== undefined) {
+    const policy = USER_ID_POLICIES.find((p) => p === rawPolicy.toLowerCase());
+    if (policy) traceUserIds = policy;
+    else problems.push(`PERKAMO_TRACE_USER_IDS: ${quote(rawPolicy)} is not a policy; set keep, hash or drop (default ${configDefaults.traceUserIds})`);
+  }
+
   if (problems.length > 0) throw new LambdaConfigurationError(problems);
   return {
     perkamo: { baseUrl, secret: secret!, secretTtlMs, browserKey, streamTokenTtlSeconds },
@@ -176,6 +188,7 @@ export function loadConfig(env: Env, needs: ConfigNeeds): LambdaConfig {
     concurrency,
     corsOrigins,
     logLevel,
+    traceUserIds,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Request } from '@middy/core';
+import type { Context as OtelContext, Span } from '@opentelemetry/api';
 import type { Context } from 'aws-lambda';
 
 export type Trigger = 'http' | 'sqs' | 'eventbridge' | 'direct';
@@ -25,7 +26,7 @@ export interface Principal {
 /**
  * Per-invocation state, kept on middy's `request.internal` (never in module variables). Each key
  * has one writer: `trigger` and `http` the trigger middleware, `deadline` the deadline middleware,
- * `principal` the auth middleware.
+ * `principal` the auth middleware, `span` and `traceContext` the tracing middleware.
  */
 export type PerkamoInternal = {
   /** The trigger's own event, kept for the answer (request.event becomes the Invocation). */
@@ -35,6 +36,9 @@ export type PerkamoInternal = {
   principal?: Principal;
   /** Epoch ms by which all Perkamo work must be over (remaining time minus the reserve). */
   deadline?: number;
+  /** The invocation span and the context the work runs in (the tracing middleware's). */
+  span?: Span;
+  traceContext?: OtelContext;
 };
 
 export type PerkamoRequest<TEvent = unknown, TResult = unknown> = Request<TEvent, TResult, Error, Context, PerkamoInternal>;

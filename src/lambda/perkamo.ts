@@ -1,5 +1,7 @@
 import { PerkamoError, PerkamoValidationError, canonicalJson, limits, type PerkamoEventInput } from '../core/index.ts';
-import type { EventIngestResponse, PerkamoClient } from '../sdk/index.ts';
+import { responseMeta, type EventIngestResponse, type PerkamoClient } from '../sdk/index.ts';
+import { attr, traceUserId, type UserIdPolicy } from '../telemetry/attributes.ts';
+import { withOperationSpan } from '../telemetry/perkamo-spans.ts';
 import type { Command, Outcome } from './commands.ts';
 import { mapWithConcurrency } from './pool.ts';
 
@@ -11,6 +13,17 @@ export interface RunOptions {
   concurrency: number;
   browserKey?: string;
   streamTokenTtlSeconds?: number;
+  /** What operation spans say about user ids (default: a hash). */
+  userIds?: UserIdPolicy;
+}
+
+/** The Perkamo request id of a result (from the response) or of an error (PerkamoApiError & co). */
+const requestIdOf = (value: unknown): string | undefined =>
+  responseMeta(value)?.requestId ?? ((value as { requestId?: unknown } | null)?.requestId as string | undefined);
+
+function userAttributes(userId: string, policy: UserIdPolicy = 'hash'): Record<string, string> {
+  const value = traceUserId(userId, policy);
+  return value === undefined ? {} : { [attr.perkamoUserId]: value };
 }
 
 /** Perkamo refused one event of a batch (the batch itself succeeded). */
@@ -51,13 +64,17 @@ export async function runCommands(commands: Command[], options: RunOptions): Pro
   return outcomes;
 }
 
-async function runSingle(command: Command, { client, deadline, browserKey, streamTokenTtlSeconds }: RunOptions): Promise<unknown> {
+async function runSingle(command: Command, { client, deadline, browserKey, streamTokenTtlSeconds, userIds }: RunOptions): Promise<unknown> {
   switch (command.kind) {
     case 'identify':
-      return client.identify(command.user_id, command.traits, { deadline });
+      return withOperationSpan('identify', userAttributes(command.user_id, userIds), requestIdOf, () =>
+        client.identify(command.user_id, command.traits, { deadline }),
+      );
     case 'mint':
-      if (!browserKey) throw new PerkamoError('PERKAMO_BROWSER_KEY is not set; stream tokens cannot be minted');
-      return client.createStreamToken(browserKey, command.user_id, streamTokenTtlSeconds ?? 120, { deadline });
+      return withOperationSpan('stream_token', userAttributes(command.user_id, userIds), requestIdOf, () => {
+        if (!browserKey) throw new PerkamoError('PERKAMO_BROWSER_KEY is not set; stream tokens cannot be minted');
+        return client.createStreamToken(browserKey, command.user_id, streamTokenTtlSeconds ?? 120, { deadline });
+      });
     case 'emit':
       throw new Error('emits are run in batches');
   }
@@ -118,16 +135,27 @@ async function sendChunk(commands: Command[], chunk: number[], outcomes: Outcome
   const events = chunk.map((i) => (commands[i] as Extract<Command, { kind: 'emit' }>).event);
   if (single) {
     const [event] = events as [PerkamoEventInput];
+    const attributes = {
+      [attr.perkamoEvent]: event.event,
+      [attr.perkamoTransactionId]: event.transaction_id,
+      ...userAttributes(event.user_id, options.userIds),
+    };
     outcomes[chunk[0] as number] = await settle(() =>
-      options.client.emit(event.user_id, event.event, event.context, {
-        txId: event.transaction_id,
-        occurredAt: event.occurred_at,
-        deadline: options.deadline,
-      }),
+      withOperationSpan('emit', attributes, requestIdOf, () =>
+        options.client.emit(event.user_id, event.event, event.context, {
+          txId: event.transaction_id,
+          occurredAt: event.occurred_at,
+          deadline: options.deadline,
+        }),
+      ),
     );
     return;
   }
-  const answer = await settle(() => options.client.batch(events, { deadline: options.deadline }));
+  const answer = await settle(() =>
+    withOperationSpan('batch', { [attr.perkamoBatchSize]: events.length }, requestIdOf, () =>
+      options.client.batch(events, { deadline: options.deadline }),
+    ),
+  );
   chunk.forEach((commandIndex, position) => {
     if (!answer.ok) {
       outcomes[commandIndex] = answer;

@@ -1,8 +1,10 @@
+import { context as otelContext } from '@opentelemetry/api';
 import type { Context } from 'aws-lambda';
 import { createPerkamoClient, type PerkamoClient } from '../sdk/index.ts';
 import type { Command, Invocation, Item, Outcome } from './commands.ts';
 import { LambdaConfigurationError, loadConfig, type AuthConfig, type LambdaConfig } from './config.ts';
 import { BudgetExhaustedError } from './errors.ts';
+import { createTracedFetch } from './fetch.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { Operation } from './operations.ts';
 import { GroupBlockedError, runCommands } from './perkamo.ts';
@@ -23,6 +25,7 @@ export function createRuntime(operation: Operation, env: Record<string, string |
   const client = createPerkamoClient({
     apiKey: createApiKeySupplier(config.perkamo.secret, { ttlMs: config.perkamo.secretTtlMs }),
     baseUrl: config.perkamo.baseUrl,
+    fetch: createTracedFetch(),
     // Each attempt's timeout comes from the invocation's deadline; retries stop when it is near.
     retry: { attempts: 4, baseDelayMs: 100, maxDelayMs: 5_000 },
   });
@@ -51,13 +54,17 @@ export function runInvocation(runtime: Runtime) {
     const items = blockFifoGroups(invocation.items);
     const commands: Command[] = [];
     for (const item of items) if ('command' in item) commands.push(item.command);
-    const ran = await runCommands(commands, {
-      client: runtime.client,
-      deadline: invocation.deadline,
-      concurrency: runtime.config.concurrency,
-      browserKey: runtime.config.perkamo.browserKey,
-      streamTokenTtlSeconds: runtime.config.perkamo.streamTokenTtlSeconds,
-    });
+    const run = () =>
+      runCommands(commands, {
+        client: runtime.client,
+        deadline: invocation.deadline,
+        concurrency: runtime.config.concurrency,
+        browserKey: runtime.config.perkamo.browserKey,
+        streamTokenTtlSeconds: runtime.config.perkamo.streamTokenTtlSeconds,
+        userIds: runtime.config.traceUserIds,
+      });
+    // Run inside the invocation span, so operation and HTTP spans are its children.
+    const ran = invocation.traceContext ? await otelContext.with(invocation.traceContext, run) : await run();
     let next = 0;
     const outcomes = items.map((item): Outcome => ('command' in item ? (ran[next++] as Outcome) : { ok: false, error: item.error }));
     logSummary(runtime.logger, invocation, outcomes, context, Date.now() - started);

@@ -49,6 +49,7 @@ describe('loadConfig: defaults', () => {
       concurrency: 4,
       corsOrigins: [],
       logLevel: 'info',
+      traceUserIds: 'hash',
     });
   });
 
@@ -373,5 +374,18 @@ describe('loadConfig: the error', () => {
     expect(e.message.split('\n')).toHaveLength(11);
     expect(e.message).not.toContain(KEY);
     expect(e.message).not.toContain('short-secret');
+  });
+});
+
+describe('PERKAMO_TRACE_USER_IDS', () => {
+  it.each(['keep', 'hash', 'DROP'])('takes %s', (value) => {
+    const config = loadConfig({ PERKAMO_SECRET_KEY: 'sk_test_x', PERKAMO_TRACE_USER_IDS: value }, { http: false, browserKey: false });
+    expect(config.traceUserIds).toBe(value.toLowerCase());
+  });
+
+  it('refuses anything else, naming the variable and the choices', () => {
+    expect(() => loadConfig({ PERKAMO_SECRET_KEY: 'sk_test_x', PERKAMO_TRACE_USER_IDS: 'mask' }, { http: false, browserKey: false })).toThrow(
+      /PERKAMO_TRACE_USER_IDS: "mask" is not a policy; set keep, hash or drop/,
+    );
   });
 });

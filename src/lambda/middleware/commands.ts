@@ -41,7 +41,12 @@ export function commands({ operation }: CommandsOptions) {
           .map((command) => ({ command }));
         break;
     }
-    const invocation: Invocation = { trigger, items, deadline: required(request, 'deadline') };
+    const invocation: Invocation = {
+      trigger,
+      items,
+      deadline: required(request, 'deadline'),
+      traceContext: request.internal.traceContext,
+    };
     request.event = invocation;
   };
 

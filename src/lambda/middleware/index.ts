@@ -2,4 +2,5 @@ export { auth } from './auth.ts';
 export { commands } from './commands.ts';
 export { cors } from './cors.ts';
 export { deadline } from './deadline.ts';
+export { tracing } from './tracing.ts';
 export { trigger, detectTrigger } from './trigger.ts';

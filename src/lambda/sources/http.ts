@@ -18,11 +18,17 @@ export function isHttpEvent(event: unknown): event is HttpEvent {
   );
 }
 
-export function normalizeHttpEvent(event: HttpEvent): HttpRequest {
+/** Header names lowercased (REST API sends them as the client wrote them). */
+export function lowercaseHeaders(event: HttpEvent): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) {
     if (value !== undefined) headers[name.toLowerCase()] = value;
   }
+  return headers;
+}
+
+export function normalizeHttpEvent(event: HttpEvent): HttpRequest {
+  const headers = lowercaseHeaders(event);
   // REST API: repeated headers come in multiValueHeaders.
   for (const [name, values] of Object.entries((event as APIGatewayProxyEvent).multiValueHeaders ?? {})) {
     if (values && values.length > 1) headers[name.toLowerCase()] = values.join(', ');

@@ -1,0 +1,96 @@
+import type { APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { endInvocationSpan, startInvocationSpan, type InvocationSource } from '../../telemetry/invocation-span.ts';
+import { telemetryHooks } from '../../telemetry/hooks.ts';
+import type { PerkamoRequest } from '../invocation.ts';
+import type { Operation } from '../operations.ts';
+import { traceCarrier, type AnyEventBridgeEvent } from '../sources/eventbridge.ts';
+import { lowercaseHeaders, type HttpEvent } from '../sources/http.ts';
+import { detectTrigger } from './trigger.ts';
+
+export interface TracingOptions {
+  operation: Operation;
+  /** Kept free after the flush, so the answer still leaves before Lambda's timeout. */
+  flushMarginMs: number;
+}
+
+const defaults = { flushMarginMs: 50 };
+
+/**
+ * The invocation span. Use it first: its `before` opens the span before anything else runs, and
+ * its `after` / `onError` end it last — with the trigger's answer (status, failed records) or the
+ * error (`error.type = timeout` when the budget ran out) — then flush the layer's spans within what
+ * is left of the invocation's time. API only: without the layer this costs next to nothing.
+ */
+export function tracing(options: Pick<TracingOptions, 'operation'> & Partial<TracingOptions>) {
+  const { operation, flushMarginMs } = { ...defaults, ...options };
+  const [method, route] = operation.route.split(' ') as [string, string];
+  let coldStart = true;
+
+  const tracingBefore = (request: PerkamoRequest) => {
+    const context = request.context as Context | undefined;
+    const { span, context: traceContext } = startInvocationSpan(sourceOf(request.event, method, route), {
+      functionName: context?.functionName,
+      invokedFunctionArn: context?.invokedFunctionArn,
+      awsRequestId: context?.awsRequestId,
+      coldStart,
+    });
+    coldStart = false;
+    request.internal.span = span;
+    request.internal.traceContext = traceContext;
+  };
+
+  const finish = async (request: PerkamoRequest) => {
+    const span = request.internal.span;
+    if (!span) return;
+    const response = request.response as Partial<APIGatewayProxyResult & SQSBatchResponse> | undefined;
+    const failures = response?.batchItemFailures;
+    const total = (request.internal.rawEvent as SQSEvent | undefined)?.Records?.length;
+    endInvocationSpan(span, {
+      status: typeof response?.statusCode === 'number' ? response.statusCode : undefined,
+      failed: Array.isArray(failures) ? failures.length : undefined,
+      total,
+      // An error the trigger turned into an answer (HTTP, SQS) is told by that answer — except
+      // running out of time, which the span says as error.type = timeout.
+      error: request.error && (response === undefined || isTimeout(request.error)) ? request.error : undefined,
+    });
+    const hooks = telemetryHooks();
+    if (hooks) {
+      const remaining = (request.context as Context | undefined)?.getRemainingTimeInMillis?.() ?? 1_000;
+      await hooks.flush(Math.max(0, remaining - flushMarginMs));
+    }
+  };
+
+  return { before: tracingBefore, after: finish, onError: finish };
+}
+
+function isTimeout(error: Error): boolean {
+  return error.name === 'BudgetExhaustedError' || error.name === 'TimeoutError';
+}
+
+function sourceOf(event: unknown, method: string, route: string): InvocationSource {
+  switch (detectTrigger(event)) {
+    case 'http':
+      return { trigger: 'http', method, route, headers: lowercaseHeaders(event as HttpEvent) };
+    case 'sqs': {
+      const records = (event as SQSEvent).Records;
+      return {
+        trigger: 'sqs',
+        queue: records[0]?.eventSourceARN?.split(':').pop() ?? 'sqs',
+        messages: records.map((record) => ({
+          id: record.messageId,
+          carrier: {
+            traceparent: record.messageAttributes?.traceparent?.stringValue,
+            tracestate: record.messageAttributes?.tracestate?.stringValue,
+          },
+          xray: (record.attributes as { AWSTraceHeader?: string } | undefined)?.AWSTraceHeader,
+        })),
+      };
+    }
+    case 'eventbridge': {
+      const e = event as AnyEventBridgeEvent;
+      return { trigger: 'eventbridge', detailType: e['detail-type'], source: e.source, id: e.id, carrier: traceCarrier(e.detail) };
+    }
+    case 'direct':
+      return { trigger: 'direct' };
+  }
+}
