@@ -1,9 +1,10 @@
 // Builds everything a clean clone needs, into dist/:
 //   dist/lib/<entry>.mjs + dist/types/      the library entry points (perkamo-lambda/core, /sdk, /lambda, /emulator)
 //   dist/functions/<name>/index.mjs          one minified bundle per Lambda function, exporting `handler`
-//   dist/bin/emulator.mjs                    `npm run emulator`
+//   dist/bin/<name>.mjs                      the command-line tools: src/emulator/cli.ts and src/local/cli/*.ts
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 
@@ -44,7 +45,13 @@ if (!onlyFunctions) {
     await build({ ...shared, entryPoints: [entry], outfile, packages: 'external' });
     console.log(`  ${outfile.padEnd(36)} ${await kb(outfile)}`);
   }
-  await build({ ...shared, entryPoints: ['src/emulator/cli.ts'], outfile: 'dist/bin/emulator.mjs', packages: 'external' });
+  const tools = { emulator: 'src/emulator/cli.ts' };
+  if (existsSync('src/local/cli')) {
+    for (const file of readdirSync('src/local/cli')) if (file.endsWith('.ts')) tools[file.slice(0, -3)] = `src/local/cli/${file}`;
+  }
+  for (const [name, entry] of Object.entries(tools)) {
+    await build({ ...shared, entryPoints: [entry], outfile: `dist/bin/${name}.mjs`, packages: 'external' });
+  }
 }
 
 await rm('dist/functions', { recursive: true, force: true });
