@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { assertIdentifier, isPlainObject, limits } from '../core/index.ts';
 import { compileFormula, FormulaSyntaxError, roundHalfAwayFromZero, type CompiledFormula } from './formula.ts';
 import defaultProgramJson from './default-program.json' with { type: 'json' };
+import type { PerkamoLevel } from '../sdk/types.ts';
 
 /**
  * The program file (see README.md, "Program file"). Unknown extra fields are allowed and are
@@ -284,14 +285,8 @@ export function evaluateRewards(program: CompiledProgram, event: string, context
   return out;
 }
 
-export interface LevelState {
-  wallet: string;
-  level: number;
-  current: number;
-  currentLevelAt: number;
-  nextLevelAt: number | null;
-  progress: number;
-}
+/** The documented level object (the SDK's PerkamoLevel). */
+export type LevelState = PerkamoLevel;
 
 /** The documented level object for a balance; null when the program has no ladder. */
 export function levelFor(program: CompiledProgram, wallets: Readonly<Record<string, number>>): LevelState | null {
