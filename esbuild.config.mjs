@@ -2,10 +2,12 @@
 //   dist/lib/<entry>.mjs + dist/types/      the library entry points (perkamo-lambda/core, /sdk, /lambda, /emulator)
 //   dist/functions/<name>/index.mjs          one minified bundle per Lambda function, exporting `handler`
 //   dist/bin/<name>.mjs                      the command-line tools: src/emulator/cli.ts and src/local/cli/*.ts
+//   dist/layers/otel/                        the OpenTelemetry layer's exact content: otel-init.mjs, otel-handler
+//                                            (`--layer-only` builds just the layer)
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -35,6 +37,12 @@ const shared = {
 
 const kb = async (file) => `${((await stat(file)).size / 1024).toFixed(1).padStart(7)} KB`;
 const started = Date.now();
+
+await buildLayer();
+if (process.argv.includes('--layer-only')) {
+  console.log(`built in ${Date.now() - started} ms`);
+  process.exit(0);
+}
 
 if (!onlyFunctions) {
   await rm('dist/lib', { recursive: true, force: true });
@@ -73,3 +81,40 @@ if (!onlyFunctions) {
   console.log(`  ${'dist/types/'.padEnd(36)} declarations`);
 }
 console.log(`built in ${Date.now() - started} ms`);
+
+// The OpenTelemetry layer: dist/layers/otel/ holds exactly what lands in /opt — otel-init.mjs (one
+// self-contained file, @opentelemetry/api included, no source map: keeps the layer small and its
+// content exact) and the otel-handler wrapper script, executable.
+async function buildLayer() {
+  // @opentelemetry/core imports Node's `util` only for `inspect` in diag warnings, which the layer never
+  // enables (it sets no diag logger); loading `util` costs ~2 ms of cold start. Hand it a stand-in.
+  const withoutNodeUtil = {
+    name: 'otel-layer-without-node-util',
+    setup(b) {
+      b.onResolve({ filter: /^(node:)?util$/ }, (args) =>
+        args.importer.includes('@opentelemetry') ? { path: 'util', namespace: 'otel-layer-util' } : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: 'otel-layer-util' }, () => ({
+        contents: 'export const inspect = (value) => JSON.stringify(value);',
+        loader: 'js',
+      }));
+    },
+  };
+  const dir = 'dist/layers/otel';
+  await rm(dir, { recursive: true, force: true });
+  const outfile = `${dir}/otel-init.mjs`;
+  await build({
+    ...shared,
+    entryPoints: ['layers/otel/init.ts'],
+    outfile,
+    minify: true,
+    sourcemap: false,
+    // Everything in the bundle is ESM and imports Node built-ins with `import`: no require banner.
+    banner: {},
+    plugins: [withoutNodeUtil],
+  });
+  await copyFile('layers/otel/otel-handler', `${dir}/otel-handler`);
+  await chmod(`${dir}/otel-handler`, 0o755);
+  console.log(`  ${outfile.padEnd(36)} ${await kb(outfile)}`);
+  console.log(`  ${`${dir}/otel-handler`.padEnd(36)} ${await kb(`${dir}/otel-handler`)}`);
+}

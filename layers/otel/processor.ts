@@ -1,0 +1,129 @@
+// Ended spans wait in a bounded buffer until the function flushes them, once per invocation, within
+// what is left of its budget. No timers, no background export: in Lambda the process is frozen
+// between invocations, so the only export that reliably happens is the one the invocation awaits.
+import { TraceFlags, type Context } from '@opentelemetry/api';
+import { ExportResultCode } from '@opentelemetry/core';
+import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { Warn } from './config.ts';
+
+/** An exporter that takes a deadline and can be cancelled (the OTLP one). Rejects on failure. */
+export interface DeadlineExporter {
+  exportWithin(spans: ReadableSpan[], timeoutMs: number, signal: AbortSignal): Promise<void>;
+}
+
+export type AnyExporter = SpanExporter & Partial<DeadlineExporter>;
+
+export interface BufferedSpanProcessorOptions {
+  exporters: AnyExporter[];
+  warn: Warn;
+  /** Ended spans kept until the next flush; beyond it the oldest are dropped. */
+  maxBufferedSpans?: number;
+  /** The bound of forceFlush() and shutdown(), which take no timeout of their own. */
+  defaultTimeoutMs?: number;
+}
+
+export const DEFAULT_MAX_BUFFERED_SPANS = 2048;
+
+export class BufferedSpanProcessor implements SpanProcessor {
+  private buffer: ReadableSpan[] = [];
+  private readonly exporters: AnyExporter[];
+  private readonly warn: Warn;
+  private readonly max: number;
+  private readonly defaultTimeoutMs: number;
+  private warnedOverflow = false;
+  private warnedFailure = false;
+
+  constructor(options: BufferedSpanProcessorOptions) {
+    this.exporters = options.exporters;
+    this.warn = options.warn;
+    this.max = Math.max(1, options.maxBufferedSpans ?? DEFAULT_MAX_BUFFERED_SPANS);
+    this.defaultTimeoutMs = options.defaultTimeoutMs ?? 10_000;
+  }
+
+  /** How many ended spans wait for the next flush. */
+  get buffered(): number {
+    return this.buffer.length;
+  }
+
+  onStart(_span: Span, _parentContext: Context): void {}
+
+  onEnd(span: ReadableSpan): void {
+    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    if (this.buffer.length >= this.max) {
+      this.buffer.shift();
+      if (!this.warnedOverflow) {
+        this.warnedOverflow = true;
+        this.warn(`span buffer full (${this.max} spans): dropping the oldest until the next flush`);
+      }
+    }
+    this.buffer.push(span);
+  }
+
+  /**
+   * Exports every buffered span, giving up after `timeoutMs` (the export is then aborted and its
+   * spans dropped). Resolves within `timeoutMs` (plus a timer tick), never rejects; the first
+   * failure of the process is logged, later ones are silent.
+   */
+  async flush(timeoutMs: number): Promise<void> {
+    if (this.buffer.length === 0) return;
+    const spans = this.buffer;
+    this.buffer = [];
+    const budget = Number.isFinite(timeoutMs) ? Math.max(0, Math.floor(timeoutMs)) : this.defaultTimeoutMs;
+    if (budget === 0) {
+      this.failed(spans.length, 'no time left in the invocation');
+      return;
+    }
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`timed out after ${budget} ms`), budget);
+    });
+    try {
+      const exported = Promise.all(this.exporters.map((exporter) => exportOne(exporter, spans, budget, controller.signal)))
+        .then(() => undefined)
+        .catch(describe);
+      const failure = await Promise.race([exported, timedOut]);
+      if (failure !== undefined) {
+        controller.abort();
+        this.failed(spans.length, failure);
+      }
+    } catch (error) {
+      this.failed(spans.length, describe(error));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  forceFlush(): Promise<void> {
+    return this.flush(this.defaultTimeoutMs);
+  }
+
+  async shutdown(): Promise<void> {
+    await this.flush(this.defaultTimeoutMs);
+    await Promise.all(this.exporters.map((exporter) => exporter.shutdown().catch(() => undefined)));
+  }
+
+  private failed(count: number, reason: string): void {
+    if (this.warnedFailure) return;
+    this.warnedFailure = true;
+    this.warn(`dropped ${count} span${count === 1 ? '' : 's'}: ${reason} (later export failures are not logged)`);
+  }
+}
+
+function exportOne(exporter: AnyExporter, spans: ReadableSpan[], timeoutMs: number, signal: AbortSignal): Promise<void> {
+  if (exporter.exportWithin) return exporter.exportWithin(spans, timeoutMs, signal);
+  return new Promise((resolve, reject) => {
+    exporter.export(spans, (result) => {
+      if (result.code === ExportResultCode.SUCCESS) resolve();
+      else reject(result.error ?? new Error('export failed'));
+    });
+  });
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
+  }
+  return String(error);
+}

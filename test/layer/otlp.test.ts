@@ -1,0 +1,198 @@
+// The OTLP/HTTP export against a real receiver on loopback: JSON and protobuf, the resource, custom
+// headers; and the flush bounds with a collector that is down, hanging, slow or failing.
+import { SpanKind } from '@opentelemetry/api';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Env } from '../../layers/otel/config.ts';
+import { setupTracing } from '../../layers/otel/setup.ts';
+import { json, startLoopbackServer } from '../helpers/loopback-server.ts';
+
+let receiver: Awaited<ReturnType<typeof startLoopbackServer>>;
+beforeAll(async () => {
+  receiver = await startLoopbackServer((_req, res) => json(res, 200, {}));
+});
+afterAll(() => receiver.close());
+beforeEach(() => receiver.reset());
+
+const lambdaEnv: Env = {
+  AWS_LAMBDA_FUNCTION_NAME: 'perkamo-batch',
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+  AWS_REGION: 'us-east-2',
+};
+
+function traced(env: Env) {
+  const warnings: string[] = [];
+  const tracing = setupTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, ...env }, { warn: (m) => warnings.push(m) })!;
+  const tracer = tracing.provider.getTracer('perkamo-lambda');
+  const spans = (n = 1) => {
+    for (let i = 0; i < n; i++) {
+      const span = tracer.startSpan(`perkamo emit ${i}`, {
+        kind: SpanKind.INTERNAL,
+        attributes: { 'perkamo.request_id': `req_${i}`, 'perkamo.batch.size': 3 },
+      });
+      span.end();
+    }
+  };
+  const timedFlush = async (timeoutMs: number) => {
+    const started = performance.now();
+    await tracing.flush(timeoutMs);
+    return performance.now() - started;
+  };
+  return { tracing, warnings, spans, timedFlush };
+}
+
+const attributes = (list: { key: string; value: Record<string, unknown> }[]) =>
+  Object.fromEntries(list.map(({ key, value }) => [key, Object.values(value)[0]]));
+
+/** A port nothing listens on: connections are refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('OTLP over HTTP', () => {
+  it('http/json: POST /v1/traces with the resource, scope and spans', async () => {
+    const { spans, tracing, warnings } = traced({ ...lambdaEnv, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+    spans(2);
+    await tracing.flush(2000);
+    expect(receiver.requests).toHaveLength(1);
+    const [request] = receiver.requests;
+    expect(request).toMatchObject({ method: 'POST', url: '/v1/traces' });
+    expect(request?.headers['content-type']).toBe('application/json');
+    const body = request!.json();
+    const [resourceSpans] = body.resourceSpans;
+    expect(attributes(resourceSpans.resource.attributes)).toMatchObject({
+      'service.name': 'perkamo-batch',
+      'faas.name': 'perkamo-batch',
+      'faas.max_memory': 256 * 1024 * 1024,
+      'cloud.provider': 'aws',
+      'cloud.platform': 'aws_lambda',
+      'cloud.region': 'us-east-2',
+    });
+    const [scope] = resourceSpans.scopeSpans;
+    expect(scope.scope.name).toBe('perkamo-lambda');
+    expect(scope.spans.map((s: { name: string }) => s.name)).toEqual(['perkamo emit 0', 'perkamo emit 1']);
+    expect(scope.spans[0].traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(attributes(scope.spans[1].attributes)).toEqual({ 'perkamo.request_id': 'req_1', 'perkamo.batch.size': 3 });
+    expect(warnings).toEqual([]);
+  });
+
+  it('http/protobuf (the default): application/x-protobuf, a non-empty body holding the spans', async () => {
+    const { spans, tracing, warnings } = traced(lambdaEnv);
+    spans(1);
+    await tracing.flush(2000);
+    const [request] = receiver.requests;
+    expect(request?.headers['content-type']).toBe('application/x-protobuf');
+    expect(request?.body.length).toBeGreaterThan(50);
+    // Protobuf keeps strings as UTF-8 bytes.
+    expect(request?.body.includes('perkamo emit 0')).toBe(true);
+    expect(request?.body.includes('perkamo-batch')).toBe(true);
+    expect(warnings).toEqual([]);
+  });
+
+  it('sends OTEL_EXPORTER_OTLP_HEADERS and _TRACES_HEADERS; honours _TRACES_ENDPOINT as given', async () => {
+    const { spans, tracing } = traced({
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-honeycomb-team=key%201,authorization=Basic%20abc',
+      OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-honeycomb-dataset=perkamo',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/otlp/v1/traces`,
+    });
+    spans(1);
+    await tracing.flush(2000);
+    const [request] = receiver.requests;
+    expect(request?.url).toBe('/otlp/v1/traces');
+    expect(request?.headers).toMatchObject({
+      'x-honeycomb-team': 'key 1',
+      'x-honeycomb-dataset': 'perkamo',
+      authorization: 'Basic abc',
+    });
+  });
+
+  it('one request per flush; nothing is sent while no span ended', async () => {
+    const { spans, tracing } = traced({});
+    await tracing.flush(500);
+    expect(receiver.requests).toHaveLength(0);
+    spans(3);
+    await tracing.flush(2000);
+    spans(1);
+    await tracing.flush(2000);
+    expect(receiver.requests).toHaveLength(2);
+  });
+});
+
+describe('flush bounds', () => {
+  it('collector down (connection refused): resolves quickly, one warning, then silent', async () => {
+    const port = await closedPort();
+    const { spans, warnings, timedFlush } = traced({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` });
+    spans(2);
+    expect(await timedFlush(3000)).toBeLessThan(1000);
+    spans(1);
+    expect(await timedFlush(3000)).toBeLessThan(1000);
+    expect(warnings).toEqual([expect.stringMatching(/dropped 2 spans: .*ECONNREFUSED/)]);
+  });
+
+  it('collector hanging: resolves at ~timeoutMs, aborts the request, one warning', async () => {
+    let closed = 0;
+    receiver.enqueue(
+      (_req, res) => void res.on('close', () => closed++),
+      (_req, res) => void res.on('close', () => closed++),
+    );
+    const { spans, warnings, timedFlush } = traced({});
+    spans(1);
+    const elapsed = await timedFlush(300);
+    expect(elapsed).toBeGreaterThanOrEqual(295);
+    expect(elapsed).toBeLessThan(800);
+    spans(1);
+    const again = await timedFlush(200);
+    expect(again).toBeLessThan(700);
+    expect(receiver.requests).toHaveLength(2);
+    // The client gave up on both: no socket is left to hold the process or the next invocation.
+    await expect.poll(() => closed).toBe(2);
+    expect(warnings).toEqual([expect.stringContaining('timed out after 300 ms')]);
+  });
+
+  it('collector slow but within the budget: the spans arrive, no warning', async () => {
+    receiver.enqueue((_req, res) => void setTimeout(() => json(res, 200, {}), 150));
+    const { spans, warnings, timedFlush } = traced({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+    spans(2);
+    const elapsed = await timedFlush(2000);
+    expect(elapsed).toBeGreaterThanOrEqual(140);
+    expect(elapsed).toBeLessThan(1500);
+    expect(receiver.requests).toHaveLength(1);
+    expect(receiver.requests[0]!.json().resourceSpans[0].scopeSpans[0].spans).toHaveLength(2);
+    expect(warnings).toEqual([]);
+  });
+
+  it('OTEL_EXPORTER_OTLP_TIMEOUT shorter than the flush budget bounds the request', async () => {
+    receiver.enqueue(() => undefined);
+    const { spans, warnings, timedFlush } = traced({ OTEL_EXPORTER_OTLP_TIMEOUT: '150' });
+    spans(1);
+    const elapsed = await timedFlush(3000);
+    expect(elapsed).toBeGreaterThanOrEqual(140);
+    expect(elapsed).toBeLessThan(800);
+    expect(warnings).toEqual([expect.stringContaining('did not answer in time')]);
+  });
+
+  it('collector answering 5xx: the spans are dropped with the one warning', async () => {
+    receiver.enqueue((_req, res) => json(res, 503, { error: 'overloaded' }));
+    const { spans, warnings, timedFlush } = traced({});
+    spans(1);
+    expect(await timedFlush(2000)).toBeLessThan(1000);
+    expect(warnings).toEqual([expect.stringContaining('answered HTTP 503')]);
+  });
+
+  it('the warning never carries header values', async () => {
+    const port = await closedPort();
+    const { spans, tracing, warnings } = traced({
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-honeycomb-team=supersecret',
+    });
+    spans(1);
+    await tracing.flush(1000);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).not.toContain('supersecret');
+  });
+});
