@@ -72,7 +72,9 @@ interface OtlpSpan {
 }
 
 /** Every span the receiver got, attributes flattened. */
-function receivedSpans() {
+type ReceivedSpan = OtlpSpan & { resource: Record<string, unknown>; attrs: Record<string, unknown> };
+
+function receivedSpans(): ReceivedSpan[] {
   return receiver.requests.flatMap((req) => {
     expect(req.url).toBe('/v1/traces');
     return req.json().resourceSpans.flatMap((rs: any) =>

@@ -1,0 +1,218 @@
+'use strict';
+// Validated deployment settings for serverless.yml, derived from the stage parameters.
+//
+// serverless.yml reads this as `custom.perkamo: ${file(./serverless/settings.cjs)}`. The `params:`
+// block in serverless.yml holds every parameter with its default; a stage overrides them under
+// `params.<stage>` or on the command line (`--param 'batchSize=50'`). What YAML cannot do is done
+// here, with one clear error per bad value (so `serverless package` fails before it builds a
+// template that CloudFormation would refuse half-way through a deploy):
+//   - numbers: `--param` values arrive as strings; they are checked and turned into integers;
+//   - switches: the JWT authorizer is on when `jwtIssuer` and `jwtAudience` are set; the secret
+//     comes from Secrets Manager (`secretArn`, the default) or SSM (`secretParameter`); the KMS
+//     statement exists only when `kmsKeyArn` is set; `fifo` turns both queues into FIFO queues;
+//   - arithmetic: the queues' visibility timeout is six times the function timeout plus the
+//     batching window, as AWS recommends for Lambda event sources;
+//   - the exact IAM resource of the one secret (or parameter) the functions may read;
+//   - the EventBridge rule patterns and the rule ARNs the dead-letter queue policy admits.
+// docs/deploy.md documents every parameter. Nothing here calls AWS.
+
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const SM_ARN = /^arn:aws(?:-[a-z]+)*:secretsmanager:[a-z0-9-]+:\d{12}:secret:([A-Za-z0-9/_+=.@-]+)$/;
+const SM_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const SSM_ARN = /^arn:aws(?:-[a-z]+)*:ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9_./-]+$/;
+const SSM_NAME = /^\/?[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
+const KMS_KEY_ARN = /^arn:aws(?:-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+const EVENT_BUS_ARN = /^arn:aws(?:-[a-z]+)*:events:[a-z0-9-]+:\d{12}:event-bus\/([A-Za-z0-9/_.-]+)$/;
+const EVENT_BUS_NAME = /^[A-Za-z0-9/_.-]{1,256}$/;
+const DETAIL_TYPE = /^[^\s,]{1,128}$/;
+const HTTPS_URL = /^https:\/\/[^\s]+$/;
+
+// osls prints `error.stack` of a failing resolver: keep it to the message, without a trace.
+function settingsError(message) {
+  const error = new Error(message);
+  error.stack = message;
+  return error;
+}
+
+module.exports = async ({ resolveVariable }) => {
+  const raw = async (name) => {
+    const value = await resolveVariable(`param:${name}`);
+    if (value === null || value === undefined) return '';
+    return typeof value === 'string' ? value.trim() : value;
+  };
+  const problems = [];
+  const problem = (name, message) => problems.push(`param "${name}": ${message}`);
+
+  const int = async (name, min, max) => {
+    const value = await raw(name);
+    const number = typeof value === 'number' ? value : /^\d{1,9}$/.test(String(value)) ? Number(value) : NaN;
+    if (!(Number.isInteger(number) && number >= min && number <= max)) {
+      problem(name, `${JSON.stringify(value)} is not a whole number from ${min} to ${max}`);
+      return min;
+    }
+    return number;
+  };
+  const bool = async (name) => {
+    const value = await raw(name);
+    if (value === true || value === false) return value;
+    const lower = String(value).toLowerCase();
+    if (lower === 'true' || lower === '1') return true;
+    if (lower === 'false' || lower === '0' || lower === '') return false;
+    problem(name, `${JSON.stringify(value)} is not true or false`);
+    return false;
+  };
+  const list = async (name, pattern) => {
+    const value = await raw(name);
+    const items = (Array.isArray(value) ? value : String(value).split(',')).map((s) => String(s).trim()).filter(Boolean);
+    for (const item of items) if (!pattern.test(item)) problem(name, `${JSON.stringify(item)} is not a valid entry`);
+    return items;
+  };
+
+  const service = await resolveVariable('self:service');
+  const stage = await resolveVariable('sls:stage');
+
+  // --- Function basics ---------------------------------------------------------------------------
+  const memorySize = await int('memorySize', 128, 10240);
+  const timeout = await int('timeout', 3, 900);
+  const logRetentionInDays = await int('logRetentionInDays', 1, 3653);
+  if (!LOG_RETENTION_DAYS.includes(logRetentionInDays)) {
+    problem('logRetentionInDays', `${logRetentionInDays} is not a retention CloudWatch Logs offers (${LOG_RETENTION_DAYS.join(', ')})`);
+  }
+
+  // --- Queues --------------------------------------------------------------------------------------
+  const fifo = await bool('fifo');
+  const maxReceiveCount = await int('maxReceiveCount', 1, 1000);
+  let batchSize;
+  let maximumBatchingWindow;
+  if (fifo) {
+    // FIFO event sources take at most 10 messages and no batching window; batchSize and
+    // maximumBatchingWindow apply to the standard queue only.
+    batchSize = await int('fifoBatchSize', 1, 10);
+    maximumBatchingWindow = 0;
+  } else {
+    batchSize = await int('batchSize', 1, 10000);
+    maximumBatchingWindow = await int('maximumBatchingWindow', 0, 300);
+    if (batchSize > 10 && maximumBatchingWindow < 1) {
+      problem('maximumBatchingWindow', `must be at least 1 second when batchSize (${batchSize}) is above 10 (an AWS rule for SQS event sources)`);
+    }
+  }
+  // The identify queue has no batching window (identify calls are not batched), so at most 10.
+  const identifyBatchSize = await int('identifyBatchSize', 1, 10);
+  // AWS: at least six times the function timeout, plus the batching window.
+  const visibilityTimeout = 6 * timeout + maximumBatchingWindow;
+  if (visibilityTimeout > 43200) problem('timeout', `six times it (${visibilityTimeout} s) exceeds the SQS visibility timeout limit of 43200 s`);
+
+  // --- The Perkamo server key: one Secrets Manager secret (default) or one SSM parameter ----------
+  const secretArnParam = await raw('secretArn');
+  const secretParameter = await raw('secretParameter');
+  const secret = { arn: '', parameter: '', statement: undefined, viaService: 'secretsmanager' };
+  if (secretArnParam !== '' && secretParameter !== '') {
+    problem('secretParameter', 'set either secretArn (Secrets Manager) or secretParameter (SSM), not both');
+  } else if (secretParameter !== '') {
+    secret.parameter = String(secretParameter);
+    secret.viaService = 'ssm';
+    let resource;
+    if (SSM_ARN.test(secret.parameter)) resource = secret.parameter;
+    else if (SSM_NAME.test(secret.parameter)) {
+      resource = { 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/${secret.parameter.replace(/^\//, '')}` };
+    } else problem('secretParameter', `${JSON.stringify(secret.parameter)} is neither an SSM parameter name nor its ARN`);
+    secret.statement = { Sid: 'PerkamoServerKey', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: resource };
+  } else {
+    // Default: the secret named perkamo/<stage>/secret-key in the stack's account and region.
+    const value = secretArnParam === '' ? `perkamo/${stage}/secret-key` : String(secretArnParam);
+    secret.arn = value;
+    let resource;
+    const arn = SM_ARN.exec(value);
+    if (arn) {
+      // A complete ARN ends in the 6-character suffix Secrets Manager adds; a partial one (no
+      // suffix) is matched with `-??????`, AWS's documented pattern for exactly one secret name.
+      resource = /-[A-Za-z0-9]{6}$/.test(arn[1]) ? value : `${value}-??????`;
+    } else if (SM_NAME.test(value)) {
+      resource = { 'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${value}-??????` };
+    } else problem('secretArn', `${JSON.stringify(value)} is neither a Secrets Manager secret ARN nor a secret name`);
+    secret.statement = { Sid: 'PerkamoServerKey', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: resource };
+  }
+
+  const kmsKeyArn = String(await raw('kmsKeyArn'));
+  if (kmsKeyArn !== '' && !KMS_KEY_ARN.test(kmsKeyArn)) problem('kmsKeyArn', `${JSON.stringify(kmsKeyArn)} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)`);
+
+  // --- HTTP auth: the functions verify JWTs, or API Gateway's JWT authorizer does ----------------
+  const jwtIssuer = String(await raw('jwtIssuer'));
+  const jwtAudience = (await list('jwtAudience', /^[^\s,]{1,2048}$/)).join(',');
+  const authJwksUrl = String(await raw('authJwksUrl'));
+  let httpAuth = 'function';
+  if (jwtIssuer !== '' || jwtAudience !== '') {
+    httpAuth = 'gateway';
+    if (jwtIssuer === '' || jwtAudience === '') problem(jwtIssuer === '' ? 'jwtIssuer' : 'jwtAudience', 'the JWT authorizer needs both jwtIssuer and jwtAudience');
+    if (jwtIssuer !== '' && !HTTPS_URL.test(jwtIssuer)) problem('jwtIssuer', `${JSON.stringify(jwtIssuer)} is not an https URL (API Gateway discovers the keys at <issuer>/.well-known/openid-configuration)`);
+    if (authJwksUrl !== '') problem('authJwksUrl', 'leave it unset with the JWT authorizer (jwtIssuer, jwtAudience): API Gateway verifies the tokens, the functions trust its claims');
+  }
+
+  // --- EventBridge ----------------------------------------------------------------------------------
+  const eventBus = String(await raw('eventBus')) || 'default';
+  let busPath = '';
+  const busArn = EVENT_BUS_ARN.exec(eventBus);
+  if (busArn) busPath = `${busArn[1]}/`;
+  else if (!EVENT_BUS_NAME.test(eventBus)) problem('eventBus', `${JSON.stringify(eventBus)} is neither an event bus name nor its ARN`);
+  else if (eventBus !== 'default') busPath = `${eventBus}/`;
+  const eventSources = await list('eventSources', /^[^\s,]{1,256}$/);
+  const emitDetailTypes = await list('emitDetailTypes', DETAIL_TYPE);
+  const identifyDetailTypes = await list('identifyDetailTypes', DETAIL_TYPE);
+  if (emitDetailTypes.length === 0) problem('emitDetailTypes', 'lists no detail-type');
+  if (identifyDetailTypes.length === 0) problem('identifyDetailTypes', 'lists no detail-type');
+  const withSource = (pattern) => (eventSources.length > 0 ? { source: eventSources, ...pattern } : pattern);
+  const ruleName = (fn) => `${service}-${stage}-${fn}`;
+  const ruleArn = (fn) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${busPath}${ruleName(fn)}` });
+  const eventRetryAttempts = await int('eventRetryAttempts', 0, 185);
+  // Also the functions' async maximumEventAge, which Lambda caps at 6 hours.
+  const eventMaxAge = await int('eventMaxAge', 60, 21600);
+
+  if (problems.length > 0) {
+    throw settingsError(`serverless.yml parameters (stage "${stage}"):\n  - ${problems.join('\n  - ')}`);
+  }
+
+  return {
+    memorySize,
+    timeout,
+    logRetentionInDays,
+    queues: {
+      kind: fifo ? 'fifo' : 'standard',
+      suffix: fifo ? '.fifo' : '',
+      batchSize,
+      maximumBatchingWindow,
+      identifyBatchSize,
+      maxReceiveCount,
+      visibilityTimeout,
+    },
+    secret: {
+      arn: secret.arn,
+      parameter: secret.parameter,
+      statement: secret.statement,
+    },
+    kms: {
+      mode: kmsKeyArn === '' ? 'none' : 'key',
+      keyArn: kmsKeyArn,
+      viaService: { 'Fn::Sub': `${secret.viaService}.\${AWS::Region}.amazonaws.com` },
+    },
+    httpAuth: {
+      mode: httpAuth,
+      trustApiGateway: httpAuth === 'gateway' ? 'true' : 'false',
+      audience: jwtAudience === '' ? [] : jwtAudience.split(','),
+    },
+    eventBridge: {
+      bus: eventBus,
+      retryAttempts: eventRetryAttempts,
+      maxAge: eventMaxAge,
+      emit: {
+        name: ruleName('emit'),
+        arn: ruleArn('emit'),
+        pattern: withSource({ 'detail-type': emitDetailTypes, detail: { user_id: [{ exists: true }], event: [{ exists: true }] } }),
+      },
+      identify: {
+        name: ruleName('identify'),
+        arn: ruleArn('identify'),
+        pattern: withSource({ 'detail-type': identifyDetailTypes, detail: { user_id: [{ exists: true }] } }),
+      },
+    },
+  };
+};

@@ -1,0 +1,485 @@
+// `npm run package` end to end: build, then `serverless package` (osls) offline with no account,
+// in a clean copy of the project. The tests read the generated CloudFormation template and the
+// zips and check every promise of serverless.yml (issue 6, docs/deploy.md): runtime and
+// architecture, the OTel layer, HTTP routes, queues and their event sources, EventBridge rules,
+// least-privilege IAM, log retention, artifact contents; then the same with the FIFO variant, the
+// API Gateway JWT authorizer, a KMS key and an SSM parameter switched on with `--param`.
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  actionsOf,
+  asArray,
+  awsRecorder,
+  cleanCopy,
+  functionStatements,
+  offlineEnv,
+  policyStatements,
+  readTemplate,
+  readZip,
+  refOf,
+  resource,
+  resourcesOfType,
+  run,
+  type Props,
+  type RunResult,
+  type Template,
+} from './helpers.ts';
+
+const FUNCTIONS = ['emit', 'batch', 'identify', 'stream-token'] as const;
+type FunctionName = (typeof FUNCTIONS)[number];
+
+const KMS_KEY = 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:perkamo/prod/secret-key-AbCdEf';
+const BUS_ARN = 'arn:aws:events:eu-central-1:123456789012:event-bus/shop-events';
+
+let dir = '';
+let recorder: Awaited<ReturnType<typeof awsRecorder>>;
+let packaged: RunResult;
+/** What `npm run package` left in .serverless/ (moved to .serverless-default/: osls empties .serverless/ on every package). */
+let packageFiles: string[] = [];
+let out = '';
+let template: Template;
+let variant: Template;
+let variantRun: RunResult;
+let ssm: Template;
+let ssmRun: RunResult;
+let invalid: RunResult;
+
+/** `serverless package` again (no build) into `out`, with extra `--param`s. */
+const packageWith = (out: string, args: string[]) =>
+  run(join(dir, 'node_modules/.bin/serverless'), ['package', '--package', out, ...args], { cwd: dir, env: offlineEnv(recorder.url), timeoutMs: 90_000 });
+
+beforeAll(async () => {
+  recorder = await awsRecorder();
+  dir = cleanCopy();
+  packaged = await run('npm', ['run', 'package'], { cwd: dir, env: offlineEnv(recorder.url), timeoutMs: 180_000 });
+  if (packaged.code !== 0) throw new Error(`npm run package failed (${packaged.code}):\n${packaged.output}`);
+  packageFiles = readdirSync(join(dir, '.serverless')).sort();
+  out = join(dir, '.serverless-default');
+  renameSync(join(dir, '.serverless'), out);
+  template = readTemplate(out);
+
+  variantRun = await packageWith('.serverless-variant', [
+    '--stage', 'prod',
+    '--param', 'fifo=true',
+    '--param', 'jwtIssuer=https://login.example.com/',
+    '--param', 'jwtAudience=https://perkamo-api.example.com',
+    '--param', `kmsKeyArn=${KMS_KEY}`,
+    '--param', `secretArn=${SECRET_ARN}`,
+    '--param', `eventBus=${BUS_ARN}`,
+    '--param', 'eventSources=com.example.shop',
+    '--param', 'timeout=20',
+  ]);
+  if (variantRun.code !== 0) throw new Error(`variant package failed:\n${variantRun.output}`);
+  variant = readTemplate(join(dir, '.serverless-variant'));
+
+  ssmRun = await packageWith('.serverless-ssm', ['--param', 'secretParameter=/perkamo/dev/secret-key', '--param', `kmsKeyArn=${KMS_KEY}`]);
+  if (ssmRun.code !== 0) throw new Error(`SSM package failed:\n${ssmRun.output}`);
+  ssm = readTemplate(join(dir, '.serverless-ssm'));
+
+  invalid = await packageWith('.serverless-invalid', [
+    '--param', 'fifo=true',
+    '--param', 'fifoBatchSize=11',
+    '--param', 'jwtIssuer=https://login.example.com/',
+    '--param', 'logRetentionInDays=10',
+  ]);
+}, 300_000);
+
+afterAll(async () => {
+  await recorder?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+function functionId(t: Template, name: FunctionName): string {
+  const found = resourcesOfType(t, 'AWS::Lambda::Function').filter(([, r]) => r.Properties.Handler === `dist/functions/${name}/index.handler`);
+  expect(found, `one function with handler dist/functions/${name}/index.handler`).toHaveLength(1);
+  return found[0]![0];
+}
+
+function fn(t: Template, name: FunctionName): Props {
+  return resource(t, functionId(t, name)).Properties;
+}
+
+function env(t: Template, name: FunctionName): Record<string, string> {
+  return fn(t, name).Environment.Variables as Record<string, string>;
+}
+
+function routes(t: Template): Map<string, Props> {
+  return new Map(resourcesOfType(t, 'AWS::ApiGatewayV2::Route').map(([, r]) => [r.Properties.RouteKey as string, r.Properties]));
+}
+
+/** The function a route invokes: Route → Integration → function ARN. */
+function routeTarget(t: Template, route: Props): string | undefined {
+  const join = route.Target['Fn::Join'] as [string, unknown[]];
+  const integrationId = refOf(join[1][1]);
+  return refOf(resource(t, integrationId!, 'AWS::ApiGatewayV2::Integration').Properties.IntegrationUri);
+}
+
+function eventSourceMapping(t: Template, name: FunctionName): Props {
+  const id = functionId(t, name);
+  const found = resourcesOfType(t, 'AWS::Lambda::EventSourceMapping').filter(([, r]) => refOf(r.Properties.FunctionName) === id);
+  expect(found, `one event source mapping for ${name}`).toHaveLength(1);
+  return found[0]![1].Properties;
+}
+
+function rule(t: Template, name: FunctionName): Props {
+  const id = functionId(t, name);
+  const found = resourcesOfType(t, 'AWS::Events::Rule').filter(([, r]) => asArray(r.Properties.Targets as Props[]).some((target) => refOf(target.Arn) === id));
+  expect(found, `one EventBridge rule for ${name}`).toHaveLength(1);
+  return found[0]![1].Properties;
+}
+
+/** The literal text of a resource: a string, or the template of an `Fn::Sub`. */
+function text(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const sub = (value as Props | null)?.['Fn::Sub'];
+  if (typeof sub === 'string') return sub;
+  return JSON.stringify(value);
+}
+
+const isWildcard = (value: unknown) => asArray(value as unknown).some((v) => v === '*');
+
+// ---------------------------------------------------------------------------------------------
+
+describe('npm run package (offline, no account)', () => {
+  it('writes one zip per function, the layer zip and the template, and calls no AWS endpoint', () => {
+    for (const file of ['emit.zip', 'batch.zip', 'identify.zip', 'stream-token.zip', 'otel.zip', 'cloudformation-template-update-stack.json']) {
+      expect(packageFiles, file).toContain(file);
+    }
+    expect(recorder.requests, 'requests that reached the stand-in AWS endpoint').toEqual([]);
+  });
+
+  it('declares exactly the four functions', () => {
+    const handlers = resourcesOfType(template, 'AWS::Lambda::Function').map(([, r]) => r.Properties.Handler as string).sort();
+    expect(handlers).toEqual(FUNCTIONS.map((name) => `dist/functions/${name}/index.handler`).sort());
+  });
+
+  it('runs every function on nodejs22.x, arm64, 10 s timeout, with the OTel layer and its wrapper', () => {
+    const layerId = resourcesOfType(template, 'AWS::Lambda::LayerVersion').map(([id]) => id);
+    expect(layerId).toEqual(['OtelLambdaLayer']);
+    const layer = resource(template, 'OtelLambdaLayer').Properties;
+    expect(layer.CompatibleRuntimes).toContain('nodejs22.x');
+    expect(layer.CompatibleArchitectures).toEqual(['arm64']);
+    for (const name of FUNCTIONS) {
+      const p = fn(template, name);
+      expect(p.Runtime, name).toBe('nodejs22.x');
+      expect(p.Architectures, name).toEqual(['arm64']);
+      expect(p.Timeout, name).toBe(10);
+      expect(p.MemorySize, name).toBe(256);
+      expect(asArray(p.Layers as unknown[]).map(refOf), name).toEqual(['OtelLambdaLayer']);
+      expect(env(template, name).AWS_LAMBDA_EXEC_WRAPPER, name).toBe('/opt/otel-handler');
+      expect(env(template, name).NODE_OPTIONS, name).toContain('--enable-source-maps');
+    }
+  });
+
+  it('gives the functions the configuration the README documents', () => {
+    for (const name of FUNCTIONS) {
+      const e = env(template, name);
+      expect(e, name).toMatchObject({
+        PERKAMO_BASE_URL: 'https://api.perkamo.com',
+        PERKAMO_SECRET_ARN: 'perkamo/dev/secret-key',
+        PERKAMO_SECRET_PARAMETER: '',
+        AUTH_TRUST_API_GATEWAY: 'false',
+        AUTH_USER_ID_CLAIM: 'sub',
+        LOG_LEVEL: 'info',
+        OTEL_SERVICE_NAME: 'perkamo-lambda',
+        OTEL_TRACES_EXPORTER: 'otlp',
+      });
+      for (const key of ['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE', 'OTEL_EXPORTER_OTLP_ENDPOINT']) expect(e, `${name} ${key}`).toHaveProperty(key);
+      expect(e, `${name} never carries the server key itself`).not.toHaveProperty('PERKAMO_SECRET_KEY');
+    }
+    expect(env(template, 'stream-token')).toHaveProperty('PERKAMO_BROWSER_KEY');
+    expect(env(template, 'stream-token')).toHaveProperty('CORS_ALLOWED_ORIGINS');
+    expect(env(template, 'emit')).not.toHaveProperty('PERKAMO_BROWSER_KEY');
+  });
+
+  it('routes the four HTTP API routes (and the stream-token preflight) to their functions, no authorizer by default', () => {
+    const r = routes(template);
+    expect([...r.keys()].sort()).toEqual(['OPTIONS /stream-token', 'POST /events', 'POST /events/batch', 'POST /identify', 'POST /stream-token']);
+    const expected: Record<string, FunctionName> = {
+      'POST /events': 'emit',
+      'POST /events/batch': 'batch',
+      'POST /identify': 'identify',
+      'POST /stream-token': 'stream-token',
+      'OPTIONS /stream-token': 'stream-token',
+    };
+    for (const [key, name] of Object.entries(expected)) {
+      expect(routeTarget(template, r.get(key)!), key).toBe(functionId(template, name));
+      expect(r.get(key)!.AuthorizationType, key).toBeUndefined();
+    }
+    expect(resourcesOfType(template, 'AWS::ApiGatewayV2::Authorizer')).toEqual([]);
+    const integrations = resourcesOfType(template, 'AWS::ApiGatewayV2::Integration');
+    for (const [, integration] of integrations) expect(integration.Properties.PayloadFormatVersion).toBe('2.0');
+  });
+
+  it('feeds the events queue to batch with ReportBatchItemFailures, batch size and batching window', () => {
+    const m = eventSourceMapping(template, 'batch');
+    expect(refOf(m.EventSourceArn)).toBe('EventsQueue');
+    expect(m.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(m.BatchSize).toBe(100);
+    expect(m.MaximumBatchingWindowInSeconds).toBe(2);
+    expect(m.Enabled).toBe(true);
+  });
+
+  it('feeds the identify queue to identify with ReportBatchItemFailures', () => {
+    const m = eventSourceMapping(template, 'identify');
+    expect(refOf(m.EventSourceArn)).toBe('IdentifyQueue');
+    expect(m.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(m.BatchSize).toBe(10);
+    expect(resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')).toHaveLength(2);
+  });
+
+  it('redrives each queue to its own DLQ after maxReceiveCount (5), with a visibility timeout ≥ 6 × the function timeout', () => {
+    for (const [queue, dlq, name] of [['EventsQueue', 'EventsDeadLetterQueue', 'batch'], ['IdentifyQueue', 'IdentifyDeadLetterQueue', 'identify']] as const) {
+      const q = resource(template, queue, 'AWS::SQS::Queue').Properties;
+      expect(refOf(q.RedrivePolicy.deadLetterTargetArn), queue).toBe(dlq);
+      expect(q.RedrivePolicy.maxReceiveCount, queue).toBe(5);
+      const timeout = fn(template, name).Timeout as number;
+      expect(q.VisibilityTimeout, queue).toBeGreaterThanOrEqual(6 * timeout);
+      expect(q.FifoQueue, queue).toBeUndefined();
+      const d = resource(template, dlq, 'AWS::SQS::Queue').Properties;
+      expect(d.MessageRetentionPeriod, dlq).toBeGreaterThan(q.MessageRetentionPeriod as number);
+    }
+  });
+
+  it('subscribes emit and identify to EventBridge with a retry policy and a dead-letter queue', () => {
+    for (const [name, detailType] of [['emit', 'purchase.completed'], ['identify', 'customer.updated']] as const) {
+      const r = rule(template, name);
+      expect(r.State).toBe('ENABLED');
+      expect(r.EventBusName, 'the default bus').toBeUndefined();
+      expect(r.EventPattern['detail-type']).toContain(detailType);
+      expect(r.EventPattern.detail.user_id).toEqual([{ exists: true }]);
+      const [target, ...more] = asArray(r.Targets as Props[]);
+      expect(more).toEqual([]);
+      expect(target!.RetryPolicy).toEqual({ MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600 });
+      expect(refOf(target!.DeadLetterConfig.Arn)).toBe('EventBridgeDeadLetterQueue');
+    }
+    expect(rule(template, 'emit').EventPattern['detail-type']).toEqual(['purchase.completed', 'lesson.finished', 'user.registered', 'referral.completed', 'page.viewed']);
+    expect(rule(template, 'emit').EventPattern.detail.event).toEqual([{ exists: true }]);
+    expect(rule(template, 'emit').EventPattern.source, 'any source by default').toBeUndefined();
+    expect(resourcesOfType(template, 'AWS::Events::Rule')).toHaveLength(2);
+  });
+
+  it('lets only our two rules send to the EventBridge DLQ, and sends failed async invocations there too', () => {
+    const policies = resourcesOfType(template, 'AWS::SQS::QueuePolicy');
+    expect(policies).toHaveLength(1);
+    const policy = policies[0]![1].Properties;
+    expect(asArray(policy.Queues as unknown[]).map(refOf)).toEqual(['EventBridgeDeadLetterQueue']);
+    const [statement, ...more] = asArray(policy.PolicyDocument.Statement as Props[]);
+    expect(more).toEqual([]);
+    expect(statement).toMatchObject({ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage' });
+    expect(refOf(statement!.Resource)).toBe('EventBridgeDeadLetterQueue');
+    const sources = asArray(statement!.Condition.ArnEquals['aws:SourceArn'] as unknown[]).map(text);
+    expect(sources).toEqual([
+      'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/perkamo-lambda-dev-emit',
+      'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/perkamo-lambda-dev-identify',
+    ]);
+    expect(rule(template, 'emit').Name).toBe('perkamo-lambda-dev-emit');
+    expect(rule(template, 'identify').Name).toBe('perkamo-lambda-dev-identify');
+    expect(resource(template, 'EventBridgeDeadLetterQueue').Properties.FifoQueue).toBeUndefined();
+
+    const configs = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig');
+    expect(configs.map(([, c]) => refOf(c.Properties.FunctionName)).sort()).toEqual([functionId(template, 'emit'), functionId(template, 'identify')].sort());
+    for (const [, c] of configs) {
+      expect(c.Properties.MaximumRetryAttempts).toBe(2);
+      expect(refOf(c.Properties.DestinationConfig.OnFailure.Destination)).toBe('EventBridgeDeadLetterQueue');
+    }
+  });
+
+  it('keeps logs for logRetentionInDays (14) in one log group per function', () => {
+    const groups = resourcesOfType(template, 'AWS::Logs::LogGroup');
+    expect(groups).toHaveLength(4);
+    for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(14);
+    for (const name of FUNCTIONS) {
+      expect(groups.map(([, g]) => g.Properties.LogGroupName)).toContain(`/aws/lambda/perkamo-lambda-dev-${name}`);
+    }
+  });
+
+  it('grants nothing on "*": no statement anywhere has Resource "*" or a wildcard action', () => {
+    const statements = policyStatements(template);
+    expect(statements.length).toBeGreaterThan(10);
+    for (const { where, statement } of statements) {
+      if (statement.Effect !== 'Allow') continue;
+      // Only statements naming AWS principals (trust and resource policies) may omit Resource.
+      if (statement.Resource === undefined) expect(statement.Principal, where).toBeDefined();
+      expect(isWildcard(statement.Resource), `${where} ${JSON.stringify(statement)}`).toBe(false);
+      for (const action of actionsOf(statement)) expect(action, where).not.toMatch(/(^|:)\*$/);
+    }
+  });
+
+  it('gives each function its own role: its log group, the one secret, and only its own queues', () => {
+    const roles = new Set(FUNCTIONS.map((name) => refOf(fn(template, name).Role)));
+    expect(roles.size, 'one role per function').toBe(4);
+    for (const name of FUNCTIONS) {
+      const statements = functionStatements(template, functionId(template, name));
+      const actions = statements.flatMap(actionsOf).sort();
+      const logs = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('logs:')));
+      expect(logs, name).toHaveLength(1);
+      expect(actionsOf(logs[0]!).sort(), name).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+      const logGroup = resource(template, refOf(logs[0]!.Resource)!, 'AWS::Logs::LogGroup');
+      expect(logGroup.Properties.LogGroupName, name).toBe(`/aws/lambda/perkamo-lambda-dev-${name}`);
+
+      const secret = statements.filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'));
+      expect(secret, name).toHaveLength(1);
+      expect(actionsOf(secret[0]!), name).toEqual(['secretsmanager:GetSecretValue']);
+      expect(asArray(secret[0]!.Resource as unknown)).toHaveLength(1);
+      expect(text(secret[0]!.Resource), name).toBe('arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:perkamo/dev/secret-key-??????');
+      expect(actions.filter((a) => a.startsWith('kms:')), `${name}: no KMS without kmsKeyArn`).toEqual([]);
+      expect(actions.filter((a) => a.startsWith('ssm:')), name).toEqual([]);
+
+      const receive = statements.filter((s) => actionsOf(s).includes('sqs:ReceiveMessage'));
+      const send = statements.filter((s) => actionsOf(s).includes('sqs:SendMessage'));
+      const ownQueue = { batch: 'EventsQueue', identify: 'IdentifyQueue' } as Record<string, string>;
+      if (ownQueue[name]) {
+        expect(receive, name).toHaveLength(1);
+        expect(actionsOf(receive[0]!).sort()).toEqual(['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage']);
+        expect(refOf(receive[0]!.Resource), name).toBe(ownQueue[name]);
+      } else {
+        expect(receive, name).toEqual([]);
+      }
+      if (name === 'emit' || name === 'identify') {
+        expect(send.map((s) => refOf(s.Resource)), name).toEqual(['EventBridgeDeadLetterQueue']);
+      } else {
+        expect(send, name).toEqual([]);
+      }
+      const known = new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:SendMessage']);
+      expect(actions.filter((a) => !known.has(a)), name).toEqual([]);
+    }
+    expect(template.Resources.IamRoleLambdaExecution, 'no shared default role').toBeUndefined();
+  });
+
+  it('zips each function with only its bundle and source map, byte for byte the build output', () => {
+    for (const name of FUNCTIONS) {
+      const entries = readZip(join(out, `${name}.zip`));
+      expect(entries.map((e) => e.name).sort(), name).toEqual([`dist/functions/${name}/index.mjs`, `dist/functions/${name}/index.mjs.map`]);
+      for (const entry of entries) expect(entry.data().equals(readFileSync(join(dir, entry.name))), entry.name).toBe(true);
+    }
+  });
+
+  it('zips the layer with exactly otel-init.mjs and an executable otel-handler at its root (/opt)', () => {
+    const entries = readZip(join(out, 'otel.zip'));
+    expect(entries.map((e) => e.name).sort()).toEqual(['otel-handler', 'otel-init.mjs']);
+    for (const entry of entries) expect(entry.data().equals(readFileSync(join(dir, 'dist/layers/otel', entry.name))), entry.name).toBe(true);
+    const handler = entries.find((e) => e.name === 'otel-handler')!;
+    expect(handler.mode & 0o111, 'otel-handler is executable').not.toBe(0);
+    expect(handler.data().toString('utf8')).toMatch(/^#!/);
+  });
+});
+
+describe('serverless package --param fifo=true, jwtIssuer/jwtAudience, kmsKeyArn, secretArn, eventBus', () => {
+  it('packages offline too', () => {
+    expect(variantRun.code).toBe(0);
+    expect(recorder.requests).toEqual([]);
+  });
+
+  it('makes both queues and their DLQs FIFO; the EventBridge DLQ stays standard', () => {
+    for (const id of ['EventsQueue', 'EventsDeadLetterQueue', 'IdentifyQueue', 'IdentifyDeadLetterQueue']) {
+      const q = resource(variant, id, 'AWS::SQS::Queue').Properties;
+      expect(q.FifoQueue, id).toBe(true);
+      expect(q.QueueName, id).toMatch(/^perkamo-lambda-prod-.+\.fifo$/);
+    }
+    expect(resource(variant, 'EventsQueue').Properties.ContentBasedDeduplication).toBe(true);
+    expect(resource(variant, 'EventBridgeDeadLetterQueue').Properties.FifoQueue).toBeUndefined();
+    expect(resource(variant, 'EventsQueue').Properties.RedrivePolicy.maxReceiveCount).toBe(5);
+  });
+
+  it('reads FIFO batches of at most 10 with no batching window, and scales the visibility timeout with the timeout', () => {
+    const batch = eventSourceMapping(variant, 'batch');
+    expect(batch.BatchSize).toBe(10);
+    expect(batch.MaximumBatchingWindowInSeconds).toBeUndefined();
+    expect(batch.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    const identify = eventSourceMapping(variant, 'identify');
+    expect(identify.BatchSize).toBeLessThanOrEqual(10);
+    expect(identify.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(fn(variant, 'batch').Timeout).toBe(20);
+    expect(resource(variant, 'EventsQueue').Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * 20);
+  });
+
+  it("puts API Gateway's JWT authorizer on the POST routes, with scopes, and lets the functions trust its claims", () => {
+    const authorizers = resourcesOfType(variant, 'AWS::ApiGatewayV2::Authorizer');
+    expect(authorizers).toHaveLength(1);
+    const [authorizerId, authorizer] = authorizers[0]!;
+    expect(authorizer.Properties).toMatchObject({
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Issuer: 'https://login.example.com/', Audience: ['https://perkamo-api.example.com'] },
+    });
+    const r = routes(variant);
+    const scopes: Record<string, string[] | undefined> = {
+      'POST /events': ['perkamo:emit'],
+      'POST /events/batch': ['perkamo:emit'],
+      'POST /identify': ['perkamo:identify'],
+      'POST /stream-token': undefined,
+    };
+    for (const [key, expected] of Object.entries(scopes)) {
+      const route = r.get(key)!;
+      expect(route.AuthorizationType, key).toBe('JWT');
+      expect(refOf(route.AuthorizerId), key).toBe(authorizerId);
+      expect(route.AuthorizationScopes, key).toEqual(expected);
+    }
+    expect(r.get('OPTIONS /stream-token')!.AuthorizationType, 'preflights carry no token').toBeUndefined();
+    for (const name of FUNCTIONS) expect(env(variant, name).AUTH_TRUST_API_GATEWAY, name).toBe('true');
+  });
+
+  it('scopes the secret to the exact ARN given, and kms:Decrypt to the one key through Secrets Manager', () => {
+    for (const name of FUNCTIONS) {
+      expect(env(variant, name).PERKAMO_SECRET_ARN, name).toBe(SECRET_ARN);
+      const statements = functionStatements(variant, functionId(variant, name));
+      const secret = statements.filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'));
+      expect(secret.map((s) => s.Resource), name).toEqual([SECRET_ARN]);
+      const kms = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
+      expect(kms, name).toHaveLength(1);
+      expect(actionsOf(kms[0]!)).toEqual(['kms:Decrypt']);
+      expect(kms[0]!.Resource).toBe(KMS_KEY);
+      expect(text(kms[0]!.Condition!.StringEquals['kms:ViaService'])).toBe('secretsmanager.${AWS::Region}.amazonaws.com');
+      expect(asArray(resource(variant, functionId(variant, name)).DependsOn), `${name} waits for the KMS policy`).toContain('PerkamoSecretKmsPolicy');
+    }
+    for (const { where, statement } of policyStatements(variant)) expect(isWildcard(statement.Resource), where).toBe(false);
+  });
+
+  it('subscribes to the given bus and source, and admits exactly those rules to the DLQ', () => {
+    for (const name of ['emit', 'identify'] as const) {
+      const r = rule(variant, name);
+      expect(r.EventBusName).toBe('shop-events');
+      expect(r.EventPattern.source).toEqual(['com.example.shop']);
+    }
+    expect(resourcesOfType(variant, 'AWS::Events::EventBus'), 'an existing bus (ARN) is not created').toEqual([]);
+    const policy = resourcesOfType(variant, 'AWS::SQS::QueuePolicy')[0]![1].Properties;
+    const sources = asArray(policy.PolicyDocument.Statement[0].Condition.ArnEquals['aws:SourceArn'] as unknown[]).map(text);
+    expect(sources).toEqual([
+      'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/shop-events/perkamo-lambda-prod-emit',
+      'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/shop-events/perkamo-lambda-prod-identify',
+    ]);
+  });
+});
+
+describe('serverless package --param secretParameter (SSM) and kmsKeyArn', () => {
+  it('reads the key from the one SSM parameter, and decrypts only through SSM', () => {
+    expect(ssmRun.code).toBe(0);
+    for (const name of FUNCTIONS) {
+      expect(env(ssm, name).PERKAMO_SECRET_PARAMETER, name).toBe('/perkamo/dev/secret-key');
+      expect(env(ssm, name).PERKAMO_SECRET_ARN, name).toBe('');
+      const statements = functionStatements(ssm, functionId(ssm, name));
+      const actions = statements.flatMap(actionsOf);
+      expect(actions.filter((a) => a.startsWith('secretsmanager:')), name).toEqual([]);
+      const parameter = statements.filter((s) => actionsOf(s).includes('ssm:GetParameter'));
+      expect(parameter.map((s) => text(s.Resource)), name).toEqual(['arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/perkamo/dev/secret-key']);
+      const kms = statements.filter((s) => actionsOf(s).includes('kms:Decrypt'));
+      expect(text(kms[0]!.Condition!.StringEquals['kms:ViaService']), name).toBe('ssm.${AWS::Region}.amazonaws.com');
+    }
+    expect(recorder.requests).toEqual([]);
+  });
+});
+
+describe('serverless package with bad parameters', () => {
+  it('fails before packaging, naming every bad parameter', () => {
+    expect(invalid.code).not.toBe(0);
+    expect(invalid.output).toContain('param "fifoBatchSize"');
+    expect(invalid.output).toContain('param "jwtAudience"');
+    expect(invalid.output).toContain('param "logRetentionInDays"');
+    expect(existsSync(join(dir, '.serverless-invalid', 'cloudformation-template-update-stack.json'))).toBe(false);
+  });
+});
