@@ -1,0 +1,118 @@
+/**
+ * `npm start`: the whole local stack in one process — the Perkamo emulator (4001), loopback SQS
+ * (fauxqs, 4566) with queues, DLQs and pollers, the four built functions behind a local API
+ * Gateway HTTP API (3000) with the demo page, and the OpenTelemetry layer printing one waterfall
+ * per trace when it is built. Ctrl-C stops everything.
+ *
+ *   --port <n>                 local HTTP API and demo page (PERKAMO_LOCAL_PORT, default 3000)
+ *   --emulator-port <n>        Perkamo emulator (PERKAMO_LOCAL_EMULATOR_PORT, default 4001)
+ *   --sqs-port <n>             fauxqs (PERKAMO_LOCAL_SQS_PORT, default 4566)
+ *   --visibility-timeout <s>   queue visibility timeout (PERKAMO_LOCAL_VISIBILITY_TIMEOUT, default 15)
+ *   --max-receive-count <n>    receives before the DLQ (default 3)
+ *   --batch-size <n>           records per SQS invocation, 1–10 (default 10)
+ *   --emulator-log             also log every emulator request
+ *   --no-otel                  do not load the OpenTelemetry layer
+ */
+import { parseArgs } from 'node:util';
+import { devFunctionTimeoutMs } from '../dev-config.ts';
+import { PortInUseError, startLocalStack, type LocalStack } from '../stack.ts';
+
+function fail(message: string): never {
+  process.stderr.write(`npm start: ${message}\n`);
+  process.exit(1);
+}
+
+let values: ReturnType<typeof parse>['values'];
+function parse() {
+  return parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      port: { type: 'string' },
+      'emulator-port': { type: 'string' },
+      'sqs-port': { type: 'string' },
+      'visibility-timeout': { type: 'string' },
+      'max-receive-count': { type: 'string' },
+      'batch-size': { type: 'string' },
+      'emulator-log': { type: 'boolean' },
+      'no-otel': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+try {
+  values = parse().values;
+} catch (error) {
+  fail((error as Error).message);
+}
+if (values.help) {
+  process.stdout.write(
+    'usage: npm start -- [--port 3000] [--emulator-port 4001] [--sqs-port 4566] [--visibility-timeout 15] [--max-receive-count 3] [--batch-size 10] [--emulator-log] [--no-otel]\n',
+  );
+  process.exit(0);
+}
+const env = process.env;
+const whole = (name: string, text: string | undefined) => {
+  if (text === undefined || text === '') return undefined;
+  if (!/^\d+$/.test(text)) fail(`${name} must be a whole number, got ${JSON.stringify(text)}`);
+  return Number(text);
+};
+
+// The layer's settings for local runs: one compact waterfall per trace on stdout.
+const otel = !values['no-otel'];
+if (otel) {
+  env.OTEL_TRACES_EXPORTER ??= 'console';
+  env.OTEL_SERVICE_NAME ??= 'perkamo-local';
+}
+
+const time = () => new Date().toISOString().slice(11, 23);
+const log = (line: string) => void process.stdout.write(`${time()} ${line}\n`);
+
+let stack: LocalStack;
+try {
+  stack = await startLocalStack({
+    ports: {
+      api: whole('--port', values.port ?? env.PERKAMO_LOCAL_PORT),
+      emulator: whole('--emulator-port', values['emulator-port'] ?? env.PERKAMO_LOCAL_EMULATOR_PORT),
+      sqs: whole('--sqs-port', values['sqs-port'] ?? env.PERKAMO_LOCAL_SQS_PORT),
+    },
+    visibilityTimeoutSeconds: whole('--visibility-timeout', values['visibility-timeout'] ?? env.PERKAMO_LOCAL_VISIBILITY_TIMEOUT),
+    maxReceiveCount: whole('--max-receive-count', values['max-receive-count']),
+    batchSize: whole('--batch-size', values['batch-size']),
+    functionTimeoutMs: devFunctionTimeoutMs,
+    otel,
+    emulatorLog: values['emulator-log'] === true,
+    log,
+  });
+} catch (error) {
+  fail(error instanceof PortInUseError ? error.message : `could not start: ${(error as Error).stack ?? error}`);
+}
+// From process start, not from the stack's first line: what a user waits for.
+stack.startupMs = performance.now();
+process.stdout.write(`${stack.banner()}\n`);
+
+let stopping = false;
+function stop(signal: string) {
+  if (stopping) {
+    process.stdout.write('\nforced exit\n');
+    process.exit(130);
+  }
+  stopping = true;
+  process.stdout.write(`\n${signal}: stopping the local stack…\n`);
+  const forced = setTimeout(() => {
+    process.stdout.write('still stopping after 5 s; exiting\n');
+    process.exit(1);
+  }, 5000);
+  forced.unref();
+  stack.close().then(
+    () => {
+      process.stdout.write('stopped.\n');
+      process.exit(0);
+    },
+    (error: unknown) => {
+      process.stderr.write(`error while stopping: ${(error as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => stop('SIGTERM'));

@@ -1,0 +1,212 @@
+// The demo page of `npm start`: the browser side of the SDK docs' subscribeCustomer flow, with no
+// framework and nothing from a CDN.
+//
+//   1. sign in        POST /dev/token        a dev JWT for the user (local only; in production your
+//                                            auth provider issues it)
+//   2. stream token   POST /stream-token     the stream-token function mints a short-lived token
+//                                            for the signed-in user only
+//   3. subscribe      EventSource(<emulator>/v1/client/customer/<id>/stream?access_token=…)
+//                                            one `customer` frame now, one after every change
+//   4. emit           POST /events           the emit function; the page updates from the stream
+
+const $ = (id) => document.getElementById(id);
+const state = { config: null, userId: null, jwt: null, source: null, retryMs: 1000, retryTimer: null, generation: 0 };
+
+function log(text, kind = 'info') {
+  const item = document.createElement('li');
+  item.textContent = `${new Date().toLocaleTimeString()}  ${text}`;
+  if (kind === 'error') item.className = 'error';
+  $('log').prepend(item);
+  while ($('log').children.length > 50) $('log').lastElementChild.remove();
+}
+
+function setStream(stateName, text) {
+  const pill = $('stream-state');
+  pill.dataset.state = stateName;
+  pill.textContent = text;
+}
+
+function setButtons(enabled) {
+  for (const button of document.querySelectorAll('#actions button')) button.disabled = !enabled;
+}
+
+async function api(path, body, headers = {}) {
+  const response = await fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (!response.ok) {
+    const error = new Error(json?.error?.message ?? json?.message ?? `HTTP ${response.status}`);
+    error.status = response.status;
+    throw error;
+  }
+  return { json, requestId: response.headers.get('x-perkamo-request-id') };
+}
+
+const transactionId = () =>
+  `demo:${globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`}`;
+
+function bump(element, value) {
+  if (element.textContent !== value) {
+    element.textContent = value;
+    element.classList.add('bump');
+    setTimeout(() => element.classList.remove('bump'), 600);
+  }
+}
+
+function render(customer) {
+  const wallets = customer.wallets ?? {};
+  bump($('points'), String(wallets.points ?? 0));
+  bump($('xp'), String(wallets.xp ?? 0));
+  const level = customer.level;
+  const ladder = state.config?.program?.levels?.ladder ?? [];
+  if (level) {
+    bump($('level'), String(level.level));
+    $('level-name').textContent = ladder[level.level - 1]?.name ?? '';
+    const percent = Math.round((level.progress ?? 0) * 100);
+    $('level-bar').style.width = `${percent}%`;
+    $('level-bar').parentElement.setAttribute('aria-valuenow', String(percent));
+    $('level-progress-label').textContent =
+      level.nextLevelAt === null ? 'top level' : `${level.current} / ${level.nextLevelAt} ${level.wallet} to level ${level.level + 1}`;
+  }
+  const flags = customer.flags?.perks ?? {};
+  const unlocked = new Map((customer.perks ?? []).map((perk) => [perk.key, perk]));
+  const perks = state.config?.program?.perks ?? Object.keys(flags).map((key) => ({ key, name: key }));
+  const list = $('perks');
+  list.replaceChildren(
+    ...perks.map((perk) => {
+      const item = document.createElement('li');
+      const on = flags[perk.key] === true;
+      item.dataset.perk = perk.key;
+      item.dataset.unlocked = String(on);
+      const name = document.createElement('span');
+      name.textContent = `${on ? '★' : '☆'} ${perk.name ?? perk.key}`;
+      name.title = perk.description ?? '';
+      const status = document.createElement('span');
+      status.className = 'state';
+      const at = unlocked.get(perk.key)?.unlocked_at;
+      status.textContent = on ? `unlocked${at ? ` ${new Date(at).toLocaleTimeString()}` : ''}` : 'locked';
+      item.append(name, status);
+      return item;
+    }),
+  );
+}
+
+function closeStream() {
+  clearTimeout(state.retryTimer);
+  state.source?.close();
+  state.source = null;
+}
+
+/** Mints a stream token through the stream-token function and opens the customer stream. */
+async function subscribe() {
+  closeStream();
+  const generation = ++state.generation;
+  setStream('connecting', 'connecting…');
+  let token;
+  try {
+    const { json } = await api('/stream-token', {}, { authorization: `Bearer ${state.jwt}` });
+    token = json.token;
+    log(`stream token minted (expires in ${json.expires_in} s)`);
+  } catch (error) {
+    log(`stream-token failed: ${error.message}`, 'error');
+    return retryLater(generation);
+  }
+  if (generation !== state.generation) return;
+  const url = new URL(`/v1/client/customer/${encodeURIComponent(state.userId)}/stream`, state.config.emulator_url);
+  url.searchParams.set('access_token', token);
+  const source = new EventSource(url);
+  state.source = source;
+  source.addEventListener('open', () => {
+    state.retryMs = 1000;
+    setStream('open', 'live');
+  });
+  source.addEventListener('customer', (event) => render(JSON.parse(event.data)));
+  source.addEventListener('error', () => {
+    if (source.readyState === EventSource.CLOSED) {
+      // Refused (the stream token expired, say): a new token is needed, not a plain reconnect.
+      setStream('closed', 'stream closed');
+      retryLater(generation);
+    } else {
+      setStream('connecting', 'reconnecting…');
+    }
+  });
+}
+
+function retryLater(generation) {
+  if (generation !== state.generation) return;
+  clearTimeout(state.retryTimer);
+  state.retryTimer = setTimeout(() => generation === state.generation && subscribe(), state.retryMs);
+  state.retryMs = Math.min(state.retryMs * 2, 15000);
+}
+
+async function signIn(userId) {
+  $('signin-button').disabled = true;
+  try {
+    const { json } = await api('/dev/token', { user_id: userId });
+    state.userId = userId;
+    state.jwt = json.token;
+    $('session').dataset.state = 'signed-in';
+    $('session').textContent = `Signed in as ${userId}`;
+    log(`signed in as ${userId} (dev JWT, scopes ${json.scopes.join(' ')})`);
+    setButtons(true);
+    await subscribe();
+  } catch (error) {
+    $('session').dataset.state = 'error';
+    $('session').textContent = `Sign-in failed: ${error.message}`;
+  } finally {
+    $('signin-button').disabled = false;
+  }
+}
+
+const contexts = {
+  'purchase.completed': () => {
+    const amount = Math.max(0, Math.round(Number($('amount').value) || 0));
+    return { order_id: `order_${Date.now().toString(36)}`, amount, currency: 'EUR' };
+  },
+  'lesson.finished': () => ({ lesson_id: ['intro', 'wallets', 'levels', 'perks'][Math.floor(Math.random() * 4)] }),
+  'page.viewed': () => ({ path: location.pathname }),
+  'referral.completed': () => ({ referred_user_id: `friend_${Math.random().toString(36).slice(2, 8)}` }),
+  'user.registered': () => ({ plan: 'pro' }),
+};
+
+async function emit(event) {
+  const body = { user_id: state.userId, event, context: contexts[event](), transaction_id: transactionId() };
+  try {
+    const { json, requestId } = await api('/events', body, { authorization: `Bearer ${state.jwt}` });
+    const delta = (json.delta ?? []).map((d) => `${d.amount > 0 ? '+' : ''}${d.amount} ${d.wallet}`).join(', ') || 'no change';
+    const perks = (json.unlocked ?? []).map((u) => ` · unlocked ${u.name}`).join('');
+    log(`${event} → ${delta}${json.leveled_up ? ' · level up!' : ''}${perks}${requestId ? `  (${requestId})` : ''}`);
+  } catch (error) {
+    log(`${event} failed: ${error.message}`, 'error');
+  }
+}
+
+async function main() {
+  state.config = await (await fetch('/dev/config')).json();
+  const link = $('emulator-link');
+  link.href = `${state.config.emulator_url}/__emulator/ledger`;
+  link.textContent = state.config.emulator_url;
+  $('api-url').textContent = state.config.api_url;
+  $('user-id').value = `demo_${Math.random().toString(36).slice(2, 6)}`;
+  render({ wallets: {}, level: null, perks: [], flags: { perks: {} } });
+  $('signin-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const userId = $('user-id').value.trim();
+    if (userId) signIn(userId);
+  });
+  for (const button of document.querySelectorAll('#actions button[data-event]')) {
+    button.addEventListener('click', () => emit(button.dataset.event));
+  }
+  document.body.dataset.ready = 'true';
+}
+
+main().catch((error) => log(`could not load the page config: ${error.message}`, 'error'));

@@ -1,0 +1,139 @@
+// The commands a user types: the banner's curl commands as printed, `npm run token`,
+// `npm run enqueue`, and `npm start` itself (ready banner, request lines, Ctrl-C).
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { decodeJwt, jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exampleCommands } from '../../src/local/banner.ts';
+import { devAudience, devIssuer, devJwtSecret, mintDevToken } from '../../src/local/dev-config.ts';
+import { projectRoot } from '../../src/local/lambda.ts';
+import { startLocalStack, type LocalStack } from '../../src/local/stack.ts';
+
+const run = promisify(execFile);
+const root = projectRoot();
+const haveCurl = ['/usr/bin/curl', '/bin/curl', '/usr/local/bin/curl'].some((p) => existsSync(p));
+const built = ['start', 'token', 'enqueue'].every((name) => existsSync(join(root, 'dist/bin', `${name}.mjs`)));
+if (!built) throw new Error('dist/bin/{start,token,enqueue}.mjs missing: run `npm run build` first (npm test does)');
+
+describe('the ready banner', () => {
+  let stack: LocalStack;
+  beforeAll(async () => {
+    stack = await startLocalStack({ ports: { api: 0, emulator: 0, sqs: 0 }, env: { LOG_LEVEL: 'error' } });
+  });
+  afterAll(() => stack?.close());
+
+  it('lists the URLs, dev keys, dev JWT settings and every example command', () => {
+    const banner = stack.banner();
+    for (const text of [stack.urls.page, stack.urls.emulator, stack.urls.sqs, 'sk_test_emulator', 'pk_test_emulator', devJwtSecret, devIssuer, devAudience, 'Ctrl-C']) {
+      expect(banner).toContain(text);
+    }
+    for (const { command } of exampleCommands(stack)) expect(banner).toContain(command);
+    expect(banner).toContain(`npm run enqueue -- 100 --poison 2 --endpoint ${stack.urls.sqs}`);
+  });
+
+  it.skipIf(!haveCurl)('its curl commands work as printed (bash, from the project directory)', async () => {
+    const outputs: Record<string, any> = {};
+    for (const { title, command } of exampleCommands(stack)) {
+      const { stdout } = await run('bash', ['-c', command], { cwd: root, timeout: 15_000 });
+      let json: any;
+      expect(() => (json = JSON.parse(stdout)), `${title}: ${stdout}`).not.toThrow();
+      expect(json.error, `${title}: ${stdout}`).toBeUndefined();
+      expect(json.__type, `${title}: ${stdout}`).toBeUndefined();
+      outputs[title] = json;
+    }
+    const [emit, batch, identify, streamToken, customer, ledger, send] = Object.values(outputs);
+    expect(emit).toMatchObject({ applied: true, delta: [{ wallet: 'points', amount: 129 }] });
+    expect(batch.results).toHaveLength(2);
+    expect(identify).toMatchObject({ user_id: 'alice', traits: { name: 'Alice Example' } });
+    expect(streamToken).toMatchObject({ token_type: 'Bearer' });
+    expect(decodeJwt(streamToken.token).sub).toBe('alice');
+    expect(customer).toMatchObject({ user_id: 'alice', wallets: { points: 129 + 5 } });
+    expect(ledger.applied).toBeGreaterThanOrEqual(3);
+    expect(send.MessageId).toEqual(expect.any(String));
+    // The queued referral and identify arrive through the pollers.
+    const end = Date.now() + 10_000;
+    while (!stack.emulator.ledger().events.some((e) => e.transaction_id === 'referral:carol') || !stack.emulator.customer('bob')?.traits.plan) {
+      if (Date.now() > end) throw new Error('the queued messages were not processed');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // A second run of the emit command is a duplicate: a success that changes nothing.
+    const again = JSON.parse((await run('bash', ['-c', exampleCommands(stack)[0]!.command], { cwd: root })).stdout);
+    expect(again).toMatchObject({ applied: false, duplicate: true });
+  });
+
+  it('npm run enqueue sends sample events with a summary, and the poller applies them', async () => {
+    const before = stack.emulator.ledger().applied;
+    const { stdout, stderr } = await run('npm', ['run', '-s', 'enqueue', '--', '40', '--endpoint', stack.urls.sqs], { cwd: root, timeout: 20_000 });
+    expect(stdout).toMatch(/^perkamo-events: sent 40 of 40 \(0 poison\), 0 failed sends, [\d.]+ s, \d+ msg\/s/m);
+    expect(stderr).toMatch(/\[#{30}\] 40\/40/);
+    const end = Date.now() + 10_000;
+    while (stack.emulator.ledger().applied < before + 40) {
+      if (Date.now() > end) throw new Error(`only ${stack.emulator.ledger().applied - before} of 40 applied`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const events = new Set(stack.emulator.ledger().events.map((e) => e.event));
+    for (const name of ['purchase.completed', 'lesson.finished', 'page.viewed', 'referral.completed', 'user.registered']) expect(events).toContain(name);
+  });
+});
+
+describe('npm run token', () => {
+  it('prints a dev JWT that verifies with the dev secret, issuer and audience', async () => {
+    const { stdout } = await run('npm', ['run', '-s', 'token', '--', 'alice'], { cwd: root });
+    const { payload, protectedHeader } = await jwtVerify(stdout.trim(), new TextEncoder().encode(devJwtSecret), { issuer: devIssuer, audience: devAudience });
+    expect(protectedHeader.alg).toBe('HS256');
+    expect(payload).toMatchObject({ sub: 'alice', scope: 'perkamo:emit perkamo:identify' });
+    expect(payload.exp! - payload.iat!).toBe(3600);
+    const scoped = await run('npm', ['run', '-s', 'token', '--', 'bob', 'perkamo:emit'], { cwd: root });
+    expect(decodeJwt(scoped.stdout.trim())).toMatchObject({ sub: 'bob', scope: 'perkamo:emit' });
+    expect(stdout.trim().split('.')).toHaveLength(3);
+    // The shared helper mints the same kind of token.
+    expect(decodeJwt(await mintDevToken('carol'))).toMatchObject({ iss: devIssuer, aud: devAudience });
+  });
+});
+
+describe('npm start (dist/bin/start.mjs)', () => {
+  it('prints the ready banner, logs requests and traces as they happen, and stops on SIGINT', async () => {
+    const started = Date.now();
+    const child = spawn(process.execPath, ['dist/bin/start.mjs', '--port', '0', '--emulator-port', '0', '--sqs-port', '0'], {
+      cwd: root,
+      env: { ...process.env, LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const waitFor = async (pattern: RegExp, timeoutMs = 15_000) => {
+        const end = Date.now() + timeoutMs;
+        while (!pattern.test(out)) {
+          if (Date.now() > end || child.exitCode !== null) throw new Error(`no ${pattern} in:\n${out}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return pattern.exec(out)!;
+      };
+      await waitFor(/Ctrl-C stops everything/);
+      const readyMs = Date.now() - started;
+      expect(readyMs).toBeLessThan(30_000);
+      const api = (await waitFor(/Demo page +(http:\/\/127\.0\.0\.1:\d+)\//))[1]!;
+      const res = await fetch(`${api}/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await mintDevToken('backend')}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ user_id: 'cli-user', event: 'page.viewed', transaction_id: 'cli-1' }),
+      });
+      expect(res.status).toBe(200);
+      await waitFor(/HTTP POST \/events → emit 200 \d+ ms/);
+      if (existsSync(join(root, 'dist/layers/otel/otel-init.mjs'))) {
+        expect(out).toContain('OpenTelemetry layer loaded');
+        await waitFor(/POST \/events +SERVER/);
+      }
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(out).toContain('stopped.');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});
