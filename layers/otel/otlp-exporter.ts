@@ -24,7 +24,10 @@ export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
     const json = this.config.protocol === 'http/json';
     const body = (json ? JsonTraceSerializer : ProtobufTraceSerializer).serializeRequest(spans);
     if (!body) throw new Error('could not serialize the spans');
-    const deadline = Date.now() + Math.min(timeoutMs, this.config.timeoutMs);
+    // Our own timer only when OTEL_EXPORTER_OTLP_TIMEOUT is the tighter bound; otherwise the flush
+    // budget ends the request (through `signal`), and the grace keeps the two timers from racing.
+    const own = this.config.timeoutMs;
+    const deadline = Date.now() + (own < timeoutMs ? own : timeoutMs + 50);
     const headers = {
       ...this.config.headers,
       'content-type': json ? 'application/json' : 'application/x-protobuf',
