@@ -13,7 +13,7 @@ import {
  * body shape `{ error: { code, message, field?, request_id? } }` and the status mapping live here.
  */
 export class HttpError extends PerkamoError {
-  override readonly name = 'HttpError';
+  override readonly name: string = 'HttpError';
   readonly status: number;
   readonly code: string;
   readonly field: string | undefined;
@@ -57,6 +57,15 @@ export class HttpError extends PerkamoError {
   }
 }
 
+/**
+ * Some events of a batch failed (the others were applied). Resend the whole batch with the same
+ * transaction ids: the applied ones come back as duplicates. `details.results` holds each event's
+ * result or error, in order.
+ */
+export class BatchItemsFailedError extends HttpError {
+  override readonly name = 'BatchItemsFailedError';
+}
+
 /** 401: no credentials, or credentials that do not verify. */
 export class AuthenticationError extends HttpError {
   constructor(message: string, cause?: unknown) {
@@ -71,6 +80,21 @@ export class ForbiddenError extends HttpError {
   }
 }
 
+/** Perkamo refused one event of a batch (the batch itself succeeded). */
+export class PerkamoItemRejectedError extends PerkamoError {
+  override readonly name = 'PerkamoItemRejectedError';
+  readonly code: string | undefined;
+  constructor(code: string | undefined, message: string) {
+    super(`Perkamo refused the event: ${message}`);
+    this.code = code;
+  }
+}
+
+/** A FIFO record not sent because an earlier record of its message group failed. */
+export class GroupBlockedError extends PerkamoError {
+  override readonly name = 'GroupBlockedError';
+}
+
 /** The invocation's budget ran out before the work was done. */
 export class BudgetExhaustedError extends PerkamoError {
   override readonly name = 'BudgetExhaustedError';
@@ -83,6 +107,9 @@ export function toHttpError(error: unknown): HttpError {
     return new HttpError(400, 'validation_failed', error.message, { field: error.field || undefined });
   }
   if (error instanceof PerkamoApiError) return fromPerkamoStatus(error);
+  if (error instanceof PerkamoItemRejectedError) {
+    return new HttpError(error.code === 'transaction_id_conflict' ? 409 : 422, error.code ?? 'perkamo_rejected', error.message);
+  }
   if (
     error instanceof PerkamoDeadlineExceededError ||
     error instanceof PerkamoTimeoutError ||

@@ -9,10 +9,19 @@ export {
   type Operation,
 } from './operations.ts';
 export { createRuntime, middyOptions, runInvocation, type Runtime } from './runtime.ts';
-export { runCommands, GroupBlockedError, PerkamoItemRejectedError, type RunOptions } from './perkamo.ts';
+export { runCommands, type RunOptions } from './perkamo.ts';
 export { loadConfig, type LambdaConfig, type AuthConfig, type SecretSource } from './config.ts';
 export { createApiKeySupplier } from './secrets.ts';
-export { AuthenticationError, BudgetExhaustedError, ForbiddenError, HttpError, toHttpError } from './errors.ts';
+export {
+  AuthenticationError,
+  BatchItemsFailedError,
+  BudgetExhaustedError,
+  ForbiddenError,
+  GroupBlockedError,
+  HttpError,
+  PerkamoItemRejectedError,
+  toHttpError,
+} from './errors.ts';
 export { createLogger, type Logger, type LogLevel } from './logger.ts';
 export type { Command, Invocation, Item, Origin, Outcome } from './commands.ts';
 export type { HttpRequest, PerkamoInternal, PerkamoRequest, Principal, Trigger } from './invocation.ts';

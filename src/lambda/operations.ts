@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import type { Command, Item, Origin, Outcome } from './commands.ts';
-import { HttpError, toHttpError } from './errors.ts';
+import { BatchItemsFailedError, HttpError, toHttpError } from './errors.ts';
 import type { HttpRequest, Principal, Trigger } from './invocation.ts';
 import { parseBatchPayload, parseEventPayload, parseIdentifyPayload, parseMintPayload, type Defaults } from './payloads.ts';
 
@@ -41,7 +41,7 @@ function many(outcomes: Outcome[]): { status: number; value: unknown } {
   const failure = outcomes.find((o): o is Extract<Outcome, { ok: false }> => !o.ok);
   if (!failure) return { status: 200, value: { results } };
   const http = toHttpError(failure.error);
-  throw new HttpError(http.status, http.code, `${outcomes.filter((o) => !o.ok).length} of ${outcomes.length} events failed; retry the whole batch with the same transaction ids — applied ones come back as duplicates. First: ${http.message}`, {
+  throw new BatchItemsFailedError(http.status, http.code, `${outcomes.filter((o) => !o.ok).length} of ${outcomes.length} events failed; retry the whole batch with the same transaction ids — applied ones come back as duplicates. First: ${http.message}`, {
     headers: http.headers,
     requestId: http.requestId,
     details: { results },

@@ -3,6 +3,7 @@ import { responseMeta, type EventIngestResponse, type PerkamoClient } from '../s
 import { attr, traceUserId, type UserIdPolicy } from '../telemetry/attributes.ts';
 import { withOperationSpan } from '../telemetry/perkamo-spans.ts';
 import type { Command, Outcome } from './commands.ts';
+import { GroupBlockedError, PerkamoItemRejectedError } from './errors.ts';
 import { mapWithConcurrency } from './pool.ts';
 
 export interface RunOptions {
@@ -24,21 +25,6 @@ const requestIdOf = (value: unknown): string | undefined =>
 function userAttributes(userId: string, policy: UserIdPolicy = 'hash'): Record<string, string> {
   const value = traceUserId(userId, policy);
   return value === undefined ? {} : { [attr.perkamoUserId]: value };
-}
-
-/** Perkamo refused one event of a batch (the batch itself succeeded). */
-export class PerkamoItemRejectedError extends PerkamoError {
-  override readonly name = 'PerkamoItemRejectedError';
-  readonly code: string | undefined;
-  constructor(code: string | undefined, message: string) {
-    super(`Perkamo refused the event: ${message}`);
-    this.code = code;
-  }
-}
-
-/** A FIFO record not sent because an earlier record of its message group failed. */
-export class GroupBlockedError extends PerkamoError {
-  override readonly name = 'GroupBlockedError';
 }
 
 /**

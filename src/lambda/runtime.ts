@@ -3,11 +3,11 @@ import type { Context } from 'aws-lambda';
 import { createPerkamoClient, type PerkamoClient } from '../sdk/index.ts';
 import type { Command, Invocation, Item, Outcome } from './commands.ts';
 import { LambdaConfigurationError, loadConfig, type AuthConfig, type LambdaConfig } from './config.ts';
-import { BudgetExhaustedError } from './errors.ts';
+import { BudgetExhaustedError, GroupBlockedError } from './errors.ts';
 import { createTracedFetch } from './fetch.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { Operation } from './operations.ts';
-import { GroupBlockedError, runCommands } from './perkamo.ts';
+import { runCommands } from './perkamo.ts';
 import { createApiKeySupplier } from './secrets.ts';
 
 /** What a function builds once, at cold start: validated config, the Perkamo client, the logger. */

@@ -300,3 +300,26 @@ describe('stream-token CORS', () => {
     expect(refused.headers).toMatchObject({ 'access-control-allow-origin': origin, 'www-authenticate': 'Bearer' });
   });
 });
+
+describe('partial batch failures', () => {
+  it('HTTP: the first failure decides the status, each event has its result or error, and a resend is safe', async () => {
+    await fn.emit!(purchase('u1', 'taken'), lambdaContext());
+    const events = [purchase('u1', 'fresh_1'), { ...purchase('u1', 'taken'), context: { amount: 1 } }];
+    const auth = await bearer('backend');
+    const res = await fn.batch!(httpApiEvent('POST /events/batch', { events }, auth), lambdaContext());
+    expect(res.statusCode).toBe(409);
+    const body = parse(res);
+    expect(body.error).toMatchObject({ code: 'transaction_id_conflict', message: expect.stringMatching(/^1 of 2 events failed/) });
+    expect(body.results[0]).toMatchObject({ applied: true });
+    expect(body.results[1].error.code).toBe('transaction_id_conflict');
+    const again = parse(await fn.batch!(httpApiEvent('POST /events/batch', { events: [events[0]] }, auth), lambdaContext()));
+    expect(again.results[0]).toMatchObject({ duplicate: true });
+  });
+
+  it('direct: throws BatchItemsFailedError with per-event results', async () => {
+    await fn.emit!(purchase('u1', 'taken_d'), lambdaContext());
+    const error = await fn.batch!({ events: [purchase('u1', 'fresh_d'), { ...purchase('u1', 'taken_d'), context: { amount: 2 } }] }, lambdaContext()).catch((e) => e);
+    expect(error).toMatchObject({ name: 'BatchItemsFailedError', status: 409 });
+    expect(error.details.results[0]).toMatchObject({ applied: true });
+  });
+});

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import type { Command } from '../../src/lambda/commands.ts';
-import { GroupBlockedError, PerkamoItemRejectedError, runCommands } from '../../src/lambda/perkamo.ts';
+import { GroupBlockedError, PerkamoItemRejectedError } from '../../src/lambda/errors.ts';
+import { runCommands } from '../../src/lambda/perkamo.ts';
 import { PerkamoDeadlineExceededError, PerkamoValidationError, createPerkamoClient } from '../../src/sdk/index.ts';
 
 let emulator: Emulator;
