@@ -20,6 +20,9 @@ export interface BufferedSpanProcessorOptions {
   maxBufferedSpans?: number;
   /** The bound of forceFlush() and shutdown(), which take no timeout of their own. */
   defaultTimeoutMs?: number;
+  /** After an export timed out, later flushes get at most `probeMs` for this long. */
+  cooldownMs?: number;
+  probeMs?: number;
 }
 
 export const DEFAULT_MAX_BUFFERED_SPANS = 2048;
@@ -30,14 +33,20 @@ export class BufferedSpanProcessor implements SpanProcessor {
   private readonly warn: Warn;
   private readonly max: number;
   private readonly defaultTimeoutMs: number;
+  private readonly cooldownMs: number;
+  private readonly probeMs: number;
   private warnedOverflow = false;
   private warnedFailure = false;
+  /** Until then the collector is presumed hanging: flushes only probe it briefly. */
+  private degradedUntil = 0;
 
   constructor(options: BufferedSpanProcessorOptions) {
     this.exporters = options.exporters;
     this.warn = options.warn;
     this.max = Math.max(1, options.maxBufferedSpans ?? DEFAULT_MAX_BUFFERED_SPANS);
     this.defaultTimeoutMs = options.defaultTimeoutMs ?? 10_000;
+    this.cooldownMs = options.cooldownMs ?? 30_000;
+    this.probeMs = options.probeMs ?? 100;
   }
 
   /** How many ended spans wait for the next flush. */
@@ -68,7 +77,9 @@ export class BufferedSpanProcessor implements SpanProcessor {
     if (this.buffer.length === 0) return;
     const spans = this.buffer;
     this.buffer = [];
-    const budget = Number.isFinite(timeoutMs) ? Math.max(0, Math.floor(timeoutMs)) : this.defaultTimeoutMs;
+    const given = Number.isFinite(timeoutMs) ? Math.max(0, Math.floor(timeoutMs)) : this.defaultTimeoutMs;
+    // A collector that hung once would otherwise cost every invocation its whole remaining time.
+    const budget = Date.now() < this.degradedUntil ? Math.min(given, this.probeMs) : given;
     if (budget === 0) {
       this.failed(spans.length, 'no time left in the invocation');
       return;
@@ -76,14 +87,18 @@ export class BufferedSpanProcessor implements SpanProcessor {
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve(`timed out after ${budget} ms`), budget);
+      timer = setTimeout(() => {
+        this.degradedUntil = Date.now() + this.cooldownMs;
+        resolve(`timed out after ${budget} ms`);
+      }, budget);
     });
     try {
       const exported = Promise.all(this.exporters.map((exporter) => exportOne(exporter, spans, budget, controller.signal)))
         .then(() => undefined)
         .catch(describe);
       const failure = await Promise.race([exported, timedOut]);
-      if (failure !== undefined) {
+      if (failure === undefined) this.degradedUntil = 0;
+      else {
         controller.abort();
         this.failed(spans.length, failure);
       }

@@ -154,6 +154,27 @@ describe('flush bounds', () => {
     expect(warnings).toEqual([expect.stringContaining('timed out after 300 ms')]);
   });
 
+  it('after a collector hung, later flushes only probe it briefly, until one succeeds', async () => {
+    receiver.enqueue(
+      () => undefined,
+      () => undefined,
+      (_req, res) => json(res, 200, {}),
+      (_req, res) => void setTimeout(() => json(res, 200, {}), 300),
+    );
+    const { spans, timedFlush } = traced({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+    spans(1);
+    expect(await timedFlush(250)).toBeGreaterThanOrEqual(245);
+    spans(1);
+    // A whole second was available, but the collector hung last time: 100 ms is all it gets.
+    expect(await timedFlush(1_000)).toBeLessThan(400);
+    spans(1);
+    expect(await timedFlush(1_000)).toBeLessThan(400); // answered at once: the collector is back
+    spans(1);
+    expect(await timedFlush(1_000)).toBeGreaterThanOrEqual(290); // so the full budget applies again
+    expect(receiver.requests).toHaveLength(4);
+    expect(receiver.requests[3]!.json().resourceSpans[0].scopeSpans[0].spans).toHaveLength(1);
+  });
+
   it('collector slow but within the budget: the spans arrive, no warning', async () => {
     receiver.enqueue((_req, res) => void setTimeout(() => json(res, 200, {}), 150));
     const { spans, warnings, timedFlush } = traced({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
