@@ -30,64 +30,86 @@ export function childPath(path: string, key: string | number): string {
 }
 
 /**
- * Checks that `value` is a JSON object whose values are JSON-safe all the way down, and returns a
- * copy holding only JSON (undefined properties dropped when `undefinedProperty` is `drop`). The
- * copy is built on null-prototype-free plain objects, so it is safe to merge or serialize.
+ * Checks that `value` is a JSON object whose values are JSON-safe all the way down. With
+ * `undefinedProperty: 'drop'` it returns a copy without the undefined properties; with `'error'`
+ * nothing is dropped, so the value itself is returned (no copy: this runs once per event).
  */
 export function toJsonObject(value: unknown, path: string, options: JsonWalkOptions): JsonObject {
+  return walkJsonObject(value, path, options).value;
+}
+
+/**
+ * As toJsonObject, plus an upper bound of the value's JSON length in UTF-8 bytes (every UTF-16
+ * unit counted as a 6-byte `\uXXXX` escape), so that a size limit needs no JSON.stringify when
+ * the bound is already within it.
+ */
+export function walkJsonObject(value: unknown, path: string, options: JsonWalkOptions): { value: JsonObject; maxBytes: number } {
   if (!isPlainObject(value)) {
     throw new PerkamoValidationError(path, 'not_object', `'${path}' must be a plain JSON object, got ${describeType(value)}`);
   }
-  return walkObject(value, path, 1, options);
+  const state: WalkState = { drop: options.undefinedProperty === 'drop', maxBytes: 0 };
+  return { value: walkObject(value, path, 1, state), maxBytes: state.maxBytes };
 }
 
-function walkObject(value: Record<string, unknown>, path: string, depth: number, options: JsonWalkOptions): JsonObject {
+interface WalkState {
+  drop: boolean;
+  maxBytes: number;
+}
+
+// Paths are built only for an error or a nested container: most values are scalars and valid.
+function walkObject(value: Record<string, unknown>, path: string, depth: number, state: WalkState): JsonObject {
   if (depth > limits.maxDepth) {
-    throw new PerkamoValidationError(
-      path,
-      'too_deep',
-      `'${path}' is nested more than ${limits.maxDepth} levels deep; flatten it`,
-    );
+    throw new PerkamoValidationError(path, 'too_deep', `'${path}' is nested more than ${limits.maxDepth} levels deep; flatten it`);
   }
-  const out: JsonObject = {};
+  const out: JsonObject | undefined = state.drop ? {} : undefined;
+  state.maxBytes += 2;
   for (const key of Object.keys(value)) {
-    const keyPath = childPath(path, key);
     if (key.trim() === '') {
+      const keyPath = childPath(path, key);
       throw new PerkamoValidationError(keyPath, 'empty_key', `'${keyPath}' is an empty key; keys must be non-empty strings`);
     }
     if (prototypeKeys.includes(key)) {
+      const keyPath = childPath(path, key);
       throw new PerkamoValidationError(keyPath, 'forbidden_key', `'${keyPath}' uses the forbidden key '${key}'`);
     }
     const item = value[key];
     if (item === undefined) {
-      if (options.undefinedProperty === 'drop') continue;
-      throw new PerkamoValidationError(
-        keyPath,
-        'undefined',
-        `'${keyPath}' is undefined; remove the property or send null`,
-      );
+      if (state.drop) continue;
+      const keyPath = childPath(path, key);
+      throw new PerkamoValidationError(keyPath, 'undefined', `'${keyPath}' is undefined; remove the property or send null`);
     }
-    out[key] = walkValue(item, keyPath, depth, options);
+    state.maxBytes += 6 * key.length + 4;
+    const checked = walkValue(item, path, key, depth, state);
+    if (out) out[key] = checked;
   }
-  return out;
+  return out ?? (value as JsonObject);
 }
 
-function walkValue(value: unknown, path: string, depth: number, options: JsonWalkOptions): JsonValue {
+function walkValue(value: unknown, parent: string, key: string | number, depth: number, state: WalkState): JsonValue {
   switch (typeof value) {
     case 'string':
+      state.maxBytes += 6 * value.length + 2;
+      return value;
     case 'boolean':
+      state.maxBytes += 5;
       return value;
     case 'number':
       if (!Number.isFinite(value)) {
+        const path = childPath(parent, key);
         throw new PerkamoValidationError(path, 'not_finite', `'${path}' is ${value}; JSON numbers must be finite`);
       }
+      state.maxBytes += 24;
       return value;
     case 'object':
-      if (value === null) return null;
-      if (Array.isArray(value)) return walkArray(value, path, depth + 1, options);
-      if (isPlainObject(value)) return walkObject(value, path, depth + 1, options);
+      if (value === null) {
+        state.maxBytes += 4;
+        return null;
+      }
+      if (Array.isArray(value)) return walkArray(value, childPath(parent, key), depth + 1, state);
+      if (isPlainObject(value)) return walkObject(value, childPath(parent, key), depth + 1, state);
       break;
   }
+  const path = childPath(parent, key);
   throw new PerkamoValidationError(
     path,
     'not_json',
@@ -95,18 +117,21 @@ function walkValue(value: unknown, path: string, depth: number, options: JsonWal
   );
 }
 
-function walkArray(value: unknown[], path: string, depth: number, options: JsonWalkOptions): JsonValue[] {
+function walkArray(value: unknown[], path: string, depth: number, state: WalkState): JsonValue[] {
   if (depth > limits.maxDepth) {
     throw new PerkamoValidationError(path, 'too_deep', `'${path}' is nested more than ${limits.maxDepth} levels deep; flatten it`);
   }
-  const out: JsonValue[] = new Array(value.length);
+  const out: JsonValue[] | undefined = state.drop ? new Array(value.length) : undefined;
+  state.maxBytes += 2;
   for (let i = 0; i < value.length; i++) {
     const item = value[i];
-    const itemPath = childPath(path, i);
     if (item === undefined) {
+      const itemPath = childPath(path, i);
       throw new PerkamoValidationError(itemPath, 'undefined', `'${itemPath}' is undefined; remove undefined values from arrays`);
     }
-    out[i] = walkValue(item, itemPath, depth, options);
+    state.maxBytes += 1;
+    const checked = walkValue(item, path, i, depth, state);
+    if (out) out[i] = checked;
   }
-  return out;
+  return out ?? (value as JsonValue[]);
 }

@@ -1,5 +1,5 @@
 import { PerkamoValidationError } from './errors.ts';
-import { describeType, isPlainObject, toJsonObject, type JsonObject, type JsonValue } from './json-value.ts';
+import { describeType, isPlainObject, walkJsonObject, type JsonObject, type JsonValue } from './json-value.ts';
 import { limits, reservedContextKeys } from './limits.ts';
 
 export type PerkamoContextValue = JsonValue;
@@ -110,7 +110,12 @@ export function toOccurredAt(value: Date | string, field = 'occurred_at'): strin
 }
 
 export function assertEventContext(value: unknown, field = 'context'): asserts value is PerkamoEventContext {
-  const context = toJsonObject(value, field, { undefinedProperty: 'error' });
+  checkEventContext(value, field);
+}
+
+/** Validates a context and returns an upper bound of its JSON size in bytes. */
+function checkEventContext(value: unknown, field: string): number {
+  const { value: context, maxBytes } = walkJsonObject(value, field, { undefinedProperty: 'error' });
   for (const key of Object.keys(context)) {
     if (reservedContextKeys.includes(key.toLowerCase())) {
       throw new PerkamoValidationError(
@@ -120,9 +125,12 @@ export function assertEventContext(value: unknown, field = 'context'): asserts v
       );
     }
   }
+  return maxBytes;
 }
 
-function assertPayloadSize(payload: unknown, field: string, what: string): void {
+/** Exact only when needed: `maxBytes` (an upper bound from the walk) within the limit settles it. */
+function assertPayloadSize(payload: unknown, field: string, what: string, maxBytes = Infinity): void {
+  if (maxBytes <= limits.maxPayloadBytes) return;
   const bytes = utf8Length(JSON.stringify(payload));
   if (bytes > limits.maxPayloadBytes) {
     throw new PerkamoValidationError(
@@ -155,9 +163,10 @@ export function assertSafeEventInput(input: unknown): asserts input is PerkamoEv
   assertUserId(input.user_id);
   assertIdentifier(input.event, 'event', limits.eventBytes);
   assertIdentifier(input.transaction_id, 'transaction_id', limits.transactionIdBytes);
-  if (input.context !== undefined) assertEventContext(input.context);
+  const contextBytes = input.context === undefined ? 0 : checkEventContext(input.context, 'context');
   if (input.occurred_at !== undefined) assertIsoDateTime(input.occurred_at, 'occurred_at');
-  assertPayloadSize(input, 'context', 'the event');
+  const idBytes = 6 * (input.user_id.length + input.event.length + input.transaction_id.length + ((input.occurred_at as string | undefined)?.length ?? 0));
+  assertPayloadSize(input, 'context', 'the event', 100 + idBytes + contextBytes);
 }
 
 /**
@@ -166,9 +175,9 @@ export function assertSafeEventInput(input: unknown): asserts input is PerkamoEv
  */
 export function normalizeTraits(traits: unknown, field = 'traits'): JsonObject {
   if (traits === undefined) return {};
-  const out = toJsonObject(traits, field, { undefinedProperty: 'drop' });
-  assertPayloadSize(out, field, 'the traits object');
-  return out;
+  const { value, maxBytes } = walkJsonObject(traits, field, { undefinedProperty: 'drop' });
+  assertPayloadSize(value, field, 'the traits object', maxBytes);
+  return value;
 }
 
 /** Validates an identify call and returns its wire body. */

@@ -67,19 +67,20 @@ async function runSingle(command: Command, { client, deadline, browserKey, strea
 }
 
 async function runEmits(commands: Command[], indexes: number[], outcomes: Outcome[], options: RunOptions): Promise<void> {
-  // One send per transaction id; repeats share its outcome.
+  // One send per transaction id; repeats share its outcome. Payloads are compared (canonical JSON)
+  // only when an id repeats, which is rare: most invocations never serialize an event for this.
   const unique: number[] = [];
-  const firstByTx = new Map<string, { index: number; payload: string }>();
+  const firstByTx = new Map<string, number>();
   const followers = new Map<number, number[]>();
+  const eventAt = (i: number) => (commands[i] as Extract<Command, { kind: 'emit' }>).event;
   for (const i of indexes) {
-    const event = (commands[i] as Extract<Command, { kind: 'emit' }>).event;
-    const payload = canonicalJson(event);
+    const event = eventAt(i);
     const first = firstByTx.get(event.transaction_id);
-    if (!first) {
-      firstByTx.set(event.transaction_id, { index: i, payload });
+    if (first === undefined) {
+      firstByTx.set(event.transaction_id, i);
       unique.push(i);
-    } else if (first.payload === payload) {
-      followers.set(first.index, [...(followers.get(first.index) ?? []), i]);
+    } else if (canonicalJson(eventAt(first)) === canonicalJson(event)) {
+      followers.set(first, [...(followers.get(first) ?? []), i]);
     } else {
       outcomes[i] = {
         ok: false,
