@@ -69,7 +69,7 @@ function verifier(config: AuthConfig, now: () => number): (token: string) => Pro
       `auth: none of the algorithms [${config.algorithms.join(', ')}] can be verified with ${config.secret ? 'AUTH_JWT_SECRET (HS256)' : 'AUTH_JWKS_URL (RS256, ES256, …)'}`,
     );
   }
-  const key: Uint8Array | JWTVerifyGetKey = config.secret ?? keySet(new URL(config.jwksUrl!));
+  const key: JWTVerifyGetKey = config.secret ? hmacKeys(config.secret) : keySet(new URL(config.jwksUrl!));
 
   return async function verifyToken(token) {
     const verifyOptions: JWTVerifyOptions = {
@@ -81,7 +81,7 @@ function verifier(config: AuthConfig, now: () => number): (token: string) => Pro
       currentDate: new Date(now()),
     };
     try {
-      const { payload } = typeof key === 'function' ? await jwtVerify(token, key, verifyOptions) : await jwtVerify(token, key, verifyOptions);
+      const { payload } = await jwtVerify(token, key, verifyOptions);
       return payload;
     } catch (error) {
       if (error instanceof KeySetUnavailable) {
@@ -96,6 +96,24 @@ function verifier(config: AuthConfig, now: () => number): (token: string) => Pro
 }
 
 class KeySetUnavailable extends Error {}
+
+/**
+ * The HS256/384/512 key, imported into WebCrypto once per algorithm: handing jose the raw bytes
+ * would import them again on every request, most of the cost of a verification.
+ */
+function hmacKeys(secret: Uint8Array): JWTVerifyGetKey {
+  const keys = new Map<string, Promise<CryptoKey>>();
+  return function hmacKey(header) {
+    const alg = header.alg ?? '';
+    if (!HMAC.has(alg)) throw new errors.JOSEAlgNotAllowed(`"alg" (Algorithm) Header Parameter value not allowed`);
+    let key = keys.get(alg);
+    if (!key) {
+      key = crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: `SHA-${alg.slice(2)}` }, false, ['verify']);
+      keys.set(alg, key);
+    }
+    return key;
+  };
+}
 
 /**
  * jose's remote JWKS: fetched on first use, cached (10 min), refetched on an unknown `kid` at most
