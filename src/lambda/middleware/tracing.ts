@@ -13,7 +13,7 @@ export interface TracingOptions {
   flushMarginMs: number;
 }
 
-const defaults = { flushMarginMs: 50 };
+const defaults = { flushMarginMs: 100 };
 
 /**
  * The invocation span. Use it first: its `before` opens the span before anything else runs, and
