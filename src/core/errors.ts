@@ -25,6 +25,7 @@ export class PerkamoValidationError extends PerkamoError {
     // An error about the value itself (field '') becomes an error about `prefix`; its message names no path yet.
     if (this.field === '') return new PerkamoValidationError(prefix, this.reason, `'${prefix}': ${this.message}`);
     const field = this.field.startsWith('[') ? `${prefix}${this.field}` : `${prefix}.${this.field}`;
-    return new PerkamoValidationError(field, this.reason, this.message.replaceAll(`'${this.field}'`, `'${field}'`));
+    // A replacer function, not a string: `$'`, `$&` or `$$` in a field name would otherwise act as patterns.
+    return new PerkamoValidationError(field, this.reason, this.message.replaceAll(`'${this.field}'`, () => `'${field}'`));
   }
 }

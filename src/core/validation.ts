@@ -33,7 +33,7 @@ export function utf8Length(value: string): number {
 
 /**
  * A Perkamo identifier (`user_id`, `event`, `transaction_id`, …): a string of 1..maxBytes UTF-8
- * bytes, not blank, without control characters or broken surrogate pairs.
+ * bytes, not blank (whitespace or invisible format characters only), without control characters or broken surrogate pairs.
  */
 export function assertIdentifier(value: unknown, field: string, maxBytes: number): asserts value is string {
   if (value === undefined || value === null) {
@@ -42,8 +42,10 @@ export function assertIdentifier(value: unknown, field: string, maxBytes: number
   if (typeof value !== 'string') {
     throw new PerkamoValidationError(field, 'not_string', `'${field}' must be a string, got ${describeType(value)}`);
   }
-  if (value.trim() === '') {
-    throw new PerkamoValidationError(field, 'empty', `'${field}' must not be empty or blank`);
+  // Blank includes ids made only of invisible format characters (U+200B …), which trim() keeps:
+  // such an id cannot be shown, typed or told apart on any support screen.
+  if (/^[\s\p{Cf}]*$/u.test(value)) {
+    throw new PerkamoValidationError(field, 'empty', `'${field}' must not be empty or blank (whitespace and invisible characters only)`);
   }
   const bytes = utf8Length(value);
   if (bytes > maxBytes) {

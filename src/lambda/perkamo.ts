@@ -1,5 +1,6 @@
 import { PerkamoError, PerkamoValidationError, canonicalJson, limits, type PerkamoEventInput } from '../core/index.ts';
-import { responseMeta, type EventIngestResponse, type PerkamoClient } from '../sdk/index.ts';
+import { responseMeta, type EventIngestResponse, type IdentifyResponse, type PerkamoClient } from '../sdk/index.ts';
+import { attachMeta } from '../sdk/response-meta.ts';
 import { attr, traceUserId, type UserIdPolicy } from '../telemetry/attributes.ts';
 import { withOperationSpan } from '../telemetry/perkamo-spans.ts';
 import type { Command, Outcome } from './commands.ts';
@@ -28,6 +29,20 @@ function userAttributes(userId: string, policy: UserIdPolicy = 'hash'): Record<s
 }
 
 /**
+ * Perkamo's identify answer with `traits` replaced by `trait_names`: trait values are customer data
+ * (emails, names) that must not travel back through HTTP answers, invoke results or DLQ payloads.
+ * The response metadata stays attached, so the request id still reaches the answer's header.
+ */
+function withoutTraitValues(answer: IdentifyResponse): IdentifyResponse {
+  const { traits, ...rest } = answer;
+  if (traits === undefined) return answer;
+  const names = typeof traits === 'object' && traits !== null && !Array.isArray(traits) ? Object.keys(traits).sort() : [];
+  const meta = responseMeta(answer);
+  const stripped: IdentifyResponse = { ...rest, trait_names: names };
+  return meta ? attachMeta(stripped, meta) : stripped;
+}
+
+/**
  * Runs commands against Perkamo and returns one outcome per command, in order.
  *
  * Emits are coalesced into `events:batch` calls of up to 100 (a lone emit uses `POST /v1/events`),
@@ -52,10 +67,12 @@ export async function runCommands(commands: Command[], options: RunOptions): Pro
 
 async function runSingle(command: Command, { client, deadline, browserKey, streamTokenTtlSeconds, userIds }: RunOptions): Promise<unknown> {
   switch (command.kind) {
-    case 'identify':
-      return withOperationSpan('identify', userAttributes(command.user_id, userIds), requestIdOf, () =>
+    case 'identify': {
+      const answer = await withOperationSpan('identify', userAttributes(command.user_id, userIds), requestIdOf, () =>
         client.identify(command.user_id, command.traits, { deadline }),
       );
+      return withoutTraitValues(answer);
+    }
     case 'mint':
       return withOperationSpan('stream_token', userAttributes(command.user_id, userIds), requestIdOf, () => {
         if (!browserKey) throw new PerkamoError('PERKAMO_BROWSER_KEY is not set; stream tokens cannot be minted');

@@ -142,8 +142,9 @@ export function createTransport(options: TransportOptions) {
     }
 
     const controller = new AbortController();
-    const timeoutError = info.timeoutMs === undefined ? undefined : new PerkamoTimeoutError(spec.operation, info.timeoutMs);
-    const timer = timeoutError && setTimeout(() => controller.abort(timeoutError), info.timeoutMs);
+    // The error is made only when the timer fires: capturing a stack on every attempt costs more than the request's own work.
+    const timeoutMs = info.timeoutMs;
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new PerkamoTimeoutError(spec.operation, timeoutMs)), timeoutMs);
     const onCallerAbort = () => controller.abort(call.signal?.reason);
     call.signal?.addEventListener('abort', onCallerAbort, { once: true });
     if (call.signal?.aborted) onCallerAbort();

@@ -53,6 +53,12 @@ describe('PerkamoValidationError.within(prefix)', () => {
     expect(error.within('events[0]').message).toBe("'events[0].event' must not be empty; an event needs a name");
   });
 
+  it.each(["l$", "a$'b", '$&', '$$', '$`', "$'".repeat(50)])('keeps a field name that looks like a replacement pattern (%s) as it is', (key) => {
+    const error = new PerkamoValidationError(`context.${key}`, 'unknown', `'context.${key}' is not allowed`).within('events[0]');
+    expect(error.field).toBe(`events[0].context.${key}`);
+    expect(error.message).toBe(`'events[0].context.${key}' is not allowed`);
+  });
+
   it('can be applied twice', () => {
     const error = new PerkamoValidationError('user_id', 'too_long', "'user_id' is 300 bytes").within('events[3]').within('body');
     expect(error.field).toBe('body.events[3].user_id');

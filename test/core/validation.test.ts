@@ -176,6 +176,9 @@ describe.each(identifierFields)('assertSafeEventInput — $field (1–$max UTF-8
     ['spaces', '   '],
     ['tabs and newlines', '\t\n'],
     ['a no-break space', '\u00a0'],
+    ['zero-width spaces', '\u200b\u200b'],
+    ['a byte-order mark and a word joiner', '\ufeff\u2060'],
+    ['direction marks around a space', '\u200f \u200e'],
   ])('must not be blank (%s)', (_label, value) => {
     expectValidationError(() => assertSafeEventInput(eventWith({ [field]: value })), {
       field,

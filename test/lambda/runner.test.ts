@@ -3,7 +3,7 @@ import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import type { Command } from '../../src/lambda/commands.ts';
 import { GroupBlockedError, PerkamoItemRejectedError } from '../../src/lambda/errors.ts';
 import { runCommands } from '../../src/lambda/perkamo.ts';
-import { PerkamoDeadlineExceededError, PerkamoValidationError, createPerkamoClient } from '../../src/sdk/index.ts';
+import { PerkamoDeadlineExceededError, PerkamoValidationError, createPerkamoClient, responseMeta } from '../../src/sdk/index.ts';
 
 let emulator: Emulator;
 let client: ReturnType<typeof createPerkamoClient>;
@@ -90,5 +90,21 @@ describe('runCommands', () => {
     expect(outcomes.map((o) => o.ok)).toEqual([true, true, true]);
     expect((outcomes[1] as { value: { expires_in: number } }).value.expires_in).toBe(60);
     expect(emulator.customer('u9')?.traits).toEqual({ plan: 'pro' });
+  });
+
+  it('answers identify with the trait names, never their values, and keeps the request id', async () => {
+    await client.identify('u8', { email: 'u8@example.test' });
+    const [outcome] = await runCommands([{ kind: 'identify', user_id: 'u8', traits: { plan: 'gold' }, origin: { trigger: 'direct' } }], {
+      client,
+      deadline: Date.now() + 5_000,
+      concurrency: 1,
+    });
+    const value = (outcome as { ok: true; value: Record<string, unknown> }).value;
+    expect(value.user_id).toBe('u8');
+    expect(value.trait_names).toEqual(['email', 'plan']);
+    expect(value).not.toHaveProperty('traits');
+    expect(JSON.stringify(value)).not.toMatch(/gold|u8@example/);
+    expect(responseMeta(value)?.requestId).toMatch(/\S/);
+    expect(emulator.customer('u8')?.traits).toEqual({ email: 'u8@example.test', plan: 'gold' });
   });
 });

@@ -46,7 +46,7 @@ describe('the ready banner', () => {
     const [emit, batch, identify, streamToken, customer, ledger, send] = Object.values(outputs);
     expect(emit).toMatchObject({ applied: true, delta: [{ wallet: 'points', amount: 129 }] });
     expect(batch.results).toHaveLength(2);
-    expect(identify).toMatchObject({ user_id: 'alice', traits: { name: 'Alice Example' } });
+    expect(identify).toMatchObject({ user_id: 'alice', trait_names: ['name', 'plan'] });
     expect(streamToken).toMatchObject({ token_type: 'Bearer' });
     expect(decodeJwt(streamToken.token).sub).toBe('alice');
     expect(customer).toMatchObject({ user_id: 'alice', wallets: { points: 129 + 5 } });

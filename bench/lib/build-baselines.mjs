@@ -1,0 +1,79 @@
+// Bundles the baselines the way esbuild.config.mjs bundles our functions and layer (platform node,
+// ESM, target node20, mainFields ['module', 'main'], minify, the same createRequire banner, no
+// legal comments): the official OpenTelemetry init and the Powertools record-by-record handler.
+import { build } from 'esbuild';
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const shared = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  mainFields: ['module', 'main'],
+  legalComments: 'none',
+  logLevel: 'warning',
+  minify: true,
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  absWorkingDir: root,
+};
+
+/** Builds into `dir` (which must lie inside the repository, so that node_modules resolves from it). */
+export async function buildBaselines(dir) {
+  const officialInit = join(dir, 'official-otel', 'otel-init.mjs');
+  const powertools = join(dir, 'functions', 'powertools-batch', 'index.mjs');
+  await mkdir(dirname(officialInit), { recursive: true });
+  await mkdir(dirname(powertools), { recursive: true });
+  await build({
+    ...shared,
+    entryPoints: ['bench/baselines/official-otel-init.mjs'],
+    outfile: officialInit,
+    sourcemap: false,
+    // The loader hook's registry must be the very file its generated modules import (see the source).
+    external: ['import-in-the-middle'],
+  });
+  await build({
+    ...shared,
+    entryPoints: ['bench/baselines/powertools-batch.mjs'],
+    outfile: powertools,
+    sourcemap: true,
+    external: ['@aws-sdk/*'],
+  });
+  return { officialInit, powertools, powertoolsRoot: dirname(powertools), iitmBytes: await iitmBytes() };
+}
+
+/** JavaScript bytes of import-in-the-middle and its dependencies, which the official init loads from node_modules. */
+async function iitmBytes() {
+  const require = createRequire(join(root, 'package.json'));
+  const seen = new Set();
+  let total = 0;
+  const visit = async (name, from) => {
+    let pkgDir;
+    try {
+      pkgDir = dirname(createRequire(from).resolve(`${name}/package.json`));
+    } catch {
+      return;
+    }
+    if (seen.has(pkgDir)) return;
+    seen.add(pkgDir);
+    total += await jsBytes(pkgDir);
+    const pkg = createRequire(from)(`${name}/package.json`);
+    for (const dep of Object.keys(pkg.dependencies ?? {})) await visit(dep, join(pkgDir, 'package.json'));
+  };
+  await visit('import-in-the-middle', require.resolve('@opentelemetry/instrumentation/package.json'));
+  return total;
+}
+
+async function jsBytes(dir) {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (!['node_modules', 'test', 'tests', 'benchmark', 'docs', 'types'].includes(entry.name)) total += await jsBytes(path);
+    } else if (/\.(m|c)?js$/.test(entry.name) && !entry.name.endsWith('.d.ts')) total += (await stat(path)).size;
+  }
+  return total;
+}

@@ -1,0 +1,121 @@
+// AWS-shaped trigger events and a Lambda context whose remaining time counts down, for the
+// benchmark's workers (the same shapes as test/helpers/aws-events.ts, in plain JS so that Node 20
+// runs them without a TypeScript step).
+import { randomUUID } from 'node:crypto';
+
+export const ACCOUNT = '123456789012';
+export const REGION = 'eu-central-1';
+const EVENTS = ['purchase.completed', 'lesson.finished', 'page.viewed', 'referral.completed'];
+
+/** A context as Lambda's Node runtime passes it; getRemainingTimeInMillis() really counts down. */
+export function lambdaContext(functionName, timeoutMs = 30_000) {
+  const end = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: '2026/11/25/[$LATEST]bench',
+    getRemainingTimeInMillis: () => Math.max(0, end - Date.now()),
+  };
+}
+
+/** The n-th payload of a run: varied users and events, a unique transaction id. */
+export function eventPayload(run, n) {
+  const event = EVENTS[n % EVENTS.length];
+  return {
+    user_id: `bench_user_${n % 997}`,
+    event,
+    context: event === 'purchase.completed' ? { order_id: `o_${run}_${n}`, amount: 1000 + (n % 50) * 100, currency: 'EUR' } : { n },
+    transaction_id: `bench:${run}:${n}`,
+  };
+}
+
+/**
+ * API Gateway HTTP API (payload 2.0) event, with the claims of API Gateway's JWT authorizer
+ * (the functions run with AUTH_TRUST_API_GATEWAY=true, so no variant spends time verifying a JWT).
+ */
+export function httpApiEvent(route, body, sub = 'bench_backend') {
+  const [method, path] = route.split(' ');
+  return {
+    version: '2.0',
+    routeKey: route,
+    rawPath: path,
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json', 'user-agent': 'bench' },
+    requestContext: {
+      accountId: ACCOUNT,
+      apiId: 'bench',
+      domainName: `bench.execute-api.${REGION}.amazonaws.com`,
+      domainPrefix: 'bench',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.1', userAgent: 'bench' },
+      requestId: randomUUID(),
+      routeKey: route,
+      stage: '$default',
+      time: new Date().toISOString(),
+      timeEpoch: Date.now(),
+      authorizer: { jwt: { claims: { sub, scope: 'perkamo:emit perkamo:identify' }, scopes: null } },
+    },
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
+  };
+}
+
+/** An SQS event of `count` records, each body an event payload without a transaction id half the time. */
+export function sqsEvent(run, first, count, queue = 'perkamo-events') {
+  const Records = new Array(count);
+  const sent = String(Date.now());
+  for (let i = 0; i < count; i++) {
+    const payload = eventPayload(run, first + i);
+    if (i % 2 === 1) delete payload.transaction_id; // the function derives sqs:<messageId>
+    Records[i] = {
+      messageId: randomUUID(),
+      receiptHandle: `rh-${run}-${first + i}`,
+      body: JSON.stringify(payload),
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: sent,
+        SenderId: 'AIDAEXAMPLE',
+        ApproximateFirstReceiveTimestamp: sent,
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:${queue}`,
+      awsRegion: REGION,
+    };
+  }
+  return { Records };
+}
+
+/** The first invocation of a cold start, per function. */
+export function firstEvent(fn, run) {
+  switch (fn) {
+    case 'emit':
+      return httpApiEvent('POST /events', eventPayload(run, 0));
+    case 'identify':
+      return httpApiEvent('POST /identify', { user_id: `bench_user_${run}`, traits: { plan: 'pro' } });
+    case 'stream-token':
+      return httpApiEvent('POST /stream-token', {}, 'bench_user_1');
+    case 'batch':
+      return sqsEvent(run, 0, 10);
+    case 'powertools-batch':
+      return sqsEvent(run, 0, 10);
+    default:
+      throw new Error(`no first event for ${fn}`);
+  }
+}
+
+/**
+ * The same SQS event as JSON text, built record by record, the form in which the runtime receives
+ * an invoke payload: the memory benchmark parses it, so that building the event leaves no large
+ * garbage behind to inflate the peak it measures.
+ */
+export function sqsEventJson(run, first, count, queue = 'perkamo-events') {
+  const parts = new Array(count);
+  for (let i = 0; i < count; i++) parts[i] = JSON.stringify(sqsEvent(run, first + i, 1, queue).Records[0]);
+  return `{"Records":[${parts.join(',')}]}`;
+}

@@ -1,0 +1,194 @@
+// One benchmark worker process: loads a handler the way Lambda's Node runtime loads an ES module
+// handler (`_HANDLER` = <module>.<export> under `LAMBDA_TASK_ROOT`, imported with import()), after
+// whatever `--import` the variant passes to node (our layer, the official init, or nothing), then
+// runs one job and prints its result as one JSON line prefixed with `@result `.
+//
+//   node [--import init.mjs] bench/lib/worker.mjs '<job JSON>'
+//
+// Jobs: cold | warm | throughput | stub | memory. Timings use performance.now().
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { firstEvent, httpApiEvent, eventPayload, lambdaContext, sqsEvent, sqsEventJson } from './events.mjs';
+
+const job = JSON.parse(process.argv[2] ?? '{}');
+const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'bench';
+const baseUrl = process.env.PERKAMO_BASE_URL;
+
+// The instant stub: every Perkamo call is answered at once, in this process, with the documented
+// success shape (used only by the `stub` job, installed before the handler loads). The time spent
+// inside the stub is measured and subtracted from the handler's time.
+let stubMs = 0;
+let stubCalls = 0;
+if (job.kind === 'stub') {
+  const accepted = (event, i) => ({
+    applied: true,
+    duplicate: false,
+    delta: { points: 1, xp: 1 },
+    wallet_state: { points: 1, xp: 1 },
+    level: { current: 1, next: 2, progress: 0.1 },
+    transaction_id: event?.transaction_id ?? `tx_${i}`,
+  });
+  globalThis.fetch = async (url, init) => {
+    const t0 = performance.now();
+    stubCalls++;
+    const body = typeof init?.body === 'string' ? JSON.parse(init.body) : {};
+    const answer = Array.isArray(body.events) ? { results: body.events.map(accepted) } : accepted(body, 0);
+    const response = new Response(JSON.stringify(answer), {
+      status: 200,
+      headers: { 'content-type': 'application/json', 'x-perkamo-request-id': `req_stub_${stubCalls}` },
+    });
+    stubMs += performance.now() - t0;
+    return response;
+  };
+}
+
+const loadStart = performance.now();
+const handler = await loadHandler();
+const loadedAt = performance.now();
+const cpuAtLoad = process.cpuUsage();
+
+const out = await run();
+process.stdout.write(`\n@result ${JSON.stringify(out)}\n`);
+// Exit as Lambda would freeze: do not wait for keep-alive sockets or exporter timers.
+process.exit(0);
+
+async function loadHandler() {
+  const root = process.env.LAMBDA_TASK_ROOT;
+  const [module, exportName] = (process.env._HANDLER ?? 'index.handler').split('.');
+  const file = ['.mjs', '.js'].map((ext) => join(root, `${module}${ext}`)).find((f) => existsSync(f));
+  if (!file) throw new Error(`no handler module ${module} under ${root}`);
+  const mod = await import(pathToFileURL(file).href);
+  const fn = mod[exportName];
+  if (typeof fn !== 'function') throw new Error(`${file} exports no function ${exportName}`);
+  return fn;
+}
+
+async function invoke(event) {
+  const result = await handler(event, lambdaContext(functionName, job.timeoutMs ?? 30_000));
+  return result;
+}
+
+/** Throws when an answer is not a success, so that a broken run fails the benchmark. */
+function check(result, what) {
+  if (result && typeof result.statusCode === 'number') {
+    if (result.statusCode >= 300) throw new Error(`${what}: HTTP ${result.statusCode} ${result.body}`);
+    return;
+  }
+  if (result && Array.isArray(result.batchItemFailures)) {
+    if (result.batchItemFailures.length > 0) throw new Error(`${what}: ${result.batchItemFailures.length} failed records`);
+    return;
+  }
+  throw new Error(`${what}: unexpected answer ${JSON.stringify(result)?.slice(0, 200)}`);
+}
+
+/** The lines of a readable stream. */
+async function* lines(stream) {
+  let buffer = '';
+  for await (const chunk of stream) {
+    buffer += chunk;
+    let i;
+    while ((i = buffer.indexOf('\n')) >= 0) {
+      yield buffer.slice(0, i);
+      buffer = buffer.slice(i + 1);
+    }
+  }
+  if (buffer) yield buffer;
+}
+
+async function requestsSoFar() {
+  const res = await fetch(`${baseUrl}/__emulator/ledger`);
+  const body = await res.json();
+  return { requests: body.requests.total, byRoute: body.requests.by_route, applied: body.applied, duplicates: body.duplicates.total };
+}
+
+async function run() {
+  switch (job.kind) {
+    case 'cold': {
+      // Ready handler, then one first invocation (connection set-up and first export included).
+      // CPU time (all threads of the process) is the cross-check that a busy machine moves less.
+      const cpuReady = cpuAtLoad;
+      const t0 = performance.now();
+      const result = await invoke(firstEvent(job.fn, job.run));
+      const t1 = performance.now();
+      const cpuTotal = process.cpuUsage();
+      check(result, `${job.fn} first invocation`);
+      const ms = (c) => (c.user + c.system) / 1000;
+      return { readyMs: loadedAt, firstInvokeMs: t1 - t0, totalMs: t1, loadMs: loadedAt - loadStart, cpuReadyMs: ms(cpuReady), cpuTotalMs: ms(cpuTotal) };
+    }
+    case 'warm': {
+      // Driven over stdin so that the variants of a round run in short interleaved blocks (their
+      // paired blocks are seconds apart, not minutes): after the warm-up it prints `@ready`, then
+      // answers each `block <n>` line with `@block {"us"}` (µs per invocation over n invocations),
+      // and ends at `end`. job.source: http (POST /events through emit) | sqs (job.records per
+      // invocation through batch).
+      const make =
+        job.source === 'http'
+          ? (n) => httpApiEvent('POST /events', eventPayload(job.run, n))
+          : (n) => sqsEvent(job.run, n * job.records, job.records);
+      let n = 0;
+      for (let i = 0; i < job.warmup; i++) check(await invoke(make(n++)), 'warm-up');
+      process.stdout.write('\n@ready\n');
+      const blocks = [];
+      for await (const line of lines(process.stdin)) {
+        const [command, arg] = line.trim().split(' ');
+        if (command === 'end') break;
+        if (command !== 'block') continue;
+        const count = Number(arg);
+        const events = Array.from({ length: count }, () => make(n++));
+        const t0 = performance.now();
+        for (const event of events) check(await invoke(event), 'warm invocation');
+        const us = ((performance.now() - t0) * 1000) / count;
+        blocks.push(us);
+        process.stdout.write(`\n@block ${JSON.stringify({ us })}\n`);
+      }
+      return { blocks };
+    }
+    case 'throughput': {
+      // A warm container: job.warmup invocations of the same size first (connections open, code
+      // optimized), then job.count timed invocations; calls are counted per invocation from the ledger.
+      for (let i = 0; i < job.warmup; i++) check(await invoke(sqsEvent(`${job.run}-warm${i}`, 0, job.records)), 'warm-up batch');
+      const runs = [];
+      for (let i = 0; i < job.count; i++) {
+        const event = sqsEvent(`${job.run}-${i}`, 0, job.records);
+        const before = await requestsSoFar();
+        const t0 = performance.now();
+        const result = await invoke(event);
+        const ms = performance.now() - t0;
+        check(result, `${job.records}-record batch`);
+        const after = await requestsSoFar();
+        runs.push({ ms, calls: after.requests - before.requests, applied: after.applied - before.applied });
+      }
+      const mid = [...runs].sort((a, b) => a.ms - b.ms)[Math.floor(runs.length / 2)];
+      return { ...mid, eventsPerSecond: (job.records * 1000) / mid.ms, runs };
+    }
+    case 'stub': {
+      // A few events, reused: the stub keeps no state, and the harness then allocates (and makes
+      // the collector work) as little as possible while the handler is timed.
+      const events = Array.from({ length: 4 }, (_, i) => sqsEvent(job.run, i * job.records, job.records));
+      for (let i = 0; i < job.warmup; i++) check(await invoke(events[i % events.length]), 'warm-up');
+      stubMs = 0;
+      stubCalls = 0;
+      const t0 = performance.now();
+      for (let i = 0; i < job.count; i++) check(await invoke(events[i % events.length]), 'stubbed batch');
+      const ms = performance.now() - t0;
+      const records = job.count * job.records;
+      return { usPerRecord: ((ms - stubMs) * 1000) / records, stubUsPerRecord: (stubMs * 1000) / records, calls: stubCalls };
+    }
+    case 'memory': {
+      // As the runtime does: the invoke payload arrives as JSON text and is parsed into the event.
+      // job.invoke=false measures the floor: the handler loaded and the event parsed, not processed.
+      const event = JSON.parse(sqsEventJson(job.run, 0, job.records));
+      const rssEventKb = process.memoryUsage().rss / 1024;
+      if (job.invoke === false) return { maxRssKb: process.resourceUsage().maxRSS, rssEventKb, ms: 0 };
+      const t0 = performance.now();
+      const result = await invoke(event);
+      const ms = performance.now() - t0;
+      check(result, `${job.records}-record batch`);
+      return { maxRssKb: process.resourceUsage().maxRSS, rssEventKb, ms };
+    }
+    default:
+      throw new Error(`unknown job ${job.kind}`);
+  }
+}

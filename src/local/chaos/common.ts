@@ -1,0 +1,242 @@
+/**
+ * Shared pieces of the chaos runs: budgets and seeded fault profiles, the function log tap (the
+ * reason a record failed comes from the function's own failure log line), percentiles, and the
+ * ledger check that turns "what was sent" + "what the emulator applied" into the verdict.
+ */
+import { startEmulator, type Emulator, type FaultRule, type RateLimitOptions } from '../../emulator/index.ts';
+import { devSecretKey } from '../dev-config.ts';
+
+export type Budget = 'tiny' | 'normal';
+export type Variant = 'sqs' | 'eventbridge' | 'http';
+
+export interface BudgetSettings {
+  /** The Lambda timeout every invocation counts down from. */
+  functionTimeoutMs: number;
+  /** PERKAMO_DEADLINE_RESERVE_MS: budget = timeout − reserve. */
+  reserveMs: number;
+  /** SQS visibility timeout, seconds (above the function timeout). */
+  visibilityTimeoutSeconds: number;
+  /** SQS receives before the DLQ. */
+  maxReceiveCount: number;
+}
+
+/**
+ * Tiny: a 700 ms Lambda with a 200 ms reserve — a 500 ms budget that latency faults, 429s with
+ * `Retry-After: 1` and hangs all overrun, so deadline failures happen on purpose. Normal: the
+ * 10 s of the local stack with the default 500 ms reserve.
+ */
+export const budgets: Record<Budget, BudgetSettings> = {
+  tiny: { functionTimeoutMs: 700, reserveMs: 200, visibilityTimeoutSeconds: 2, maxReceiveCount: 10 },
+  normal: { functionTimeoutMs: 10_000, reserveMs: 500, visibilityTimeoutSeconds: 12, maxReceiveCount: 6 },
+};
+
+/**
+ * The seeded fault mix, per Perkamo request (every /v1/ route): latency within and beyond the
+ * budget, 5xx before and after applying, 429 with Retry-After, connection resets and hangs.
+ */
+export function faultProfile(budget: Budget): FaultRule[] {
+  const tiny = budget === 'tiny';
+  return [
+    { kind: 'latency', rate: 0.05, latencyMs: tiny ? 120 : 250 },
+    // Beyond the budget: the client gives up, the emulator still applies afterwards.
+    { kind: 'latency', rate: tiny ? 0.015 : 0.002, latencyMs: tiny ? 900 : 11_000 },
+    { kind: 'error_before', rate: 0.03, status: 503 },
+    { kind: 'error_before', rate: 0.01, status: 500 },
+    { kind: 'error_after', rate: 0.03, status: 502 },
+    { kind: 'error_after', rate: 0.01, status: 504 },
+    { kind: 'rate_limit', rate: 0.02, retryAfterSeconds: 1 },
+    { kind: 'reset', rate: 0.02 },
+    { kind: 'hang', rate: tiny ? 0.004 : 0.002 },
+  ];
+}
+
+/** A token bucket that bites when the run pushes hard (checked after the faults). */
+export const rateLimitProfile: RateLimitOptions = { capacity: 30, refillPerSecond: 100 };
+
+/**
+ * An emulator with the budget's seeded faults and the token bucket, counting its answers by status
+ * (from its per-request log line) so that the token bucket's own 429s can be told apart.
+ */
+export async function startChaosEmulator(seed: number, budget: Budget): Promise<{ emulator: Emulator; statuses: Record<string, number> }> {
+  const statuses: Record<string, number> = {};
+  const emulator = await startEmulator({
+    seed,
+    faults: faultProfile(budget),
+    rateLimit: rateLimitProfile,
+    keys: { server: [devSecretKey] },
+    quiet: false,
+    log: (line) => {
+      const status = /^\S+ \/v1\/\S* (\d{3}) /.exec(line)?.[1];
+      if (status) statuses[status] = (statuses[status] ?? 0) + 1;
+    },
+  });
+  return { emulator, statuses };
+}
+
+/** Nearest-rank percentile of unsorted samples (0 when none). */
+export function percentile(samples: number[], p: number): number {
+  if (samples.length === 0) return 0;
+  const sorted = Float64Array.from(samples).sort();
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] ?? 0;
+}
+
+export interface FunctionFailure {
+  /** The record id the function logged: SQS messageId, EventBridge event id. */
+  id: string;
+  error: string;
+  message: string;
+}
+
+/**
+ * Taps the functions' JSON log lines (they write to process.stdout): each logged failure goes to
+ * `onFailure`, and the functions' lines are kept off the terminal. Other output passes through.
+ * Returns the function that removes the tap.
+ */
+export function tapFunctionLogs(onFailure: (failure: FunctionFailure) => void): () => void {
+  const original = process.stdout.write;
+  const tapped = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
+    if (typeof chunk === 'string' && chunk.startsWith('{"level":')) {
+      try {
+        const line = JSON.parse(chunk) as { function?: unknown; failures?: { id?: unknown; error?: unknown; message?: unknown }[] };
+        if (typeof line.function === 'string') {
+          for (const f of line.failures ?? []) {
+            if (typeof f.id === 'string') onFailure({ id: f.id, error: String(f.error), message: String(f.message) });
+          }
+          const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+          callback?.();
+          return true;
+        }
+      } catch {
+        // not one of ours
+      }
+    }
+    return (original as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as typeof process.stdout.write;
+  process.stdout.write = tapped;
+  return () => {
+    if (process.stdout.write === tapped) process.stdout.write = original;
+  };
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** One valid event sent, and where its outcome may be found. */
+export interface Expected {
+  /** A stable key of the sent unit (seq). */
+  key: string;
+  /** The transaction id the function must use (explicit, or derived from the trigger). */
+  tx: string;
+}
+
+export interface DeadLetter {
+  key: string;
+  poison: boolean;
+  reason: string;
+  /** Receives or attempts before it was given up. */
+  attempts?: number;
+}
+
+export interface LedgerVerdict {
+  valid: number;
+  applied: number;
+  duplicatesAbsorbed: number;
+  conflicts: number;
+  lost: number;
+  appliedTwice: number;
+  /** Ledger entries whose transaction id was never sent (a payload applied under a second id). */
+  unexpected: number;
+  dlqValid: number;
+  /** Valid events in the DLQ that Perkamo had applied anyway (a 5xx after applying, then retries ran out). */
+  dlqValidApplied: number;
+  /** Poison messages that were applied (must be 0). */
+  poisonApplied: number;
+  /** Customers whose wallets differ from the sum of their ledger deltas. */
+  walletMismatches: number;
+  lostKeys: string[];
+  twiceTx: string[];
+}
+
+/**
+ * Checks the emulator's ledger against what was sent: each valid event applied exactly once or in
+ * the DLQ; nothing applied twice or under an id that was never sent; poison never applied; each
+ * customer's wallets equal to the sum of its ledger deltas (no effect outside the ledger).
+ */
+export function checkLedger(emulator: Emulator, expected: Expected[], deadLetters: DeadLetter[], poisonTx: string[] = []): LedgerVerdict {
+  const ledger = emulator.ledger();
+  const countByTx = new Map<string, number>();
+  for (const entry of ledger.events) countByTx.set(entry.transaction_id, (countByTx.get(entry.transaction_id) ?? 0) + 1);
+  const expectedTx = new Set(expected.map((e) => e.tx));
+  const dead = new Set(deadLetters.filter((d) => !d.poison).map((d) => d.key));
+  let applied = 0;
+  let lost = 0;
+  let dlqValidApplied = 0;
+  const lostKeys: string[] = [];
+  for (const e of expected) {
+    const n = countByTx.get(e.tx) ?? 0;
+    if (n > 0) applied++;
+    if (n > 0 && dead.has(e.key)) dlqValidApplied++;
+    if (n === 0 && !dead.has(e.key)) {
+      lost++;
+      if (lostKeys.length < 20) lostKeys.push(`${e.key} (${e.tx})`);
+    }
+  }
+  const twiceTx: string[] = [];
+  let appliedTwice = 0;
+  let unexpected = 0;
+  for (const [tx, n] of countByTx) {
+    if (n > 1) {
+      appliedTwice++;
+      if (twiceTx.length < 20) twiceTx.push(tx);
+    }
+    if (!expectedTx.has(tx)) unexpected++;
+  }
+  const poisonApplied = poisonTx.filter((tx) => countByTx.has(tx)).length;
+
+  const deltas = new Map<string, Record<string, number>>();
+  for (const entry of ledger.events) {
+    const sums = deltas.get(entry.user_id) ?? {};
+    for (const d of entry.delta) sums[d.wallet] = (sums[d.wallet] ?? 0) + d.amount;
+    deltas.set(entry.user_id, sums);
+  }
+  let walletMismatches = 0;
+  for (const id of emulator.customerIds()) {
+    const wallets = emulator.customer(id)?.wallets ?? {};
+    const sums = deltas.get(id) ?? {};
+    for (const wallet of new Set([...Object.keys(wallets), ...Object.keys(sums)])) {
+      if (Math.abs((wallets[wallet] ?? 0) - (sums[wallet] ?? 0)) > 1e-9) {
+        walletMismatches++;
+        break;
+      }
+    }
+  }
+
+  return {
+    valid: expected.length,
+    applied,
+    duplicatesAbsorbed: ledger.duplicates.total,
+    conflicts: ledger.conflicts.total,
+    lost,
+    appliedTwice: appliedTwice + unexpected,
+    unexpected,
+    dlqValid: dead.size,
+    dlqValidApplied,
+    poisonApplied,
+    walletMismatches,
+    lostKeys,
+    twiceTx,
+  };
+}
+
+/** Counts reasons, shortened to their first clause, most frequent first. */
+export function tallyReasons(reasons: string[], max = 6): { reason: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const r of reasons) {
+    const short = r.replace(/\s+/g, ' ').slice(0, 140);
+    counts.set(short, (counts.get(short) ?? 0) + 1);
+  }
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, max)
+    .map(([reason, count]) => ({ reason, count }));
+}

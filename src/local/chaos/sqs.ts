@@ -1,0 +1,228 @@
+/**
+ * SQS chaos: fauxqs queue + DLQ → the local poller (several, as Lambda scales out) → the BUILT
+ * batch function → the emulator with seeded faults and a token bucket. Runs until the queue is
+ * drained (or the time cap), reads the DLQ, then checks the ledger.
+ */
+import { ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
+import { InvocationTimeoutError, loadFunctions } from '../lambda.ts';
+import { startLocalSqs, startPoller, type Poller } from '../sqs.ts';
+import type { VariantOptions, VariantSummary } from '../chaos.ts';
+import {
+  budgets,
+  checkLedger,
+  faultProfile,
+  percentile,
+  startChaosEmulator,
+  sleep,
+  tallyReasons,
+  tapFunctionLogs,
+  type DeadLetter,
+  type Expected,
+} from './common.ts';
+import { chaosEvents, poisonPayload } from './events.ts';
+import { functionEnv } from './env.ts';
+
+export async function runSqsChaos(options: VariantOptions): Promise<VariantSummary> {
+  const started = performance.now();
+  const budget = budgets[options.budget];
+  const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? budget.visibilityTimeoutSeconds;
+  const maxReceiveCount = options.maxReceiveCount ?? budget.maxReceiveCount;
+  const log = options.log ?? (() => {});
+  const run = `${options.seed}${options.budget[0]}s`;
+  const { emulator, statuses } = await startChaosEmulator(options.seed, options.budget);
+  const sqs = await startLocalSqs({
+    host: '127.0.0.1',
+    port: 0,
+    queues: [{ name: 'chaos-events', dlq: 'chaos-events-dlq', maxReceiveCount, visibilityTimeoutSeconds }],
+  });
+  const queue = sqs.queues['chaos-events']!;
+  const lastFailure = new Map<string, string>();
+  const untap = tapFunctionLogs((f) => lastFailure.set(f.id, `${f.error}: ${f.message}`));
+  const pollers: Poller[] = [];
+  const durations: number[] = [];
+  let invocations = 0;
+  let redeliveries = 0;
+  let killed = 0;
+  let inFlight = 0;
+
+  try {
+    const functions = await loadFunctions(functionEnv(emulator, budget.reserveMs), options.root);
+    const invoke = async (event: SQSEvent): Promise<unknown> => {
+      invocations++;
+      inFlight++;
+      for (const r of event.Records) if (Number(r.attributes.ApproximateReceiveCount) > 1) redeliveries++;
+      const t0 = performance.now();
+      try {
+        return await functions.invoke('batch', event, budget.functionTimeoutMs);
+      } catch (error) {
+        if (error instanceof InvocationTimeoutError) killed++;
+        for (const r of event.Records) lastFailure.set(r.messageId, `invocation failed: ${(error as Error).name}: ${(error as Error).message}`);
+        throw error;
+      } finally {
+        durations.push(performance.now() - t0);
+        inFlight--;
+      }
+    };
+    for (let i = 0; i < (options.concurrency ?? 8); i++) {
+      pollers.push(startPoller({ client: sqs.client, queue, invoke, batchSize: 10, waitTimeSeconds: 1 }));
+    }
+
+    // Send: valid events (some without a transaction_id: sqs:<messageId>) and poison, mixed in.
+    const events = chaosEvents(options.events, options.seed, run);
+    const poisonCount = options.poison ?? 8;
+    const bodies: { key: string; body: string; tx?: string; poison?: { reason: string; tx?: string } }[] = events.map((e) => ({
+      key: `e${e.seq}`,
+      body: sqsSafe(JSON.stringify(e.payload)),
+      tx: e.tx,
+    }));
+    for (let k = 0; k < poisonCount; k++) {
+      const p = poisonPayload(k, run);
+      const at = Math.floor(((k + 0.5) / poisonCount) * bodies.length);
+      bodies.splice(at, 0, { key: `p${k}`, body: p.raw, poison: { reason: p.reason, tx: p.tx } });
+    }
+    const messageIdOf = new Map<string, string>();
+    const keyOfBody = new Map<string, string>();
+    for (const b of bodies) keyOfBody.set(b.body, b.key);
+    let next = 0;
+    const sender = async () => {
+      while (next < bodies.length) {
+        const chunk = bodies.slice(next, next + 10);
+        next += 10;
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const out = await sqs.client.send(
+              new SendMessageBatchCommand({ QueueUrl: queue.url, Entries: chunk.map((b, j) => ({ Id: String(j), MessageBody: b.body })) }),
+            );
+            for (const ok of out.Successful ?? []) messageIdOf.set(chunk[Number(ok.Id)]!.key, ok.MessageId!);
+            if ((out.Failed ?? []).length > 0) throw new Error(`${out.Failed!.length} sends failed: ${out.Failed!.map((f) => `${f.Code} ${f.Message}`).join("; ")}`);
+            break;
+          } catch (error) {
+            if (attempt >= 5) throw error;
+            await sleep(100 * attempt);
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 4 }, sender));
+    const sentMs = performance.now() - started;
+    log(`sqs ${options.budget}: ${bodies.length.toLocaleString('en')} messages sent in ${(sentMs / 1000).toFixed(1)} s`);
+
+    // Wait until drained: nothing visible, in flight or delayed, twice in a row, no invocation running.
+    const cap = started + options.maxWallMs;
+    let quiet = 0;
+    let lastProgress = performance.now();
+    let drained = false;
+    while (performance.now() < cap) {
+      const c = await sqs.counts(queue.name);
+      const empty = c.visible + c.inFlight + c.delayed === 0 && inFlight === 0;
+      quiet = empty ? quiet + 1 : 0;
+      if (quiet >= 2) {
+        drained = true;
+        break;
+      }
+      if (performance.now() - lastProgress > 5_000) {
+        lastProgress = performance.now();
+        const l = emulator.ledger();
+        log(
+          `sqs ${options.budget}: ${((performance.now() - started) / 1000).toFixed(0)} s · applied ${l.applied.toLocaleString('en')} · ` +
+            `queue ${c.visible} visible, ${c.inFlight} in flight · invocations ${invocations.toLocaleString('en')}`,
+        );
+      }
+      await sleep(250);
+    }
+    await Promise.all(pollers.splice(0).map((p) => p.stop()));
+
+    // Read the DLQ.
+    const deadLetters: DeadLetter[] = [];
+    const dlqSeen = new Set<string>();
+    for (let empty = 0; empty < 2; ) {
+      const out = await sqs.client.send(
+        new ReceiveMessageCommand({ QueueUrl: queue.dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 600, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }),
+      );
+      const messages = out.Messages ?? [];
+      if (messages.length === 0) {
+        empty++;
+        continue;
+      }
+      for (const m of messages) {
+        if (dlqSeen.has(m.MessageId!)) continue;
+        dlqSeen.add(m.MessageId!);
+        const key = keyOfBody.get(m.Body ?? '') ?? `unknown:${m.MessageId}`;
+        const reason = lastFailure.get(m.MessageId!) ?? 'no failure logged';
+        deadLetters.push({ key, poison: key.startsWith('p'), reason, attempts: Number(m.Attributes?.ApproximateReceiveCount ?? 0) });
+      }
+    }
+    const left = await sqs.counts(queue.name);
+
+    const expected: Expected[] = [];
+    for (const b of bodies) {
+      if (b.poison) continue;
+      const tx = b.tx ?? (messageIdOf.has(b.key) ? `sqs:${messageIdOf.get(b.key)}` : undefined);
+      if (tx) expected.push({ key: b.key, tx });
+    }
+    const poison = bodies.filter((b) => b.poison);
+    const verdict = checkLedger(
+      emulator,
+      expected,
+      deadLetters,
+      poison.flatMap((p) => (p.poison?.tx ? [p.poison.tx] : [])),
+    );
+    const poisonDead = deadLetters.filter((d) => d.poison);
+    const poisonReasonOk = poisonDead.filter((d) => {
+      const want = poison.find((p) => p.key === d.key)?.poison?.reason;
+      return want !== undefined && d.reason.includes(want);
+    }).length;
+    const ledger = emulator.ledger();
+    const problems: string[] = [];
+    if (!drained) problems.push(`not drained within ${Math.round(options.maxWallMs / 1000)} s: ${left.visible + left.inFlight + left.delayed} messages left`);
+    if (messageIdOf.size !== bodies.length) problems.push(`${bodies.length - messageIdOf.size} messages could not be sent`);
+    if (poisonDead.length !== poison.length) problems.push(`${poison.length - poisonDead.length} poison messages are not in the DLQ`);
+    if (poisonReasonOk !== poisonDead.length) problems.push(`${poisonDead.length - poisonReasonOk} poison messages in the DLQ without their expected reason`);
+    if (deadLetters.some((d) => d.key.startsWith('unknown:'))) problems.push('the DLQ holds a message that was never sent');
+
+    return {
+      variant: 'sqs',
+      budget: options.budget,
+      seed: options.seed,
+      sent: bodies.length,
+      ...verdict,
+      poison: poison.length,
+      dlqPoison: poisonDead.length,
+      retried: redeliveries,
+      invocations,
+      killedByTimeout: killed,
+      p50Ms: percentile(durations, 50),
+      p99Ms: percentile(durations, 99),
+      wallMs: performance.now() - started,
+      faults: ledger.faults,
+      statuses,
+      requests: ledger.requests.total,
+      dlqReasons: tallyReasons(deadLetters.filter((d) => !d.poison).map((d) => d.reason)),
+      poisonReasons: tallyReasons(poisonDead.map((d) => d.reason), 10),
+      settings: {
+        functionTimeoutMs: budget.functionTimeoutMs,
+        reserveMs: budget.reserveMs,
+        visibilityTimeoutSeconds,
+        maxReceiveCount,
+        concurrency: options.concurrency ?? 8,
+      },
+      problems,
+    };
+  } finally {
+    await Promise.all(pollers.map((p) => p.stop()));
+    untap();
+    await sqs.close();
+    await emulator.close();
+  }
+}
+
+/**
+ * fauxqs 1.9 refuses characters above U+FFFF (real SQS accepts #x10000–#x10FFFF); a producer can
+ * send them as JSON escapes instead, which parse to the same string.
+ */
+function sqsSafe(json: string): string {
+  return json.replace(/[\u{10000}-\u{10FFFF}]/gu, (c) =>
+    [...Array.from({ length: c.length }, (_, i) => c.charCodeAt(i))].map((u) => `\\u${u.toString(16).padStart(4, '0')}`).join(''),
+  );
+}

@@ -1,0 +1,78 @@
+// A smoke run of the benchmark (`node bench/run.mjs --quick`, tiny counts): it must complete and
+// write a well-formed report to a temporary path. It asserts nothing about the numbers — the
+// benchmark never fails on a number — and never touches bench/RESULTS.md.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const results = join(root, 'bench/RESULTS.md');
+const tmp = mkdtempSync(join(tmpdir(), 'perkamo-bench-'));
+// Baseline bundles must lie inside the repository (node_modules resolves from them): a directory
+// of this run's own, removed afterwards, so a concurrent `npm run bench` is not disturbed.
+const buildDir = join(root, 'bench/.build', `smoke-${process.pid}`);
+
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+  rmSync(buildDir, { recursive: true, force: true });
+});
+
+describe('npm run bench --quick', () => {
+  it('completes and writes a well-formed report to the path given, leaving bench/RESULTS.md alone', async () => {
+    for (const file of ['dist/functions/batch/index.mjs', 'dist/layers/otel/otel-init.mjs', 'dist/bin/emulator.mjs', 'dist/lib/sdk.mjs']) {
+      if (!existsSync(join(root, file))) throw new Error(`${file} missing: run \`npm run build\` first (npm test does)`);
+    }
+    const before = existsSync(results) ? { text: readFileSync(results, 'utf8'), mtime: statSync(results).mtimeMs } : undefined;
+    const out = join(tmp, 'RESULTS.md');
+    const json = join(tmp, 'results.json');
+
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ['bench/run.mjs', '--quick', '--out', out, '--json', json, '--build-dir', buildDir],
+      { cwd: root, timeout: 170_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, NODE_OPTIONS: '' } },
+    );
+
+    // Progress on stderr, the targets table on stdout.
+    expect(stderr).toMatch(/cold start \d+\/\d+/);
+    expect(stderr).toMatch(/emulator ingest/);
+    expect(stdout).toContain('| figure | target | ours | baseline, same run | ratio | |');
+
+    const markdown = readFileSync(out, 'utf8');
+    for (const heading of ['# Benchmark results', '## Targets', '## 1. Cold start', '## 2. Warm overhead', '## 3. SQS throughput', '## 4. Memory', '## 5. Emulator ingest', '## Method']) {
+      expect(markdown).toContain(heading);
+    }
+    // The targets table: a header, a separator, then one row per figure, each with six cells and a verdict.
+    const afterHeading = markdown.split('## Targets')[1]!.split('\n');
+    const start = afterHeading.findIndex((line) => line.startsWith('|'));
+    const end = afterHeading.findIndex((line, i) => i > start && !line.startsWith('|'));
+    const table = afterHeading.slice(start, end);
+    expect(table.length).toBe(2 + 12);
+    for (const row of table.slice(2)) {
+      expect(row.split('|').length - 2).toBe(6);
+      expect(row).toMatch(/✅ met|❌ missed|not the bottleneck|may limit|\| – \|$/);
+      expect(row).not.toMatch(/NaN|undefined|Infinity/);
+    }
+    for (const figure of ['cold start', 'warm overhead per HTTP invocation', 'bytes: function bundle', 'bytes: layer', 'events/s', 'peak RSS', 'our code per SQS record', 'emulator ingest']) {
+      expect(table.some((row) => row.includes(figure))).toBe(true);
+    }
+    expect(stdout).toContain(table[2]!);
+
+    // The raw results: every benchmark, with samples from every variant.
+    const raw = JSON.parse(readFileSync(json, 'utf8'));
+    expect(Object.keys(raw.cold)).toEqual(['emit', 'batch']);
+    for (const trace of ['untraced', 'ours', 'official']) expect(raw.cold.emit[trace].length).toBeGreaterThan(0);
+    expect(raw.warm_http.rounds[0].ours.spans[0]).toBeGreaterThan(0); // our layer exported spans
+    expect(raw.warm_http.rounds[0].official.spans[0]).toBeGreaterThan(0); // so did the official way
+    expect(raw.warm_http.rounds[0].untraced.spans[0]).toBe(0);
+    expect(raw.throughput.ours[0].calls).toBeLessThan(raw.throughput.powertools[0].calls);
+    expect(raw.summary.bytes.layer).toBeGreaterThan(0);
+
+    const after = existsSync(results) ? { text: readFileSync(results, 'utf8'), mtime: statSync(results).mtimeMs } : undefined;
+    expect(after).toEqual(before);
+  }, 180_000);
+});
