@@ -9,6 +9,74 @@ import { devSecretKey } from '../dev-config.ts';
 export type Budget = 'tiny' | 'normal';
 export type Variant = 'sqs' | 'eventbridge' | 'http';
 
+export interface VariantOptions {
+  budget: Budget;
+  seed: number;
+  /** Valid events to send. */
+  events: number;
+  /** Poison payloads mixed in (default 8). */
+  poison?: number;
+  /** Concurrent pollers / invokers / clients (default 8). */
+  concurrency?: number;
+  /** Hard cap on this variant's wall time, ms. */
+  maxWallMs: number;
+  /** SQS only: override the budget's visibility timeout (seconds) and maxReceiveCount. */
+  visibilityTimeoutSeconds?: number;
+  maxReceiveCount?: number;
+  /** Progress lines. */
+  log?: (line: string) => void;
+  /** The project root holding dist/functions (default: found from this module). */
+  root?: string;
+}
+
+export interface VariantSummary {
+  variant: Variant;
+  budget: Budget;
+  seed: number;
+  /** Units sent: valid events plus poison payloads. */
+  sent: number;
+  /** Valid events sent. */
+  valid: number;
+  poison: number;
+  /** Valid events the ledger shows applied (once). */
+  applied: number;
+  /** Repeats Perkamo answered `duplicate: true` (an applied event delivered again). */
+  duplicatesAbsorbed: number;
+  /** Repeats with another payload (409): must be 0, a redelivery must carry the same payload. */
+  conflicts: number;
+  /** Redeliveries (SQS), async retries (EventBridge), client retries (HTTP). */
+  retried: number;
+  dlqPoison: number;
+  dlqValid: number;
+  dlqValidApplied: number;
+  lost: number;
+  appliedTwice: number;
+  unexpected: number;
+  poisonApplied: number;
+  walletMismatches: number;
+  lostKeys: string[];
+  twiceTx: string[];
+  invocations: number;
+  /** Invocations still running at the Lambda timeout (the poller / invoker gave up on them). */
+  killedByTimeout: number;
+  p50Ms: number;
+  p99Ms: number;
+  wallMs: number;
+  /** Injected faults the emulator fired, by kind (the token bucket's 429s are not among them: see `statuses`). */
+  faults: Record<string, number>;
+  /** The emulator's answers to /v1/ requests by status (429 = injected + token bucket). */
+  statuses: Record<string, number>;
+  /** Perkamo requests the emulator received. */
+  requests: number;
+  /** Why valid events ended in the DLQ (most frequent first). */
+  dlqReasons: { reason: string; count: number }[];
+  poisonReasons: { reason: string; count: number }[];
+  settings: Record<string, number>;
+  /** Anything besides loss and doubles that makes the run fail (not drained, poison not in the DLQ…). */
+  problems: string[];
+  ok?: boolean;
+}
+
 export interface BudgetSettings {
   /** The Lambda timeout every invocation counts down from. */
   functionTimeoutMs: number;
@@ -239,4 +307,52 @@ export function tallyReasons(reasons: string[], max = 6): { reason: string; coun
     .sort((a, b) => b[1] - a[1])
     .slice(0, max)
     .map(([reason, count]) => ({ reason, count }));
+}
+
+/** What a variant's run saw, beside the ledger: turned into its summary row by `summarize`. */
+export interface RunRecord {
+  variant: Variant;
+  options: VariantOptions;
+  emulator: Emulator;
+  /** Units sent: valid events plus poison payloads. */
+  sent: number;
+  verdict: LedgerVerdict;
+  poison: number;
+  deadLetters: DeadLetter[];
+  retried: number;
+  invocations: number;
+  killedByTimeout: number;
+  durations: number[];
+  /** performance.now() when the run started. */
+  started: number;
+  statuses: Record<string, number>;
+  settings: Record<string, number>;
+  problems: string[];
+}
+
+export function summarize(run: RunRecord): VariantSummary {
+  const ledger = run.emulator.ledger();
+  const poisonDead = run.deadLetters.filter((d) => d.poison);
+  return {
+    variant: run.variant,
+    budget: run.options.budget,
+    seed: run.options.seed,
+    sent: run.sent,
+    ...run.verdict,
+    poison: run.poison,
+    dlqPoison: poisonDead.length,
+    retried: run.retried,
+    invocations: run.invocations,
+    killedByTimeout: run.killedByTimeout,
+    p50Ms: percentile(run.durations, 50),
+    p99Ms: percentile(run.durations, 99),
+    wallMs: performance.now() - run.started,
+    faults: ledger.faults,
+    statuses: run.statuses,
+    requests: ledger.requests.total,
+    dlqReasons: tallyReasons(run.deadLetters.filter((d) => !d.poison).map((d) => d.reason)),
+    poisonReasons: tallyReasons(poisonDead.map((d) => d.reason), 10),
+    settings: run.settings,
+    problems: run.problems,
+  };
 }

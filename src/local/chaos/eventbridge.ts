@@ -6,18 +6,18 @@
  */
 import { sqsAccountId, sqsRegion } from '../dev-config.ts';
 import { InvocationTimeoutError, loadFunctions } from '../lambda.ts';
-import type { VariantOptions, VariantSummary } from '../chaos.ts';
 import {
   budgets,
   checkLedger,
   faultProfile,
-  percentile,
   startChaosEmulator,
   sleep,
-  tallyReasons,
+  summarize,
   tapFunctionLogs,
   type DeadLetter,
   type Expected,
+  type VariantOptions,
+  type VariantSummary,
 } from './common.ts';
 import { chaosEvents, poisonPayload } from './events.ts';
 import { functionEnv } from './env.ts';
@@ -107,34 +107,28 @@ export async function runEventBridgeChaos(options: VariantOptions): Promise<Vari
     const verdict = checkLedger(emulator, expected, deadLetters, poison.flatMap((p) => (p.poison?.tx ? [p.poison.tx] : [])));
     const poisonDead = deadLetters.filter((d) => d.poison);
     const poisonReasonOk = poisonDead.filter((d) => d.reason.startsWith('PerkamoValidationError') && d.reason.includes(poison.find((p) => p.key === d.key)?.poison?.reason ?? '\0')).length;
-    const ledger = emulator.ledger();
     const problems: string[] = [];
     if (capped) problems.push(`stopped at the ${Math.round(options.maxWallMs / 1000)} s cap before every event was invoked`);
     if (poisonDead.length !== poison.length) problems.push(`${poison.length - poisonDead.length} poison events are not in the DLQ`);
     if (poisonReasonOk !== poisonDead.length) problems.push(`${poisonDead.length - poisonReasonOk} poison events in the DLQ without a PerkamoValidationError naming the field`);
 
-    return {
+    return summarize({
       variant: 'eventbridge',
-      budget: options.budget,
-      seed: options.seed,
+      options,
+      emulator,
       sent: jobs.length,
-      ...verdict,
+      verdict,
       poison: poison.length,
-      dlqPoison: poisonDead.length,
+      deadLetters,
       retried: retries,
       invocations,
       killedByTimeout: killed,
-      p50Ms: percentile(durations, 50),
-      p99Ms: percentile(durations, 99),
-      wallMs: performance.now() - started,
-      faults: ledger.faults,
+      durations,
+      started,
       statuses,
-      requests: ledger.requests.total,
-      dlqReasons: tallyReasons(deadLetters.filter((d) => !d.poison).map((d) => d.reason)),
-      poisonReasons: tallyReasons(poisonDead.map((d) => d.reason), 10),
       settings: { functionTimeoutMs: budget.functionTimeoutMs, reserveMs: budget.reserveMs, asyncRetries, concurrency: options.concurrency ?? 8 },
       problems,
-    };
+    });
   } finally {
     untap();
     await emulator.close();

@@ -9,18 +9,18 @@ import { join } from 'node:path';
 import { mintDevToken } from '../dev-config.ts';
 import { createLocalApi } from '../http-api.ts';
 import { InvocationTimeoutError, loadFunctions, projectRoot, type FunctionName } from '../lambda.ts';
-import type { VariantOptions, VariantSummary } from '../chaos.ts';
 import {
   budgets,
   checkLedger,
   faultProfile,
-  percentile,
   startChaosEmulator,
   sleep,
-  tallyReasons,
+  summarize,
   tapFunctionLogs,
   type DeadLetter,
   type Expected,
+  type VariantOptions,
+  type VariantSummary,
 } from './common.ts';
 import { chaosEvents, poisonPayload } from './events.ts';
 import { functionEnv } from './env.ts';
@@ -170,34 +170,28 @@ export async function runHttpChaos(options: VariantOptions): Promise<VariantSumm
     const poison = units.filter((u) => u.poison);
     const verdict = checkLedger(emulator, expected, deadLetters, poison.flatMap((p) => (p.poison?.tx ? [p.poison.tx] : [])));
     const poisonDead = deadLetters.filter((d) => d.poison);
-    const ledger = emulator.ledger();
     const problems: string[] = [];
     if (capped) problems.push(`stopped at the ${Math.round(options.maxWallMs / 1000)} s cap before every request was answered`);
     const badPoison = poisonAnswers.filter((a) => !(a.status >= 400 && a.status < 500 && a.status !== 429) || !a.reason.includes(poison.find((p) => p.key === a.key)?.poison?.reason ?? '\0'));
     if (badPoison.length > 0) problems.push(`${badPoison.length} poison requests did not get a 4xx naming the field: ${badPoison.map((a) => `${a.key} → ${a.reason}`).slice(0, 3).join('; ')}`);
 
-    return {
+    return summarize({
       variant: 'http',
-      budget: options.budget,
-      seed: options.seed,
+      options,
+      emulator,
       sent: units.reduce((n, u) => n + Math.max(1, u.events.length), 0),
-      ...verdict,
+      verdict,
       poison: poison.length,
-      dlqPoison: poisonDead.length,
+      deadLetters,
       retried: retries,
       invocations,
       killedByTimeout: killed,
-      p50Ms: percentile(durations, 50),
-      p99Ms: percentile(durations, 99),
-      wallMs: performance.now() - started,
-      faults: ledger.faults,
+      durations,
+      started,
       statuses,
-      requests: ledger.requests.total,
-      dlqReasons: tallyReasons(deadLetters.filter((d) => !d.poison).map((d) => d.reason)),
-      poisonReasons: tallyReasons(poisonDead.map((d) => d.reason), 10),
       settings: { functionTimeoutMs: budget.functionTimeoutMs, reserveMs: budget.reserveMs, clientMaxAttempts, concurrency: options.concurrency ?? 8, requests: units.length },
       problems,
-    };
+    });
   } finally {
     untap();
     await new Promise<void>((resolve) => {

@@ -7,18 +7,18 @@ import { ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-
 import type { SQSEvent } from 'aws-lambda';
 import { InvocationTimeoutError, loadFunctions } from '../lambda.ts';
 import { startLocalSqs, startPoller, type Poller } from '../sqs.ts';
-import type { VariantOptions, VariantSummary } from '../chaos.ts';
 import {
   budgets,
   checkLedger,
   faultProfile,
-  percentile,
   startChaosEmulator,
   sleep,
-  tallyReasons,
+  summarize,
   tapFunctionLogs,
   type DeadLetter,
   type Expected,
+  type VariantOptions,
+  type VariantSummary,
 } from './common.ts';
 import { chaosEvents, poisonPayload } from './events.ts';
 import { functionEnv } from './env.ts';
@@ -173,7 +173,6 @@ export async function runSqsChaos(options: VariantOptions): Promise<VariantSumma
       const want = poison.find((p) => p.key === d.key)?.poison?.reason;
       return want !== undefined && d.reason.includes(want);
     }).length;
-    const ledger = emulator.ledger();
     const problems: string[] = [];
     if (!drained) problems.push(`not drained within ${Math.round(options.maxWallMs / 1000)} s: ${left.visible + left.inFlight + left.delayed} messages left`);
     if (messageIdOf.size !== bodies.length) problems.push(`${bodies.length - messageIdOf.size} messages could not be sent`);
@@ -181,25 +180,20 @@ export async function runSqsChaos(options: VariantOptions): Promise<VariantSumma
     if (poisonReasonOk !== poisonDead.length) problems.push(`${poisonDead.length - poisonReasonOk} poison messages in the DLQ without their expected reason`);
     if (deadLetters.some((d) => d.key.startsWith('unknown:'))) problems.push('the DLQ holds a message that was never sent');
 
-    return {
+    return summarize({
       variant: 'sqs',
-      budget: options.budget,
-      seed: options.seed,
+      options,
+      emulator,
       sent: bodies.length,
-      ...verdict,
+      verdict,
       poison: poison.length,
-      dlqPoison: poisonDead.length,
+      deadLetters,
       retried: redeliveries,
       invocations,
       killedByTimeout: killed,
-      p50Ms: percentile(durations, 50),
-      p99Ms: percentile(durations, 99),
-      wallMs: performance.now() - started,
-      faults: ledger.faults,
+      durations,
+      started,
       statuses,
-      requests: ledger.requests.total,
-      dlqReasons: tallyReasons(deadLetters.filter((d) => !d.poison).map((d) => d.reason)),
-      poisonReasons: tallyReasons(poisonDead.map((d) => d.reason), 10),
       settings: {
         functionTimeoutMs: budget.functionTimeoutMs,
         reserveMs: budget.reserveMs,
@@ -208,7 +202,7 @@ export async function runSqsChaos(options: VariantOptions): Promise<VariantSumma
         concurrency: options.concurrency ?? 8,
       },
       problems,
-    };
+    });
   } finally {
     await Promise.all(pollers.map((p) => p.stop()));
     untap();
