@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { chmod, copyFile, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { shared } from './esbuild.options.mjs';
 
 const require = createRequire(import.meta.url);
 const onlyFunctions = process.argv.includes('--functions-only');
@@ -21,19 +22,6 @@ const libraries = {
 };
 const functions = ['emit', 'batch', 'identify', 'stream-token'];
 
-const shared = {
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  // Without mainFields the OpenTelemetry packages come in as CommonJS, several times larger.
-  mainFields: ['module', 'main'],
-  sourcemap: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-  // Some dependencies call require() on Node built-ins; ESM output needs a require to hand them.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-};
 
 const kb = async (file) => `${((await stat(file)).size / 1024).toFixed(1).padStart(7)} KB`;
 const started = Date.now();

@@ -6,20 +6,11 @@ import { mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { shared as buildOptions } from '../../esbuild.options.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const shared = {
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  mainFields: ['module', 'main'],
-  legalComments: 'none',
-  logLevel: 'warning',
-  minify: true,
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  absWorkingDir: root,
-};
+// Ours, as esbuild.config.mjs builds the function bundles: minified, no source map.
+const shared = { ...buildOptions, sourcemap: false, minify: true, absWorkingDir: root };
 
 /** Builds into `dir` (which must lie inside the repository, so that node_modules resolves from it). */
 export async function buildBaselines(dir) {

@@ -49,6 +49,19 @@ export const devVisibilityTimeoutSeconds = 15;
 export const devFunctionTimeoutMs = 10_000;
 
 /** Mints a dev JWT the local functions accept (HS256 with the dev secret, 1 h). */
+/** What the local stack, the chaos runs and the smoke tests give the built functions: the dev keys and JWT settings. */
+export function devFunctionEnv(perkamoBaseUrl: string): Record<string, string> {
+  return {
+    AWS_REGION: sqsRegion,
+    PERKAMO_BASE_URL: perkamoBaseUrl,
+    PERKAMO_SECRET_KEY: devSecretKey,
+    PERKAMO_BROWSER_KEY: devBrowserKey,
+    AUTH_JWT_SECRET: devJwtSecret,
+    AUTH_ISSUER: devIssuer,
+    AUTH_AUDIENCE: devAudience,
+  };
+}
+
 export async function mintDevToken(
   userId: string,
   scopes: readonly string[] = devDefaultScopes,

@@ -12,16 +12,13 @@ import { bannerText } from './banner.ts';
 import {
   defaultHost,
   defaultPorts,
-  devAudience,
   devBrowserKey,
+  devFunctionEnv,
   devFunctionTimeoutMs,
-  devIssuer,
-  devJwtSecret,
   devMaxReceiveCount,
   devSecretKey,
   devVisibilityTimeoutSeconds,
   queues as queueDefs,
-  sqsRegion,
 } from './dev-config.ts';
 import { createLocalApi } from './http-api.ts';
 import { loadFunctions, projectRoot, type FunctionName, type LoadedFunctions } from './lambda.ts';
@@ -176,13 +173,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const apiUrl = `http://${host}:${apiPort}`;
 
     const env: Record<string, string> = {
-      AWS_REGION: sqsRegion,
-      PERKAMO_BASE_URL: emulator.url,
-      PERKAMO_SECRET_KEY: devSecretKey,
-      PERKAMO_BROWSER_KEY: devBrowserKey,
-      AUTH_JWT_SECRET: devJwtSecret,
-      AUTH_ISSUER: devIssuer,
-      AUTH_AUDIENCE: devAudience,
+      ...devFunctionEnv(emulator.url),
       CORS_ALLOWED_ORIGINS: [apiUrl, `http://localhost:${apiPort}`].join(','),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       ...options.env,

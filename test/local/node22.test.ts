@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
-import { devAudience, devBrowserKey, devIssuer, devJwtSecret, devSecretKey, mintDevToken } from '../../src/local/dev-config.ts';
+import { devFunctionEnv, mintDevToken } from '../../src/local/dev-config.ts';
 import { functionNames, projectRoot, type FunctionName } from '../../src/local/lambda.ts';
 
 const run = promisify(execFile);
@@ -90,12 +90,7 @@ async function smoke(nodeBinary: string, label: string, name: FunctionName) {
     timeout: 20_000,
     env: {
       PATH: process.env.PATH,
-      PERKAMO_BASE_URL: emulator.url,
-      PERKAMO_SECRET_KEY: devSecretKey,
-      PERKAMO_BROWSER_KEY: devBrowserKey,
-      AUTH_JWT_SECRET: devJwtSecret,
-      AUTH_ISSUER: devIssuer,
-      AUTH_AUDIENCE: devAudience,
+      ...devFunctionEnv(emulator.url),
       LOG_LEVEL: 'error',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },

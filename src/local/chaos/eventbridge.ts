@@ -9,7 +9,6 @@ import { InvocationTimeoutError, loadFunctions } from '../lambda.ts';
 import {
   budgets,
   checkLedger,
-  faultProfile,
   startChaosEmulator,
   sleep,
   summarize,

@@ -12,7 +12,6 @@ import { InvocationTimeoutError, loadFunctions, projectRoot, type FunctionName }
 import {
   budgets,
   checkLedger,
-  faultProfile,
   startChaosEmulator,
   sleep,
   summarize,
@@ -169,7 +168,6 @@ export async function runHttpChaos(options: VariantOptions): Promise<VariantSumm
     const expected = units.flatMap((u) => u.events);
     const poison = units.filter((u) => u.poison);
     const verdict = checkLedger(emulator, expected, deadLetters, poison.flatMap((p) => (p.poison?.tx ? [p.poison.tx] : [])));
-    const poisonDead = deadLetters.filter((d) => d.poison);
     const problems: string[] = [];
     if (capped) problems.push(`stopped at the ${Math.round(options.maxWallMs / 1000)} s cap before every request was answered`);
     const badPoison = poisonAnswers.filter((a) => !(a.status >= 400 && a.status < 500 && a.status !== 429) || !a.reason.includes(poison.find((p) => p.key === a.key)?.poison?.reason ?? '\0'));

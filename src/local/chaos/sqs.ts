@@ -10,7 +10,6 @@ import { startLocalSqs, startPoller, type Poller } from '../sqs.ts';
 import {
   budgets,
   checkLedger,
-  faultProfile,
   startChaosEmulator,
   sleep,
   summarize,
