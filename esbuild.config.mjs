@@ -22,7 +22,6 @@ const libraries = {
 };
 const functions = ['emit', 'batch', 'identify', 'stream-token'];
 
-
 const kb = async (file) => `${((await stat(file)).size / 1024).toFixed(1).padStart(7)} KB`;
 const started = Date.now();
 

@@ -10,6 +10,9 @@
 //
 //   node bench/run.mjs [--quick] [--out FILE] [--json FILE] [--build-dir DIR]
 //
+// --json writes the raw measurements the report is made from, for the smoke test or a closer look;
+// nothing keeps them (the report is the record).
+//
 // It never fails on a number, only when a run breaks (a worker crashes, a record fails, a server
 // does not start): then it exits non-zero.
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
@@ -37,6 +40,8 @@ const abs = (p) => (isAbsolute(p) ? p : resolve(process.cwd(), p));
 const outFile = args.out ? abs(args.out) : quick ? join(root, 'bench/.build/RESULTS.quick.md') : join(root, 'bench/RESULTS.md');
 const buildDir = args['build-dir'] ? abs(args['build-dir']) : join(root, 'bench/.build');
 
+const FUNCTIONS = ['emit', 'batch', 'identify', 'stream-token'];
+
 const config = quick
   ? {
       cold: { runs: 2, functions: ['emit', 'batch'] },
@@ -48,7 +53,7 @@ const config = quick
       ingest: { rounds: 2, single: 100, batches: 5, concurrency: 4 },
     }
   : {
-      cold: { runs: 15, functions: ['emit', 'batch', 'identify', 'stream-token'] },
+      cold: { runs: 15, functions: FUNCTIONS },
       warmHttp: { rounds: 5, warmup: 100, blocks: 10, blockSize: 200 },
       warmSqs: { rounds: 5, warmup: 20, blocks: 10, blockSize: 20, records: 10 },
       throughput: { rounds: 5, records: 1000, warmup: 2, count: 3 },
@@ -56,6 +61,9 @@ const config = quick
       memory: { runs: 3, records: 10_000 },
       ingest: { rounds: 5, single: 3000, batches: 150, concurrency: 8 },
     };
+
+// The functions' own default (src/lambda/config.ts), set explicitly so that the report can state it.
+const perkamoConcurrency = 4;
 
 const started = Date.now();
 const elapsed = () => {
@@ -65,10 +73,14 @@ const elapsed = () => {
 const log = (line) => process.stderr.write(`[bench ${elapsed()}] ${line}\n`);
 
 const layerInit = join(root, 'dist/layers/otel/otel-init.mjs');
+const layerHandler = join(root, 'dist/layers/otel/otel-handler');
 const functionRoot = (fn) => join(root, 'dist/functions', fn);
 const fnFile = (fn) => join(functionRoot(fn), 'index.mjs');
 const worker = join(root, 'bench/lib/worker.mjs');
 const ingestScript = join(root, 'bench/lib/ingest.mjs');
+// What the run loads from dist/: the functions and the layer it measures, the emulator it runs, the
+// emulator's keys, the sdk the Powertools baseline calls, the request signing of the load generator.
+const fromDist = [...FUNCTIONS.map(fnFile), layerInit, layerHandler, ...['bin/emulator', 'lib/emulator', 'lib/sdk', 'lib/core'].map((f) => join(root, `dist/${f}.mjs`))];
 
 // Lambda's Node.js bootstrap sizes V8's heap from the function's memory: new space = memory / 10,
 // semi-space = new space / 2, old space = memory - new space (and --expose-gc). Workers run with the
@@ -78,15 +90,24 @@ const lambdaV8Flags = (mb) => {
   return ['--expose-gc', `--max-semi-space-size=${Math.floor(newSpace / 2)}`, `--max-old-space-size=${mb - newSpace}`];
 };
 
+/**
+ * `rounds` rounds of `measure(variant, round)`, one variant at a time, the order rotating from round
+ * to round so that no variant always runs first; each variant's results, under its key.
+ */
+async function interleaved(rounds, variants, measure) {
+  const out = Object.fromEntries(variants.map((v) => [v.key, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const v of rotate(variants, round)) out[v.key].push(await measure(v, round));
+  }
+  return out;
+}
+
 async function main() {
-  for (const fn of ['emit', 'batch', 'identify', 'stream-token']) {
-    if (!existsSync(fnFile(fn))) throw new Error(`${relative(root, fnFile(fn))} is missing: run \`npm run build\` first (\`npm run bench\` does)`);
-  }
-  if (!existsSync(layerInit)) throw new Error('dist/layers/otel/otel-init.mjs is missing: run `npm run build` first');
-  if (!existsSync(join(root, 'dist/bin/emulator.mjs')) || !existsSync(join(root, 'dist/lib/sdk.mjs'))) {
-    throw new Error('dist/bin/emulator.mjs or dist/lib/sdk.mjs is missing: run `npm run build` first');
-  }
+  const missing = fromDist.filter((file) => !existsSync(file)).map((file) => relative(root, file));
+  if (missing.length) throw new Error(`${missing.join(', ')} missing: run \`npm run build\` first (\`npm run bench\` does)`);
   if (relative(root, buildDir).startsWith('..')) throw new Error('--build-dir must lie inside the repository (node_modules must resolve from it)');
+  // The emulator runs without --server-key/--browser-key: it accepts its default keys.
+  const { defaultKeys } = await import('../dist/lib/emulator.mjs');
 
   const machine = {
     node: process.version,
@@ -97,13 +118,13 @@ async function main() {
   };
   log(`${quick ? 'quick' : 'full'} run · Node ${machine.node} · ${machine.cpu} · load average ${machine.loadStart.toFixed(2)}`);
 
-  log('bundling the baselines (esbuild, the options of esbuild.config.mjs)');
+  log('bundling the baselines with esbuild, as our layer and functions are bundled');
   const baselines = await buildBaselines(buildDir);
 
   log('starting the emulator and the OTLP receiver, each in its own process');
-  const emulator = await startServer('emulator', ['dist/bin/emulator.mjs', '--port', '0', '--quiet'], /listening on (http:\/\/[\d.]+:\d+)/);
+  const emulator = await startServer('emulator', ['dist/bin/emulator.mjs', '--port', '0', '--quiet'], /listening on (http:\/\/[\d.]+:\d+)\s/);
   const baseUrl = emulator.match[1];
-  const receiver = await startServer('otlp receiver', ['bench/lib/otlp-receiver.mjs', '0'], /listening (\d+)/);
+  const receiver = await startServer('otlp receiver', ['bench/lib/otlp-receiver.mjs', '0'], /listening (\d+)\s/);
   const receiverUrl = `http://127.0.0.1:${receiver.match[1]}`;
 
   const resetEmulator = () => control(`${baseUrl}/__emulator/reset`, 'POST');
@@ -123,8 +144,9 @@ async function main() {
       LAMBDA_TASK_ROOT: taskRoot,
       _HANDLER: 'index.handler',
       PERKAMO_BASE_URL: baseUrl,
-      PERKAMO_SECRET_KEY: 'sk_test_emulator',
-      PERKAMO_BROWSER_KEY: 'pk_test_emulator',
+      PERKAMO_SECRET_KEY: defaultKeys.server[0],
+      PERKAMO_BROWSER_KEY: defaultKeys.browser[0],
+      PERKAMO_CONCURRENCY: String(perkamoConcurrency),
       AUTH_TRUST_API_GATEWAY: 'true',
       LOG_LEVEL: 'warn',
       OTEL_SERVICE_NAME: 'perkamo-bench',
@@ -140,16 +162,15 @@ async function main() {
     official: ['--import', baselines.officialInit],
   };
 
-  const runWorker = (trace, fn, job, { taskRoot = functionRoot(fn), exporter, memoryMb = 1024, tolerate } = {}) =>
-    runNode({
-      nodeArgs: [...lambdaV8Flags(memoryMb), ...tracer[trace]],
-      script: worker,
-      job,
-      env: workerEnv(fn, taskRoot, { exporter, memoryMb }),
-      tolerate,
-    });
+  /** How a worker process runs a function: its node flags, script and environment. */
+  const workerSpec = (trace, fn, { taskRoot = functionRoot(fn), exporter, memoryMb = 1024 } = {}) => ({
+    nodeArgs: [...lambdaV8Flags(memoryMb), ...tracer[trace]],
+    script: worker,
+    env: workerEnv(fn, taskRoot, { exporter, memoryMb }),
+  });
+  const runWorker = (trace, fn, job, { tolerate, ...spec } = {}) => runNode({ ...workerSpec(trace, fn, spec), job, tolerate });
 
-  const results = { machine, config, quick };
+  const results = { machine, config, quick, perkamoConcurrency };
 
   // ---- 1. Cold start ----------------------------------------------------------------------------
   {
@@ -165,35 +186,31 @@ async function main() {
     const coldVariantsOf = (fn) => allColdVariants.filter((v) => v.key !== 'oursNone' || fn === 'emit' || fn === 'batch');
     const total = runs * functions.reduce((n, fn) => n + coldVariantsOf(fn).length, 0);
     let done = 0;
-    const cold = {};
+    results.cold = {};
     for (const fn of functions) {
-      const coldVariants = coldVariantsOf(fn);
-      cold[fn] = Object.fromEntries(coldVariants.map((v) => [v.key, []]));
-      for (let run = 0; run < runs; run++) {
+      results.cold[fn] = await interleaved(runs, coldVariantsOf(fn), async (v, run) => {
         await resetEmulator();
-        for (const v of rotate(coldVariants, run)) {
-          const r = await runWorker(v.trace, fn, { kind: 'cold', fn, run: `cold-${fn}-${run}-${v.key}` }, { exporter: v.exporter });
-          cold[fn][v.key].push(r);
-          done++;
-          if (done % 8 === 0 || done === total) {
-            log(`cold start ${done}/${total}: ${fn} ${v.key} ready ${r.readyMs.toFixed(0)} ms + first invocation ${r.firstInvokeMs.toFixed(0)} ms`);
-          }
+        const r = await runWorker(v.trace, fn, { kind: 'cold', fn, run: `cold-${fn}-${run}-${v.key}` }, { exporter: v.exporter });
+        done++;
+        if (done % 8 === 0 || done === total) {
+          log(`cold start ${done}/${total}: ${fn} ${v.key} ready ${r.readyMs.toFixed(0)} ms + first invocation ${r.firstInvokeMs.toFixed(0)} ms`);
         }
-      }
+        return r;
+      });
     }
-    results.cold = cold;
   }
 
   // ---- bytes --------------------------------------------------------------------------------------
   const size = (file) => statSync(file).size;
   results.bytes = {
-    functions: Object.fromEntries(['emit', 'batch', 'identify', 'stream-token'].map((fn) => [fn, size(fnFile(fn))])),
-    layer: { init: size(layerInit), handler: size(join(root, 'dist/layers/otel/otel-handler')) },
+    functions: Object.fromEntries(FUNCTIONS.map((fn) => [fn, size(fnFile(fn))])),
+    layer: { init: size(layerInit), handler: size(layerHandler) },
     official: { init: size(baselines.officialInit), iitm: baselines.iitmBytes },
     powertools: size(baselines.powertools),
   };
 
   // ---- 2. Warm overhead -----------------------------------------------------------------------------
+  // Not interleaved(): every variant's worker lives through a round, and the blocks rotate within it.
   const warmVariants = [
     { key: 'untraced', trace: 'untraced', exporter: 'otlp' },
     { key: 'ours', trace: 'ours', exporter: 'otlp' },
@@ -212,10 +229,8 @@ async function main() {
         warmVariants.map((v) => [
           v.key,
           startInteractive({
-            nodeArgs: [...lambdaV8Flags(1024), ...tracer[v.trace]],
-            script: worker,
+            ...workerSpec(v.trace, fn, { exporter: v.exporter }),
             job: { kind: 'warm', source, records: c.records, warmup: c.warmup, run: `warm-${source}-${round}-${v.key}` },
-            env: workerEnv(fn, functionRoot(fn), { exporter: v.exporter }),
           }),
         ]),
       );
@@ -226,6 +241,7 @@ async function main() {
           await resetReceiver();
           const r = await workers[v.key].block(c.blockSize);
           const stats = await receiverStats();
+          if (stats.unparsed > 0) throw new Error(`the OTLP receiver could not count the spans of ${stats.unparsed} export(s) from ${v.key}: not OTLP/JSON`);
           data[v.key].us.push(r.us);
           data[v.key].spans.push(stats.spans / c.blockSize);
         }
@@ -251,31 +267,24 @@ async function main() {
   ];
   {
     const c = config.throughput;
-    const out = Object.fromEntries(batchVariants.map((v) => [v.key, []]));
-    for (let round = 0; round < c.rounds; round++) {
-      for (const v of rotate(batchVariants, round)) {
-        await resetEmulator();
-        const r = await runWorker(v.trace, v.fn, { kind: 'throughput', records: c.records, warmup: c.warmup, count: c.count, run: `tp-${round}-${v.key}`, timeoutMs: 120_000 }, { taskRoot: v.taskRoot });
-        out[v.key].push(r);
-        log(`SQS ${c.records} records round ${round + 1}/${c.rounds}: ${v.key} ${r.eventsPerSecond.toFixed(0)} events/s, ${r.calls} Perkamo calls`);
-      }
-    }
-    results.throughput = out;
+    results.throughput = await interleaved(c.rounds, batchVariants, async (v, round) => {
+      await resetEmulator();
+      const job = { kind: 'throughput', records: c.records, warmup: c.warmup, count: c.count, run: `tp-${round}-${v.key}`, timeoutMs: 120_000 };
+      const r = await runWorker(v.trace, v.fn, job, { taskRoot: v.taskRoot });
+      log(`SQS ${c.records} records round ${round + 1}/${c.rounds}: ${v.key} ${r.eventsPerSecond.toFixed(0)} events/s, ${r.calls} Perkamo calls`);
+      return r;
+    });
   }
 
-  // ---- our code per record, against an instant stub ------------------------------------------------
+  // ---- our code per record, against an instant stub (in the worker: the emulator is not called) -----
   {
     const c = config.stub;
-    const out = Object.fromEntries(batchVariants.map((v) => [v.key, []]));
-    for (let round = 0; round < c.rounds; round++) {
-      for (const v of rotate(batchVariants, round)) {
-        await resetReceiver();
-        const r = await runWorker(v.trace, v.fn, { kind: 'stub', records: c.records, warmup: c.warmup, count: c.count, run: `stub-${round}-${v.key}`, timeoutMs: 120_000 }, { taskRoot: v.taskRoot });
-        out[v.key].push(r);
-        log(`instant stub round ${round + 1}/${c.rounds}: ${v.key} ${r.usPerRecord.toFixed(1)} µs/record of own code (${r.calls} stubbed calls)`);
-      }
-    }
-    results.stub = out;
+    results.stub = await interleaved(c.rounds, batchVariants, async (v, round) => {
+      const job = { kind: 'stub', records: c.records, warmup: c.warmup, count: c.count, run: `stub-${round}-${v.key}`, timeoutMs: 120_000 };
+      const r = await runWorker(v.trace, v.fn, job, { taskRoot: v.taskRoot });
+      log(`instant stub round ${round + 1}/${c.rounds}: ${v.key} ${r.usPerRecord.toFixed(1)} µs/record of own code (${r.calls} stubbed calls)`);
+      return r;
+    });
   }
 
   // ---- 4. Memory -----------------------------------------------------------------------------------
@@ -291,40 +300,32 @@ async function main() {
     ];
     // Running out of memory is a result here (the variant does not fit the function's memory).
     const tolerate = (stderr) => (/heap out of memory|Allocation failed/i.test(stderr) ? { oom: true } : undefined);
-    const out = Object.fromEntries(memoryVariants.map((v) => [v.key, []]));
-    for (let run = 0; run < c.runs; run++) {
-      for (const v of rotate(memoryVariants, run)) {
-        await resetEmulator();
-        const r = await runWorker(
-          v.trace,
-          v.fn,
-          { kind: 'memory', records: c.records, invoke: v.invoke, run: `mem-${run}-${v.key}`, timeoutMs: 300_000 },
-          { taskRoot: v.taskRoot, memoryMb: v.mb, tolerate },
-        );
-        out[v.key].push(r);
-        log(`memory ${c.records} records run ${run + 1}/${c.runs}: ${v.key} (${v.mb} MB function) ${r.oom ? 'out of memory' : `peak RSS ${(r.maxRssKb / 1024).toFixed(1)} MB`}`);
-      }
-    }
-    results.memory = out;
+    results.memory = await interleaved(c.runs, memoryVariants, async (v, run) => {
+      await resetEmulator();
+      const job = { kind: 'memory', records: c.records, invoke: v.invoke, run: `mem-${run}-${v.key}`, timeoutMs: 300_000 };
+      const r = await runWorker(v.trace, v.fn, job, { taskRoot: v.taskRoot, memoryMb: v.mb, tolerate });
+      log(`memory ${c.records} records run ${run + 1}/${c.runs}: ${v.key} (${v.mb} MB function) ${r.oom ? 'out of memory' : `peak RSS ${(r.maxRssKb / 1024).toFixed(1)} MB`}`);
+      return r;
+    });
   }
 
   // ---- 5. Emulator ingest --------------------------------------------------------------------------
   {
     const c = config.ingest;
-    const out = { single: [], batch: [] };
-    for (let round = 0; round < c.rounds; round++) {
-      for (const mode of rotate(['single', 'batch'], round)) {
-        await resetEmulator();
-        const r = await runNode({
-          script: ingestScript,
-          job: { baseUrl, apiKey: 'sk_test_emulator', mode, requests: mode === 'single' ? c.single : c.batches, concurrency: c.concurrency, run: `${round}` },
-          env: cleanEnv(),
-        });
-        out[mode].push(r);
-        log(`emulator ingest round ${round + 1}/${c.rounds}: ${mode} ${r.eventsPerSecond.toFixed(0)} events/s`);
-      }
-    }
-    results.ingest = out;
+    const modes = [
+      { key: 'single', requests: c.single },
+      { key: 'batch', requests: c.batches },
+    ];
+    results.ingest = await interleaved(c.rounds, modes, async (mode, round) => {
+      await resetEmulator();
+      const r = await runNode({
+        script: ingestScript,
+        job: { baseUrl, apiKey: defaultKeys.server[0], mode: mode.key, requests: mode.requests, concurrency: c.concurrency, run: `${round}` },
+        env: cleanEnv(),
+      });
+      log(`emulator ingest round ${round + 1}/${c.rounds}: ${mode.key} ${r.eventsPerSecond.toFixed(0)} events/s`);
+      return r;
+    });
   }
 
   emulator.stop();
@@ -337,19 +338,23 @@ async function main() {
   writeFileSync(outFile, report.markdown);
   if (args.json) {
     mkdirSync(dirname(abs(args.json)), { recursive: true });
-    writeFileSync(abs(args.json), `${JSON.stringify({ ...results, summary: report.summary }, null, 2)}\n`);
+    writeFileSync(abs(args.json), `${JSON.stringify(results, null, 2)}\n`);
   }
   process.stdout.write(`\n${report.table}\n`);
   log(`done in ${elapsed()}; wrote ${relative(process.cwd(), outFile) || outFile}`);
 }
 
+// No child outlives the run: 'exit' covers every way out below, and Ctrl-C or a kill become one
+// (a signal skips the 'exit' handlers unless it is handled).
+process.on('exit', stopAll);
+process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
+
 try {
   await main();
 } catch (error) {
-  stopAll();
   process.stderr.write(`\nbenchmark run broke: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
   process.exit(1);
 }
 // Exit now: no child or socket may keep the run alive.
-stopAll();
 process.exit(0);

@@ -5,8 +5,8 @@
 //     loads an .mjs handler with import() and the instrumentation patches it through that hook;
 //   - the instrumentation finds the handler from _HANDLER under LAMBDA_TASK_ROOT and wraps it;
 //   - the instrumentation force-flushes the provider at the end of every invocation.
-// Loaded with `node --import <bundle of this file>`. Bundled by bench/lib/build-baselines.mjs with
-// the options of esbuild.config.mjs; import-in-the-middle stays external: its loader hook runs in
+// Loaded with `node --import <bundle of this file>`. Bundled by bench/lib/build-baselines.mjs as our
+// layer's init is bundled; import-in-the-middle stays external: its loader hook runs in
 // the loader thread and the modules it generates import its registry by file URL, so the registry
 // the instrumentation talks to must be that same file (it ships next to the bundle, as in the layer).
 import { register } from 'node:module';

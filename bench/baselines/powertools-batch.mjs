@@ -3,8 +3,8 @@
 // handler calls the Perkamo client's `emit` once per record (the perkamo-lambda/sdk client, i.e.
 // dist/lib/sdk.mjs, with the same key and emulator as our functions). The transaction id is the
 // body's, else derived from the messageId as our batch function does. Built by
-// bench/lib/build-baselines.mjs with the options of esbuild.config.mjs into
-// <build>/functions/powertools-batch/index.mjs and loaded by the same runtime shim.
+// bench/lib/build-baselines.mjs as our function bundles are, into
+// <build>/functions/powertools-batch/index.mjs, and loaded by the same worker.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { createPerkamoClient } from '../../dist/lib/sdk.mjs';
 

@@ -1,16 +1,17 @@
-// Bundles the baselines the way esbuild.config.mjs bundles our functions and layer (platform node,
-// ESM, target node20, mainFields ['module', 'main'], minify, the same createRequire banner, no
-// legal comments): the official OpenTelemetry init and the Powertools record-by-record handler.
+// Bundles the baselines as esbuild.config.mjs bundles ours, from the options every bundle shares
+// (esbuild.options.mjs: platform node, ESM, target node20, mainFields ['module', 'main'], the
+// createRequire banner, no legal comments), so that both sides are built the same way: the official
+// OpenTelemetry init as our layer's otel-init.mjs (minified, no source map; it keeps the banner, which
+// its CommonJS dependencies need) and the Powertools record-by-record handler as our function bundles
+// (minified, with a source map, the AWS SDK external).
 import { build } from 'esbuild';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { shared as buildOptions } from '../../esbuild.options.mjs';
+import { shared } from '../../esbuild.options.mjs';
+import { root } from './procs.mjs';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-// Ours, as esbuild.config.mjs builds the function bundles: minified, no source map.
-const shared = { ...buildOptions, sourcemap: false, minify: true, absWorkingDir: root };
+const minified = { ...shared, absWorkingDir: root, minify: true };
 
 /** Builds into `dir` (which must lie inside the repository, so that node_modules resolves from it). */
 export async function buildBaselines(dir) {
@@ -19,7 +20,7 @@ export async function buildBaselines(dir) {
   await mkdir(dirname(officialInit), { recursive: true });
   await mkdir(dirname(powertools), { recursive: true });
   await build({
-    ...shared,
+    ...minified,
     entryPoints: ['bench/baselines/official-otel-init.mjs'],
     outfile: officialInit,
     sourcemap: false,
@@ -27,10 +28,9 @@ export async function buildBaselines(dir) {
     external: ['import-in-the-middle'],
   });
   await build({
-    ...shared,
+    ...minified,
     entryPoints: ['bench/baselines/powertools-batch.mjs'],
     outfile: powertools,
-    sourcemap: true,
     external: ['@aws-sdk/*'],
   });
   return { officialInit, powertools, powertoolsRoot: dirname(powertools), iitmBytes: await iitmBytes() };

@@ -3,8 +3,8 @@
 // runs them without a TypeScript step).
 import { randomUUID } from 'node:crypto';
 
-export const ACCOUNT = '123456789012';
-export const REGION = 'eu-central-1';
+const ACCOUNT = '123456789012';
+const REGION = 'eu-central-1';
 const EVENTS = ['purchase.completed', 'lesson.finished', 'page.viewed', 'referral.completed'];
 
 /** A context as Lambda's Node runtime passes it; getRemainingTimeInMillis() really counts down. */
@@ -64,31 +64,36 @@ export function httpApiEvent(route, body, sub = 'bench_backend') {
   };
 }
 
-/** An SQS event of `count` records, each body an event payload without a transaction id half the time. */
-export function sqsEvent(run, first, count, queue = 'perkamo-events') {
-  const Records = new Array(count);
+/**
+ * The n-th SQS record of a run: its body is the n-th event payload, without a transaction id for
+ * odd n (the function then derives sqs:<messageId>), so that a run mixes both kinds whichever way
+ * its events are built.
+ */
+function sqsRecord(run, n, sent) {
+  const payload = eventPayload(run, n);
+  if (n % 2 === 1) delete payload.transaction_id;
+  return {
+    messageId: randomUUID(),
+    receiptHandle: `rh-${run}-${n}`,
+    body: JSON.stringify(payload),
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: sent,
+      SenderId: 'AIDAEXAMPLE',
+      ApproximateFirstReceiveTimestamp: sent,
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:perkamo-events`,
+    awsRegion: REGION,
+  };
+}
+
+/** An SQS event of the records first … first + count - 1 of a run. */
+export function sqsEvent(run, first, count) {
   const sent = String(Date.now());
-  for (let i = 0; i < count; i++) {
-    const payload = eventPayload(run, first + i);
-    if (i % 2 === 1) delete payload.transaction_id; // the function derives sqs:<messageId>
-    Records[i] = {
-      messageId: randomUUID(),
-      receiptHandle: `rh-${run}-${first + i}`,
-      body: JSON.stringify(payload),
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: sent,
-        SenderId: 'AIDAEXAMPLE',
-        ApproximateFirstReceiveTimestamp: sent,
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:${queue}`,
-      awsRegion: REGION,
-    };
-  }
-  return { Records };
+  return { Records: Array.from({ length: count }, (_, i) => sqsRecord(run, first + i, sent)) };
 }
 
 /** The first invocation of a cold start, per function. */
@@ -102,20 +107,19 @@ export function firstEvent(fn, run) {
       return httpApiEvent('POST /stream-token', {}, 'bench_user_1');
     case 'batch':
       return sqsEvent(run, 0, 10);
-    case 'powertools-batch':
-      return sqsEvent(run, 0, 10);
     default:
       throw new Error(`no first event for ${fn}`);
   }
 }
 
 /**
- * The same SQS event as JSON text, built record by record, the form in which the runtime receives
- * an invoke payload: the memory benchmark parses it, so that building the event leaves no large
- * garbage behind to inflate the peak it measures.
+ * The same SQS event as sqsEvent's, as JSON text built record by record, the form in which the
+ * runtime receives an invoke payload: the memory benchmark parses it, so that building the event
+ * leaves no large garbage behind to inflate the peak it measures.
  */
-export function sqsEventJson(run, first, count, queue = 'perkamo-events') {
+export function sqsEventJson(run, first, count) {
+  const sent = String(Date.now());
   const parts = new Array(count);
-  for (let i = 0; i < count; i++) parts[i] = JSON.stringify(sqsEvent(run, first + i, 1, queue).Records[0]);
+  for (let i = 0; i < count; i++) parts[i] = JSON.stringify(sqsRecord(run, first + i, sent));
   return `{"Records":[${parts.join(',')}]}`;
 }

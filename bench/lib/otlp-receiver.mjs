@@ -1,10 +1,11 @@
 // A local OTLP/HTTP trace receiver for the benchmark, in its own process: answers every
-// POST /v1/traces with 200 `{}` at once and counts requests, bytes and spans (OTLP/JSON bodies are
-// parsed to count spans; protobuf bodies are only counted). GET /stats reads the counters, POST
-// /reset clears them. Prints `listening <port>` when ready.
+// POST /v1/traces with 200 `{}` at once and counts the spans in the OTLP/JSON bodies; a body it
+// cannot count spans in (not OTLP/JSON) is counted as unparsed, so that the benchmark can refuse a
+// span count that would be wrong. GET /stats reads the counters, POST /reset clears them. Prints
+// `listening <port>` when ready.
 import http from 'node:http';
 
-let stats = { requests: 0, bytes: 0, spans: 0, unparsed: 0 };
+let stats = { spans: 0, unparsed: 0 };
 const server = http.createServer((req, res) => {
   if (req.method === 'GET' && req.url === '/stats') {
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -12,7 +13,7 @@ const server = http.createServer((req, res) => {
     return;
   }
   if (req.method === 'POST' && req.url === '/reset') {
-    stats = { requests: 0, bytes: 0, spans: 0, unparsed: 0 };
+    stats = { spans: 0, unparsed: 0 };
     res.writeHead(204);
     res.end();
     return;
@@ -21,8 +22,6 @@ const server = http.createServer((req, res) => {
   req.on('data', (chunk) => chunks.push(chunk));
   req.on('end', () => {
     const body = Buffer.concat(chunks);
-    stats.requests++;
-    stats.bytes += body.length;
     if (String(req.headers['content-type']).includes('json')) {
       try {
         for (const rs of JSON.parse(body.toString('utf8')).resourceSpans ?? []) {

@@ -1,5 +1,6 @@
 // Child processes of the benchmark: the emulator and the OTLP receiver (long-lived, each in its own
-// process), and the short-lived workers (one per measurement).
+// process), and the short-lived workers (one per measurement). stopAll() ends whichever still run;
+// bench/run.mjs calls it on every way out.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -16,7 +17,10 @@ export function cleanEnv(extra = {}) {
   return { ...env, ...extra };
 }
 
-/** Starts a long-lived child and resolves once a stdout line matches `ready`. */
+/**
+ * Starts a long-lived child and resolves once its stdout so far matches `ready` (which must match
+ * only a complete line: stdout arrives in chunks that may split one).
+ */
 export function startServer(name, args, ready, timeoutMs = 15_000) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: root, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -37,7 +41,7 @@ export function startServer(name, args, ready, timeoutMs = 15_000) {
         clearTimeout(timer);
         child.stdout.removeAllListeners('data');
         child.stdout.resume();
-        resolve({ child, match: m, stop: () => stop(child) });
+        resolve({ match: m, stop: () => stop(child) });
       }
     });
     child.on('exit', (code) => fail(new Error(`${name} exited (${code}) before it was ready`)));
@@ -53,7 +57,16 @@ function stop(child) {
 export function stopAll() {
   for (const child of children) stop(child);
 }
-process.on('exit', stopAll);
+
+/** Kills `child` after `timeoutMs`; `expired()` then says so, for the error that follows. */
+function deadline(child, timeoutMs) {
+  let expired;
+  const timer = setTimeout(() => {
+    expired = `timed out after ${timeoutMs} ms`;
+    child.kill('SIGKILL');
+  }, timeoutMs);
+  return { clear: () => clearTimeout(timer), expired: () => expired };
+}
 
 /**
  * Runs one short-lived Node process and returns the object of its `@result {…}` line. A non-zero
@@ -74,16 +87,17 @@ export function runNode({ nodeArgs = [], script, job, env, timeoutMs = 300_000, 
       err += d;
       if (err.length > 1_000_000) err = err.slice(-100_000);
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const limit = deadline(child, timeoutMs);
     child.on('exit', (code, signal) => {
-      clearTimeout(timer);
+      limit.clear();
       children.delete(child);
       const line = out.split('\n').reverse().find((l) => l.startsWith('@result '));
       if (code === 0 && line) return resolve(JSON.parse(line.slice('@result '.length)));
-      const tolerated = tolerate?.(err, code, signal);
+      const tolerated = !limit.expired() && tolerate?.(err, code, signal);
       if (tolerated) return resolve(tolerated);
       const what = `${script.split('/').pop()} ${JSON.stringify(job)} ${nodeArgs.join(' ')}`;
-      reject(new Error(`${what} failed (exit ${code}${signal ? `, ${signal}` : ''}):\n${err.slice(-3000)}${out.slice(-1000)}`));
+      const how = limit.expired() ?? `exit ${code}${signal ? `, ${signal}` : ''}`;
+      reject(new Error(`${what} failed (${how}):\n${err.slice(-3000)}${out.slice(-1000)}`));
     });
   });
 }
@@ -105,8 +119,9 @@ export function startInteractive({ nodeArgs = [], script, job, env, timeoutMs = 
   let out = '';
   let err = '';
   let waiter;
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const failure = () => new Error(`worker ${JSON.stringify(job)} ${nodeArgs.join(' ')} failed (exit ${child.exitCode}):\n${err.slice(-3000)}`);
+  const limit = deadline(child, timeoutMs);
+  const failure = () =>
+    new Error(`worker ${JSON.stringify(job)} ${nodeArgs.join(' ')} failed (${limit.expired() ?? `exit ${child.exitCode}`}):\n${err.slice(-3000)}`);
   const take = () => {
     if (!waiter) return;
     const i = out.indexOf(`\n${waiter.tag}`);
@@ -128,7 +143,7 @@ export function startInteractive({ nodeArgs = [], script, job, env, timeoutMs = 
     if (err.length > 1_000_000) err = err.slice(-100_000);
   });
   child.on('exit', () => {
-    clearTimeout(timer);
+    limit.clear();
     children.delete(child);
     if (waiter) {
       take();

@@ -24,18 +24,18 @@ export function num(x, digits = 0) {
 }
 
 /** Decimals that keep about 2–3 significant figures. */
-export function autoDigits(x) {
+function autoDigits(x) {
   const a = Math.abs(x);
-  return a >= 100 ? 0 : a >= 10 ? 1 : a >= 1 ? 1 : 2;
+  return a >= 100 ? 0 : a >= 1 ? 1 : 2;
 }
 
-/** "median (min–max)" with a unit and an optional sign. */
-export function fmt(s, unit = '', { sign = false, digits } = {}) {
+/** "median (min – max)" with a unit and an optional sign; `spread: false` leaves out the brackets. */
+export function fmt(s, unit = '', { sign = false, digits, spread = true } = {}) {
   if (!s || !Number.isFinite(s.median)) return '–';
   const d = digits ?? autoDigits(s.median);
   const one = (x) => `${sign && x >= 0 ? '+' : ''}${num(x, d)}`;
-  const spread = s.n > 1 ? ` (${one(s.min)} – ${one(s.max)})` : '';
-  return `${one(s.median)}${unit}${spread}`;
+  const range = spread && s.n > 1 ? ` (${one(s.min)} – ${one(s.max)})` : '';
+  return `${one(s.median)}${unit}${range}`;
 }
 
 export function fmtRatio(s) {

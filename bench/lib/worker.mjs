@@ -44,7 +44,6 @@ if (job.kind === 'stub') {
   };
 }
 
-const loadStart = performance.now();
 const handler = await loadHandler();
 const loadedAt = performance.now();
 const cpuAtLoad = process.cpuUsage();
@@ -97,10 +96,11 @@ async function* lines(stream) {
   if (buffer) yield buffer;
 }
 
+/** Requests the emulator has taken so far (its ledger's count). */
 async function requestsSoFar() {
   const res = await fetch(`${baseUrl}/__emulator/ledger`);
   const body = await res.json();
-  return { requests: body.requests.total, byRoute: body.requests.by_route, applied: body.applied, duplicates: body.duplicates.total };
+  return body.requests.total;
 }
 
 async function run() {
@@ -108,14 +108,13 @@ async function run() {
     case 'cold': {
       // Ready handler, then one first invocation (connection set-up and first export included).
       // CPU time (all threads of the process) is the cross-check that a busy machine moves less.
-      const cpuReady = cpuAtLoad;
       const t0 = performance.now();
       const result = await invoke(firstEvent(job.fn, job.run));
       const t1 = performance.now();
       const cpuTotal = process.cpuUsage();
       check(result, `${job.fn} first invocation`);
       const ms = (c) => (c.user + c.system) / 1000;
-      return { readyMs: loadedAt, firstInvokeMs: t1 - t0, totalMs: t1, loadMs: loadedAt - loadStart, cpuReadyMs: ms(cpuReady), cpuTotalMs: ms(cpuTotal) };
+      return { readyMs: loadedAt, firstInvokeMs: t1 - t0, totalMs: t1, cpuReadyMs: ms(cpuAtLoad), cpuTotalMs: ms(cpuTotal) };
     }
     case 'warm': {
       // Driven over stdin so that the variants of a round run in short interleaved blocks (their
@@ -130,7 +129,6 @@ async function run() {
       let n = 0;
       for (let i = 0; i < job.warmup; i++) check(await invoke(make(n++)), 'warm-up');
       process.stdout.write('\n@ready\n');
-      const blocks = [];
       for await (const line of lines(process.stdin)) {
         const [command, arg] = line.trim().split(' ');
         if (command === 'end') break;
@@ -140,10 +138,9 @@ async function run() {
         const t0 = performance.now();
         for (const event of events) check(await invoke(event), 'warm invocation');
         const us = ((performance.now() - t0) * 1000) / count;
-        blocks.push(us);
         process.stdout.write(`\n@block ${JSON.stringify({ us })}\n`);
       }
-      return { blocks };
+      return {};
     }
     case 'throughput': {
       // A warm container: job.warmup invocations of the same size first (connections open, code
@@ -157,11 +154,10 @@ async function run() {
         const result = await invoke(event);
         const ms = performance.now() - t0;
         check(result, `${job.records}-record batch`);
-        const after = await requestsSoFar();
-        runs.push({ ms, calls: after.requests - before.requests, applied: after.applied - before.applied });
+        runs.push({ ms, calls: (await requestsSoFar()) - before });
       }
-      const mid = [...runs].sort((a, b) => a.ms - b.ms)[Math.floor(runs.length / 2)];
-      return { ...mid, eventsPerSecond: (job.records * 1000) / mid.ms, runs };
+      const mid = runs.sort((a, b) => a.ms - b.ms)[Math.floor(runs.length / 2)];
+      return { ...mid, eventsPerSecond: (job.records * 1000) / mid.ms };
     }
     case 'stub': {
       // A few events, reused: the stub keeps no state, and the harness then allocates (and makes
@@ -180,13 +176,12 @@ async function run() {
       // As the runtime does: the invoke payload arrives as JSON text and is parsed into the event.
       // job.invoke=false measures the floor: the handler loaded and the event parsed, not processed.
       const event = JSON.parse(sqsEventJson(job.run, 0, job.records));
-      const rssEventKb = process.memoryUsage().rss / 1024;
-      if (job.invoke === false) return { maxRssKb: process.resourceUsage().maxRSS, rssEventKb, ms: 0 };
+      if (job.invoke === false) return { maxRssKb: process.resourceUsage().maxRSS, ms: 0 };
       const t0 = performance.now();
       const result = await invoke(event);
       const ms = performance.now() - t0;
       check(result, `${job.records}-record batch`);
-      return { maxRssKb: process.resourceUsage().maxRSS, rssEventKb, ms };
+      return { maxRssKb: process.resourceUsage().maxRSS, ms };
     }
     default:
       throw new Error(`unknown job ${job.kind}`);

@@ -33,7 +33,8 @@ export function utf8Length(value: string): number {
 
 /**
  * A Perkamo identifier (`user_id`, `event`, `transaction_id`, …): a string of 1..maxBytes UTF-8
- * bytes, not blank (whitespace or invisible format characters only), without control characters or broken surrogate pairs.
+ * bytes, not blank (nor only invisible format characters), without control characters or broken
+ * surrogate pairs.
  */
 export function assertIdentifier(value: unknown, field: string, maxBytes: number): asserts value is string {
   if (value === undefined || value === null) {

@@ -48,7 +48,6 @@ export const devVisibilityTimeoutSeconds = 15;
 /** The Lambda timeout every local invocation counts down from. */
 export const devFunctionTimeoutMs = 10_000;
 
-/** Mints a dev JWT the local functions accept (HS256 with the dev secret, 1 h). */
 /** What the local stack, the chaos runs and the smoke tests give the built functions: the dev keys and JWT settings. */
 export function devFunctionEnv(perkamoBaseUrl: string): Record<string, string> {
   return {
@@ -62,6 +61,7 @@ export function devFunctionEnv(perkamoBaseUrl: string): Record<string, string> {
   };
 }
 
+/** Mints a dev JWT the local functions accept (HS256 with the dev secret, 1 h). */
 export async function mintDevToken(
   userId: string,
   scopes: readonly string[] = devDefaultScopes,

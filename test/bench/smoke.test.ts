@@ -24,9 +24,7 @@ afterAll(() => {
 
 describe('npm run bench --quick', () => {
   it('completes and writes a well-formed report to the path given, leaving bench/RESULTS.md alone', async () => {
-    for (const file of ['dist/functions/batch/index.mjs', 'dist/layers/otel/otel-init.mjs', 'dist/bin/emulator.mjs', 'dist/lib/sdk.mjs']) {
-      if (!existsSync(join(root, file))) throw new Error(`${file} missing: run \`npm run build\` first (npm test does)`);
-    }
+    // Without a built dist/, run.mjs says what is missing; a failed run rejects with its stderr.
     const before = existsSync(results) ? { text: readFileSync(results, 'utf8'), mtime: statSync(results).mtimeMs } : undefined;
     const out = join(tmp, 'RESULTS.md');
     const json = join(tmp, 'results.json');
@@ -46,7 +44,8 @@ describe('npm run bench --quick', () => {
     for (const heading of ['# Benchmark results', '## Targets', '## 1. Cold start', '## 2. Warm overhead', '## 3. SQS throughput', '## 4. Memory', '## 5. Emulator ingest', '## Method']) {
       expect(markdown).toContain(heading);
     }
-    // The targets table: a header, a separator, then one row per figure, each with six cells and a verdict.
+    // The targets table: a header, a separator, then one row per figure, each with six cells, a
+    // measured figure of ours (a number: a missing measurement prints '–') and a verdict.
     const afterHeading = markdown.split('## Targets')[1]!.split('\n');
     const start = afterHeading.findIndex((line) => line.startsWith('|'));
     const end = afterHeading.findIndex((line, i) => i > start && !line.startsWith('|'));
@@ -54,6 +53,7 @@ describe('npm run bench --quick', () => {
     expect(table.length).toBe(2 + 12);
     for (const row of table.slice(2)) {
       expect(row.split('|').length - 2).toBe(6);
+      expect(row.split('|')[3]).toMatch(/\d/);
       expect(row).toMatch(/✅ met|❌ missed|not the bottleneck|may limit|\| – \|$/);
       expect(row).not.toMatch(/NaN|undefined|Infinity/);
     }
@@ -70,7 +70,7 @@ describe('npm run bench --quick', () => {
     expect(raw.warm_http.rounds[0].official.spans[0]).toBeGreaterThan(0); // so did the official way
     expect(raw.warm_http.rounds[0].untraced.spans[0]).toBe(0);
     expect(raw.throughput.ours[0].calls).toBeLessThan(raw.throughput.powertools[0].calls);
-    expect(raw.summary.bytes.layer).toBeGreaterThan(0);
+    expect(raw.bytes.layer.init).toBeGreaterThan(0);
 
     const after = existsSync(results) ? { text: readFileSync(results, 'utf8'), mtime: statSync(results).mtimeMs } : undefined;
     expect(after).toEqual(before);

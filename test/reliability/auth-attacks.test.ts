@@ -13,7 +13,7 @@ import { projectRoot } from '../../src/local/lambda.ts';
 import { httpApiEvent, lambdaContext } from '../helpers/aws-events.ts';
 import { audience, functionEnv, issuer, jwtSecret, loadFunction, type Handler } from '../helpers/functions.ts';
 import { startLoopbackServer, json } from '../helpers/loopback-server.ts';
-import { CaseCounter, functionNames, type FunctionName } from './harness.ts';
+import { CaseCounter, functionNames, pathOf, routeOf, type FunctionName } from './harness.ts';
 
 const counter = new CaseCounter();
 let emulator: Emulator;
@@ -25,24 +25,25 @@ const KID = 'key-2026-11';
 type Mode = 'secret' | 'jwks';
 const stacks = {} as Record<Mode, { fn: Record<FunctionName, Handler>; server: Server; url: string }>;
 
-const routes: Record<FunctionName, { path: string; scope?: string; body: unknown }> = {
-  emit: { path: '/events', scope: 'perkamo:emit', body: { user_id: 'u1', event: 'page.viewed', transaction_id: 'auth_tx_1' } },
-  batch: { path: '/events/batch', scope: 'perkamo:emit', body: { events: [{ user_id: 'u1', event: 'page.viewed', transaction_id: 'auth_tx_2' }] } },
-  identify: { path: '/identify', scope: 'perkamo:identify', body: { user_id: 'u1', traits: { plan: 'pro' } } },
-  'stream-token': { path: '/stream-token', body: {} },
+/** A body each function accepts. */
+const validBody: Record<FunctionName, unknown> = {
+  emit: { user_id: 'u1', event: 'page.viewed', transaction_id: 'auth_tx_1' },
+  batch: { events: [{ user_id: 'u1', event: 'page.viewed', transaction_id: 'auth_tx_2' }] },
+  identify: { user_id: 'u1', traits: { plan: 'pro' } },
+  'stream-token': {},
 };
+
+/** The functions' environment verifying tokens against a JWKS URL (no shared secret beside it). */
+function jwksEnv(url: string): Record<string, string> {
+  const { AUTH_JWT_SECRET: _secret, ...env } = functionEnv(emulator, { AUTH_JWKS_URL: url });
+  return env;
+}
 
 beforeAll(async () => {
   emulator = await startEmulator({ quiet: true });
   const publicJwk = { ...(rsa.publicKey.export({ format: 'jwk' }) as object), kid: KID, alg: 'RS256', use: 'sig' };
   jwks = await startLoopbackServer((req, res) => (req.url === '/jwks.json' ? json(res, 200, { keys: [publicJwk] }) : json(res, 404, {})));
-  const env: Record<Mode, Record<string, string>> = {
-    secret: functionEnv(emulator, { LOG_LEVEL: 'error' }),
-    jwks: (() => {
-      const { AUTH_JWT_SECRET: _secret, ...rest } = functionEnv(emulator, { LOG_LEVEL: 'error', AUTH_JWKS_URL: `${jwks.url}/jwks.json` });
-      return rest;
-    })(),
-  };
+  const env: Record<Mode, Record<string, string>> = { secret: functionEnv(emulator), jwks: jwksEnv(`${jwks.url}/jwks.json`) };
   for (const mode of ['secret', 'jwks'] as const) {
     const fn = {} as Record<FunctionName, Handler>;
     for (const name of functionNames) fn[name] = await loadFunction(name, env[mode]);
@@ -92,8 +93,8 @@ function rs(payload: Record<string, unknown>, key: KeyObject = rsa.privateKey, h
 const valid = (mode: Mode, user: string, scopes: string[], over: Record<string, unknown> = {}) => (mode === 'secret' ? hs(claims(user, scopes, over)) : rs(claims(user, scopes, over)));
 const allScopes = ['perkamo:emit', 'perkamo:identify'];
 
-async function call(mode: Mode, name: FunctionName, authorization: string | undefined, body: unknown = routes[name].body) {
-  const res = await fetch(`${stacks[mode].url}${routes[name].path}`, {
+async function call(mode: Mode, name: FunctionName, authorization: string | undefined, body: unknown = validBody[name]) {
+  const res = await fetch(`${stacks[mode].url}${pathOf[name]}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(authorization !== undefined && { authorization }) },
     body: JSON.stringify(body),
@@ -108,7 +109,8 @@ interface Attack {
   status: 401 | 403;
   modes?: Mode[];
   only?: FunctionName[];
-  body?: (name: FunctionName) => unknown;
+  /** The request body (default: one the function accepts). */
+  body?: unknown;
 }
 
 const tamper = (token: string, edit: (payload: Record<string, unknown>) => void) => {
@@ -117,9 +119,9 @@ const tamper = (token: string, edit: (payload: Record<string, unknown>) => void)
   edit(payload);
   return `${h}.${b64(payload)}.${s}`;
 };
-const rsaPem = () => rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string;
-const rsaPkcs1 = () => rsa.publicKey.export({ type: 'pkcs1', format: 'pem' }) as string;
-const rsaJwkJson = () => JSON.stringify({ ...(rsa.publicKey.export({ format: 'jwk' }) as object), kid: KID });
+const rsaPem = rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string;
+const rsaPkcs1 = rsa.publicKey.export({ type: 'pkcs1', format: 'pem' }) as string;
+const rsaJwkJson = JSON.stringify({ ...(rsa.publicKey.export({ format: 'jwk' }) as object), kid: KID });
 
 const attacks: Attack[] = [
   // Missing or garbled header.
@@ -143,10 +145,10 @@ const attacks: Attack[] = [
   { name: 'alg: none with a signature kept', header: (m) => `Bearer ${b64({ alg: 'none' })}.${b64(claims('backend', allScopes))}.${valid(m, 'backend', allScopes).split('.')[2]}`, status: 401 },
   { name: 'no alg at all', header: () => `Bearer ${b64({ typ: 'JWT' })}.${b64(claims('backend', allScopes))}.${createHmac('sha256', jwtSecret).update('x').digest('base64url')}`, status: 401 },
   // HS/RS key confusion: HMAC keyed with the public key the verifier holds.
-  { name: 'HS256 keyed with the RSA public key (SPKI PEM)', header: () => `Bearer ${hs(claims('backend', allScopes), rsaPem(), { kid: KID })}`, status: 401, modes: ['jwks'] },
-  { name: 'HS256 keyed with the RSA public key (PKCS#1 PEM)', header: () => `Bearer ${hs(claims('backend', allScopes), rsaPkcs1(), { kid: KID })}`, status: 401, modes: ['jwks'] },
-  { name: 'HS256 keyed with the JWK JSON', header: () => `Bearer ${hs(claims('backend', allScopes), rsaJwkJson(), { kid: KID })}`, status: 401, modes: ['jwks'] },
-  { name: 'HS512 keyed with the RSA public key', header: () => `Bearer ${hs(claims('backend', allScopes), rsaPem(), { kid: KID }, 'HS512')}`, status: 401, modes: ['jwks'] },
+  { name: 'HS256 keyed with the RSA public key (SPKI PEM)', header: () => `Bearer ${hs(claims('backend', allScopes), rsaPem, { kid: KID })}`, status: 401, modes: ['jwks'] },
+  { name: 'HS256 keyed with the RSA public key (PKCS#1 PEM)', header: () => `Bearer ${hs(claims('backend', allScopes), rsaPkcs1, { kid: KID })}`, status: 401, modes: ['jwks'] },
+  { name: 'HS256 keyed with the JWK JSON', header: () => `Bearer ${hs(claims('backend', allScopes), rsaJwkJson, { kid: KID })}`, status: 401, modes: ['jwks'] },
+  { name: 'HS512 keyed with the RSA public key', header: () => `Bearer ${hs(claims('backend', allScopes), rsaPem, { kid: KID }, 'HS512')}`, status: 401, modes: ['jwks'] },
   { name: 'an RS256 token against the HS256 secret', header: () => `Bearer ${rs(claims('backend', allScopes))}`, status: 401, modes: ['secret'] },
   { name: 'an HS256 token (the shared secret) against the JWKS', header: () => `Bearer ${hs(claims('backend', allScopes))}`, status: 401, modes: ['jwks'] },
   { name: 'HS256 signed with another secret', header: () => `Bearer ${hs(claims('backend', allScopes), 'another-secret-of-at-least-32-bytes!!')}`, status: 401, modes: ['secret'] },
@@ -190,8 +192,8 @@ const attacks: Attack[] = [
   { name: 'the other function’s scope', header: (m, name) => `Bearer ${valid(m, 'backend', [name === 'identify' ? 'perkamo:emit' : 'perkamo:identify'])}`, status: 403, only: ['emit', 'batch', 'identify'] },
   { name: 'a scope that only starts like the right one', header: (m) => `Bearer ${valid(m, 'backend', ['perkamo:emitx', 'perkamo:identifyx'])}`, status: 403, only: ['emit', 'batch', 'identify'] },
   { name: 'the scope in the wrong case', header: (m) => `Bearer ${valid(m, 'backend', ['PERKAMO:EMIT', 'Perkamo:Identify'])}`, status: 403, only: ['emit', 'batch', 'identify'] },
-  { name: 'user A asks a stream token for user B', header: (m) => `Bearer ${valid(m, 'alice', [])}`, status: 403, only: ['stream-token'], body: () => ({ user_id: 'bob' }) },
-  { name: 'user A asks for user B with every scope', header: (m) => `Bearer ${valid(m, 'alice', allScopes)}`, status: 403, only: ['stream-token'], body: () => ({ user_id: 'bob' }) },
+  { name: 'user A asks a stream token for user B', header: (m) => `Bearer ${valid(m, 'alice', [])}`, status: 403, only: ['stream-token'], body: { user_id: 'bob' } },
+  { name: 'user A asks for user B with every scope', header: (m) => `Bearer ${valid(m, 'alice', allScopes)}`, status: 403, only: ['stream-token'], body: { user_id: 'bob' } },
 ];
 
 describe('auth attacks over HTTP (local API Gateway → built functions)', () => {
@@ -210,7 +212,7 @@ describe('auth attacks over HTTP (local API Gateway → built functions)', () =>
           for (const name of attack.only ?? functionNames) {
             emulator.reset();
             const authorization = attack.header(mode, name);
-            const res = await call(mode, name, authorization, attack.body?.(name));
+            const res = await call(mode, name, authorization, attack.body);
             const what = `${mode} ${name}: ${attack.name} → ${res.status} ${res.text.slice(0, 200)}`;
             expect(res.status, what).toBe(attack.status);
             const body = JSON.parse(res.text) as { error: { code: string; message: string } };
@@ -232,18 +234,17 @@ describe('auth attacks over HTTP (local API Gateway → built functions)', () =>
 
   it('a 64 KiB Authorization header never reaches a function (431 from the HTTP layer), a 1 MiB token in the event is a 401', async () => {
     const huge = `Bearer ${valid('secret', 'backend', allScopes, { pad: 'x'.repeat(64 * 1024) })}`;
-    const over = await fetch(`${stacks.secret.url}/events`, { method: 'POST', headers: { authorization: huge, 'content-type': 'application/json' }, body: '{}' }).then(
-      (r) => r.status,
-      () => 431,
-    );
-    expect(over).toBe(431);
+    // Node's HTTP server answers a header over its 16 KiB limit with 431 before any handler runs.
+    const over = await fetch(`${stacks.secret.url}${pathOf.emit}`, { method: 'POST', headers: { authorization: huge, 'content-type': 'application/json' }, body: '{}' });
+    expect(over.status).toBe(431);
+    expect(emulator.ledger().requests.total).toBe(0);
     counter.add('HS256 secret · emit');
     // API Gateway caps headers at 10 KiB, but the handler must not depend on it.
     for (const name of functionNames) {
       emulator.reset();
       const token = valid('secret', 'backend', allScopes, { pad: 'x'.repeat(1024 * 1024) });
       const res = await stacks.secret.fn[name](
-        httpApiEvent(`POST ${routes[name].path}`, routes[name].body, { authorization: `Bearer ${token}` }),
+        httpApiEvent(routeOf(name), validBody[name], { authorization: `Bearer ${token}` }),
         lambdaContext(),
       );
       expect(res.statusCode, name).toBe(401);
@@ -254,9 +255,8 @@ describe('auth attacks over HTTP (local API Gateway → built functions)', () =>
   });
 
   it('the JWKS endpoint down: 503 auth_unavailable (retryable), never a pass', async () => {
-    const { AUTH_JWT_SECRET: _s, ...env } = functionEnv(emulator, { LOG_LEVEL: 'error', AUTH_JWKS_URL: 'http://127.0.0.1:9/jwks.json' });
-    const emit = await loadFunction('emit', env);
-    const res = await emit(httpApiEvent('POST /events', routes.emit.body, { authorization: `Bearer ${rs(claims('backend', allScopes))}` }), lambdaContext());
+    const emit = await loadFunction('emit', jwksEnv('http://127.0.0.1:9/jwks.json'));
+    const res = await emit(httpApiEvent(routeOf('emit'), validBody.emit, { authorization: `Bearer ${rs(claims('backend', allScopes))}` }), lambdaContext());
     expect(res.statusCode).toBe(503);
     expect(JSON.parse(res.body).error.code).toBe('auth_unavailable');
     expect(emulator.ledger().requests.total).toBe(0);

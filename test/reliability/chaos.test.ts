@@ -3,8 +3,9 @@
 // bucket, plus EventBridge async invokes with Lambda's retries and HTTP clients retrying with an
 // Idempotency-Key. Every valid event is applied exactly once or sits in a DLQ with its reason;
 // none is lost, none applied twice, every poison payload ends in the DLQ with its reason.
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { formatChaosTable, runChaos, verdictOk, type ChaosSummary, type VariantSummary } from '../../src/local/chaos.ts';
+import { formatChaosTable, runChaos, type ChaosSummary, type VariantSummary } from '../../src/local/chaos.ts';
 
 function expectExactlyOnce(run: VariantSummary) {
   const where = `${run.variant} ${run.budget}`;
@@ -20,7 +21,7 @@ function expectExactlyOnce(run: VariantSummary) {
   expect(run.dlqPoison, where).toBe(run.poison);
   // The faults really fired, and the functions never ran into Lambda's own timeout.
   expect(Object.values(run.faults).reduce((a, b) => a + b, 0), where).toBeGreaterThan(0);
-  expect(verdictOk(run), where).toBe(true);
+  expect(run.killedByTimeout, `${where}: invocations still running at the Lambda timeout`).toBe(0);
 }
 
 function print(summary: ChaosSummary) {
@@ -58,7 +59,8 @@ describe('chaos: exactly-once effect over at-least-once delivery, under seeded f
       variants: ['eventbridge', 'http'],
       poison: 4,
       concurrency: 12,
-      // A cap, not a target (about 25 s here): each of the four runs may take up to 60 s on a busy machine.
+      // A cap, not a target (about 25 s here): runChaos lets each run use what is left of it, keeping
+      // 40 s for each run still to come, so a slow first run on a busy machine does not starve the rest.
       maxWallMs: 240_000,
     });
     print(summary);
@@ -68,8 +70,7 @@ describe('chaos: exactly-once effect over at-least-once delivery, under seeded f
 });
 
 describe('npm run test:chaos (dist/bin/chaos.mjs)', () => {
-  it('prints its options with --help and refuses bad arguments with exit code 2', async () => {
-    const { spawnSync } = await import('node:child_process');
+  it('prints its options with --help and refuses bad arguments with exit code 2', () => {
     const help = spawnSync(process.execPath, ['dist/bin/chaos.mjs', '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('--budget <b>');

@@ -1,13 +1,21 @@
-// Shared by the reliability suites: the four BUILT functions against an emulator, the function
-// log tap (a failed SQS record's reason is in the function's log line), and case counting.
+// Used by the reliability suites: the function names and each function's HTTP route (from the local
+// API's route table), and case counting. The rest serves hostile-input: the four BUILT functions
+// against an emulator, the function log tap (a failed SQS record's reason is in the function's log
+// line), and what a refusal must look like over HTTP, SQS and EventBridge.
 import { expect } from 'vitest';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
+import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { tapFunctionLogs, type FunctionFailure } from '../../src/local/chaos/common.ts';
+import { routes } from '../../src/local/http-api.ts';
+import { functionNames, type FunctionName } from '../../src/local/lambda.ts';
 import { eventBridgeEvent, httpApiEvent, lambdaContext, sqsEvent } from '../helpers/aws-events.ts';
-import { functionEnv, loadFunction, token, type Handler } from '../helpers/functions.ts';
+import { functionEnv, loadFunction, type Handler } from '../helpers/functions.ts';
 
-export const functionNames = ['emit', 'batch', 'identify', 'stream-token'] as const;
-export type FunctionName = (typeof functionNames)[number];
+export { functionNames, type FunctionName };
+
+/** Each function's HTTP path: the local API's route table (path → function), inverted. */
+export const pathOf = Object.fromEntries(Object.entries(routes).map(([path, name]) => [name, path])) as Record<FunctionName, string>;
+/** A function's API Gateway route key ("POST /events"). */
+export const routeOf = (name: FunctionName) => `POST ${pathOf[name]}`;
 
 export interface Harness {
   emulator: Emulator;
@@ -19,12 +27,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(env: Record<string, string> = {}, emulatorOptions: EmulatorOptions = {}): Promise<Harness> {
-  const emulator = await startEmulator({ quiet: true, ...emulatorOptions });
+export async function startHarness(): Promise<Harness> {
+  const emulator = await startEmulator({ quiet: true });
   const failures = new Map<string, FunctionFailure>();
   const untap = tapFunctionLogs((f) => failures.set(f.id, f));
   const fn = {} as Record<FunctionName, Handler>;
-  for (const name of functionNames) fn[name] = await loadFunction(name, functionEnv(emulator, { LOG_LEVEL: 'warn', ...env }));
+  for (const name of functionNames) fn[name] = await loadFunction(name, functionEnv(emulator, { LOG_LEVEL: 'warn' }));
   return {
     emulator,
     fn,
@@ -53,8 +61,6 @@ export class CaseCounter {
   }
 }
 
-export type Json = Record<string, unknown>;
-
 /** What a refused case must look like. `field`: exact path; `fieldPrefix` + `mentions` for paths that vary. */
 export interface Refusal {
   /** HTTP status (default: any 4xx but 429). */
@@ -71,17 +77,17 @@ const userAgent = { 'user-agent': 'hostile-input-suite' };
 export async function httpInvoke(
   h: Harness,
   name: FunctionName,
-  route: string,
-  raw: string | undefined,
+  raw: string,
   headers: Record<string, string>,
   options: { base64?: 'encode' | 'flag-only' } = {},
 ) {
-  const event = httpApiEvent(route, undefined, { ...userAgent, ...headers }, { ...(raw !== undefined && { rawBody: raw }), ...(options.base64 === 'encode' && { base64: true }) });
+  const route = routeOf(name);
+  const event = httpApiEvent(route, undefined, { ...userAgent, ...headers }, { rawBody: raw, ...(options.base64 === 'encode' && { base64: true }) });
   // A gateway claiming a base64 body that is not base64 at all.
   if (options.base64 === 'flag-only') event.isBase64Encoded = true;
   const res = (await h.fn[name](event, lambdaContext(5_000))) as { statusCode: number; headers: Record<string, string>; body: string };
   // An answer never amplifies its request: at most the request echoed twice (a field path) plus a message.
-  expect(res.body.length, `${route}: a ${raw?.length ?? 0}-byte request got a ${res.body.length}-byte answer`).toBeLessThanOrEqual(2 * (raw?.length ?? 0) + 8_192);
+  expect(res.body.length, `${route}: a ${raw.length}-byte request got a ${res.body.length}-byte answer`).toBeLessThanOrEqual(2 * raw.length + 8_192);
   return res;
 }
 
@@ -96,6 +102,8 @@ export function expectHttpRefusal(res: { statusCode: number; body: string }, wan
   expect(body.error?.message, ctx).toEqual(expect.any(String));
   expect(body.error!.message!.length, ctx).toBeGreaterThan(10);
   if (want.code !== undefined) expect(body.error?.code, ctx).toBe(want.code);
+  // The whole body at fault (field ''): the HTTP answer names no field at all.
+  if (want.field === '') expect(body.error, ctx).not.toHaveProperty('field');
   if (want.field !== undefined && want.field !== '') {
     expect(body.error?.field, ctx).toBe(want.field);
     expect(body.error?.message, ctx).toContain(want.field);
@@ -138,9 +146,4 @@ export async function expectEventBridgeRefusal(h: Harness, name: 'emit' | 'ident
   if (want.mentions) expect(error.message, ctx).toContain(want.mentions);
 }
 
-export const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-export const bearerFor = async (user: string, scopes: string[] = ['perkamo:emit', 'perkamo:identify']) => ({
-  authorization: `Bearer ${await token(user, scopes)}`,
-  'content-type': 'application/json',
-});
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

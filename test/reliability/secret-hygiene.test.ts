@@ -6,12 +6,13 @@
 // token) or a trait value. The one exception: the `token` field of a successful stream-token answer.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SpanKind } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { startEmulator, type Emulator, type FaultRule } from '../../src/emulator/index.ts';
 import { eventBridgeEvent, httpApiEvent, lambdaContext, sqsEvent } from '../helpers/aws-events.ts';
 import { functionEnv, jwtSecret, loadFunction, token, type Handler } from '../helpers/functions.ts';
 import { setupTestTracing } from '../helpers/tracing.ts';
-import { CaseCounter, type FunctionName } from './harness.ts';
+import { CaseCounter, functionNames, routeOf, type FunctionName } from './harness.ts';
 
 const counter = new CaseCounter();
 const serverKey = `sk_test_${randomBytes(16).toString('hex')}`;
@@ -33,14 +34,13 @@ interface Artifact {
   text: string;
 }
 const artifacts: Artifact[] = [];
-const flows: string[] = [];
 
 beforeAll(async () => {
   tracing = setupTestTracing();
   emulator = await startEmulator({ quiet: true, keys: { server: [serverKey], browser: [browserKey] } });
   const env = (key: string) => functionEnv(emulator, { PERKAMO_SECRET_KEY: key, PERKAMO_BROWSER_KEY: browserKey, LOG_LEVEL: 'debug', PERKAMO_TRACE_USER_IDS: 'keep' });
-  for (const name of ['emit', 'batch', 'identify', 'stream-token'] as const) wrongKeyFn[name] = await loadFunction(name, env(wrongKey));
-  for (const name of ['emit', 'batch', 'identify', 'stream-token'] as const) fn[name] = await loadFunction(name, env(serverKey));
+  for (const name of functionNames) wrongKeyFn[name] = await loadFunction(name, env(wrongKey));
+  for (const name of functionNames) fn[name] = await loadFunction(name, env(serverKey));
 });
 afterAll(async () => {
   await tracing?.shutdown();
@@ -112,7 +112,6 @@ function spanText(span: ReadableSpan): string {
 type Trigger = 'http' | 'sqs' | 'eventbridge' | 'direct';
 type Scenario = 'success' | 'validation' | 'auth' | 'perkamo 4xx' | 'perkamo 409 conflict' | 'perkamo 401 (key refused)' | 'perkamo 5xx before' | 'perkamo 5xx after' | 'perkamo 429' | 'timeout';
 
-const routes: Record<FunctionName, string> = { emit: 'POST /events', batch: 'POST /events/batch', identify: 'POST /identify', 'stream-token': 'POST /stream-token' };
 const matrix: Record<FunctionName, Trigger[]> = { emit: ['http', 'eventbridge', 'direct'], batch: ['http', 'sqs', 'direct'], identify: ['http', 'sqs', 'eventbridge', 'direct'], 'stream-token': ['http'] };
 const scenarios: Scenario[] = ['success', 'validation', 'auth', 'perkamo 4xx', 'perkamo 409 conflict', 'perkamo 401 (key refused)', 'perkamo 5xx before', 'perkamo 5xx after', 'perkamo 429', 'timeout'];
 const faultsFor: Partial<Record<Scenario, FaultRule[]>> = {
@@ -154,7 +153,7 @@ async function flow(name: FunctionName, trigger: Trigger, scenario: Scenario) {
       const scopes = name === 'identify' ? ['perkamo:identify'] : name === 'stream-token' ? [] : ['perkamo:emit'];
       const caller = scenario === 'auth' ? await token(user, scopes, { expiresIn: Math.floor(Date.now() / 1000) - 60 }) : await token(user, scopes);
       tokens.add(caller);
-      event = httpApiEvent(routes[name], body, { authorization: `Bearer ${caller}` });
+      event = httpApiEvent(routeOf(name), body, { authorization: `Bearer ${caller}` });
       break;
     }
     case 'sqs':
@@ -174,7 +173,6 @@ async function flow(name: FunctionName, trigger: Trigger, scenario: Scenario) {
       artifacts.push({ where, kind: 'error', text: errorText(error) });
     }
   });
-  flows.push(where);
   counter.add(`${name} · ${trigger}`);
 }
 
@@ -228,21 +226,23 @@ describe('secret hygiene', () => {
     const by = (kind: Artifact['kind']) => artifacts.filter((a) => a.kind === kind);
     expect(by('log').length).toBeGreaterThan(50);
     expect(by('span').length).toBeGreaterThan(100);
-    expect(tracing.spans().some((s) => s.kind === 2 /* CLIENT */ && s.attributes['http.request.method'] === 'POST')).toBe(true);
+    expect(tracing.spans().some((s) => s.kind === SpanKind.CLIENT && s.attributes['http.request.method'] === 'POST')).toBe(true);
     expect([...tokens].length).toBeGreaterThan(20);
     expect(artifacts.some((a) => a.where.startsWith('stream-token · http · success') && a.kind === 'answer' && a.text.includes('"token_type":"Bearer"'))).toBe(true);
     expect(artifacts.some((a) => a.where.startsWith('identify · direct · success'))).toBe(true);
 
-    // The detector itself finds each kind of secret.
+    // The detector itself finds each kind of secret; a token it was never told of proves the generic JWT pattern.
     const sample = [...tokens][0]!;
-    for (const planted of [serverKey, `v1=${'a'.repeat(64)}`, sample, `…${sample.split('.')[2]}…`, traitValues[2]!, jwtSecret]) {
+    const unseen = await token('never_seen', ['perkamo:emit']);
+    for (const planted of [serverKey, wrongKey, `v1=${'a'.repeat(64)}`, sample, `…${sample.split('.')[2]}…`, unseen, traitValues[2]!, jwtSecret]) {
       expect(leaks(`x ${planted} y`), planted).not.toEqual([]);
     }
+    expect(leaks(`x ${unseen} y`)).toEqual(['a JWT']);
 
     const found = artifacts.flatMap((a) => leaks(a.text).map((what) => `${a.kind} of ${a.where}: ${what} in ${JSON.stringify(a.text.slice(0, 300))}`));
     const bytes = artifacts.reduce((n, a) => n + a.text.length, 0);
     console.log(
-      `\nsecret hygiene: ${flows.length} flows (${counter.counts.size} function × trigger pairs) · scanned ${by('log').length} log writes, ` +
+      `\nsecret hygiene: ${counter.total()} flows (${counter.counts.size} function × trigger pairs) · scanned ${by('log').length} log writes, ` +
         `${by('span').length} spans, ${by('answer').length} answers, ${by('error').length} thrown errors (${(bytes / 1024).toFixed(0)} KiB) ` +
         `for the server key, signatures, ${tokens.size} tokens and ${traitValues.length} trait values: ${found.length} found\n`,
     );
@@ -255,13 +255,20 @@ describe('secret hygiene', () => {
     emulator.reset();
     emulator.setFaults([]);
     const auth = await token('backend', ['perkamo:identify']);
-    const res = (await captureLogs('identify bug', () =>
-      fn.identify(httpApiEvent('POST /identify', { user_id: 'bug_user', traits }, { authorization: `Bearer ${auth}` }), lambdaContext()),
+    tokens.add(auth);
+    const where = 'identify answer';
+    const res = (await captureLogs(where, () =>
+      fn.identify(httpApiEvent(routeOf('identify'), { user_id: 'identify_user', traits }, { authorization: `Bearer ${auth}` }), lambdaContext()),
     )) as { statusCode: number; body: string };
-    const direct = await captureLogs('identify bug', () => fn.identify({ user_id: 'bug_user', traits }, lambdaContext()));
+    const direct = await captureLogs(where, () => fn.identify({ user_id: 'identify_user', traits }, lambdaContext()));
     expect(res.statusCode).toBe(200);
     expect((JSON.parse(res.body) as { trait_names: string[] }).trait_names).toEqual(Object.keys(traits).sort());
     expect(traitValues.some((v) => res.body.includes(v))).toBe(false);
     expect(traitValues.some((v) => JSON.stringify(direct).includes(v))).toBe(false);
+    // The first test scanned what it captured before this one ran: these logs are scanned here.
+    artifacts.push({ where, kind: 'answer', text: JSON.stringify(res) }, { where, kind: 'answer', text: JSON.stringify(direct) });
+    const captured = artifacts.filter((a) => a.where.startsWith(where));
+    expect(captured.filter((a) => a.kind === 'log').length).toBeGreaterThan(0);
+    expect(captured.flatMap((a) => leaks(a.text).map((what) => `${a.kind} of ${a.where}: ${what}`))).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { startEmulator, type Emulator, type FaultRule, type RateLimitOptions } from '../../emulator/index.ts';
 import { devSecretKey } from '../dev-config.ts';
+import { InvocationTimeoutError } from '../lambda.ts';
 
 export type Budget = 'tiny' | 'normal';
 export type Variant = 'sqs' | 'eventbridge' | 'http';
@@ -189,6 +190,29 @@ export function tapFunctionLogs(onFailure: (failure: FunctionFailure) => void): 
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Counts and times the invocations of a run: how many, how long, how many hit the Lambda timeout. */
+export class InvocationMeter {
+  invocations = 0;
+  killedByTimeout = 0;
+  inFlight = 0;
+  readonly durations: number[] = [];
+
+  async measure<T>(invoke: () => Promise<T>): Promise<T> {
+    this.invocations++;
+    this.inFlight++;
+    const t0 = performance.now();
+    try {
+      return await invoke();
+    } catch (error) {
+      if (error instanceof InvocationTimeoutError) this.killedByTimeout++;
+      throw error;
+    } finally {
+      this.durations.push(performance.now() - t0);
+      this.inFlight--;
+    }
+  }
+}
+
 /** One valid event sent, and where its outcome may be found. */
 export interface Expected {
   /** A stable key of the sent unit (seq). */
@@ -309,6 +333,27 @@ export function tallyReasons(reasons: string[], max = 6): { reason: string; coun
     .map(([reason, count]) => ({ reason, count }));
 }
 
+/**
+ * Problems with the poison of a run that ends in a DLQ: some missing from it, or there for another
+ * reason than the one it was made to fail on.
+ */
+export function poisonDlqProblems(
+  poison: { key: string; poison?: { reason: string } }[],
+  deadLetters: DeadLetter[],
+  what: string,
+  reasonOk: (reason: string, want: string) => boolean = (reason, want) => reason.includes(want),
+): string[] {
+  const dead = deadLetters.filter((d) => d.poison);
+  const wrong = dead.filter((d) => {
+    const want = poison.find((p) => p.key === d.key)?.poison?.reason;
+    return want === undefined || !reasonOk(d.reason, want);
+  });
+  const problems: string[] = [];
+  if (dead.length !== poison.length) problems.push(`${poison.length - dead.length} poison ${what} are not in the DLQ`);
+  if (wrong.length > 0) problems.push(`${wrong.length} poison ${what} in the DLQ without their expected reason`);
+  return problems;
+}
+
 /** What a variant's run saw, beside the ledger: turned into its summary row by `summarize`. */
 export interface RunRecord {
   variant: Variant;
@@ -320,9 +365,7 @@ export interface RunRecord {
   poison: number;
   deadLetters: DeadLetter[];
   retried: number;
-  invocations: number;
-  killedByTimeout: number;
-  durations: number[];
+  meter: InvocationMeter;
   /** performance.now() when the run started. */
   started: number;
   statuses: Record<string, number>;
@@ -342,10 +385,10 @@ export function summarize(run: RunRecord): VariantSummary {
     poison: run.poison,
     dlqPoison: poisonDead.length,
     retried: run.retried,
-    invocations: run.invocations,
-    killedByTimeout: run.killedByTimeout,
-    p50Ms: percentile(run.durations, 50),
-    p99Ms: percentile(run.durations, 99),
+    invocations: run.meter.invocations,
+    killedByTimeout: run.meter.killedByTimeout,
+    p50Ms: percentile(run.meter.durations, 50),
+    p99Ms: percentile(run.meter.durations, 99),
     wallMs: performance.now() - run.started,
     faults: ledger.faults,
     statuses: run.statuses,

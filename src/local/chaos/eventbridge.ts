@@ -5,10 +5,12 @@
  * Lambda waits about 1 and 2 minutes between the attempts; here that is scaled down (0.5 s, 1 s).
  */
 import { sqsAccountId, sqsRegion } from '../dev-config.ts';
-import { InvocationTimeoutError, loadFunctions } from '../lambda.ts';
+import { loadFunctions } from '../lambda.ts';
 import {
   budgets,
   checkLedger,
+  InvocationMeter,
+  poisonDlqProblems,
   startChaosEmulator,
   sleep,
   summarize,
@@ -18,7 +20,7 @@ import {
   type VariantOptions,
   type VariantSummary,
 } from './common.ts';
-import { chaosEvents, poisonPayload } from './events.ts';
+import { chaosEvents, withPoison } from './events.ts';
 import { functionEnv } from './env.ts';
 
 /** Lambda's maximum retry attempts for an asynchronous invocation. */
@@ -32,31 +34,25 @@ export async function runEventBridgeChaos(options: VariantOptions): Promise<Vari
   const run = `${options.seed}${options.budget[0]}e`;
   const { emulator, statuses } = await startChaosEmulator(options.seed + 1, options.budget);
   const untap = tapFunctionLogs(() => {});
-  const durations: number[] = [];
-  let invocations = 0;
+  const meter = new InvocationMeter();
   let retries = 0;
-  let killed = 0;
 
   try {
     const functions = await loadFunctions(functionEnv(emulator, budget.reserveMs), options.root);
-    const events = chaosEvents(options.events, options.seed + 1, run);
-    type Job = { key: string; event: Record<string, unknown>; tx: string; poison?: { reason: string; tx?: string } };
-    const jobs: Job[] = events.map((e) => {
+    type Job = { key: string; event: Record<string, unknown>; tx: string; poison?: { reason: string; tx?: string | undefined } };
+    const valid = chaosEvents(options.events, options.seed + 1, run).map((e): Job => {
       const id = `${run}-${String(e.seq).padStart(6, '0')}-${(e.seq * 2654435761 >>> 0).toString(16)}`;
       return { key: `e${e.seq}`, event: eventBridgeEnvelope(id, e.payload), tx: e.tx ?? `eb:${id}` };
     });
-    const poisonCount = options.poison ?? 8;
-    for (let k = 0; k < poisonCount; k++) {
-      const p = poisonPayload(k, run);
+    const jobs = withPoison<Job>(valid, options.poison ?? 8, run, (p, k) => {
       let detail: unknown;
       try {
         detail = JSON.parse(p.raw);
       } catch {
         detail = p.raw; // EventBridge detail that is a string, not an object
       }
-      const at = Math.floor(((k + 0.5) / poisonCount) * jobs.length);
-      jobs.splice(at, 0, { key: `p${k}`, event: eventBridgeEnvelope(`${run}-poison-${k}`, detail), tx: '', poison: { reason: p.reason, tx: p.tx } });
-    }
+      return { key: `p${k}`, event: eventBridgeEnvelope(`${run}-poison-${k}`, detail), tx: '', poison: { reason: p.reason, tx: p.tx } };
+    });
 
     const deadLetters: DeadLetter[] = [];
     let next = 0;
@@ -77,17 +73,12 @@ export async function runEventBridgeChaos(options: VariantOptions): Promise<Vari
             capped = true;
             break;
           }
-          invocations++;
-          const t0 = performance.now();
           try {
-            await functions.invoke('emit', job.event, budget.functionTimeoutMs);
+            await meter.measure(() => functions.invoke('emit', job.event, budget.functionTimeoutMs));
             lastError = '';
             break;
           } catch (error) {
-            if (error instanceof InvocationTimeoutError) killed++;
             lastError = `${(error as Error).name}: ${(error as Error).message}`;
-          } finally {
-            durations.push(performance.now() - t0);
           }
         }
         if (lastError) deadLetters.push({ key: job.key, poison: job.poison !== undefined, reason: lastError, attempts: attempt });
@@ -104,12 +95,9 @@ export async function runEventBridgeChaos(options: VariantOptions): Promise<Vari
     const expected: Expected[] = jobs.filter((j) => !j.poison).map((j) => ({ key: j.key, tx: j.tx }));
     const poison = jobs.filter((j) => j.poison);
     const verdict = checkLedger(emulator, expected, deadLetters, poison.flatMap((p) => (p.poison?.tx ? [p.poison.tx] : [])));
-    const poisonDead = deadLetters.filter((d) => d.poison);
-    const poisonReasonOk = poisonDead.filter((d) => d.reason.startsWith('PerkamoValidationError') && d.reason.includes(poison.find((p) => p.key === d.key)?.poison?.reason ?? '\0')).length;
-    const problems: string[] = [];
+    // The reason must be the function's own validation error naming the field, not a retry that ran out.
+    const problems = poisonDlqProblems(poison, deadLetters, 'events', (reason, want) => reason.startsWith('PerkamoValidationError') && reason.includes(want));
     if (capped) problems.push(`stopped at the ${Math.round(options.maxWallMs / 1000)} s cap before every event was invoked`);
-    if (poisonDead.length !== poison.length) problems.push(`${poison.length - poisonDead.length} poison events are not in the DLQ`);
-    if (poisonReasonOk !== poisonDead.length) problems.push(`${poisonDead.length - poisonReasonOk} poison events in the DLQ without a PerkamoValidationError naming the field`);
 
     return summarize({
       variant: 'eventbridge',
@@ -120,9 +108,7 @@ export async function runEventBridgeChaos(options: VariantOptions): Promise<Vari
       poison: poison.length,
       deadLetters,
       retried: retries,
-      invocations,
-      killedByTimeout: killed,
-      durations,
+      meter,
       started,
       statuses,
       settings: { functionTimeoutMs: budget.functionTimeoutMs, reserveMs: budget.reserveMs, asyncRetries, concurrency: options.concurrency ?? 8 },

@@ -95,3 +95,10 @@ export function poisonPayload(k: number, run: string): Poison {
   ];
   return cases[k % cases.length] as Poison;
 }
+
+/** `units` with `count` poison units spread evenly among them (the k-th made from the k-th poison payload). */
+export function withPoison<T>(units: T[], count: number, run: string, make: (poison: Poison, k: number) => T): T[] {
+  const mixed = [...units];
+  for (let k = 0; k < count; k++) mixed.splice(Math.floor(((k + 0.5) / count) * mixed.length), 0, make(poisonPayload(k, run), k));
+  return mixed;
+}

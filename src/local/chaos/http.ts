@@ -8,10 +8,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { mintDevToken } from '../dev-config.ts';
 import { createLocalApi } from '../http-api.ts';
-import { InvocationTimeoutError, loadFunctions, projectRoot, type FunctionName } from '../lambda.ts';
+import { retryAfterOf } from '../../sdk/response-meta.ts';
+import { loadFunctions, projectRoot, type FunctionName } from '../lambda.ts';
 import {
   budgets,
   checkLedger,
+  InvocationMeter,
   startChaosEmulator,
   sleep,
   summarize,
@@ -21,7 +23,7 @@ import {
   type VariantOptions,
   type VariantSummary,
 } from './common.ts';
-import { chaosEvents, poisonPayload } from './events.ts';
+import { chaosEvents, withPoison } from './events.ts';
 import { functionEnv } from './env.ts';
 
 export const clientMaxAttempts = 10;
@@ -44,9 +46,7 @@ export async function runHttpChaos(options: VariantOptions): Promise<VariantSumm
   const root = options.root ?? projectRoot();
   const { emulator, statuses } = await startChaosEmulator(options.seed + 2, options.budget);
   const untap = tapFunctionLogs(() => {});
-  const durations: number[] = [];
-  let invocations = 0;
-  let killed = 0;
+  const meter = new InvocationMeter();
   let retries = 0;
   const server = createLocalApi({
     invoke: () => invokeTimed,
@@ -58,18 +58,7 @@ export async function runHttpChaos(options: VariantOptions): Promise<VariantSumm
 
   try {
     const functions = await loadFunctions(functionEnv(emulator, budget.reserveMs), root);
-    invokeTimed = async (name, event) => {
-      invocations++;
-      const t0 = performance.now();
-      try {
-        return await functions.invoke(name, event, budget.functionTimeoutMs);
-      } catch (error) {
-        if (error instanceof InvocationTimeoutError) killed++;
-        throw error;
-      } finally {
-        durations.push(performance.now() - t0);
-      }
-    };
+    invokeTimed = (name, event) => meter.measure(() => functions.invoke(name, event, budget.functionTimeoutMs));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const token = await mintDevToken('chaos-backend', ['perkamo:emit']);
@@ -77,15 +66,15 @@ export async function runHttpChaos(options: VariantOptions): Promise<VariantSumm
     // Units: single events keyed by Idempotency-Key (no transaction_id in the body), single events
     // with their own id, and batches of 2–12 (ids `<key>:<index>` where an event has none).
     const events = chaosEvents(options.events, options.seed + 2, run, { explicitTxShare: 0.3 });
-    const units: Unit[] = [];
+    const valid: Unit[] = [];
     for (let i = 0; i < events.length; ) {
-      const u = units.length;
+      const u = valid.length;
       const idempotencyKey = `http-${run}-${u}`;
       if (u % 3 === 2) {
         const size = Math.min(events.length - i, 2 + (u % 11));
         const slice = events.slice(i, i + size);
         i += size;
-        units.push({
+        valid.push({
           key: `u${u}`,
           route: '/events/batch',
           body: JSON.stringify({ events: slice.map((e) => e.payload) }),
@@ -94,15 +83,17 @@ export async function runHttpChaos(options: VariantOptions): Promise<VariantSumm
         });
       } else {
         const e = events[i++]!;
-        units.push({ key: `u${u}`, route: '/events', body: JSON.stringify(e.payload), idempotencyKey, events: [{ key: `e${e.seq}`, tx: e.tx ?? idempotencyKey }] });
+        valid.push({ key: `u${u}`, route: '/events', body: JSON.stringify(e.payload), idempotencyKey, events: [{ key: `e${e.seq}`, tx: e.tx ?? idempotencyKey }] });
       }
     }
-    const poisonCount = options.poison ?? 8;
-    for (let k = 0; k < poisonCount; k++) {
-      const p = poisonPayload(k, run);
-      const at = Math.floor(((k + 0.5) / poisonCount) * units.length);
-      units.splice(at, 0, { key: `p${k}`, route: '/events', body: p.raw, idempotencyKey: `http-${run}-poison-${k}`, events: [], poison: { reason: p.reason, tx: p.tx } });
-    }
+    const units = withPoison<Unit>(valid, options.poison ?? 8, run, (p, k) => ({
+      key: `p${k}`,
+      route: '/events',
+      body: p.raw,
+      idempotencyKey: `http-${run}-poison-${k}`,
+      events: [],
+      poison: { reason: p.reason, tx: p.tx },
+    }));
 
     const deadLetters: DeadLetter[] = [];
     const poisonAnswers: { key: string; status: number; reason: string }[] = [];
@@ -140,7 +131,7 @@ export async function runHttpChaos(options: VariantOptions): Promise<VariantSumm
             reason = `${res.status} ${error?.code ?? ''} ${error?.message ?? text.slice(0, 100)}`.replace(/\s+/g, ' ');
             const retryable = res.status === 429 || res.status >= 500;
             if (!retryable) break;
-            retryAfterMs = Number(res.headers.get('retry-after') ?? 0) * 1000;
+            retryAfterMs = (retryAfterOf(res.headers) ?? 0) * 1000;
           } catch (error) {
             status = 0;
             reason = `network: ${(error as Error).name}: ${(error as Error).message}`;
@@ -182,9 +173,7 @@ export async function runHttpChaos(options: VariantOptions): Promise<VariantSumm
       poison: poison.length,
       deadLetters,
       retried: retries,
-      invocations,
-      killedByTimeout: killed,
-      durations,
+      meter,
       started,
       statuses,
       settings: { functionTimeoutMs: budget.functionTimeoutMs, reserveMs: budget.reserveMs, clientMaxAttempts, concurrency: options.concurrency ?? 8, requests: units.length },

@@ -5,11 +5,13 @@
  */
 import { ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { InvocationTimeoutError, loadFunctions } from '../lambda.ts';
+import { loadFunctions } from '../lambda.ts';
 import { startLocalSqs, startPoller, type Poller } from '../sqs.ts';
 import {
   budgets,
   checkLedger,
+  InvocationMeter,
+  poisonDlqProblems,
   startChaosEmulator,
   sleep,
   summarize,
@@ -19,7 +21,7 @@ import {
   type VariantOptions,
   type VariantSummary,
 } from './common.ts';
-import { chaosEvents, poisonPayload } from './events.ts';
+import { chaosEvents, withPoison } from './events.ts';
 import { functionEnv } from './env.ts';
 
 export async function runSqsChaos(options: VariantOptions): Promise<VariantSummary> {
@@ -39,28 +41,18 @@ export async function runSqsChaos(options: VariantOptions): Promise<VariantSumma
   const lastFailure = new Map<string, string>();
   const untap = tapFunctionLogs((f) => lastFailure.set(f.id, `${f.error}: ${f.message}`));
   const pollers: Poller[] = [];
-  const durations: number[] = [];
-  let invocations = 0;
+  const meter = new InvocationMeter();
   let redeliveries = 0;
-  let killed = 0;
-  let inFlight = 0;
 
   try {
     const functions = await loadFunctions(functionEnv(emulator, budget.reserveMs), options.root);
     const invoke = async (event: SQSEvent): Promise<unknown> => {
-      invocations++;
-      inFlight++;
       for (const r of event.Records) if (Number(r.attributes.ApproximateReceiveCount) > 1) redeliveries++;
-      const t0 = performance.now();
       try {
-        return await functions.invoke('batch', event, budget.functionTimeoutMs);
+        return await meter.measure(() => functions.invoke('batch', event, budget.functionTimeoutMs));
       } catch (error) {
-        if (error instanceof InvocationTimeoutError) killed++;
         for (const r of event.Records) lastFailure.set(r.messageId, `invocation failed: ${(error as Error).name}: ${(error as Error).message}`);
         throw error;
-      } finally {
-        durations.push(performance.now() - t0);
-        inFlight--;
       }
     };
     for (let i = 0; i < (options.concurrency ?? 8); i++) {
@@ -68,18 +60,13 @@ export async function runSqsChaos(options: VariantOptions): Promise<VariantSumma
     }
 
     // Send: valid events (some without a transaction_id: sqs:<messageId>) and poison, mixed in.
-    const events = chaosEvents(options.events, options.seed, run);
-    const poisonCount = options.poison ?? 8;
-    const bodies: { key: string; body: string; tx?: string; poison?: { reason: string; tx?: string } }[] = events.map((e) => ({
-      key: `e${e.seq}`,
-      body: sqsSafe(JSON.stringify(e.payload)),
-      tx: e.tx,
-    }));
-    for (let k = 0; k < poisonCount; k++) {
-      const p = poisonPayload(k, run);
-      const at = Math.floor(((k + 0.5) / poisonCount) * bodies.length);
-      bodies.splice(at, 0, { key: `p${k}`, body: p.raw, poison: { reason: p.reason, tx: p.tx } });
-    }
+    type Body = { key: string; body: string; tx?: string | undefined; poison?: { reason: string; tx?: string | undefined } };
+    const bodies = withPoison<Body>(
+      chaosEvents(options.events, options.seed, run).map((e) => ({ key: `e${e.seq}`, body: sqsSafe(JSON.stringify(e.payload)), tx: e.tx })),
+      options.poison ?? 8,
+      run,
+      (p, k) => ({ key: `p${k}`, body: p.raw, poison: { reason: p.reason, tx: p.tx } }),
+    );
     const messageIdOf = new Map<string, string>();
     const keyOfBody = new Map<string, string>();
     for (const b of bodies) keyOfBody.set(b.body, b.key);
@@ -114,7 +101,7 @@ export async function runSqsChaos(options: VariantOptions): Promise<VariantSumma
     let drained = false;
     while (performance.now() < cap) {
       const c = await sqs.counts(queue.name);
-      const empty = c.visible + c.inFlight + c.delayed === 0 && inFlight === 0;
+      const empty = c.visible + c.inFlight + c.delayed === 0 && meter.inFlight === 0;
       quiet = empty ? quiet + 1 : 0;
       if (quiet >= 2) {
         drained = true;
@@ -125,7 +112,7 @@ export async function runSqsChaos(options: VariantOptions): Promise<VariantSumma
         const l = emulator.ledger();
         log(
           `sqs ${options.budget}: ${((performance.now() - started) / 1000).toFixed(0)} s · applied ${l.applied.toLocaleString('en')} · ` +
-            `queue ${c.visible} visible, ${c.inFlight} in flight · invocations ${invocations.toLocaleString('en')}`,
+            `queue ${c.visible} visible, ${c.inFlight} in flight · invocations ${meter.invocations.toLocaleString('en')}`,
         );
       }
       await sleep(250);
@@ -167,16 +154,9 @@ export async function runSqsChaos(options: VariantOptions): Promise<VariantSumma
       deadLetters,
       poison.flatMap((p) => (p.poison?.tx ? [p.poison.tx] : [])),
     );
-    const poisonDead = deadLetters.filter((d) => d.poison);
-    const poisonReasonOk = poisonDead.filter((d) => {
-      const want = poison.find((p) => p.key === d.key)?.poison?.reason;
-      return want !== undefined && d.reason.includes(want);
-    }).length;
-    const problems: string[] = [];
+    const problems = poisonDlqProblems(poison, deadLetters, 'messages');
     if (!drained) problems.push(`not drained within ${Math.round(options.maxWallMs / 1000)} s: ${left.visible + left.inFlight + left.delayed} messages left`);
     if (messageIdOf.size !== bodies.length) problems.push(`${bodies.length - messageIdOf.size} messages could not be sent`);
-    if (poisonDead.length !== poison.length) problems.push(`${poison.length - poisonDead.length} poison messages are not in the DLQ`);
-    if (poisonReasonOk !== poisonDead.length) problems.push(`${poisonDead.length - poisonReasonOk} poison messages in the DLQ without their expected reason`);
     if (deadLetters.some((d) => d.key.startsWith('unknown:'))) problems.push('the DLQ holds a message that was never sent');
 
     return summarize({
@@ -188,9 +168,7 @@ export async function runSqsChaos(options: VariantOptions): Promise<VariantSumma
       poison: poison.length,
       deadLetters,
       retried: redeliveries,
-      invocations,
-      killedByTimeout: killed,
-      durations,
+      meter,
       started,
       statuses,
       settings: {
@@ -216,6 +194,6 @@ export async function runSqsChaos(options: VariantOptions): Promise<VariantSumma
  */
 function sqsSafe(json: string): string {
   return json.replace(/[\u{10000}-\u{10FFFF}]/gu, (c) =>
-    [...Array.from({ length: c.length }, (_, i) => c.charCodeAt(i))].map((u) => `\\u${u.toString(16).padStart(4, '0')}`).join(''),
+    Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''),
   );
 }
