@@ -13,7 +13,7 @@ export type SamplerName =
   | 'parentbased_always_on'
   | 'parentbased_always_off'
   | 'parentbased_traceidratio';
-export type PropagatorName = 'tracecontext' | 'baggage' | 'xray';
+export type PropagatorName = 'tracecontext' | 'baggage' | 'xray' | 'xray-lambda';
 
 export interface OtlpConfig {
   url: string;
@@ -48,6 +48,8 @@ const samplers: readonly SamplerName[] = [
   'parentbased_always_off',
   'parentbased_traceidratio',
 ];
+
+const propagatorNames: readonly PropagatorName[] = ['tracecontext', 'baggage', 'xray', 'xray-lambda'];
 
 const value = (env: Env, name: string): string | undefined => {
   const raw = env[name]?.trim();
@@ -213,9 +215,9 @@ function readPropagators(env: Env, warn: Warn): PropagatorName[] {
   if (names.includes('none')) return [];
   const propagators: PropagatorName[] = [];
   for (const name of names) {
-    if (name === 'tracecontext' || name === 'baggage' || name === 'xray') {
-      if (!propagators.includes(name)) propagators.push(name);
-    } else warn(`OTEL_PROPAGATORS: unknown propagator "${name}" ignored (use tracecontext, baggage, xray or none)`);
+    if ((propagatorNames as readonly string[]).includes(name)) {
+      if (!propagators.includes(name as PropagatorName)) propagators.push(name as PropagatorName);
+    } else warn(`OTEL_PROPAGATORS: unknown propagator "${name}" ignored (use ${propagatorNames.join(', ')} or none)`);
   }
   if (propagators.length === 0) {
     warn(`OTEL_PROPAGATORS names no known propagator; using ${defaults.propagators.join(',')}`);

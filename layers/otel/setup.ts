@@ -24,6 +24,7 @@ import { WaterfallConsoleExporter } from './console-exporter.ts';
 import { AsyncLocalStorageContextManager } from './context-manager.ts';
 import { OtlpHttpExporter } from './otlp-exporter.ts';
 import { BufferedSpanProcessor, type AnyExporter } from './processor.ts';
+import { XRayLambdaPropagator } from './xray-lambda-propagator.ts';
 
 export interface SetupOptions {
   /** Replaces the exporters OTEL_TRACES_EXPORTER names (tests: an InMemorySpanExporter). */
@@ -127,5 +128,8 @@ function buildPropagator(name: PropagatorName): TextMapPropagator {
       return new W3CBaggagePropagator();
     case 'xray':
       return new AWSXRayPropagator();
+    case 'xray-lambda':
+      // The X-Ray header Lambda hands the invocation, as a parent only when named (FaaS conventions).
+      return new XRayLambdaPropagator();
   }
 }

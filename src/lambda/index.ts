@@ -24,4 +24,4 @@ export {
 } from './errors.ts';
 export { createLogger, type Logger, type LogLevel } from './logger.ts';
 export type { Command, Invocation, Item, Origin, Outcome } from './commands.ts';
-export type { HttpRequest, PerkamoInternal, PerkamoRequest, Principal, Trigger } from './invocation.ts';
+export type { CleanupFunction, HttpRequest, PerkamoInternal, PerkamoRequest, Principal, Trigger } from './invocation.ts';

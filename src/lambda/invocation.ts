@@ -24,9 +24,16 @@ export interface Principal {
 }
 
 /**
+ * What a middleware must still do when another one answers early: middy then skips every `after`,
+ * so the middleware leaves this on `request.internal` and `cleanupMiddlewares` (middleware/cleanup.ts)
+ * runs it. It must be safe to run twice (once from the cleanup, once from its own `after`/`onError`).
+ */
+export type CleanupFunction = (request: PerkamoRequest<any, any>) => Promise<void>;
+
+/**
  * Per-invocation state, kept on middy's `request.internal` (never in module variables). Each key
  * has one writer: `trigger` and `http` the trigger middleware, `deadline` the deadline middleware,
- * `principal` the auth middleware, `span` and `traceContext` the tracing middleware.
+ * `principal` the auth middleware, `span`, `traceContext` and `tracingCleanup` the tracing middleware.
  */
 export type PerkamoInternal = {
   /** The trigger's own event, kept for the answer (request.event becomes the Invocation). */
@@ -39,6 +46,8 @@ export type PerkamoInternal = {
   /** The invocation span and the context the work runs in (the tracing middleware's). */
   span?: Span;
   traceContext?: OtelContext;
+  /** Ends the invocation span and flushes, if not done yet: the tracing middleware's cleanup. */
+  tracingCleanup?: CleanupFunction;
 };
 
 export type PerkamoRequest<TEvent = unknown, TResult = unknown> = Request<TEvent, TResult, Error, Context, PerkamoInternal>;

@@ -1,6 +1,6 @@
 import { SpanKind, SpanStatusCode, trace, type Context, type Link, type Span } from '@opentelemetry/api';
 import { attr, cloudFromArn } from './attributes.ts';
-import { contextWithRemoteParent, extractFromHeaders, messageSpanContext, spanContextFromXRay } from './propagation.ts';
+import { extractFromHeaders, messageSpanContext } from './propagation.ts';
 import { tracer } from './tracer.ts';
 
 /** Links beyond this are dropped: a 10,000-record batch must not cost 10,000 link objects. */
@@ -19,10 +19,15 @@ export type InvocationSource =
   | { trigger: 'eventbridge'; detailType: string; source: string; id: string; carrier: Record<string, string | undefined> }
   | { trigger: 'direct' };
 
+/** No carrier: SQS (each message's context is a link, not the parent) and direct invokes. */
+const noCarrier: Record<string, string | undefined> = Object.freeze({});
+
 /**
  * Starts the span of one invocation — SERVER for HTTP and direct invokes, CONSUMER for SQS and
- * EventBridge — continuing the caller's trace (`traceparent`, else X-Ray's header), and returns it
- * with the context in which the invocation's work must run.
+ * EventBridge — and returns it with the context in which the invocation's work must run. The parent
+ * is whatever the global propagator extracts from the trigger's carrier (HTTP headers, EventBridge
+ * `detail` fields, nothing for SQS and direct invokes): `traceparent` by default; Lambda's own X-Ray
+ * header only when OTEL_PROPAGATORS names `xray-lambda`. SQS messages' contexts are links.
  */
 export function startInvocationSpan(source: InvocationSource, lambda: LambdaInfo): { span: Span; context: Context } {
   const cloud = cloudFromArn(lambda.invokedFunctionArn);
@@ -34,7 +39,6 @@ export function startInvocationSpan(source: InvocationSource, lambda: LambdaInfo
   if (lambda.functionName) attributes[attr.faasName] = lambda.functionName;
   if (cloud.region) attributes[attr.cloudRegion] = cloud.region;
   if (cloud.account) attributes[attr.cloudAccountId] = cloud.account;
-  const xrayParent = spanContextFromXRay(process.env._X_AMZN_TRACE_ID);
 
   let name: string;
   let kind: SpanKind;
@@ -44,8 +48,7 @@ export function startInvocationSpan(source: InvocationSource, lambda: LambdaInfo
     case 'http': {
       name = `${source.method} ${source.route}`;
       kind = SpanKind.SERVER;
-      const extracted = extractFromHeaders(source.headers);
-      parent = trace.getSpanContext(extracted) ? extracted : contextWithRemoteParent(xrayParent);
+      parent = extractFromHeaders(source.headers);
       attributes[attr.faasTrigger] = 'http';
       attributes[attr.httpRequestMethod] = source.method;
       attributes[attr.httpRoute] = source.route;
@@ -54,7 +57,7 @@ export function startInvocationSpan(source: InvocationSource, lambda: LambdaInfo
     case 'sqs': {
       name = `process ${source.queue}`;
       kind = SpanKind.CONSUMER;
-      parent = contextWithRemoteParent(xrayParent);
+      parent = extractFromHeaders(noCarrier);
       attributes[attr.faasTrigger] = 'pubsub';
       attributes[attr.messagingSystem] = 'aws_sqs';
       attributes[attr.messagingOperationType] = 'process';
@@ -71,8 +74,7 @@ export function startInvocationSpan(source: InvocationSource, lambda: LambdaInfo
     case 'eventbridge': {
       name = `process ${source.detailType}`;
       kind = SpanKind.CONSUMER;
-      const extracted = extractFromHeaders(source.carrier);
-      parent = trace.getSpanContext(extracted) ? extracted : contextWithRemoteParent(xrayParent);
+      parent = extractFromHeaders(source.carrier);
       attributes[attr.faasTrigger] = 'pubsub';
       attributes[attr.messagingSystem] = 'aws_eventbridge';
       attributes[attr.messagingOperationType] = 'process';
@@ -83,7 +85,7 @@ export function startInvocationSpan(source: InvocationSource, lambda: LambdaInfo
     case 'direct':
       name = `invoke ${lambda.functionName ?? 'function'}`;
       kind = SpanKind.SERVER;
-      parent = contextWithRemoteParent(xrayParent);
+      parent = extractFromHeaders(noCarrier);
       attributes[attr.faasTrigger] = 'other';
       break;
   }

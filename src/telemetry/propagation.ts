@@ -15,14 +15,19 @@ const recordGetter: TextMapGetter<Record<string, string | undefined>> = {
   get: (carrier, key) => carrier[key.toLowerCase()] ?? carrier[key],
 };
 
-/** The parent context carried by headers (`traceparent`, `tracestate`, `baggage`, per OTEL_PROPAGATORS). */
+/**
+ * The parent context of an invocation, from its carrier (HTTP headers, EventBridge `detail` fields,
+ * `{}` for SQS and direct invokes) through the global propagator, per OTEL_PROPAGATORS: `traceparent`,
+ * `tracestate`, `baggage`; with `xray-lambda`, the X-Ray header Lambda hands the invocation when the
+ * carrier gave no span context. That rule belongs to the layer's propagators, not to this module.
+ */
 export function extractFromHeaders(headers: Record<string, string | undefined>): Context {
   return propagation.extract(ROOT_CONTEXT, headers, recordGetter);
 }
 
 /**
  * X-Ray's trace header (`Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1`)
- * as a W3C span context, so an SQS message or a Lambda invocation traced by X-Ray joins the same trace.
+ * as a W3C span context: an SQS message's `AWSTraceHeader`, linked whatever OTEL_PROPAGATORS says.
  */
 export function spanContextFromXRay(header: string | undefined): SpanContext | undefined {
   if (!header) return undefined;
@@ -44,15 +49,22 @@ export function spanContextFromXRay(header: string | undefined): SpanContext | u
   return isSpanContextValid(spanContext) ? spanContext : undefined;
 }
 
-/** A message's producer context: W3C fields first, else X-Ray's header. */
-export function messageSpanContext(carrier: Record<string, string | undefined>, xrayHeader?: string): SpanContext | undefined {
-  const extracted = trace.getSpanContext(extractFromHeaders(carrier));
-  if (extracted && isSpanContextValid(extracted)) return extracted;
-  return spanContextFromXRay(xrayHeader);
-}
+/**
+ * Stands in for a parent while a message's carrier is extracted, so that a propagator which falls
+ * back on ambient state when it finds no span context (`xray-lambda`: the invocation's own X-Ray
+ * header) keeps this one instead: what comes back is only what the message carried.
+ */
+const placeholder: SpanContext = { traceId: 'f'.repeat(32), spanId: 'f'.repeat(16), traceFlags: TraceFlags.NONE, isRemote: true };
+const placeholderContext = trace.setSpanContext(ROOT_CONTEXT, placeholder);
 
-export function contextWithRemoteParent(spanContext: SpanContext | undefined, base: Context = ROOT_CONTEXT): Context {
-  return spanContext ? trace.setSpanContext(base, spanContext) : base;
+/**
+ * A message's producer context, to link to (never a parent): the W3C fields of its carrier (per
+ * OTEL_PROPAGATORS), else its X-Ray `AWSTraceHeader`.
+ */
+export function messageSpanContext(carrier: Record<string, string | undefined>, xrayHeader?: string): SpanContext | undefined {
+  const extracted = trace.getSpanContext(propagation.extract(placeholderContext, carrier, recordGetter));
+  if (extracted && extracted !== placeholder && isSpanContextValid(extracted)) return extracted;
+  return spanContextFromXRay(xrayHeader);
 }
 
 /** Writes the active context into outgoing headers (`traceparent` to Perkamo). */

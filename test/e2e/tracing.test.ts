@@ -163,6 +163,19 @@ describe('spans per function × trigger', () => {
     expect(one('perkamo stream_token').attributes['perkamo.operation']).toBe('stream_token');
   });
 
+  it('stream-token CORS preflight, answered before the handler: the SERVER span still ends, as OPTIONS with the status', async () => {
+    const origin = 'https://app.example.com';
+    const streamToken = await loadFunction('stream-token', functionEnv(emulator, { CORS_ALLOWED_ORIGINS: origin }));
+    expect((await streamToken(httpApiEvent('OPTIONS /stream-token', undefined, { origin }), lambdaContext())).statusCode).toBe(204);
+    expect((await streamToken(httpApiEvent('OPTIONS /stream-token', undefined, { origin: 'https://evil.example' }), lambdaContext())).statusCode).toBe(403);
+    const spans = byName('OPTIONS /stream-token');
+    expect(spans.map((s) => [s.kind, s.attributes['http.request.method'], s.attributes['http.route'], s.attributes['http.response.status_code']])).toEqual([
+      [SpanKind.SERVER, 'OPTIONS', '/stream-token', 204],
+      [SpanKind.SERVER, 'OPTIONS', '/stream-token', 403],
+    ]);
+    expect(tracing.spans()).toHaveLength(2);
+  });
+
   it('an HTTP error answer sets the status code; a 5xx marks the span in error', async () => {
     emulator.setFaults([{ kind: 'error_before', status: 500 }]);
     const res = await fn.emit!(httpApiEvent('POST /events', purchase('u1', 'tx_500'), await bearer('backend')), lambdaContext(800));

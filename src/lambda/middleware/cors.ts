@@ -1,6 +1,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { PerkamoRequest } from '../invocation.ts';
 import { isHttpEvent, normalizeHttpEvent } from '../sources/http.ts';
+import { respondEarly } from './cleanup.ts';
 
 export interface CorsOptions {
   /** Exact origins (`https://app.example.com`); a request from any other origin gets no CORS headers. */
@@ -17,8 +18,9 @@ const defaults: Omit<CorsOptions, 'origins'> = {
 };
 
 /**
- * CORS for browser-facing functions (stream-token). Use it first, so that it answers a preflight
- * before anything else runs and adds its headers to whatever the trigger answered, errors included.
+ * CORS for browser-facing functions (stream-token). Use it first after tracing, so that it answers
+ * a preflight before anything else runs (through `respondEarly`, so the invocation span still ends
+ * and is flushed) and adds its headers to whatever the trigger answered, errors included.
  */
 export function cors(options: Partial<CorsOptions> & Pick<CorsOptions, 'origins'>) {
   const { origins, methods, headers, maxAgeSeconds } = { ...defaults, ...options };
@@ -43,7 +45,7 @@ export function cors(options: Partial<CorsOptions> & Pick<CorsOptions, 'origins'
         : { vary: 'origin' },
       body: '',
     };
-    return preflight;
+    return respondEarly(request, preflight);
   };
 
   const corsAfter = (request: PerkamoRequest) => {

@@ -1,4 +1,5 @@
 export { auth } from './auth.ts';
+export { cleanupMiddlewares, cleanupKeys, respondEarly } from './cleanup.ts';
 export { commands } from './commands.ts';
 export { cors } from './cors.ts';
 export { deadline } from './deadline.ts';

@@ -4,7 +4,7 @@ import { telemetryHooks } from '../../telemetry/hooks.ts';
 import type { PerkamoRequest } from '../invocation.ts';
 import type { Operation } from '../operations.ts';
 import { traceCarrier, type AnyEventBridgeEvent } from '../sources/eventbridge.ts';
-import { lowercaseHeaders, type HttpEvent } from '../sources/http.ts';
+import { httpMethod, lowercaseHeaders, type HttpEvent } from '../sources/http.ts';
 import { detectTrigger } from './trigger.ts';
 
 export interface TracingOptions {
@@ -19,16 +19,18 @@ const defaults = { flushMarginMs: 100 };
  * The invocation span. Use it first: its `before` opens the span before anything else runs, and
  * its `after` / `onError` end it last — with the trigger's answer (status, failed records) or the
  * error (`error.type = timeout` when the budget ran out) — then flush the layer's spans within what
- * is left of the invocation's time. API only: without the layer this costs next to nothing.
+ * is left of the invocation's time. A middleware that answers early (`respondEarly`, cleanup.ts)
+ * runs the same ending through `request.internal.tracingCleanup`; it happens once per invocation.
+ * API only: without the layer this costs next to nothing.
  */
 export function tracing(options: Pick<TracingOptions, 'operation'> & Partial<TracingOptions>) {
   const { operation, flushMarginMs } = { ...defaults, ...options };
-  const [method, route] = operation.route.split(' ') as [string, string];
+  const route = operation.route.split(' ')[1]!;
   let coldStart = true;
 
   const tracingBefore = (request: PerkamoRequest) => {
     const context = request.context as Context | undefined;
-    const { span, context: traceContext } = startInvocationSpan(sourceOf(request.event, method, route), {
+    const { span, context: traceContext } = startInvocationSpan(sourceOf(request.event, route), {
       functionName: context?.functionName,
       invokedFunctionArn: context?.invokedFunctionArn,
       awsRequestId: context?.awsRequestId,
@@ -37,11 +39,14 @@ export function tracing(options: Pick<TracingOptions, 'operation'> & Partial<Tra
     coldStart = false;
     request.internal.span = span;
     request.internal.traceContext = traceContext;
+    request.internal.tracingCleanup = finish;
   };
 
-  const finish = async (request: PerkamoRequest) => {
+  const finish = async (request: PerkamoRequest): Promise<void> => {
     const span = request.internal.span;
-    if (!span) return;
+    // Once: after an early return's cleanup, an error thrown later must not end the span again.
+    if (!span || request.internal.tracingCleanup === undefined) return;
+    request.internal.tracingCleanup = undefined;
     const response = request.response as Partial<APIGatewayProxyResult & SQSBatchResponse> | undefined;
     const failures = response?.batchItemFailures;
     const total = (request.internal.rawEvent as SQSEvent | undefined)?.Records?.length;
@@ -67,10 +72,11 @@ function isTimeout(error: Error): boolean {
   return error.name === 'BudgetExhaustedError' || error.name === 'TimeoutError';
 }
 
-function sourceOf(event: unknown, method: string, route: string): InvocationSource {
+function sourceOf(event: unknown, route: string): InvocationSource {
   switch (detectTrigger(event)) {
     case 'http':
-      return { trigger: 'http', method, route, headers: lowercaseHeaders(event as HttpEvent) };
+      // The request's own method (a preflight is OPTIONS), with the function's route.
+      return { trigger: 'http', method: httpMethod(event as HttpEvent), route, headers: lowercaseHeaders(event as HttpEvent) };
     case 'sqs': {
       const records = (event as SQSEvent).Records;
       return {

@@ -27,6 +27,12 @@ export function lowercaseHeaders(event: HttpEvent): Record<string, string> {
   return headers;
 }
 
+/** The request's method, uppercased (payload 2.0 `requestContext.http.method`, 1.0 `httpMethod`). */
+export function httpMethod(event: HttpEvent): string {
+  const method = (event as Partial<APIGatewayProxyEventV2>).requestContext?.http?.method ?? (event as APIGatewayProxyEvent).httpMethod;
+  return String(method).toUpperCase();
+}
+
 export function normalizeHttpEvent(event: HttpEvent): HttpRequest {
   const headers = lowercaseHeaders(event);
   // REST API: repeated headers come in multiValueHeaders.
@@ -42,7 +48,7 @@ export function normalizeHttpEvent(event: HttpEvent): HttpRequest {
     let path = v2.rawPath ?? '/';
     if (stage && stage !== '$default' && path.startsWith(`/${stage}/`)) path = path.slice(stage.length + 1);
     return {
-      method: v2.requestContext.http.method.toUpperCase(),
+      method: httpMethod(event),
       path,
       headers,
       body,
@@ -52,7 +58,7 @@ export function normalizeHttpEvent(event: HttpEvent): HttpRequest {
   const v1 = event as APIGatewayProxyEvent;
   const authorizer = v1.requestContext?.authorizer as Record<string, unknown> | null | undefined;
   return {
-    method: v1.httpMethod.toUpperCase(),
+    method: httpMethod(event),
     path: v1.path ?? v1.resource ?? '/',
     headers,
     body,
