@@ -57,6 +57,9 @@ for (const name of functions) {
     entryPoints: [`functions/${name}.ts`],
     outfile,
     minify: true,
+    // Stack traces name our functions and error classes without --enable-source-maps, which
+    // costs 10–25 ms of every cold start (docs/deploy.md, "Source maps"); costs ~7 KB.
+    keepNames: true,
     // The Lambda Node.js runtime ships AWS SDK v3.
     external: ['@aws-sdk/*'],
   });

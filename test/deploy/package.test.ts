@@ -70,6 +70,8 @@ beforeAll(async () => {
     '--param', `eventBus=${BUS_ARN}`,
     '--param', 'eventSources=com.example.shop',
     '--param', 'timeout=20',
+    '--param', 'runtime=nodejs22.x',
+    '--param', 'sourceMaps=true',
   ]);
   if (variantRun.code !== 0) throw new Error(`variant package failed:\n${variantRun.output}`);
   variant = readTemplate(join(dir, '.serverless-variant'));
@@ -83,6 +85,7 @@ beforeAll(async () => {
     '--param', 'fifoBatchSize=11',
     '--param', 'jwtIssuer=https://login.example.com/',
     '--param', 'logRetentionInDays=10',
+    '--param', 'runtime=nodejs20.x',
   ]);
 }, 300_000);
 
@@ -157,21 +160,22 @@ describe('npm run package (offline, no account)', () => {
     expect(handlers).toEqual(FUNCTIONS.map((name) => `dist/functions/${name}/index.handler`).sort());
   });
 
-  it('runs every function on nodejs22.x, arm64, 10 s timeout, with the OTel layer and its wrapper', () => {
+  it('runs every function on nodejs24.x, arm64, 10 s timeout, with the OTel layer (Node 22 and 24, both architectures) and its wrapper', () => {
     const layerId = resourcesOfType(template, 'AWS::Lambda::LayerVersion').map(([id]) => id);
     expect(layerId).toEqual(['OtelLambdaLayer']);
     const layer = resource(template, 'OtelLambdaLayer').Properties;
-    expect(layer.CompatibleRuntimes).toContain('nodejs22.x');
-    expect(layer.CompatibleArchitectures).toEqual(['arm64']);
+    expect([...layer.CompatibleRuntimes].sort()).toEqual(['nodejs22.x', 'nodejs24.x']);
+    expect([...layer.CompatibleArchitectures].sort()).toEqual(['arm64', 'x86_64']);
     for (const name of FUNCTIONS) {
       const p = fn(template, name);
-      expect(p.Runtime, name).toBe('nodejs22.x');
+      expect(p.Runtime, name).toBe('nodejs24.x');
       expect(p.Architectures, name).toEqual(['arm64']);
       expect(p.Timeout, name).toBe(10);
       expect(p.MemorySize, name).toBe(256);
       expect(asArray(p.Layers as unknown[]).map(refOf), name).toEqual(['OtelLambdaLayer']);
       expect(env(template, name).AWS_LAMBDA_EXEC_WRAPPER, name).toBe('/opt/otel-handler');
-      expect(env(template, name).NODE_OPTIONS, name).toContain('--enable-source-maps');
+      // Source maps cost 10–25 ms of every cold start: off unless sourceMaps=true (the variant).
+      expect(env(template, name).NODE_OPTIONS ?? '', name).not.toContain('--enable-source-maps');
     }
   });
 
@@ -395,6 +399,10 @@ describe('serverless package --param fifo=true, jwtIssuer/jwtAudience, kmsKeyArn
     expect(identify.BatchSize).toBeLessThanOrEqual(10);
     expect(identify.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     expect(fn(variant, 'batch').Timeout).toBe(20);
+    for (const name of FUNCTIONS) {
+      expect(fn(variant, name).Runtime, name).toBe('nodejs22.x');
+      expect(env(variant, name).NODE_OPTIONS, name).toBe('--enable-source-maps');
+    }
     expect(resource(variant, 'EventsQueue').Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * 20);
   });
 
@@ -480,6 +488,7 @@ describe('serverless package with bad parameters', () => {
     expect(invalid.output).toContain('param "fifoBatchSize"');
     expect(invalid.output).toContain('param "jwtAudience"');
     expect(invalid.output).toContain('param "logRetentionInDays"');
+    expect(invalid.output).toContain('param "runtime": "nodejs20.x" is not a Lambda runtime');
     expect(existsSync(join(dir, '.serverless-invalid', 'cloudformation-template-update-stack.json'))).toBe(false);
   });
 });
