@@ -2,6 +2,7 @@
 //   dist/lib/<entry>.mjs + dist/types/      the library entry points (perkamo-lambda/core, /sdk, /lambda, /emulator)
 //   dist/functions/<name>/index.mjs          one minified bundle per Lambda function, exporting `handler`
 //   dist/bin/<name>.mjs                      the command-line tools: src/emulator/cli.ts and src/local/cli/*.ts
+//   dist/harness/index.mjs                   the loopback Lambda harness (src/local/harness), for the benchmark
 //   dist/layers/otel/                        the OpenTelemetry layer's exact content: otel-init.mjs, otel-handler
 //                                            (`--layer-only` builds just the layer)
 import { build } from 'esbuild';
@@ -47,6 +48,8 @@ if (!onlyFunctions) {
   for (const [name, entry] of Object.entries(tools)) {
     await build({ ...shared, entryPoints: [entry], outfile: `dist/bin/${name}.mjs`, packages: 'external' });
   }
+  // The loopback Lambda harness (test and benchmark infrastructure), for the plain-JS benchmark.
+  await build({ ...shared, entryPoints: ['src/local/harness/index.ts'], outfile: 'dist/harness/index.mjs', packages: 'external' });
 }
 
 await rm('dist/functions', { recursive: true, force: true });
@@ -57,9 +60,6 @@ for (const name of functions) {
     entryPoints: [`functions/${name}.ts`],
     outfile,
     minify: true,
-    // Stack traces name our functions and error classes without --enable-source-maps, which
-    // costs 10–25 ms of every cold start (docs/deploy.md, "Source maps"); costs ~7 KB.
-    keepNames: true,
     // The Lambda Node.js runtime ships AWS SDK v3.
     external: ['@aws-sdk/*'],
   });
