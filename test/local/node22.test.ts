@@ -9,20 +9,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { devFunctionEnv, mintDevToken } from '../../src/local/dev-config.ts';
+import { lambdaNode, lambdaNodeEnv, lambdaNodePackages } from '../../src/local/harness/node-binaries.ts';
 import { functionNames, projectRoot, type FunctionName } from '../../src/local/lambda.ts';
 
 const run = promisify(execFile);
 const root = projectRoot();
-/** The npm package that carries the Node 22 binary; pinned, so the npx cache serves every later run. */
-const node22Package = 'node@22.23.3';
-
-/** Finds the Node 22 binary once: PERKAMO_NODE22, this Node if it is 22, else `npx -p node@22…`. */
-async function findNode22(): Promise<string> {
-  if (process.env.PERKAMO_NODE22) return process.env.PERKAMO_NODE22;
-  if (process.versions.node.split('.')[0] === '22') return process.execPath;
-  const { stdout } = await run('npx', ['-y', '-p', node22Package, 'node', '-p', 'process.execPath'], { cwd: root, timeout: 180_000 });
-  return stdout.trim().split('\n').pop()!;
-}
 
 // Runs in the child: import the bundle as Lambda would, invoke once with a context that counts down.
 const child = `
@@ -62,12 +53,11 @@ let node22Problem: string | undefined;
 beforeAll(async () => {
   emulator = await startEmulator({ quiet: true });
   try {
-    node22 = await findNode22();
-    const { stdout } = await run(node22, ['-p', 'process.versions.node']);
-    if (!stdout.startsWith('22.')) throw new Error(`${node22} is Node ${stdout.trim()}, not 22`);
+    // $PERKAMO_NODE22, this Node if it is 22, else `npx -p node@22…` (pinned): checked to be Node 22.
+    node22 = await lambdaNode(22);
   } catch (error) {
     node22 = undefined;
-    node22Problem = `no Node 22 binary (npx -p ${node22Package}, or set PERKAMO_NODE22): ${(error as Error).message}`;
+    node22Problem = `no Node 22 binary (npx -p ${lambdaNodePackages[22]}, or set ${lambdaNodeEnv[22]}): ${(error as Error).message}`;
     if (process.env.CI) throw new Error(node22Problem);
     console.warn(`[node 22 smoke test] skipped: ${node22Problem}`);
   }

@@ -1,0 +1,66 @@
+/**
+ * The Node binaries of Lambda's `nodejs22.x` and `nodejs24.x` runtimes, from the npm `node` package
+ * (pinned, so the npx cache serves every run after the first). Resolved once per process.
+ */
+import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export type LambdaNodeMajor = 22 | 24;
+
+export const lambdaNodeMajors: readonly LambdaNodeMajor[] = [22, 24];
+
+/** The npm packages that carry the binaries. */
+export const lambdaNodePackages: Readonly<Record<LambdaNodeMajor, string>> = { 22: 'node@22.23.3', 24: 'node@24.21.0' };
+
+/** Environment variables naming a binary to use instead. */
+export const lambdaNodeEnv: Readonly<Record<LambdaNodeMajor, string>> = { 22: 'PERKAMO_NODE22', 24: 'PERKAMO_NODE24' };
+
+const found = new Map<LambdaNodeMajor, Promise<string>>();
+const versions = new Map<string, Promise<string>>();
+
+/**
+ * The path of a Node `major` binary: $PERKAMO_NODE22 / $PERKAMO_NODE24, this process's Node if it is
+ * that major, else `npx -y -p node@<pinned> node`. Checked to be that major; the answer (or the
+ * failure) is cached for the process.
+ */
+export function lambdaNode(major: LambdaNodeMajor): Promise<string> {
+  let binary = found.get(major);
+  if (!binary) {
+    binary = locate(major);
+    // The failure is cached too (callers see it); keep it from counting as unhandled meanwhile.
+    binary.catch(() => {});
+    found.set(major, binary);
+  }
+  return binary;
+}
+
+/** The version (`22.23.3`) of a Node binary, asked once per path. */
+export function nodeVersion(binary: string): Promise<string> {
+  let version = versions.get(binary);
+  if (!version) {
+    version = run(binary, ['-p', 'process.versions.node'], { timeout: 30_000 }).then(({ stdout }) => stdout.trim());
+    version.catch(() => {});
+    versions.set(binary, version);
+  }
+  return version;
+}
+
+async function locate(major: LambdaNodeMajor): Promise<string> {
+  const override = process.env[lambdaNodeEnv[major]];
+  let binary: string;
+  if (override) binary = override;
+  else if (process.versions.node.split('.')[0] === String(major)) binary = process.execPath;
+  else {
+    const { stdout } = await run('npx', ['-y', '-p', lambdaNodePackages[major], 'node', '-p', 'process.execPath'], {
+      cwd: tmpdir(),
+      timeout: 180_000,
+    });
+    binary = stdout.trim().split('\n').pop() ?? '';
+  }
+  const version = await nodeVersion(binary);
+  if (version.split('.')[0] !== String(major)) throw new Error(`${binary} is Node ${version}, not ${major}`);
+  return binary;
+}

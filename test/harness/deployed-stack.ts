@@ -1,0 +1,125 @@
+// The built functions as serverless.yml deploys them, under the real runtime client: packaged with
+// `serverless package` for one Node runtime, then started by the harness with the template's own
+// environment (the layer's exec wrapper, NODE_OPTIONS, OTEL_*, PERKAMO_SECRET_ARN, AUTH_*). The
+// parameters point the URLs at loopback stand-ins — the emulator, a JWKS issuer, an OTLP receiver —
+// and the one addition, AWS_ENDPOINT_URL_SECRETS_MANAGER, sends the secret read to a loopback
+// Secrets Manager: everything else is what Lambda would be given.
+import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
+import { packageFunctions, type DeployedFunction } from '../../src/local/harness/deployed.ts';
+import {
+  lambdaNode,
+  lambdaNodePackages,
+  startFunction,
+  type LambdaEnvironment,
+  type LambdaNodeMajor,
+  type StartFunctionOptions,
+} from '../../src/local/harness/index.ts';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../src/local/harness/otlp-receiver.ts';
+import { startSecretsManager, type SecretsManagerStandIn } from '../../src/local/harness/secrets-manager.ts';
+import { AUDIENCE, claims, ISSUER, signRs256, startIssuer } from '../lambda/helpers/jwt-issuer.ts';
+
+export const projectRoot = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+export const corsOrigin = 'https://app.example.com';
+/** The secret serverless.yml's functions read by default (stage dev). */
+const secretName = 'perkamo/dev/secret-key';
+
+export interface DeployedStack {
+  node: string;
+  emulator: Emulator;
+  receiver: OtlpReceiver;
+  secrets: SecretsManagerStandIn;
+  functions: Record<string, DeployedFunction>;
+  /** Starts one function as deployed; `env` is merged over the deployed environment (say, a user's OTEL_PROPAGATORS). */
+  start(name: string, env?: Record<string, string>, options?: Partial<StartFunctionOptions>): Promise<LambdaEnvironment>;
+  /** An RS256 bearer token from the JWKS issuer the functions trust. */
+  bearer(sub: string, scopes?: string[]): Promise<Record<string, string>>;
+  /** The spans of one invocation's trace, found by the SERVER/CONSUMER span's faas.invocation_id. */
+  traceOf(requestId: string, timeoutMs?: number): Promise<ReceivedSpan[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Packages for `nodejs<major>.x` and starts the stand-ins. Throws when Node `major` cannot be found
+ * (callers decide whether that is a skip or a failure).
+ */
+export async function deployedStack(major: LambdaNodeMajor, params: Record<string, string> = {}): Promise<DeployedStack> {
+  const node = await lambdaNode(major);
+  const emulator = await startEmulator({ quiet: true });
+  const issuer = await startIssuer();
+  const receiver = await startOtlpReceiver();
+  const secrets = await startSecretsManager({ [secretName]: emulator.keys.server[0]! });
+  const environments: LambdaEnvironment[] = [];
+  try {
+    const functions = await packageFunctions({
+      root: projectRoot,
+      params: {
+        runtime: `nodejs${major}.x`,
+        timeout: '3',
+        perkamoBaseUrl: emulator.url,
+        authJwksUrl: issuer.jwksUrl,
+        authIssuer: ISSUER,
+        authAudience: AUDIENCE,
+        browserKey: emulator.keys.browser[0]!,
+        corsAllowedOrigins: corsOrigin,
+        otelExporterEndpoint: receiver.url,
+        ...params,
+      },
+    });
+    return {
+      node,
+      emulator,
+      receiver,
+      secrets,
+      functions,
+      async start(name, env = {}, options = {}) {
+        const fn = functions[name];
+        if (!fn) throw new Error(`no function ${name} in the template (${Object.keys(functions).join(', ')})`);
+        const environment = await startFunction({
+          node,
+          taskRoot: projectRoot,
+          handler: fn.handler,
+          functionName: fn.functionName,
+          memoryMb: fn.memoryMb,
+          timeoutSeconds: fn.timeoutSeconds,
+          env: { ...fn.environment, ...secrets.env, ...env },
+          ...options,
+        });
+        environments.push(environment);
+        return environment;
+      },
+      async bearer(sub, scopes = ['perkamo:emit', 'perkamo:identify']) {
+        return { authorization: `Bearer ${await signRs256(issuer.keys[0]!, claims({ sub, scope: scopes.join(' ') }))}` };
+      },
+      async traceOf(requestId, timeoutMs = 5_000) {
+        const until = Date.now() + timeoutMs;
+        for (;;) {
+          const root = receiver.spans.find((s) => s.attributes['faas.invocation_id'] === requestId);
+          if (root) return receiver.spans.filter((s) => s.traceId === root.traceId);
+          if (Date.now() > until) throw new Error(`no span with faas.invocation_id ${requestId} reached the receiver within ${timeoutMs} ms`);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      },
+      async close() {
+        await Promise.all(environments.map((e) => e.shutdown()));
+        await Promise.all([emulator.close(), receiver.close(), secrets.close()]);
+        issuer.close();
+      },
+    };
+  } catch (error) {
+    await Promise.all([emulator.close(), receiver.close(), secrets.close()]);
+    issuer.close();
+    throw error;
+  }
+}
+
+/** In CI a missing Node binary fails the suite; locally it is a skip with the reason. */
+export async function nodeOrSkipReason(major: LambdaNodeMajor): Promise<string | undefined> {
+  try {
+    await lambdaNode(major);
+    return undefined;
+  } catch (error) {
+    const reason = `no Node ${major} binary (npx -p ${lambdaNodePackages[major]}, or set PERKAMO_NODE${major}): ${(error as Error).message}`;
+    if (process.env.CI) throw new Error(reason);
+    return reason;
+  }
+}

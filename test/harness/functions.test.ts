@@ -1,0 +1,219 @@
+// Every function × trigger end to end as deployed: serverless.yml's template for nodejs22.x and
+// nodejs24.x, the real runtime client (aws-lambda-ric) under the loopback Runtime API, the layer's
+// exec wrapper, Lambda's default X-Ray header (Sampled=0) on every invoke, frozen between invokes.
+// Checked: the answers, Perkamo's effects (the emulator's ledger), the spans at an OTLP receiver
+// (http/protobuf, the deployed default), a function that throws, an invocation that runs out of
+// time, a configuration that cannot start, and the X-Ray opt-in.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { LambdaEnvironment, LambdaNodeMajor } from '../../src/local/harness/index.ts';
+import type { ReceivedSpan } from '../../src/local/harness/otlp-receiver.ts';
+import { eventBridgeEvent, httpApiEvent, sqsEvent } from '../helpers/aws-events.ts';
+import { corsOrigin, deployedStack, nodeOrSkipReason, type DeployedStack } from './deployed-stack.ts';
+
+const SERVER = 2;
+const CLIENT = 3;
+const CONSUMER = 5;
+const xrayRoot = (header: string | null) => /Root=1-([0-9a-f]{8})-([0-9a-f]{24})/.exec(header ?? '')!.slice(1).join('');
+
+describe.each([24, 22] as LambdaNodeMajor[])('Node %i: the functions as deployed, under the real runtime client', (major) => {
+  let skip: string | undefined;
+  let stack: DeployedStack;
+  const envs: Record<string, LambdaEnvironment> = {};
+
+  beforeAll(async () => {
+    skip = await nodeOrSkipReason(major);
+    if (skip) return;
+    stack = await deployedStack(major);
+    for (const name of ['emit', 'batch', 'identify', 'stream-token']) envs[name] = await stack.start(name);
+  }, 120_000);
+  afterAll(() => stack?.close(), 30_000);
+  beforeEach((ctx) => {
+    if (skip) ctx.skip(skip);
+    stack.emulator.reset();
+    stack.emulator.setFaults([]);
+    stack.receiver.reset();
+  });
+
+  /** The invocation span of `requestId` and the spans under it; checks the tree every invocation has. */
+  async function trace(requestId: string, traceHeader: string | null, kind: number) {
+    const spans = await stack.traceOf(requestId);
+    const root = spans.find((s) => s.attributes['faas.invocation_id'] === requestId)!;
+    expect(root.kind).toBe(kind);
+    // Lambda's Sampled=0 header is not the parent by default: the trace is a new one, and exported.
+    expect(root.parentSpanId).toBe('');
+    expect(root.traceId).not.toBe(xrayRoot(traceHeader));
+    expect(root.attributes['faas.coldstart']).toBeTypeOf('boolean');
+    expect(root.resource['service.name']).toBe('perkamo-lambda');
+    return { root, spans, child: (name: string) => spans.filter((s) => s.name === name) };
+  }
+
+  function expectPerkamoCall(spans: ReceivedSpan[], operation: string) {
+    const op = spans.find((s) => s.name === `perkamo ${operation}`);
+    expect(op, `perkamo ${operation} span`).toBeDefined();
+    const calls = spans.filter((s) => s.kind === CLIENT && s.parentSpanId === op!.spanId);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every((c) => typeof c.attributes['perkamo.request_id'] === 'string')).toBe(true);
+  }
+
+  it('is packaged for nodejs' + major + '.x with the layer wrapper and without --enable-source-maps', () => {
+    for (const fn of Object.values(stack.functions)) {
+      expect(fn.runtime).toBe(`nodejs${major}.x`);
+      expect(fn.environment.AWS_LAMBDA_EXEC_WRAPPER).toMatch(/dist\/layers\/otel\/otel-handler$/);
+      expect(fn.environment.NODE_OPTIONS).toBe('');
+      expect(fn.environment.PERKAMO_SECRET_ARN).toBe('perkamo/dev/secret-key');
+    }
+    expect(envs.emit!.initDurationMs ?? 0).toBeGreaterThanOrEqual(0);
+  });
+
+  it('emit: HTTP, EventBridge and a direct invoke apply once each, traced', async () => {
+    const user = `u-${major}-${randomUUID()}`;
+    const http = await envs.emit!.invoke(
+      httpApiEvent('POST /events', { user_id: user, event: 'purchase.completed', context: { amount: 2500 } }, { ...(await stack.bearer('backend', ['perkamo:emit'])), 'idempotency-key': `k-${user}` }),
+    );
+    expect(http.ok, JSON.stringify(http.error)).toBe(true);
+    const httpBody = JSON.parse((http.payload as { body: string }).body);
+    expect((http.payload as { statusCode: number }).statusCode).toBe(200);
+    expect(httpBody).toMatchObject({ applied: true, delta: [{ wallet: 'points', amount: 25 }] });
+
+    const eb = eventBridgeEvent({ user_id: user, event: 'lesson.finished' }, 'lesson.finished');
+    const fromBus = await envs.emit!.invoke(eb);
+    expect(fromBus.ok, JSON.stringify(fromBus.error)).toBe(true);
+
+    const direct = await envs.emit!.invoke({ user_id: user, event: 'page.viewed', transaction_id: `d-${user}` });
+    expect(direct.payload).toMatchObject({ applied: true });
+
+    const ledger = stack.emulator.ledger().events.filter((e) => e.user_id === user).map((e) => e.transaction_id).sort();
+    expect(ledger).toEqual([`d-${user}`, `eb:${eb.id}`, `k-${user}`].sort());
+
+    const h = await trace(http.requestId, http.traceHeader, SERVER);
+    expect(h.root.name).toBe('POST /events');
+    expect(h.root.attributes['http.response.status_code']).toBe(200);
+    expectPerkamoCall(h.spans, 'emit');
+    expect((await trace(fromBus.requestId, fromBus.traceHeader, CONSUMER)).root.name).toBe('process lesson.finished');
+    expectPerkamoCall((await trace(direct.requestId, direct.traceHeader, SERVER)).spans, 'emit');
+  });
+
+  it('batch: HTTP, an SQS batch and a direct invoke; SQS records answered one by one, messages as links', async () => {
+    const user = `b-${major}-${randomUUID()}`;
+    const http = await envs.batch!.invoke(
+      httpApiEvent('POST /events/batch', { events: [{ user_id: user, event: 'lesson.finished', transaction_id: `h1-${user}` }] }, await stack.bearer('backend', ['perkamo:emit'])),
+    );
+    expect((http.payload as { statusCode: number }).statusCode).toBe(200);
+
+    const producer = { traceId: randomUUID().replaceAll('-', ''), spanId: randomUUID().replaceAll('-', '').slice(0, 16) };
+    const sqs = sqsEvent([
+      { body: { user_id: user, event: 'lesson.finished' } },
+      { body: { user_id: user, event: 'page.viewed' }, attributes: { traceparent: { stringValue: `00-${producer.traceId}-${producer.spanId}-01`, dataType: 'String' } } },
+      { body: { user_id: user, event: 'purchase.completed', context: { amount: 1000 } } },
+    ]);
+    const fromQueue = await envs.batch!.invoke(sqs);
+    expect(fromQueue.payload).toEqual({ batchItemFailures: [] });
+
+    const direct = await envs.batch!.invoke({ events: [{ user_id: user, event: 'page.viewed', transaction_id: `d1-${user}` }] });
+    expect(direct.ok, JSON.stringify(direct.error)).toBe(true);
+
+    const applied = stack.emulator.ledger().events.filter((e) => e.user_id === user).map((e) => e.transaction_id);
+    expect(applied.sort()).toEqual([`h1-${user}`, `d1-${user}`, ...sqs.Records.map((r) => `sqs:${r.messageId}`)].sort());
+
+    const q = await trace(fromQueue.requestId, fromQueue.traceHeader, CONSUMER);
+    expect(q.root.name).toBe('process perkamo-events');
+    expect(q.root.links).toEqual([expect.objectContaining({ traceId: producer.traceId, spanId: producer.spanId })]);
+    expectPerkamoCall(q.spans, 'batch');
+  });
+
+  it('identify: HTTP, an SQS batch and EventBridge; no trait value in any answer or span', async () => {
+    const user = `i-${major}-${randomUUID()}`;
+    const secretTrait = `plan-${randomUUID()}`;
+    const http = await envs.identify!.invoke(httpApiEvent('POST /identify', { user_id: user, traits: { plan: secretTrait } }, await stack.bearer('backend', ['perkamo:identify'])));
+    expect(JSON.parse((http.payload as { body: string }).body)).toMatchObject({ user_id: user, trait_names: ['plan'] });
+    const fromQueue = await envs.identify!.invoke(sqsEvent([{ body: { user_id: user, traits: { tier: 'gold' } } }], 'perkamo-identify'));
+    expect(fromQueue.payload).toEqual({ batchItemFailures: [] });
+    const fromBus = await envs.identify!.invoke(eventBridgeEvent({ user_id: user, traits: { country: 'DE' } }, 'customer.updated'));
+    expect(fromBus.ok, JSON.stringify(fromBus.error)).toBe(true);
+    expect(stack.emulator.customer(user)?.traits).toMatchObject({ plan: secretTrait, tier: 'gold', country: 'DE' });
+
+    for (const r of [http, fromQueue, fromBus]) {
+      const { spans } = await trace(r.requestId, r.traceHeader, r === http ? SERVER : CONSUMER);
+      expectPerkamoCall(spans, 'identify');
+      expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain(secretTrait);
+      expect(r.logs.join('\n')).not.toContain(secretTrait);
+    }
+  });
+
+  it('stream-token: a token for the caller, and the browser preflight answered, its span ended and exported', async () => {
+    const minted = await envs['stream-token']!.invoke(httpApiEvent('POST /stream-token', {}, { ...(await stack.bearer('alice', [])), origin: corsOrigin }));
+    const answer = minted.payload as { statusCode: number; headers: Record<string, string>; body: string };
+    expect(answer.statusCode).toBe(200);
+    expect(answer.headers['cache-control']).toBe('no-store');
+    expect(JSON.parse(answer.body)).toMatchObject({ token_type: 'Bearer', expires_in: 120 });
+
+    const preflight = await envs['stream-token']!.invoke(
+      httpApiEvent('OPTIONS /stream-token', undefined, { origin: corsOrigin, 'access-control-request-method': 'POST' }),
+    );
+    expect((preflight.payload as { statusCode: number }).statusCode).toBe(204);
+    const { root } = await trace(preflight.requestId, preflight.traceHeader, SERVER);
+    expect(root.name).toBe('OPTIONS /stream-token');
+    expect(root.attributes['http.request.method']).toBe('OPTIONS');
+    expect(root.attributes['http.response.status_code']).toBe(204);
+    expect(root.endNs).toBeGreaterThan(root.startNs);
+  });
+
+  it('a function that throws: a direct invoke with a bad payload is an error naming the field, sent nowhere', async () => {
+    const before = stack.emulator.ledger().requests.total;
+    const result = await envs.emit!.invoke({ userId: 'camel', event: 'purchase.completed' });
+    expect(result.ok).toBe(false);
+    expect(result.timedOut).toBe(false);
+    expect(result.error?.errorType).toMatch(/Error$/);
+    expect(result.error?.errorMessage).toMatch(/user_id/);
+    expect(stack.emulator.ledger().requests.total).toBe(before);
+    const { root } = await trace(result.requestId, result.traceHeader, SERVER);
+    expect(root.status.code).toBe(2);
+    // The environment survives the error: the next invoke is warm.
+    const next = await envs.emit!.invoke({ user_id: `after-${major}`, event: 'page.viewed' });
+    expect(next.ok).toBe(true);
+    expect(next.initDurationMs).toBeUndefined();
+  });
+
+  it('an invocation that runs out of time: Perkamo hangs, the batch fails its records before Lambda would kill it', async () => {
+    stack.emulator.setFaults([{ kind: 'hang', routes: ['/v1/events:batch'] }]);
+    const sqs = sqsEvent([{ body: { user_id: `late-${major}`, event: 'page.viewed' } }, { body: { user_id: `late-${major}`, event: 'lesson.finished' } }]);
+    const result = await envs.batch!.invoke(sqs);
+    expect(result.timedOut, 'killed by the 3 s Lambda timeout').toBe(false);
+    expect(result.payload).toEqual({ batchItemFailures: sqs.Records.map((r) => ({ itemIdentifier: r.messageId })) });
+    expect(result.durationMs).toBeLessThan(3_000);
+    const { root } = await trace(result.requestId, result.traceHeader, CONSUMER);
+    expect(root.status.code).toBe(2);
+    expect(stack.emulator.ledger().applied).toBe(0);
+  });
+
+  it('a configuration that cannot start: init fails with the clear message, and no key or stack dump in it', async () => {
+    const broken = await stack.start('emit', { AUTH_JWKS_URL: '' });
+    const result = await broken.invoke({ user_id: 'x', event: 'page.viewed' });
+    expect(result.ok).toBe(false);
+    expect(broken.initError?.errorMessage).toMatch(/AUTH_JWKS_URL: HTTP callers cannot be authenticated; set AUTH_JWKS_URL/);
+    expect(result.error?.errorMessage).toMatch(/AUTH_JWKS_URL/);
+    expect(broken.logs.join('\n')).not.toContain(stack.emulator.keys.server[0]!);
+    await broken.shutdown();
+  });
+
+  it('X-Ray opt-in: with OTEL_PROPAGATORS=…,xray-lambda a Sampled=0 header exports nothing, Sampled=1 continues the X-Ray trace', async () => {
+    const batch = await stack.start('batch', { OTEL_PROPAGATORS: 'tracecontext,baggage,xray-lambda' });
+    try {
+      const unsampled = await batch.invoke(sqsEvent([{ body: { user_id: `x-${major}`, event: 'page.viewed' } }]));
+      expect(unsampled.payload).toEqual({ batchItemFailures: [] });
+      expect(unsampled.traceHeader).toMatch(/;Sampled=0$/);
+      const header = `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomUUID().replaceAll('-', '').slice(0, 24)};Parent=53995c3f42cd8ad8;Sampled=1`;
+      const sampled = await batch.invoke(sqsEvent([{ body: { user_id: `x-${major}`, event: 'lesson.finished' } }]), { traceHeader: header });
+      const spans = await stack.traceOf(sampled.requestId);
+      const root = spans.find((s) => s.attributes['faas.invocation_id'] === sampled.requestId)!;
+      expect(root.traceId).toBe(xrayRoot(header));
+      expect(root.parentSpanId).toBe('53995c3f42cd8ad8');
+      // Both invocations flushed before they answered: the unsampled one sent nothing at all.
+      expect(stack.receiver.spans.filter((s) => s.attributes['faas.invocation_id'] === unsampled.requestId)).toEqual([]);
+      expect(stack.receiver.spans.every((s) => s.traceId === root.traceId)).toBe(true);
+    } finally {
+      await batch.shutdown();
+    }
+  });
+});
