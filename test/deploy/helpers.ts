@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
+import { offlinePackageEnv } from '../../src/local/harness/deployed.ts';
 
 export const projectDir = resolve(import.meta.dirname, '../..');
 
@@ -65,23 +66,7 @@ export async function awsRecorder(): Promise<{ url: string; requests: string[]; 
 }
 
 /** Environment for osls: no real credentials, every AWS endpoint on the recorder, no IMDS. */
-export function offlineEnv(awsEndpoint: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('AWS_') || key.startsWith('SLS_') || key.startsWith('npm_')) continue;
-    env[key] = value;
-  }
-  return {
-    ...env,
-    AWS_ACCESS_KEY_ID: 'AKIAOFFLINEPACKAGE00',
-    AWS_SECRET_ACCESS_KEY: 'offline-package-not-a-secret',
-    AWS_ENDPOINT_URL: awsEndpoint,
-    AWS_EC2_METADATA_DISABLED: 'true',
-    npm_config_update_notifier: 'false',
-    npm_config_fund: 'false',
-    npm_config_audit: 'false',
-  };
-}
+export { offlinePackageEnv as offlineEnv };
 
 // ---------------------------------------------------------------------------------------------
 // Zip reading (central directory): enough for osls's artifacts, which are plain deflate zips.

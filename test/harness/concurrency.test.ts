@@ -3,10 +3,10 @@
 // _X_AMZN_TRACE_ID (the trace header lives in the runtime's invoke store). 16 overlapping
 // invocations of emit and of batch each get their own answer, deadline, log line and trace.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { InvokeResult, LambdaEnvironment, LambdaNodeMajor } from '../../src/local/harness/index.ts';
 import { httpApiEvent, sqsEvent } from '../helpers/aws-events.ts';
-import { deployedStack, nodeOrSkipReason, type DeployedStack } from './deployed-stack.ts';
+import { useDeployedStack, type DeployedStack } from './deployed-stack.ts';
 
 const concurrency = { AWS_LAMBDA_MAX_CONCURRENCY: '4' };
 /** Seconds: room for 16 overlapping invocations on a loaded 2-core CI machine, short enough to wait out a hang. */
@@ -14,24 +14,15 @@ const timeoutSeconds = 6;
 const overlapping = 16;
 
 describe.each([24, 22] as LambdaNodeMajor[])('Node %i: AWS_LAMBDA_MAX_CONCURRENCY=4 under the real runtime client', (major) => {
-  let skip: string | undefined;
-  let stack: DeployedStack;
   const envs: Record<string, LambdaEnvironment> = {};
-
-  beforeAll(async () => {
-    skip = await nodeOrSkipReason(major);
-    if (skip) return;
-    stack = await deployedStack(major, { timeout: String(timeoutSeconds) });
+  const deployed = useDeployedStack(major, { timeout: String(timeoutSeconds) }, async (stack) => {
     envs.emit = await stack.start('emit', concurrency);
     envs.batch = await stack.start('batch', concurrency);
     await Promise.all([envs.emit.init(), envs.batch.init()]);
-  }, 120_000);
-  afterAll(() => stack?.close(), 30_000);
-  beforeEach((ctx) => {
-    if (skip) ctx.skip(skip);
-    stack.emulator.reset();
-    stack.emulator.setFaults([]);
-    stack.receiver.reset();
+  });
+  let stack: DeployedStack;
+  beforeEach(() => {
+    stack = deployed();
   });
 
   const summaries = (env: LambdaEnvironment) =>

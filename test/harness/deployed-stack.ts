@@ -4,6 +4,7 @@
 // parameters point the URLs at loopback stand-ins — the emulator, a JWKS issuer, an OTLP receiver —
 // and the one addition, AWS_ENDPOINT_URL_SECRETS_MANAGER, sends the secret read to a loopback
 // Secrets Manager: everything else is what Lambda would be given.
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { packageFunctions, type DeployedFunction } from '../../src/local/harness/deployed.ts';
 import {
@@ -112,8 +113,32 @@ export async function deployedStack(major: LambdaNodeMajor, params: Record<strin
   }
 }
 
+/**
+ * Inside a `describe` for one Node major: the stack for the whole suite (`ready` runs once it is
+ * up, to start environments), a clean emulator and receiver before each test, everything shut
+ * down after. Tests skip — or fail, in CI — when the Node binary is missing.
+ */
+export function useDeployedStack(major: LambdaNodeMajor, params: Record<string, string> = {}, ready?: (stack: DeployedStack) => Promise<void>): () => DeployedStack {
+  let skip: string | undefined;
+  let stack: DeployedStack | undefined;
+  beforeAll(async () => {
+    skip = await nodeOrSkipReason(major);
+    if (skip) return;
+    stack = await deployedStack(major, params);
+    await ready?.(stack);
+  }, 120_000);
+  afterAll(() => stack?.close(), 30_000);
+  beforeEach((ctx) => {
+    if (skip) ctx.skip(skip);
+    stack!.emulator.reset();
+    stack!.emulator.setFaults([]);
+    stack!.receiver.reset();
+  });
+  return () => stack!;
+}
+
 /** In CI a missing Node binary fails the suite; locally it is a skip with the reason. */
-export async function nodeOrSkipReason(major: LambdaNodeMajor): Promise<string | undefined> {
+async function nodeOrSkipReason(major: LambdaNodeMajor): Promise<string | undefined> {
   try {
     await lambdaNode(major);
     return undefined;

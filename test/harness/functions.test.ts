@@ -5,11 +5,11 @@
 // (http/protobuf, the deployed default), a function that throws, an invocation that runs out of
 // time, a configuration that cannot start, and the X-Ray opt-in.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { LambdaEnvironment, LambdaNodeMajor } from '../../src/local/harness/index.ts';
 import type { ReceivedSpan } from '../../src/local/harness/otlp-receiver.ts';
 import { eventBridgeEvent, httpApiEvent, sqsEvent } from '../helpers/aws-events.ts';
-import { corsOrigin, deployedStack, nodeOrSkipReason, type DeployedStack } from './deployed-stack.ts';
+import { corsOrigin, useDeployedStack, type DeployedStack } from './deployed-stack.ts';
 
 const SERVER = 2;
 const CLIENT = 3;
@@ -17,22 +17,13 @@ const CONSUMER = 5;
 const xrayRoot = (header: string | null) => /Root=1-([0-9a-f]{8})-([0-9a-f]{24})/.exec(header ?? '')!.slice(1).join('');
 
 describe.each([24, 22] as LambdaNodeMajor[])('Node %i: the functions as deployed, under the real runtime client', (major) => {
-  let skip: string | undefined;
-  let stack: DeployedStack;
   const envs: Record<string, LambdaEnvironment> = {};
-
-  beforeAll(async () => {
-    skip = await nodeOrSkipReason(major);
-    if (skip) return;
-    stack = await deployedStack(major);
+  const deployed = useDeployedStack(major, {}, async (stack) => {
     for (const name of ['emit', 'batch', 'identify', 'stream-token']) envs[name] = await stack.start(name);
-  }, 120_000);
-  afterAll(() => stack?.close(), 30_000);
-  beforeEach((ctx) => {
-    if (skip) ctx.skip(skip);
-    stack.emulator.reset();
-    stack.emulator.setFaults([]);
-    stack.receiver.reset();
+  });
+  let stack: DeployedStack;
+  beforeEach(() => {
+    stack = deployed();
   });
 
   /** The invocation span of `requestId` and the spans under it; checks the tree every invocation has. */

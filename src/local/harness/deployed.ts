@@ -61,7 +61,7 @@ export async function packageFunctions(options: PackageOptions): Promise<Record<
       execFile(
         join(options.root, 'node_modules/.bin/serverless'),
         args,
-        { cwd: service, env: offlineEnv(), timeout: options.timeoutMs ?? 120_000, maxBuffer: 8 * 1024 * 1024 },
+        { cwd: service, env: offlinePackageEnv(), timeout: options.timeoutMs ?? 120_000, maxBuffer: 8 * 1024 * 1024 },
         (error, stdout, stderr) => (error ? reject(new Error(`serverless package failed: ${error.message}\n${stdout}${stderr}`)) : resolve()),
       );
     });
@@ -109,8 +109,11 @@ function functionsOf(template: Template, layerDir: string): Record<string, Deplo
   return functions;
 }
 
-/** osls with no account: fake credentials, every AWS endpoint on a closed loopback port, no IMDS. */
-function offlineEnv(): NodeJS.ProcessEnv {
+/**
+ * The environment osls packages in with no account: fake credentials, every AWS endpoint on
+ * `awsEndpoint` (by default a closed loopback port, so a call fails at once), no IMDS, no npm chatter.
+ */
+export function offlinePackageEnv(awsEndpoint = 'http://127.0.0.1:9'): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (key.startsWith('AWS_') || key.startsWith('SLS_') || key.startsWith('npm_')) continue;
@@ -120,9 +123,10 @@ function offlineEnv(): NodeJS.ProcessEnv {
     ...env,
     AWS_ACCESS_KEY_ID: 'AKIAOFFLINEPACKAGE00',
     AWS_SECRET_ACCESS_KEY: 'offline-package-not-a-secret',
-    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    AWS_ENDPOINT_URL: awsEndpoint,
     AWS_EC2_METADATA_DISABLED: 'true',
-    SLS_TELEMETRY_DISABLED: '1',
-    SLS_NOTIFICATIONS_MODE: 'off',
+    npm_config_update_notifier: 'false',
+    npm_config_fund: 'false',
+    npm_config_audit: 'false',
   };
 }

@@ -5,6 +5,7 @@
 // (opentelemetry-proto trace/v1 and common/v1); unknown fields are skipped by wire type.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from './http-body.ts';
 
 export type AttributeValue = string | number | boolean | AttributeValue[] | undefined;
 
@@ -42,28 +43,23 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const requests: OtlpReceiver['requests'] = [];
   let waiters: { count: number; resolve: () => void }[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBodyBytes) req.destroy();
-      else chunks.push(chunk);
-    });
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const contentType = String(req.headers['content-type'] ?? '');
-      requests.push({ path: req.url ?? '', contentType, bytes: body.length });
-      try {
-        spans.push(...(contentType.includes('json') ? fromJson(JSON.parse(body.toString('utf8'))) : fromProtobuf(body)));
-      } catch (error) {
-        res.writeHead(400, { 'content-type': 'text/plain' }).end(`unreadable OTLP body: ${(error as Error).message}`);
-        return;
-      }
-      waiters = waiters.filter((w) => (spans.length >= w.count ? (w.resolve(), false) : true));
-      res.writeHead(200, { 'content-type': contentType.includes('json') ? 'application/json' : 'application/x-protobuf' });
-      res.end(contentType.includes('json') ? '{}' : undefined);
-    });
+  const server = createServer(async (req, res) => {
+    const { body, tooLarge } = await readBody(req, maxBodyBytes).catch(() => ({ body: Buffer.alloc(0), tooLarge: true }));
+    const contentType = String(req.headers['content-type'] ?? '');
+    requests.push({ path: req.url ?? '', contentType, bytes: body.length });
+    if (tooLarge) {
+      res.writeHead(413, { 'content-type': 'text/plain' }).end(`OTLP body over ${maxBodyBytes} bytes`);
+      return;
+    }
+    try {
+      spans.push(...(contentType.includes('json') ? fromJson(JSON.parse(body.toString('utf8'))) : fromProtobuf(body)));
+    } catch (error) {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end(`unreadable OTLP body: ${(error as Error).message}`);
+      return;
+    }
+    waiters = waiters.filter((w) => (spans.length >= w.count ? (w.resolve(), false) : true));
+    res.writeHead(200, { 'content-type': contentType.includes('json') ? 'application/json' : 'application/x-protobuf' });
+    res.end(contentType.includes('json') ? '{}' : undefined);
   });
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
   return {

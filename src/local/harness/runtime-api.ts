@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { readBody } from './http-body.ts';
 import type { LambdaError } from './types.ts';
 
 /** A synchronous invocation's request payload limit. */
@@ -449,29 +450,6 @@ function writeExtensionEvent(res: ServerResponse, event: ExtensionEvent): void {
 
 function drain(req: IncomingMessage): void {
   req.resume();
-}
-
-/** Reads a body up to `limit` bytes; past it, the rest is read and dropped. */
-function readBody(req: IncomingMessage, limit: number): Promise<{ body: Buffer; tooLarge: boolean }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = Number(req.headers['content-length'] ?? 0) > limit;
-    let ended = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) tooLarge = true;
-      if (!tooLarge) chunks.push(chunk);
-    });
-    req.once('end', () => {
-      ended = true;
-      resolve({ body: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), tooLarge });
-    });
-    req.once('error', reject);
-    req.once('close', () => {
-      if (!ended) reject(new Error('request aborted'));
-    });
-  });
 }
 
 /** An error body (`{errorType, errorMessage, trace | stackTrace}`), whatever the runtime sent. */

@@ -3,6 +3,7 @@
 // AWS_ENDPOINT_URL_SECRETS_MANAGER (the SDK's own per-service endpoint variable) pointing here.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from './http-body.ts';
 
 export interface SecretsManagerStandIn {
   url: string;
@@ -18,39 +19,32 @@ const maxBodyBytes = 64 * 1024;
 /** Serves `secrets` (secret name or ARN → SecretString). Unknown ids get ResourceNotFoundException. */
 export async function startSecretsManager(secrets: Record<string, string>): Promise<SecretsManagerStandIn> {
   const requests: string[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBodyBytes) req.destroy();
-      else chunks.push(chunk);
-    });
-    req.on('end', () => {
-      const answer = (status: number, body: unknown) =>
-        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(body));
-      if (req.headers['x-amz-target'] !== 'secretsmanager.GetSecretValue') {
-        return answer(400, { __type: 'UnknownOperationException', message: `not served here: ${req.headers['x-amz-target']}` });
-      }
-      let id: unknown;
-      try {
-        id = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { SecretId?: unknown }).SecretId;
-      } catch {
-        return answer(400, { __type: 'SerializationException', message: 'body is not JSON' });
-      }
-      requests.push(String(id));
-      const value = typeof id === 'string' ? secrets[id] : undefined;
-      if (value === undefined) {
-        return answer(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
-      }
-      answer(200, {
-        ARN: `arn:aws:secretsmanager:eu-central-1:123456789012:secret:${String(id)}-AbCdEf`,
-        Name: id,
-        SecretString: value,
-        VersionId: '00000000-0000-0000-0000-000000000001',
-        VersionStages: ['AWSCURRENT'],
-        CreatedDate: Date.now() / 1000,
-      });
+  const server = createServer(async (req, res) => {
+    const answer = (status: number, body: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(body));
+    const { body, tooLarge } = await readBody(req, maxBodyBytes).catch(() => ({ body: Buffer.alloc(0), tooLarge: true }));
+    if (tooLarge) return answer(413, { __type: 'SerializationException', message: `body over ${maxBodyBytes} bytes` });
+    if (req.headers['x-amz-target'] !== 'secretsmanager.GetSecretValue') {
+      return answer(400, { __type: 'UnknownOperationException', message: `not served here: ${req.headers['x-amz-target']}` });
+    }
+    let id: unknown;
+    try {
+      id = (JSON.parse(body.toString('utf8')) as { SecretId?: unknown }).SecretId;
+    } catch {
+      return answer(400, { __type: 'SerializationException', message: 'body is not JSON' });
+    }
+    requests.push(String(id));
+    const value = typeof id === 'string' ? secrets[id] : undefined;
+    if (value === undefined) {
+      return answer(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
+    }
+    answer(200, {
+      ARN: `arn:aws:secretsmanager:eu-central-1:123456789012:secret:${String(id)}-AbCdEf`,
+      Name: id,
+      SecretString: value,
+      VersionId: '00000000-0000-0000-0000-000000000001',
+      VersionStages: ['AWSCURRENT'],
+      CreatedDate: Date.now() / 1000,
     });
   });
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
