@@ -5,21 +5,26 @@
 //   (a) the same function bundle with no tracing,
 //   (b) the official OpenTelemetry way (bench/baselines/official-otel-init.mjs),
 //   record-by-record Powertools batch processing (bench/baselines/powertools-batch.mjs).
-// The emulator and a local OTLP receiver run in their own processes; every measurement runs in a
-// fresh worker process (bench/lib/worker.mjs), variants interleaved round by round.
+// The emulator and a local OTLP receiver run in their own processes. Cold starts (section 1) run
+// as deployed: the functions packaged by `serverless package`, each in a fresh loopback Lambda
+// environment (dist/harness: aws-lambda-ric under the Runtime API) on Lambda's Node. The other
+// measurements run in fresh worker processes (bench/lib/worker.mjs). Variants are interleaved round
+// by round.
 //
 //   node bench/run.mjs [--quick] [--out FILE] [--json FILE] [--build-dir DIR]
 //
 // --json writes the raw measurements the report is made from, for the smoke test or a closer look;
 // nothing keeps them (the report is the record).
 //
-// It never fails on a number, only when a run breaks (a worker crashes, a record fails, a server
-// does not start): then it exits non-zero.
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+// It never fails on a number, only when a run breaks (a worker crashes, a record fails, a traced
+// variant exports no span, a server does not start): then it exits non-zero.
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildBaselines } from './lib/build-baselines.mjs';
+import { packageDeployed, processCpuMs, startJwksIssuer, writeOfficialWrapper } from './lib/deployed.mjs';
+import { coldEvent } from './lib/events.mjs';
 import { cleanEnv, control, root, runNode, startInteractive, startServer, stopAll } from './lib/procs.mjs';
 import { renderReport } from './lib/report.mjs';
 import { median, rotate } from './lib/stats.mjs';
@@ -78,13 +83,19 @@ const functionRoot = (fn) => join(root, 'dist/functions', fn);
 const fnFile = (fn) => join(functionRoot(fn), 'index.mjs');
 const worker = join(root, 'bench/lib/worker.mjs');
 const ingestScript = join(root, 'bench/lib/ingest.mjs');
-// What the run loads from dist/: the functions and the layer it measures, the emulator it runs, the
-// emulator's keys, the sdk the Powertools baseline calls, the request signing of the load generator.
-const fromDist = [...FUNCTIONS.map(fnFile), layerInit, layerHandler, ...['bin/emulator', 'lib/emulator', 'lib/sdk', 'lib/core'].map((f) => join(root, `dist/${f}.mjs`))];
+// What the run loads from dist/: the functions and the layer it measures, the harness that runs them as
+// deployed, the emulator it runs, the emulator's keys, the sdk the Powertools baseline calls, the
+// request signing of the load generator.
+const fromDist = [
+  ...FUNCTIONS.map(fnFile),
+  layerInit,
+  layerHandler,
+  ...['harness/index', 'bin/emulator', 'lib/emulator', 'lib/sdk', 'lib/core'].map((f) => join(root, `dist/${f}.mjs`)),
+];
 
 // Lambda's Node.js bootstrap sizes V8's heap from the function's memory: new space = memory / 10,
-// semi-space = new space / 2, old space = memory - new space (and --expose-gc). Workers run with the
-// same flags: 1,024 MB functions, except where the memory benchmark says 128 MB.
+// semi-space = new space / 2, old space = memory - new space (and --expose-gc). Workers (sections 2–4)
+// run with the same flags: 1,024 MB functions, except where the memory benchmark says 128 MB.
 const lambdaV8Flags = (mb) => {
   const newSpace = Math.floor(mb / 10);
   return ['--expose-gc', `--max-semi-space-size=${Math.floor(newSpace / 2)}`, `--max-old-space-size=${mb - newSpace}`];
@@ -100,6 +111,15 @@ async function interleaved(rounds, variants, measure) {
     for (const v of rotate(variants, round)) out[v.key].push(await measure(v, round));
   }
   return out;
+}
+
+/** Throws when a function's answer is not a success (an HTTP error, failed records), so that a broken run fails. */
+function checkAnswer(payload, what) {
+  if (payload && typeof payload.statusCode === 'number') {
+    if (payload.statusCode >= 300) throw new Error(`${what}: HTTP ${payload.statusCode} ${payload.body}`);
+  } else if (payload && Array.isArray(payload.batchItemFailures)) {
+    if (payload.batchItemFailures.length > 0) throw new Error(`${what}: ${payload.batchItemFailures.length} failed records`);
+  } else if (!payload || payload.applied !== true) throw new Error(`${what}: unexpected answer ${JSON.stringify(payload)?.slice(0, 200)}`);
 }
 
 async function main() {
@@ -172,32 +192,135 @@ async function main() {
 
   const results = { machine, config, quick, perkamoConcurrency };
 
-  // ---- 1. Cold start ----------------------------------------------------------------------------
+  // ---- 1. Cold start, as deployed ---------------------------------------------------------------
+  // Each measurement: a fresh loopback Lambda environment (aws-lambda-ric under the Runtime API, the
+  // environment of the packaged template), one first invocation, shutdown. Lambda's Init Duration and
+  // that invocation's Duration are the figures; the spans at the receiver prove what was traced.
   {
     const { runs, functions } = config.cold;
-    // oursNone: our layer with OTEL_TRACES_EXPORTER=none, which tells what the first export costs
-    // (for emit and batch: one HTTP and one SQS function are enough to tell it, and time is short).
+    const harness = await import('../dist/harness/index.mjs');
+    const auth = { issuer: 'https://issuer.bench.example/', audience: 'perkamo-lambda-bench' };
+    const jwks = await startJwksIssuer(auth);
+    const secretKey = defaultKeys.server[0];
+    const params = {
+      perkamoBaseUrl: baseUrl,
+      authJwksUrl: jwks.url,
+      authIssuer: auth.issuer,
+      authAudience: auth.audience,
+      browserKey: defaultKeys.browser[0],
+      otelExporterEndpoint: receiverUrl,
+    };
+    // One at a time: packagings from one service directory must not overlap (see packageDeployed).
+    const serviceDir = join(buildDir, 'service');
+    log('packaging the functions with `serverless package` (osls, offline): nodejs24.x, and with sourceMaps=true');
+    const deployed = {
+      node24: await packageDeployed(harness, serviceDir, params),
+      node24SourceMaps: await packageDeployed(harness, serviceDir, { ...params, sourceMaps: 'true' }),
+    };
+    const node24 = await harness.lambdaNode(24);
+    // The Node 22 pair (source maps on emit) needs a Node 22 binary: without one it is left out, and said so.
+    const node22 = await harness.lambdaNode(22).catch((error) => {
+      log(`no Node 22 binary (${error.message.split('\n')[0]}): the Node 22 source-maps pair is left out`);
+      return undefined;
+    });
+    if (node22) {
+      log('packaging for nodejs22.x, and with sourceMaps=true');
+      deployed.node22 = await packageDeployed(harness, serviceDir, { ...params, runtime: 'nodejs22.x' });
+      deployed.node22SourceMaps = await packageDeployed(harness, serviceDir, { ...params, runtime: 'nodejs22.x', sourceMaps: 'true' });
+    }
+    const expectTemplate = (what, ok) => {
+      if (!ok) throw new Error(`the packaged template is not what the benchmark measures: ${what}`);
+    };
+    for (const [key, fns] of Object.entries(deployed)) {
+      for (const fn of FUNCTIONS) {
+        const f = fns[fn];
+        expectTemplate(`${key} has no ${fn}`, f);
+        expectTemplate(`${key} ${fn} runtime ${f.runtime}`, f.runtime === (key.startsWith('node22') ? 'nodejs22.x' : 'nodejs24.x'));
+        expectTemplate(`${key} ${fn} NODE_OPTIONS '${f.environment.NODE_OPTIONS}'`, f.environment.NODE_OPTIONS === (key.endsWith('SourceMaps') ? '--enable-source-maps' : ''));
+        expectTemplate(`${key} ${fn} AWS_LAMBDA_EXEC_WRAPPER ${f.environment.AWS_LAMBDA_EXEC_WRAPPER}`, f.environment.AWS_LAMBDA_EXEC_WRAPPER === layerHandler);
+      }
+    }
+    const secretId = deployed.node24.emit.environment.PERKAMO_SECRET_ARN;
+    const secrets = await harness.startSecretsManager({ [secretId]: secretKey });
+    const officialWrapper = await writeOfficialWrapper(baselines.officialInit);
+
+    const without = (env, key) => {
+      const { [key]: _, ...rest } = env;
+      return rest;
+    };
+    // `env` turns the deployed environment into the variant's; `spans`: whether the first invocation exports.
     const allColdVariants = [
-      { key: 'untraced', trace: 'untraced', exporter: 'otlp' },
-      { key: 'ours', trace: 'ours', exporter: 'otlp' },
-      { key: 'official', trace: 'official', exporter: 'otlp' },
-      { key: 'oursNone', trace: 'ours', exporter: 'none' },
+      { key: 'untraced', pkg: 'node24', node: node24, env: (e) => without(e, 'AWS_LAMBDA_EXEC_WRAPPER'), spans: false },
+      { key: 'ours', pkg: 'node24', node: node24, env: (e) => e, spans: true },
+      { key: 'official', pkg: 'node24', node: node24, env: (e) => ({ ...e, AWS_LAMBDA_EXEC_WRAPPER: officialWrapper }), spans: true },
+      // What the first export costs (emit and batch: one function of each kind of trigger is enough to tell it).
+      { key: 'oursNone', pkg: 'node24', node: node24, env: (e) => ({ ...e, OTEL_TRACES_EXPORTER: 'none' }), spans: false, only: ['emit', 'batch'] },
+      { key: 'sourceMaps', pkg: 'node24SourceMaps', node: node24, env: (e) => e, spans: true },
+      ...(node22
+        ? [
+            { key: 'ours22', pkg: 'node22', node: node22, env: (e) => e, spans: true, only: ['emit'] },
+            { key: 'sourceMaps22', pkg: 'node22SourceMaps', node: node22, env: (e) => e, spans: true, only: ['emit'] },
+          ]
+        : []),
     ];
-    const coldVariantsOf = (fn) => allColdVariants.filter((v) => v.key !== 'oursNone' || fn === 'emit' || fn === 'batch');
+    const coldVariantsOf = (fn) => allColdVariants.filter((v) => !v.only || v.only.includes(fn));
     const total = runs * functions.reduce((n, fn) => n + coldVariantsOf(fn).length, 0);
     let done = 0;
     results.cold = {};
+    results.lambda = {
+      node: { 24: await harness.nodeVersion(node24), ...(node22 && { 22: await harness.nodeVersion(node22) }) },
+      memoryMb: deployed.node24.emit.memoryMb,
+      timeoutSeconds: deployed.node24.emit.timeoutSeconds,
+      ricVersion: JSON.parse(readFileSync(join(root, 'node_modules/aws-lambda-ric/package.json'), 'utf8')).version,
+    };
+    log(`cold starts on Node ${results.lambda.node[24]}${node22 ? ` (and ${results.lambda.node[22]})` : ''}, aws-lambda-ric ${results.lambda.ricVersion}: ${total} environments`);
     for (const fn of functions) {
       results.cold[fn] = await interleaved(runs, coldVariantsOf(fn), async (v, run) => {
         await resetEmulator();
-        const r = await runWorker(v.trace, fn, { kind: 'cold', fn, run: `cold-${fn}-${run}-${v.key}` }, { exporter: v.exporter });
-        done++;
-        if (done % 8 === 0 || done === total) {
-          log(`cold start ${done}/${total}: ${fn} ${v.key} ready ${r.readyMs.toFixed(0)} ms + first invocation ${r.firstInvokeMs.toFixed(0)} ms`);
+        await resetReceiver();
+        const f = deployed[v.pkg][fn];
+        const event = coldEvent(fn, `cold-${fn}-${run}-${v.key}`, fn === 'stream-token' ? await jwks.mint(`bench_user_${run}`) : undefined);
+        const env = await harness.startFunction({
+          node: v.node,
+          taskRoot: root,
+          handler: f.handler,
+          functionName: f.functionName,
+          memoryMb: f.memoryMb,
+          timeoutSeconds: f.timeoutSeconds,
+          env: v.env({ ...f.environment, ...secrets.env }),
+        });
+        let r;
+        let cpuMs;
+        try {
+          r = await env.invoke(event);
+          cpuMs = await processCpuMs(env.pid);
+        } finally {
+          await env.shutdown();
         }
-        return r;
+        const what = `${fn} ${v.key} first invocation`;
+        if (!r.ok) throw new Error(`${what} failed: ${JSON.stringify(r.error)}\n${r.logs.slice(-20).join('\n')}`);
+        checkAnswer(r.payload, what);
+        if (r.initDurationMs === undefined) throw new Error(`${what}: the harness reported no Init Duration`);
+        const stats = await receiverStats();
+        if (stats.unparsed > 0) throw new Error(`${what}: the OTLP receiver could not count the spans of ${stats.unparsed} export(s)`);
+        if (v.spans !== stats.spans > 0) throw new Error(`${what}: ${stats.spans} spans reached the receiver, expected ${v.spans ? 'some' : 'none'}`);
+        done++;
+        if (done % 10 === 0 || done === total) {
+          log(`cold start ${done}/${total}: ${fn} ${v.key} Init Duration ${r.initDurationMs.toFixed(0)} ms + first invocation ${r.durationMs.toFixed(0)} ms, ${stats.spans} spans`);
+        }
+        return {
+          initMs: r.initDurationMs,
+          firstMs: r.durationMs,
+          responseMs: r.responseMs,
+          postRuntimeMs: r.postRuntimeMs,
+          cpuMs,
+          spans: stats.spans,
+          encoding: stats.protobuf ? 'protobuf' : stats.json ? 'json' : undefined,
+        };
       });
     }
+    jwks.close();
+    await secrets.close();
   }
 
   // ---- bytes --------------------------------------------------------------------------------------

@@ -79,7 +79,7 @@ module.exports = async ({ resolveVariable }) => {
   const memorySize = await int('memorySize', 128, 10240);
   const timeout = await int('timeout', 3, 900);
   const logRetentionInDays = await int('logRetentionInDays', 1, 3653);
-  // Off by default: Node parses the bundle's source map at load, 10–25 ms of every cold start.
+  // Off by default: Node parses the bundle's source map at load, 4–17 ms of every Init Duration.
   const nodeOptions = (await bool('sourceMaps')) ? '--enable-source-maps' : '';
   if (!LOG_RETENTION_DAYS.includes(logRetentionInDays)) {
     problem('logRetentionInDays', `${logRetentionInDays} is not a retention CloudWatch Logs offers (${LOG_RETENTION_DAYS.join(', ')})`);

@@ -1,6 +1,6 @@
-// AWS-shaped trigger events and a Lambda context whose remaining time counts down, for the
-// benchmark's workers (the same shapes as test/helpers/aws-events.ts, in plain JS so that Node 20
-// runs them without a TypeScript step).
+// AWS-shaped trigger events — for the benchmark's workers, with a Lambda context whose remaining
+// time counts down, and for the first invocations under the loopback Lambda harness — the same
+// shapes as test/helpers/aws-events.ts, in plain JS so that Node 20 runs them without a TypeScript step.
 import { randomUUID } from 'node:crypto';
 
 const ACCOUNT = '123456789012';
@@ -35,17 +35,19 @@ export function eventPayload(run, n) {
 }
 
 /**
- * API Gateway HTTP API (payload 2.0) event, with the claims of API Gateway's JWT authorizer
- * (the functions run with AUTH_TRUST_API_GATEWAY=true, so no variant spends time verifying a JWT).
+ * API Gateway HTTP API (payload 2.0) event. By default it carries the claims of API Gateway's JWT
+ * authorizer (the workers run with AUTH_TRUST_API_GATEWAY=true, so no variant spends time verifying
+ * a JWT); `{ authorizer: false, headers }` is a request as the deployed functions take it, the
+ * bearer token in its `authorization` header.
  */
-export function httpApiEvent(route, body, sub = 'bench_backend') {
+export function httpApiEvent(route, body, { authorizer = true, headers = {} } = {}) {
   const [method, path] = route.split(' ');
   return {
     version: '2.0',
     routeKey: route,
     rawPath: path,
     rawQueryString: '',
-    headers: { 'content-type': 'application/json', 'user-agent': 'bench' },
+    headers: { 'content-type': 'application/json', 'user-agent': 'bench', ...headers },
     requestContext: {
       accountId: ACCOUNT,
       apiId: 'bench',
@@ -57,10 +59,25 @@ export function httpApiEvent(route, body, sub = 'bench_backend') {
       stage: '$default',
       time: new Date().toISOString(),
       timeEpoch: Date.now(),
-      authorizer: { jwt: { claims: { sub, scope: 'perkamo:emit perkamo:identify' }, scopes: null } },
+      ...(authorizer && { authorizer: { jwt: { claims: { sub: 'bench_backend', scope: 'perkamo:emit perkamo:identify' }, scopes: null } } }),
     },
     body: JSON.stringify(body),
     isBase64Encoded: false,
+  };
+}
+
+/** An EventBridge event as a rule delivers it to the function: `detail` is the POST /events body. */
+function eventBridgeEvent(detail, detailType = detail.event) {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': detailType,
+    source: 'com.example.shop',
+    account: ACCOUNT,
+    time: new Date().toISOString(),
+    region: REGION,
+    resources: [],
+    detail,
   };
 }
 
@@ -72,10 +89,15 @@ export function httpApiEvent(route, body, sub = 'bench_backend') {
 function sqsRecord(run, n, sent) {
   const payload = eventPayload(run, n);
   if (n % 2 === 1) delete payload.transaction_id;
+  return sqsMessage(payload, sent, 'perkamo-events', `rh-${run}-${n}`);
+}
+
+/** An SQS record as the event source mapping delivers it, `body` as JSON. */
+function sqsMessage(body, sent, queue, receiptHandle = `rh-${randomUUID()}`) {
   return {
     messageId: randomUUID(),
-    receiptHandle: `rh-${run}-${n}`,
-    body: JSON.stringify(payload),
+    receiptHandle,
+    body: JSON.stringify(body),
     attributes: {
       ApproximateReceiveCount: '1',
       SentTimestamp: sent,
@@ -85,7 +107,7 @@ function sqsRecord(run, n, sent) {
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',
-    eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:perkamo-events`,
+    eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:${queue}`,
     awsRegion: REGION,
   };
 }
@@ -96,17 +118,27 @@ export function sqsEvent(run, first, count) {
   return { Records: Array.from({ length: count }, (_, i) => sqsRecord(run, first + i, sent)) };
 }
 
-/** The first invocation of a cold start, per function. */
-export function firstEvent(fn, run) {
+/**
+ * The first invocation of a cold start under the harness, per function, as its triggers deliver it
+ * to the deployed function: emit an EventBridge event, batch an SQS batch of 10 from the events
+ * queue, identify an SQS batch of 3 from the identify queue, stream-token an HTTP API request with
+ * `bearer` (an RS256 token the function verifies against the JWKS it is deployed with).
+ */
+export function coldEvent(fn, run, bearer) {
   switch (fn) {
-    case 'emit':
-      return httpApiEvent('POST /events', eventPayload(run, 0));
-    case 'identify':
-      return httpApiEvent('POST /identify', { user_id: `bench_user_${run}`, traits: { plan: 'pro' } });
-    case 'stream-token':
-      return httpApiEvent('POST /stream-token', {}, 'bench_user_1');
+    case 'emit': {
+      const { transaction_id: _, ...detail } = eventPayload(run, 0);
+      return eventBridgeEvent(detail);
+    }
     case 'batch':
       return sqsEvent(run, 0, 10);
+    case 'identify': {
+      const sent = String(Date.now());
+      const traits = [{ plan: 'pro' }, { country: 'DE', locale: 'de-DE' }, { tier: 'gold' }];
+      return { Records: traits.map((t, i) => sqsMessage({ user_id: `bench_user_${run}_${i}`, traits: t }, sent, 'perkamo-identify')) };
+    }
+    case 'stream-token':
+      return httpApiEvent('POST /stream-token', {}, { authorizer: false, headers: { authorization: `Bearer ${bearer}` } });
     default:
       throw new Error(`no first event for ${fn}`);
   }

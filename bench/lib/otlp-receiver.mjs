@@ -1,11 +1,14 @@
 // A local OTLP/HTTP trace receiver for the benchmark, in its own process: answers every
-// POST /v1/traces with 200 `{}` at once and counts the spans in the OTLP/JSON bodies; a body it
-// cannot count spans in (not OTLP/JSON) is counted as unparsed, so that the benchmark can refuse a
-// span count that would be wrong. GET /stats reads the counters, POST /reset clears them. Prints
+// POST /v1/traces with 200 at once and counts the spans in the bodies of both encodings the
+// exporters send — OTLP/JSON (the worker sections set http/json) and OTLP/protobuf (what the layer
+// sends as deployed, the cold starts under the harness). A body it cannot count spans in is counted
+// as unparsed, so that the benchmark can refuse a span count that would be wrong. GET /stats reads
+// the counters (spans, unparsed, and export requests by encoding), POST /reset clears them. Prints
 // `listening <port>` when ready.
 import http from 'node:http';
 
-let stats = { spans: 0, unparsed: 0 };
+const empty = () => ({ spans: 0, unparsed: 0, json: 0, protobuf: 0 });
+let stats = empty();
 const server = http.createServer((req, res) => {
   if (req.method === 'GET' && req.url === '/stats') {
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -13,7 +16,7 @@ const server = http.createServer((req, res) => {
     return;
   }
   if (req.method === 'POST' && req.url === '/reset') {
-    stats = { spans: 0, unparsed: 0 };
+    stats = empty();
     res.writeHead(204);
     res.end();
     return;
@@ -22,17 +25,24 @@ const server = http.createServer((req, res) => {
   req.on('data', (chunk) => chunks.push(chunk));
   req.on('end', () => {
     const body = Buffer.concat(chunks);
-    if (String(req.headers['content-type']).includes('json')) {
-      try {
+    const type = String(req.headers['content-type']);
+    const json = type.includes('json');
+    try {
+      if (json) {
         for (const rs of JSON.parse(body.toString('utf8')).resourceSpans ?? []) {
           for (const ss of rs.scopeSpans ?? []) stats.spans += ss.spans?.length ?? 0;
         }
-      } catch {
-        stats.unparsed++;
-      }
-    } else stats.unparsed++;
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end('{}');
+        stats.json++;
+      } else if (type.includes('protobuf')) {
+        stats.spans += protobufSpans(body);
+        stats.protobuf++;
+      } else stats.unparsed++;
+    } catch {
+      stats.unparsed++;
+    }
+    // An empty ExportTraceServiceResponse in the request's encoding.
+    res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
+    res.end(json ? '{}' : undefined);
   });
 });
 server.keepAliveTimeout = 60_000;
@@ -40,3 +50,40 @@ server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
   process.stdout.write(`listening ${server.address().port}\n`);
 });
 process.on('SIGTERM', () => process.exit(0));
+
+/** Spans in an ExportTraceServiceRequest: resource_spans (field 1) → scope_spans (2) → spans (2). */
+function protobufSpans(body) {
+  let spans = 0;
+  for (const rs of lengthDelimited(body, 1)) for (const ss of lengthDelimited(rs, 2)) spans += lengthDelimited(ss, 2).length;
+  return spans;
+}
+
+/** The values of length-delimited field `field` of one protobuf message; other fields are skipped by wire type. */
+function lengthDelimited(buf, field) {
+  const out = [];
+  let i = 0;
+  const varint = () => {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (i >= buf.length) throw new Error('truncated varint');
+      const byte = buf[i++];
+      value += (byte & 0x7f) * 2 ** shift;
+      if ((byte & 0x80) === 0) return value;
+    }
+  };
+  while (i < buf.length) {
+    const key = varint();
+    const wireType = key % 8;
+    if (wireType === 0) varint();
+    else if (wireType === 1) i += 8;
+    else if (wireType === 5) i += 4;
+    else if (wireType === 2) {
+      const length = varint();
+      if (i + length > buf.length) throw new Error('truncated field');
+      if (Math.floor(key / 8) === field) out.push(buf.subarray(i, i + length));
+      i += length;
+    } else throw new Error(`unsupported wire type ${wireType}`);
+  }
+  if (i > buf.length) throw new Error('truncated message');
+  return out;
+}

@@ -13,33 +13,50 @@ export function renderReport(results) {
   const { machine, config, quick } = results;
 
   // ---- cold start ----
+  // Per function and variant: Lambda's Init Duration, the first invocation's Duration, and their
+  // paired differences with (a) — the same round's environment without the layer.
   const cold = {};
   for (const [fn, v] of Object.entries(results.cold)) {
-    const get = (trace, key) => pick(v[trace], key);
+    const get = (key, field) => pick(v[key], field);
+    const total = (key) => v[key].map((r) => r.initMs + r.firstMs);
     cold[fn] = {};
-    for (const trace of ['untraced', 'ours', 'official', 'oursNone']) {
-      if (!v[trace]) continue;
-      cold[fn][trace] = {
-        ready: summary(get(trace, 'readyMs')),
-        first: summary(get(trace, 'firstInvokeMs')),
+    for (const key of Object.keys(v)) {
+      cold[fn][key] = {
+        init: summary(get(key, 'initMs')),
+        first: summary(get(key, 'firstMs')),
+        response: summary(get(key, 'responseMs')),
+        spans: median(get(key, 'spans')),
+        encoding: v[key][0]?.encoding,
       };
     }
-    for (const trace of ['ours', 'official', 'oursNone']) {
-      if (!v[trace]) continue;
-      cold[fn][trace].overReady = summary(diff(get(trace, 'readyMs'), get('untraced', 'readyMs')));
-      cold[fn][trace].overTotal = summary(diff(get(trace, 'totalMs'), get('untraced', 'totalMs')));
-      cold[fn][trace].overCpuReady = summary(diff(get(trace, 'cpuReadyMs'), get('untraced', 'cpuReadyMs')));
-      cold[fn][trace].overCpuTotal = summary(diff(get(trace, 'cpuTotalMs'), get('untraced', 'cpuTotalMs')));
+    for (const key of ['ours', 'official', 'oursNone', 'sourceMaps']) {
+      if (!v[key]) continue;
+      cold[fn][key].overInit = summary(diff(get(key, 'initMs'), get('untraced', 'initMs')));
+      cold[fn][key].overTotal = summary(diff(total(key), total('untraced')));
+      cold[fn][key].overCpu = summary(diff(get(key, 'cpuMs'), get('untraced', 'cpuMs')));
     }
-    cold[fn].ratioReady = summary(ratio(diff(get('ours', 'readyMs'), get('untraced', 'readyMs')), diff(get('official', 'readyMs'), get('untraced', 'readyMs'))));
-    cold[fn].ratioTotal = summary(ratio(diff(get('ours', 'totalMs'), get('untraced', 'totalMs')), diff(get('official', 'totalMs'), get('untraced', 'totalMs'))));
+    cold[fn].ratioInit = summary(ratio(diff(get('ours', 'initMs'), get('untraced', 'initMs')), diff(get('official', 'initMs'), get('untraced', 'initMs'))));
+    cold[fn].ratioTotal = summary(ratio(diff(total('ours'), total('untraced')), diff(total('official'), total('untraced'))));
+    // Source maps: what --enable-source-maps adds to the deploy default, on the same Node, same round.
+    cold[fn].sourceMapPairs = [];
+    for (const [node, on, off] of [[24, 'sourceMaps', 'ours'], [22, 'sourceMaps22', 'ours22']]) {
+      if (!v[on] || !v[off]) continue;
+      cold[fn].sourceMapPairs.push({
+        node,
+        off: cold[fn][off].init,
+        on: cold[fn][on].init,
+        overInit: summary(diff(get(on, 'initMs'), get(off, 'initMs'))),
+        overTotal: summary(diff(total(on), total(off))),
+      });
+    }
   }
   const fns = Object.keys(cold);
   const worst = (key) => fns.reduce((a, b) => (cold[b].ours[key].median > cold[a].ours[key].median ? b : a));
-  const worstReady = worst('overReady');
+  const worstInit = worst('overInit');
   const worstTotal = worst('overTotal');
-  const coldReadyMs = { ours: cold[worstReady].ours.overReady.median, official: cold[worstReady].official.overReady.median };
+  const coldInitMs = { ours: cold[worstInit].ours.overInit.median, official: cold[worstInit].official.overInit.median };
   const coldTotalMs = { ours: cold[worstTotal].ours.overTotal.median, official: cold[worstTotal].official.overTotal.median };
+  const lambda = results.lambda;
 
   // ---- warm ----
   // Per round: a variant's figure is the median of its blocks; an overhead is the median of the
@@ -113,9 +130,9 @@ export function renderReport(results) {
 
   // ---- targets ----
   const targets = [
-    ['cold start: tracing overhead to a ready handler (worst function: ' + worstReady + ')', '≤ 10 ms',
-      `+${num(coldReadyMs.ours, 1)} ms`, `official +${num(coldReadyMs.official, 0)} ms`, fmtRatio(cold[worstReady].ratioReady), met(coldReadyMs.ours <= 10)],
-    ['cold start: tracing overhead, ready handler + first invocation with its export (worst: ' + worstTotal + ')', '≤ 10 ms',
+    [`cold start: tracing overhead to a ready handler, Lambda's Init Duration as deployed (worst function: ${worstInit})`, '≤ 10 ms',
+      `+${num(coldInitMs.ours, 1)} ms`, `official +${num(coldInitMs.official, 0)} ms`, fmtRatio(cold[worstInit].ratioInit), met(coldInitMs.ours <= 10)],
+    [`cold start: tracing overhead, Init Duration + first invocation's Duration with its export (worst: ${worstTotal})`, '≤ 10 ms',
       `+${num(coldTotalMs.ours, 1)} ms`, `official +${num(coldTotalMs.official, 0)} ms`, fmtRatio(cold[worstTotal].ratioTotal), met(coldTotalMs.ours <= 10)],
     ['warm overhead per HTTP invocation, spans exported to the local OTLP receiver', '≤ 50 µs',
       `+${num(warmOver('http', 'ours'))} µs`, `official +${num(warmOver('http', 'official'))} µs`, fmtRatio(warm.http.ratio), met(warmOver('http', 'ours') <= 50)],
@@ -154,7 +171,9 @@ export function renderReport(results) {
   const p = (...xs) => lines.push(...xs);
   p('# Benchmark results', '');
   p(
-    `Written by \`npm run bench\`${quick ? ' --quick (smoke counts: not figures to quote)' : ''} on ${machine.date.slice(0, 10)}: Node ${machine.node}, ${machine.platform}, ${machine.cpu}; ` +
+    `Written by \`npm run bench\`${quick ? ' --quick (smoke counts: not figures to quote)' : ''} on ${machine.date.slice(0, 10)}: ${machine.platform}, ${machine.cpu}; ` +
+      `cold starts (section 1) on Lambda's Node ${lambda.node[24]}${lambda.node[22] ? ` (the Node 22 pair on ${lambda.node[22]})` : ''}, ` +
+      `the run itself and the processes of sections 2–5 on Node ${machine.node}; ` +
       `load average ${machine.loadStart.toFixed(2)} at the start, ${machine.loadEnd.toFixed(2)} at the end; the run took ${Math.floor(results.seconds / 60)} min ${Math.round(results.seconds % 60)} s. ` +
       'Every figure is compared with a baseline measured in the same run; each is the median over interleaved rounds, with the min – max in brackets. ' +
       'Overheads and ratios are taken within each round, then the median. Method: the end of this file.',
@@ -168,38 +187,83 @@ export function renderReport(results) {
   );
 
   // 1. cold
+  const firstEvents = {
+    emit: 'an EventBridge event',
+    batch: 'an SQS batch of 10 records',
+    identify: 'an SQS batch of 3 records from the identify queue',
+    'stream-token': 'an HTTP API request with an RS256 bearer token, verified against the loopback JWKS (fetched on this first use)',
+  };
   p('## 1. Cold start', '');
   p(
-    `Fresh Node processes (${config.cold.runs} per variant and function, interleaved), Lambda's handler loading emulated: \`import()\` of ` +
-      '`index.mjs` under `LAMBDA_TASK_ROOT`. **Ready** = from process start to the handler exported; **first** = one first invocation ' +
-      '(its Perkamo call and, when traced, its export to the local OTLP receiver). Overheads are over (a), the same process without tracing. ' +
-      'The rows with `OTEL_TRACES_EXPORTER=none` (spans made, not exported; emit and batch) show what the first export adds to the first invocation.',
+    "Lambda's Init Duration under the real runtime client, aws-lambda-ric " +
+      `${lambda.ricVersion}, driven through the loopback Runtime API (\`src/local/harness\`), with the environment \`serverless.yml\` deploys ` +
+      '(`NODE_OPTIONS`, the layer\'s exec wrapper `AWS_LAMBDA_EXEC_WRAPPER`, `OTEL_*`, `PERKAMO_SECRET_ARN` read through the AWS SDK from a loopback ' +
+      `Secrets Manager, \`AUTH_*\` naming a loopback JWKS, ${num(lambda.memoryMb)} MB and the heap flags Lambda's bootstrap derives from it), on Node ${lambda.node[24]}. ` +
+      'The functions are packaged by `serverless package` (osls, offline) and every environment is the template\'s, changed only as its variant says. ' +
+      `${config.cold.runs} fresh environments per variant and function, the variants interleaved round by round; each is started, takes one first invocation ` +
+      `(${fns.map((fn) => `${fn}: ${firstEvents[fn]}`).join('; ')}), and is shut down. ` +
+      "**Init Duration** = the REPORT line's: from the runtime's start (its exec wrapper, when set) until the runtime (and any registered " +
+      "extension; this layer registers none) waits on `next`. **First invocation** = that invocation's Duration: until the runtime waits on `next` " +
+      'again; ours exports its spans before it answers, so both it and the response include the export; **response** = until the runtime posts the response. ' +
+      '**Spans** = what reached the local OTLP receiver by then (ours in OTLP/protobuf, the deployed default; (b) in OTLP/JSON); a traced variant ' +
+      'that exports none, or an untraced one that exports any, stops the run. Overheads are over (a) in the same round.',
     '',
   );
-  p('| function | variant | ready ms | first invocation ms | overhead, ready | overhead, ready + first | CPU overhead, ready / ready + first | ratio to official, ready / ready + first |');
-  p('|---|---|---|---|---|---|---|---|');
+  p(
+    '- (a) without the layer: the deployed environment without `AWS_LAMBDA_EXEC_WRAPPER`.',
+    '- ours: the deployed environment as is.',
+    '- ours, `OTEL_TRACES_EXPORTER=none` (emit and batch): spans made, not exported — what the first export adds.',
+    '- ours, `sourceMaps=true`: packaged with `--param sourceMaps=true`, which sets `NODE_OPTIONS=--enable-source-maps` (the deploy default leaves it off).',
+    '- (b) official OTel: `AWS_LAMBDA_EXEC_WRAPPER` pointing at a wrapper that adds `--import` of the official init bundle to `NODE_OPTIONS` ' +
+      'and execs the runtime, as the opentelemetry-lambda layer\'s `otel-handler` does.',
+    '',
+  );
+  p('| function | variant | Init Duration ms | first invocation ms | of which response ms | spans | overhead, Init | overhead, Init + first | CPU overhead, Init + first | ratio to official, Init / Init + first |');
+  p('|---|---|---|---|---|---|---|---|---|---|');
+  const coldLabel = {
+    untraced: '(a) without the layer',
+    ours: 'ours, as deployed',
+    oursNone: 'ours, `OTEL_TRACES_EXPORTER=none`',
+    sourceMaps: 'ours, `sourceMaps=true`',
+    official: '(b) official OTel',
+  };
   for (const fn of fns) {
     const c = cold[fn];
-    p(`| ${fn} | (a) untraced | ${fmt(c.untraced.ready)} | ${fmt(c.untraced.first)} | | | | |`);
-    for (const trace of ['ours', 'oursNone', 'official']) {
-      const t = c[trace];
+    let first = true;
+    for (const key of ['untraced', 'ours', 'oursNone', 'sourceMaps', 'official']) {
+      const t = c[key];
       if (!t) continue;
-      const label = { ours: 'ours: `--import otel-init.mjs`', oursNone: 'ours, `OTEL_TRACES_EXPORTER=none`', official: '(b) official OTel' }[trace];
-      const ratios = trace === 'ours' ? `${fmtRatio(c.ratioReady)} / ${fmtRatio(c.ratioTotal)}` : '';
-      // Two CPU figures share a cell: medians only, or it would not read.
-      const cpu = (over) => fmt(over, ' ms', { sign: true, spread: false });
+      const ratios = key === 'ours' ? `${fmtRatio(c.ratioInit)} / ${fmtRatio(c.ratioTotal)}` : '';
+      const over = (x) => (x ? fmt(x, ' ms', { sign: true }) : '');
       p(
-        `| | ${label} | ${fmt(t.ready)} | ${fmt(t.first)} | ${fmt(t.overReady, ' ms', { sign: true })} | ${fmt(t.overTotal, ' ms', { sign: true })} | ` +
-          `${cpu(t.overCpuReady)} / ${cpu(t.overCpuTotal)} | ${ratios} |`,
+        `| ${first ? fn : ''} | ${coldLabel[key]} | ${fmt(t.init)} | ${fmt(t.first)} | ${fmt(t.response)} | ${num(t.spans)} | ` +
+          `${over(t.overInit)} | ${over(t.overTotal)} | ${t.overCpu ? fmt(t.overCpu, ' ms', { sign: true, spread: false }) : ''} | ${ratios} |`,
       );
+      first = false;
     }
   }
   p('');
   p(
-    'CPU overhead: the median difference in CPU time (user + system, every thread of the process) — what the variant made the machine do, which ' +
-      'a busy machine moves much less than wall time. Lambda bills and reports wall time: the targets are read against the wall-time medians.',
+    'CPU overhead: the median paired difference in CPU time (user + system, every thread) of the runtime process through the first invocation, ' +
+      'from `/proc/<pid>/stat` in 10 ms clock ticks — what the variant made the machine do, which a busy machine moves much less than wall time. ' +
+      'Lambda bills and reports wall time: the targets are read against the wall-time medians.',
     '',
   );
+  p('### Source maps', '');
+  p(
+    'What `--enable-source-maps` (`sourceMaps=true`) adds to the deploy default, paired within each round: ours packaged both ways, on Node 24 ' +
+      `for every function${lambda.node[22] ? ` and on Node ${lambda.node[22]} (packaged with \`runtime=nodejs22.x\`) for emit` : '; the Node 22 pair was left out: no Node 22 binary'}.`,
+    '',
+  );
+  p('| Node | function | Init Duration ms, default | Init Duration ms, `sourceMaps=true` | added to Init | added to Init + first |', '|---|---|---|---|---|---|');
+  for (const node of [24, 22]) {
+    for (const fn of fns) {
+      for (const row of cold[fn].sourceMapPairs.filter((r) => r.node === node)) {
+        p(`| ${lambda.node[node]} | ${fn} | ${fmt(row.off)} | ${fmt(row.on)} | ${fmt(row.overInit, ' ms', { sign: true })} | ${fmt(row.overTotal, ' ms', { sign: true })} |`);
+      }
+    }
+  }
+  p('');
   p('| bytes | KB |', '|---|---|');
   for (const [fn, bytes] of Object.entries(b.functions)) p(`| \`dist/functions/${fn}/index.mjs\` | ${num(bytes / KB, 1)} |`);
   p(`| our layer: \`otel-init.mjs\` + \`otel-handler\` | ${num(b.layer.init / KB, 1)} + ${num(b.layer.handler / KB, 1)} |`);
@@ -316,13 +380,21 @@ export function renderReport(results) {
       '`OTLPTraceExporter` from `@opentelemetry/exporter-trace-otlp-http`, registered with `registerInstrumentations`; the import-in-the-middle ' +
       'loader hook registered as the opentelemetry-lambda layer does, because Lambda loads an `.mjs` handler with `import()` and the instrumentation ' +
       'wraps it through that hook; loaded with `--import`) and `bench/baselines/powertools-batch.mjs` (`@aws-lambda-powertools/batch`).',
-    '- Workers (`bench/lib/worker.mjs`) load the handler as Lambda\'s runtime does (`_HANDLER=index.handler` under `LAMBDA_TASK_ROOT`, `import()`), ' +
+    '- Cold starts (section 1) run under the loopback Lambda harness (`dist/harness/index.mjs`, built from `src/local/harness`): ' +
+      `the real Node runtime client (aws-lambda-ric ${lambda.ricVersion}) started as Lambda's bootstrap starts it — through the exec wrapper when ` +
+      'one is set, with `--expose-gc`, the heap flags of the function\'s memory and `NODE_OPTIONS` — on Lambda\'s Node from the npm `node` ' +
+      'package, polling the Runtime API on loopback (the Extensions API is served too; this layer registers no extension), Lambda\'s default X-Ray header ' +
+      '(`Sampled=0`) on the invocation. The environment is the one `serverless package` writes into the template for each function ' +
+      '(`bench/lib/deployed.mjs` packages from a service directory of the run\'s own); the only additions are `AWS_ENDPOINT_URL_SECRETS_MANAGER` ' +
+      '(the loopback Secrets Manager holding the server key) and the loopback URLs given as parameters (emulator, JWKS, OTLP receiver).',
+    '- Workers (`bench/lib/worker.mjs`, sections 2–4) load the handler as Lambda\'s runtime does (`_HANDLER=index.handler` under `LAMBDA_TASK_ROOT`, `import()`), ' +
       'with Lambda\'s variables, a context whose remaining time counts down, and the V8 heap flags of a 1,024 MB function unless stated. ' +
       'HTTP events carry API Gateway JWT-authorizer claims (`AUTH_TRUST_API_GATEWAY=true`) so no variant spends time verifying a JWT; ' +
       '`LOG_LEVEL=warn` for all. Any failed invocation or record stops the run.',
-    '- The emulator (`dist/bin/emulator.mjs`) and the OTLP receiver (`bench/lib/otlp-receiver.mjs`) run in their own processes on loopback. ' +
-      'The emulator is reset before each process that calls it (before each round in the warm benchmark, whose workers live through the round); ' +
-      'the receiver only counts spans, and is reset before each warm block to count that block\'s. ' +
+    '- The emulator (`dist/bin/emulator.mjs`) and the OTLP receiver (`bench/lib/otlp-receiver.mjs`, which counts spans in OTLP/JSON and ' +
+      'OTLP/protobuf bodies) run in their own processes on loopback. ' +
+      'The emulator is reset before each process or environment that calls it (before each round in the warm benchmark, whose workers live through the round); ' +
+      'the receiver only counts spans, and is reset before each cold start and each warm block to count that one\'s. ' +
       'The machine runs everything else too: a busy machine moves the absolute numbers; rounds are interleaved ' +
       '(the variant order rotates) so that ratios stay comparable.',
     '',

@@ -5,12 +5,13 @@
 //
 //   node [--import init.mjs] bench/lib/worker.mjs '<job JSON>'
 //
-// Jobs: cold | warm | throughput | stub | memory. Timings use performance.now().
+// Jobs: warm | throughput | stub | memory (sections 2–4; cold starts run under the loopback Lambda
+// harness instead, bench/lib/deployed.mjs). Timings use performance.now().
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { firstEvent, httpApiEvent, eventPayload, lambdaContext, sqsEvent, sqsEventJson } from './events.mjs';
+import { httpApiEvent, eventPayload, lambdaContext, sqsEvent, sqsEventJson } from './events.mjs';
 
 const job = JSON.parse(process.argv[2] ?? '{}');
 const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'bench';
@@ -45,8 +46,6 @@ if (job.kind === 'stub') {
 }
 
 const handler = await loadHandler();
-const loadedAt = performance.now();
-const cpuAtLoad = process.cpuUsage();
 
 const out = await run();
 process.stdout.write(`\n@result ${JSON.stringify(out)}\n`);
@@ -105,17 +104,6 @@ async function requestsSoFar() {
 
 async function run() {
   switch (job.kind) {
-    case 'cold': {
-      // Ready handler, then one first invocation (connection set-up and first export included).
-      // CPU time (all threads of the process) is the cross-check that a busy machine moves less.
-      const t0 = performance.now();
-      const result = await invoke(firstEvent(job.fn, job.run));
-      const t1 = performance.now();
-      const cpuTotal = process.cpuUsage();
-      check(result, `${job.fn} first invocation`);
-      const ms = (c) => (c.user + c.system) / 1000;
-      return { readyMs: loadedAt, firstInvokeMs: t1 - t0, totalMs: t1, cpuReadyMs: ms(cpuAtLoad), cpuTotalMs: ms(cpuTotal) };
-    }
     case 'warm': {
       // Driven over stdin so that the variants of a round run in short interleaved blocks (their
       // paired blocks are seconds apart, not minutes): after the warm-up it prints `@ready`, then

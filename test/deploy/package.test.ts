@@ -174,7 +174,7 @@ describe('npm run package (offline, no account)', () => {
       expect(p.MemorySize, name).toBe(256);
       expect(asArray(p.Layers as unknown[]).map(refOf), name).toEqual(['OtelLambdaLayer']);
       expect(env(template, name).AWS_LAMBDA_EXEC_WRAPPER, name).toBe('/opt/otel-handler');
-      // Source maps cost 10–25 ms of every cold start: off unless sourceMaps=true (the variant).
+      // Source maps add 4–17 ms to every Init Duration (bench/RESULTS.md): off unless sourceMaps=true (the variant).
       expect(env(template, name).NODE_OPTIONS ?? '', name).not.toContain('--enable-source-maps');
     }
   });
