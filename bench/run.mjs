@@ -210,12 +210,10 @@ async function main() {
       browserKey: defaultKeys.browser[0],
       otelExporterEndpoint: receiverUrl,
     };
-    // One at a time: packagings from one service directory must not overlap (see packageDeployed).
-    const serviceDir = join(buildDir, 'service');
     log('packaging the functions with `serverless package` (osls, offline): nodejs24.x, and with sourceMaps=true');
     const deployed = {
-      node24: await packageDeployed(harness, serviceDir, params),
-      node24SourceMaps: await packageDeployed(harness, serviceDir, { ...params, sourceMaps: 'true' }),
+      node24: await packageDeployed(harness, params),
+      node24SourceMaps: await packageDeployed(harness, { ...params, sourceMaps: 'true' }),
     };
     const node24 = await harness.lambdaNode(24);
     // The Node 22 pair (source maps on emit) needs a Node 22 binary: without one it is left out, and said so.
@@ -225,8 +223,8 @@ async function main() {
     });
     if (node22) {
       log('packaging for nodejs22.x, and with sourceMaps=true');
-      deployed.node22 = await packageDeployed(harness, serviceDir, { ...params, runtime: 'nodejs22.x' });
-      deployed.node22SourceMaps = await packageDeployed(harness, serviceDir, { ...params, runtime: 'nodejs22.x', sourceMaps: 'true' });
+      deployed.node22 = await packageDeployed(harness, { ...params, runtime: 'nodejs22.x' });
+      deployed.node22SourceMaps = await packageDeployed(harness, { ...params, runtime: 'nodejs22.x', sourceMaps: 'true' });
     }
     const expectTemplate = (what, ok) => {
       if (!ok) throw new Error(`the packaged template is not what the benchmark measures: ${what}`);

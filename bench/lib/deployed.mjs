@@ -3,35 +3,18 @@
 // OpenTelemetry way attached as its layer attaches it, a JWKS issuer for the bearer tokens the
 // deployed functions verify, and the CPU time of an environment's runtime process.
 import { execFileSync } from 'node:child_process';
-import { chmod, copyFile, lstat, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { root } from './procs.mjs';
 
 /**
- * `serverless package` (the harness's packageFunctions: osls, offline) with `params`, from a service
- * directory of the run's own, `dir`: a copy of serverless.yml next to links to the project's
- * serverless/, dist/, node_modules/ and package.json. osls empties the service directory's
- * .serverless/ on every package, so two packagings in one directory at once (this run and a test,
- * say) break each other or swap templates; the template is the same from either directory. The
- * layer's paths in the environment point back at the project's dist/layers/otel.
+ * `serverless package` with `params`: the harness's packageFunctions (osls, offline, in a service
+ * folder of its own, so this run and a test packaging at the same time do not collide).
  */
-export async function packageDeployed(harness, dir, params) {
-  await mkdir(dir, { recursive: true });
-  await copyFile(join(root, 'serverless.yml'), join(dir, 'serverless.yml'));
-  for (const name of ['serverless', 'dist', 'node_modules', 'package.json']) {
-    const exists = await lstat(join(dir, name)).then(() => true, () => false);
-    if (!exists) await symlink(join(root, name), join(dir, name));
-  }
-  const functions = await harness.packageFunctions({ root: dir, params });
-  const prefix = `${join(dir, 'dist')}/`;
-  for (const fn of Object.values(functions)) {
-    for (const [key, value] of Object.entries(fn.environment)) {
-      if (value.startsWith(prefix)) fn.environment[key] = join(root, 'dist', value.slice(prefix.length));
-    }
-  }
-  return functions;
+export function packageDeployed(harness, params) {
+  return harness.packageFunctions({ root, params });
 }
 
 /**

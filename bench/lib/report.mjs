@@ -385,7 +385,7 @@ export function renderReport(results) {
       'one is set, with `--expose-gc`, the heap flags of the function\'s memory and `NODE_OPTIONS` — on Lambda\'s Node from the npm `node` ' +
       'package, polling the Runtime API on loopback (the Extensions API is served too; this layer registers no extension), Lambda\'s default X-Ray header ' +
       '(`Sampled=0`) on the invocation. The environment is the one `serverless package` writes into the template for each function ' +
-      '(`bench/lib/deployed.mjs` packages from a service directory of the run\'s own); the only additions are `AWS_ENDPOINT_URL_SECRETS_MANAGER` ' +
+      '(the harness\'s `packageFunctions` packages in a service folder of its own); the only additions are `AWS_ENDPOINT_URL_SECRETS_MANAGER` ' +
       '(the loopback Secrets Manager holding the server key) and the loopback URLs given as parameters (emulator, JWKS, OTLP receiver).',
     '- Workers (`bench/lib/worker.mjs`, sections 2–4) load the handler as Lambda\'s runtime does (`_HANDLER=index.handler` under `LAMBDA_TASK_ROOT`, `import()`), ' +
       'with Lambda\'s variables, a context whose remaining time counts down, and the V8 heap flags of a 1,024 MB function unless stated. ' +
