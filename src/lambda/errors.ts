@@ -4,6 +4,7 @@ import {
   PerkamoConfigurationError,
   PerkamoDeadlineExceededError,
   PerkamoNetworkError,
+  PerkamoRedirectError,
   PerkamoResponseError,
   PerkamoTimeoutError,
 } from '../sdk/index.ts';
@@ -116,6 +117,12 @@ export function toHttpError(error: unknown): HttpError {
     error instanceof BudgetExhaustedError
   ) {
     return new HttpError(504, 'deadline_exceeded', 'Perkamo did not answer within this invocation\'s time budget; retry with the same transaction id or Idempotency-Key');
+  }
+  if (error instanceof PerkamoRedirectError) {
+    // The operator's to fix (PERKAMO_BASE_URL); the caller may retry later with the same id.
+    return new HttpError(502, 'perkamo_redirected', 'Perkamo answered with a redirect, which is not followed; retry later with the same transaction id or Idempotency-Key', {
+      requestId: error.requestId,
+    });
   }
   if (error instanceof PerkamoNetworkError || error instanceof PerkamoResponseError) {
     return new HttpError(502, 'perkamo_unavailable', 'Perkamo could not be reached or answered unexpectedly; retry with the same transaction id or Idempotency-Key', {

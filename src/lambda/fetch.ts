@@ -30,7 +30,8 @@ export function createTracedFetch(base: PerkamoFetch = (url, init) => globalThis
         span.setAttribute(attr.httpResponseStatusCode, response.status);
         const requestId = response.headers.get('x-perkamo-request-id') ?? response.headers.get('x-request-id');
         if (requestId) span.setAttribute(attr.perkamoRequestId, requestId);
-        if (response.status >= 400) {
+        // A redirect is a failure too: the transport never follows one.
+        if (response.status >= 300) {
           span.setAttribute(attr.errorType, String(response.status));
           span.setStatus({ code: SpanStatusCode.ERROR });
         }

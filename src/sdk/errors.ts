@@ -102,6 +102,31 @@ export class PerkamoResponseError extends PerkamoError {
   }
 }
 
+/**
+ * Perkamo's URL answered a redirect (3xx). Redirects are never followed: the request carries the
+ * server key and its signature, and a 307/308 would resend the whole signed POST to wherever
+ * `Location` points — and that host's 200 would count as Perkamo's answer. Not retried: a redirect
+ * is configuration (an http:// base URL the API moves to https://, a proxy), not a passing fault;
+ * a queued record fails and comes back later, as for any upstream fault. The message never repeats
+ * `Location`, which is the upstream's text.
+ */
+export class PerkamoRedirectError extends PerkamoError {
+  override readonly name = 'PerkamoRedirectError';
+  readonly status: number;
+  readonly requestId: string | undefined;
+  attempts = 1;
+  readonly retryable = false;
+
+  constructor(operation: string, status: number, requestId: string | undefined, hasLocation: boolean) {
+    super(
+      `Perkamo ${operation} answered ${status}, a redirect${hasLocation ? ' to another location' : ' without a Location'}; ` +
+        'redirects are not followed (they would send the server key elsewhere): check PERKAMO_BASE_URL (https, the exact API host)',
+    );
+    this.status = status;
+    this.requestId = requestId;
+  }
+}
+
 /** The client was set up wrongly (no API key, a bad base URL). */
 export class PerkamoConfigurationError extends PerkamoError {
   override readonly name: string = 'PerkamoConfigurationError';

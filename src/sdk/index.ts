@@ -8,6 +8,7 @@ export {
   PerkamoConfigurationError,
   PerkamoDeadlineExceededError,
   PerkamoNetworkError,
+  PerkamoRedirectError,
   PerkamoResponseError,
   PerkamoTimeoutError,
 } from './errors.ts';

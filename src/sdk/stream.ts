@@ -39,6 +39,8 @@ export function subscribeCustomer(
         method: 'GET',
         headers: { accept: 'text/event-stream', authorization: `Bearer ${streamToken}`, 'user-agent': userAgent },
         signal: controller.signal,
+        // The stream token must not follow a redirect to another host.
+        redirect: 'manual',
       });
     } catch (error) {
       report(new PerkamoNetworkError('stream', error));

@@ -4,6 +4,7 @@ import {
   PerkamoConfigurationError,
   PerkamoDeadlineExceededError,
   PerkamoNetworkError,
+  PerkamoRedirectError,
   PerkamoResponseError,
   PerkamoTimeoutError,
 } from './errors.ts';
@@ -157,10 +158,17 @@ export function createTransport(options: TransportOptions) {
           headers,
           body,
           signal: controller.signal,
+          // Never follow a redirect: it would carry the key and the signed body to another host.
+          redirect: 'manual',
           perkamo: info,
         });
       } catch (error) {
         throw controller.signal.aborted ? controller.signal.reason : new PerkamoNetworkError(spec.operation, error);
+      }
+      if (response.status >= 300 && response.status < 400) {
+        // Its body is not read (it is the redirecting host's text); the connection is released.
+        await response.body?.cancel().catch(() => undefined);
+        throw new PerkamoRedirectError(spec.operation, response.status, requestIdOf(response.headers), response.headers.has('location'));
       }
       let text: string;
       try {

@@ -4,6 +4,7 @@ import {
   PerkamoConfigurationError,
   PerkamoDeadlineExceededError,
   PerkamoNetworkError,
+  PerkamoRedirectError,
   PerkamoResponseError,
   PerkamoTimeoutError,
   PerkamoValidationError,
@@ -282,5 +283,36 @@ describe('configuration and input errors make no request', () => {
   it('names the limit in length errors', async () => {
     const error = await caught(client().emit('u', 'x'.repeat(129)));
     expect(error.message).toBe("'event' is 129 bytes; the limit is 128 bytes (UTF-8)");
+  });
+});
+
+describe('redirects are never followed (issue 13, defect 1)', () => {
+  it.each([301, 302, 303, 307, 308])('%i to another host: that host receives nothing, the call fails once with PerkamoRedirectError', async (status) => {
+    const elsewhere = await startLoopbackServer((_req, res) => json(res, 200, ingestResult()));
+    try {
+      server.enqueue((_req, res) => {
+        res.writeHead(status, { location: `${elsewhere.url}/v1/events`, 'x-perkamo-request-id': 'req_3xx' }).end('moved');
+      });
+      const error = await caught(client().emit('u1', 'page.viewed', { transactionId: `tx-${status}` }));
+      expect(error).toBeInstanceOf(PerkamoRedirectError);
+      expect(error).toMatchObject({ status, requestId: 'req_3xx', retryable: false, attempts: 1 });
+      expect(error.message).toMatch(/redirect to another location; redirects are not followed .* check PERKAMO_BASE_URL/);
+      // The upstream's Location is not repeated, and the key went nowhere but the first host.
+      expect(error.message).not.toContain(elsewhere.url);
+      expect(elsewhere.requests).toHaveLength(0);
+      expect(server.requests).toHaveLength(1);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
+  it('a 3xx without Location is a redirect failure too, not a rejection of the event', async () => {
+    server.enqueue((_req, res) => {
+      res.writeHead(302).end();
+    });
+    const error = await caught(client().emit('u1', 'page.viewed', { transactionId: 'tx-noloc' }));
+    expect(error).toBeInstanceOf(PerkamoRedirectError);
+    expect(error.message).toMatch(/a redirect without a Location/);
+    expect(error).not.toBeInstanceOf(PerkamoApiError);
   });
 });
