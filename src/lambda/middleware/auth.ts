@@ -19,6 +19,7 @@ import { PerkamoConfigurationError } from '../../sdk/index.ts';
 import type { AuthConfig } from '../config.ts';
 import { AuthenticationError, ForbiddenError, HttpError } from '../errors.ts';
 import { required, type PerkamoInternal, type PerkamoRequest, type Principal } from '../invocation.ts';
+import { withinDeadline } from './deadline.ts';
 
 export interface AuthOptions {
   config: AuthConfig;
@@ -47,7 +48,10 @@ export function auth(options: AuthOptions): MiddlewareObj<any, any, Error, Conte
   const authBefore = async (request: PerkamoRequest<any, any>): Promise<void> => {
     if (request.internal.trigger !== 'http') return;
     const http = required(request, 'http');
-    const claims = verify ? await verify(bearerToken(http.headers)) : authorizerClaims(http.authorizerClaims);
+    // Only a JWKS does I/O: its fetch is held to the invocation's budget; HS keys are local.
+    const claims = verify
+      ? await withinDeadline(verify(bearerToken(http.headers)), config.jwksUrl === undefined ? undefined : request.internal.deadline, keysTooSlow, now)
+      : authorizerClaims(http.authorizerClaims);
     const principal: Principal = { userId: userIdOf(claims, config.userIdClaim), scopes: scopesOf(claims) };
     if (scope !== undefined && !principal.scopes.includes(scope)) {
       throw new ForbiddenError(`the token lacks the scope "${scope}" that this route requires`);
@@ -96,6 +100,13 @@ function verifier(config: AuthConfig, now: () => number): (token: string) => Pro
 }
 
 class KeySetUnavailable extends Error {}
+
+/** The token could not be checked in time: the keys are ours to fetch, so 503 (retryable), not 401. */
+function keysTooSlow(budgetMs: number): HttpError {
+  return new HttpError(503, 'auth_unavailable', `AUTH_JWKS_URL did not answer within this invocation's time budget (${budgetMs} ms); retry later`, {
+    headers: { 'retry-after': '5' },
+  });
+}
 
 /**
  * The HS256/384/512 key, imported into WebCrypto once per algorithm: handing jose the raw bytes

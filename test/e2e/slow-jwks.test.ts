@@ -1,0 +1,77 @@
+// A JWKS endpoint that is slow or never answers (issue 13, defect 2): the built function answers
+// 503 auth_unavailable, naming AUTH_JWKS_URL, within the invocation's budget — never after jose's
+// own 5 s timeout, never killed by Lambda's, never a 504 blaming Perkamo.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
+import { httpApiEvent, lambdaContext } from '../helpers/aws-events.ts';
+import { loadFunction, type Handler } from '../helpers/functions.ts';
+import { startLoopbackServer } from '../helpers/loopback-server.ts';
+import { AUDIENCE, claims, ISSUER, signRs256, startIssuer } from '../lambda/helpers/jwt-issuer.ts';
+
+let emulator: Emulator;
+let issuer: Awaited<ReturnType<typeof startIssuer>>;
+let jwks: Awaited<ReturnType<typeof startLoopbackServer>>;
+let delayMs = Infinity;
+
+beforeAll(async () => {
+  emulator = await startEmulator({ quiet: true });
+  issuer = await startIssuer();
+  // Answers the issuer's key set after `delayMs`, or never.
+  jwks = await startLoopbackServer(async (_req, res) => {
+    if (!Number.isFinite(delayMs)) return;
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: issuer.keys.map((k) => k.publicJwk) }));
+  });
+});
+
+/** A fresh cold start per case: jose caches the key set (and shares a pending fetch) per function instance. */
+const coldEmit = (): Promise<Handler> =>
+  loadFunction('emit', {
+    PERKAMO_BASE_URL: emulator.url,
+    PERKAMO_SECRET_KEY: emulator.keys.server[0]!,
+    AUTH_JWKS_URL: `${jwks.url}/jwks`,
+    AUTH_ISSUER: ISSUER,
+    AUTH_AUDIENCE: AUDIENCE,
+    LOG_LEVEL: 'error',
+  });
+afterAll(async () => {
+  await jwks.close();
+  await emulator.close();
+  await issuer.close();
+});
+beforeEach(() => emulator.reset());
+
+async function call(timeoutMs: number) {
+  const emit = await coldEmit();
+  const token = await signRs256(issuer.keys[0]!, claims({ scope: 'perkamo:emit' }));
+  const started = performance.now();
+  const res = await emit(
+    httpApiEvent('POST /events', { user_id: 'u1', event: 'page.viewed', transaction_id: `tx-${Math.random()}` }, { authorization: `Bearer ${token}` }),
+    lambdaContext(timeoutMs),
+  );
+  return { res, ms: performance.now() - started };
+}
+
+describe('a JWKS endpoint slower than the invocation', () => {
+  it.each([
+    ['never answers', Infinity],
+    ['answers after 3 s', 3_000],
+  ])('%s: 503 auth_unavailable naming AUTH_JWKS_URL within a 1,500 ms invocation, Perkamo never called', async (_label, delay) => {
+    delayMs = delay;
+    const { res, ms } = await call(1_500);
+    expect(res.statusCode).toBe(503);
+    const body = JSON.parse(res.body);
+    expect(body.error.code).toBe('auth_unavailable');
+    expect(body.error.message).toMatch(/AUTH_JWKS_URL did not answer within this invocation's time budget \(\d+ ms\)/);
+    // The budget is 1,500 ms less the 500 ms reserve; the answer leaves before Lambda's timeout.
+    expect(ms).toBeGreaterThan(900);
+    expect(ms).toBeLessThan(1_450);
+    expect(emulator.ledger().requests.total).toBe(0);
+  });
+
+  it('a JWKS that answers within the budget still authenticates', async () => {
+    delayMs = 100;
+    const { res } = await call(10_000);
+    expect(res.statusCode).toBe(200);
+  });
+});
