@@ -134,12 +134,23 @@ describe.each([24, 22] as LambdaNodeMajor[])('Node %i: AWS_LAMBDA_MAX_CONCURRENC
     }
   }, 30_000);
 
-  it("the exec wrapper sizes libuv's pool: left at 4 threads, the workers' parked polls starve JWT verification", async () => {
+  it("the exec wrapper sizes libuv's pool: left at 4 threads, the workers' parked polls starve JWT verification until the budget runs out", async () => {
     const starved = await stack.start('emit', { ...concurrency, UV_THREADPOOL_SIZE: '4' });
     try {
-      const result = await starved.invoke(httpApiEvent('POST /events', { user_id: `starved-${major}`, event: 'page.viewed' }, await stack.bearer('backend', ['perkamo:emit'])));
-      expect(result.timedOut).toBe(true);
+      const event = httpApiEvent('POST /events', { user_id: `starved-${major}`, event: 'page.viewed', transaction_id: `starved-${major}-${randomUUID()}` }, await stack.bearer('backend', ['perkamo:emit']));
+      const result = await starved.invoke(event);
+      // The token cannot be checked (the JWKS fetch and WebCrypto queue behind the parked polls) until
+      // the budget runs out; auth then answers 503 in time rather than letting Lambda kill the invocation.
+      expect(result.timedOut).toBe(false);
+      expect(result.durationMs).toBeGreaterThan(timeoutSeconds * 1000 - 1_500);
+      const answer = result.payload as { statusCode: number; body: string };
+      expect(answer.statusCode).toBe(503);
+      expect(JSON.parse(answer.body).error.code).toBe('auth_unavailable');
       expect(stack.emulator.ledger().requests.total).toBe(0);
+      // The same request where the wrapper sized the pool: answered at once.
+      const sized = await envs.emit!.invoke(event);
+      expect((sized.payload as { statusCode: number }).statusCode).toBe(200);
+      expect(sized.durationMs).toBeLessThan(2_000);
     } finally {
       await starved.shutdown();
     }
