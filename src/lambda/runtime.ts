@@ -22,14 +22,18 @@ export interface Runtime {
 
 export function createRuntime(operation: Operation, env: Record<string, string | undefined> = process.env): Runtime {
   const config = loadConfig(env, { http: operation.triggers.includes('http'), browserKey: operation.name === 'stream-token' });
+  const logger = createLogger(config.logLevel, { function: operation.name });
   const client = createPerkamoClient({
-    apiKey: createApiKeySupplier(config.perkamo.secret, { ttlMs: config.perkamo.secretTtlMs }),
+    apiKey: createApiKeySupplier(config.perkamo.secret, {
+      ttlMs: config.perkamo.secretTtlMs,
+      // The message names the secret and the fix, never the value.
+      onRefreshError: (error, { staleForMs }) => logger.warn('server key refresh failed; serving the cached key', { error: error.message, stale_for_ms: staleForMs }),
+    }),
     baseUrl: config.perkamo.baseUrl,
     fetch: createTracedFetch(),
     // Each attempt's timeout comes from the invocation's deadline; retries stop when it is near.
     retry: { attempts: 4, baseDelayMs: 100, maxDelayMs: 5_000 },
   });
-  const logger = createLogger(config.logLevel, { function: operation.name });
   if (!config.auth) throw new LambdaConfigurationError([`the ${operation.name} function takes HTTP requests but has no auth settings`]);
   return { operation, config, auth: config.auth, client, logger };
 }

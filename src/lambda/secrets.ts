@@ -14,6 +14,11 @@
 //   `onRefreshError` is told, and the next read is not tried for min(ttlMs, 10 s), so an outage
 //   of Secrets Manager does not add a failing AWS call to every request.
 // - ttlMs = 0 disables caching (and the stale fallback): every call reads the secret.
+// - Every read is bounded by `readTimeoutMs` (default 2 s) and then aborted: a Secrets Manager or
+//   SSM that never answers fails that read — the shared in-flight read is released, a cached key is
+//   served stale as for any failed refresh, and the next read is tried later — instead of holding
+//   every invocation of a warm environment on one read that never ends. The Perkamo client also
+//   holds the key lookup to the invocation's deadline (src/sdk/transport.ts).
 // - Errors name the secret ARN or parameter name and the likely fix; they never hold the value,
 //   and a JSON parse failure is not attached as a cause (its message can quote the input).
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -23,6 +28,8 @@ import type { SecretSource } from './config.ts';
 
 /** The JSON field of a structured secret that holds the key. */
 export const SECRET_JSON_FIELD = 'PERKAMO_SECRET_KEY';
+/** Longest wait for one read of the secret (ApiKeySupplierOptions.readTimeoutMs). */
+export const DEFAULT_READ_TIMEOUT_MS = 2_000;
 /** Longest pause between refresh attempts while a stale key is served. */
 const MAX_RETRY_PAUSE_MS = 10_000;
 
@@ -46,6 +53,8 @@ export class SecretLoadError extends PerkamoConfigurationError {
 export interface ApiKeySupplierOptions {
   /** How long a fetched key is reused; 0 reads it on every call. */
   ttlMs: number;
+  /** Longest wait for one read of the secret; the read is then aborted and counts as failed. Default 2,000 ms. */
+  readTimeoutMs?: number;
   /** Clients to use instead of creating them (tests pass mocked ones). */
   secretsManager?: SecretsManagerClient;
   ssm?: SSMClient;
@@ -63,7 +72,9 @@ export function createApiKeySupplier(source: SecretSource, options: ApiKeySuppli
   }
   const ttlMs = Math.max(0, options.ttlMs);
   const now = options.now ?? Date.now;
-  const read = source.kind === 'secrets-manager' ? secretsManagerReader(source.arn, options.secretsManager) : ssmReader(source.name, options.ssm);
+  const readTimeoutMs = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+  const reader = source.kind === 'secrets-manager' ? secretsManagerReader(source.arn, options.secretsManager) : ssmReader(source.name, options.ssm);
+  const read = source.kind === 'secrets-manager' ? () => readWithin(reader, readTimeoutMs, 'secrets-manager', source.arn) : () => readWithin(reader, readTimeoutMs, 'ssm', source.name);
 
   let cached: { value: string; at: number } | undefined;
   let pausedUntil = 0;
@@ -98,14 +109,43 @@ export function createApiKeySupplier(source: SecretSource, options: ApiKeySuppli
   };
 }
 
-function secretsManagerReader(arn: string, given: SecretsManagerClient | undefined): () => Promise<string> {
+type Reader = (signal: AbortSignal) => Promise<string>;
+
+/** One read, given up (and aborted) after `timeoutMs`, failing with an error that names the source and the wait. */
+async function readWithin(reader: Reader, timeoutMs: number, kind: 'secrets-manager' | 'ssm', id: string): Promise<string> {
+  const controller = new AbortController();
+  const sm = kind === 'secrets-manager';
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new SecretLoadError(
+          kind,
+          id,
+          `Could not read the Perkamo server key from ${sm ? 'Secrets Manager secret' : 'SSM parameter'} ${id}: no answer within ${timeoutMs} ms; ` +
+            `check that the function can reach ${sm ? 'Secrets Manager' : 'SSM'} (from a VPC: a VPC endpoint or a NAT gateway)`,
+        ),
+      );
+      controller.abort();
+    }, timeoutMs);
+  });
+  const reading = reader(controller.signal);
+  try {
+    return await Promise.race([reading, late]);
+  } finally {
+    clearTimeout(timer);
+    reading.catch(() => undefined);
+  }
+}
+
+function secretsManagerReader(arn: string, given: SecretsManagerClient | undefined): Reader {
   let client: SecretsManagerClient | undefined = given;
-  return async () => {
+  return async (signal) => {
     let output;
     try {
       const sdk = await import('@aws-sdk/client-secrets-manager');
       client ??= new sdk.SecretsManagerClient({});
-      output = await client.send(new sdk.GetSecretValueCommand({ SecretId: arn }));
+      output = await client.send(new sdk.GetSecretValueCommand({ SecretId: arn }), { abortSignal: signal });
     } catch (error) {
       throw awsError('secrets-manager', arn, error);
     }
@@ -116,14 +156,14 @@ function secretsManagerReader(arn: string, given: SecretsManagerClient | undefin
   };
 }
 
-function ssmReader(name: string, given: SSMClient | undefined): () => Promise<string> {
+function ssmReader(name: string, given: SSMClient | undefined): Reader {
   let client: SSMClient | undefined = given;
-  return async () => {
+  return async (signal) => {
     let output;
     try {
       const sdk = await import('@aws-sdk/client-ssm');
       client ??= new sdk.SSMClient({});
-      output = await client.send(new sdk.GetParameterCommand({ Name: name, WithDecryption: true }));
+      output = await client.send(new sdk.GetParameterCommand({ Name: name, WithDecryption: true }), { abortSignal: signal });
     } catch (error) {
       throw awsError('ssm', name, error);
     }

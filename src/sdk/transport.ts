@@ -88,9 +88,29 @@ export function createTransport(options: TransportOptions) {
     return key;
   }
 
+  /** The key, waited for no longer than the deadline: a supplier that reads a secret store can hang. */
+  async function keyBefore(operation: PerkamoOperation, deadline: number | undefined): Promise<string> {
+    if (deadline === undefined || typeof options.apiKey === 'string') return resolveApiKey();
+    const key = resolveApiKey();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      const remaining = deadline - Date.now();
+      timer = setTimeout(
+        () => reject(new PerkamoDeadlineExceededError(operation, 0, new PerkamoConfigurationError('the API key (apiKey supplier) was not available before the deadline'))),
+        Math.max(0, remaining),
+      );
+    });
+    try {
+      return await Promise.race([key, late]);
+    } finally {
+      clearTimeout(timer);
+      key.catch(() => undefined);
+    }
+  }
+
   async function request<T>(spec: RequestSpec, call: CallOptions = {}): Promise<T> {
     const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
-    const apiKey = await resolveApiKey();
+    const apiKey = await keyBefore(spec.operation, call.deadline);
     let lastError: Error | undefined;
 
     for (let attempt = 0; ; attempt++) {

@@ -195,6 +195,31 @@ describe('createApiKeySupplier: Secrets Manager', () => {
     expect(error.message).not.toContain(KEY);
   });
 
+  it('gives up a read that never answers after readTimeoutMs, releases it, and reads again next time (issue 13, defect 4)', async () => {
+    smMock.on(GetSecretValueCommand).callsFakeOnce(() => new Promise(() => {})).resolves({ SecretString: KEY });
+    const supplier = createApiKeySupplier(source, { ttlMs: 60_000, secretsManager, readTimeoutMs: 100 });
+    const started = performance.now();
+    const error = await caught(supplier());
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(error).toBeInstanceOf(SecretLoadError);
+    expect(error.message).toMatch(new RegExp(`Secrets Manager secret ${ARN}: no answer within 100 ms; check that the function can reach Secrets Manager`));
+    // The hung read is not shared with the next caller: a new read succeeds.
+    await expect(supplier()).resolves.toBe(KEY);
+    expect(smMock.calls()).toHaveLength(2);
+  });
+
+  it('serves the cached key when a refresh hangs, within readTimeoutMs, and says so', async () => {
+    smMock.on(GetSecretValueCommand).resolvesOnce({ SecretString: KEY }).callsFake(() => new Promise(() => {}));
+    const c = clock();
+    const onRefreshError = vi.fn();
+    const supplier = createApiKeySupplier(source, { ttlMs: 60_000, secretsManager, now: c.now, onRefreshError, readTimeoutMs: 100 });
+    await supplier();
+    c.advance(60_000);
+    await expect(supplier()).resolves.toBe(KEY);
+    expect(onRefreshError).toHaveBeenCalledTimes(1);
+    expect(onRefreshError.mock.calls[0]![0].message).toMatch(/no answer within 100 ms/);
+  });
+
   it('creates its own client lazily when none is given', async () => {
     vi.stubEnv('AWS_REGION', 'us-east-1');
     smMock.on(GetSecretValueCommand).resolves({ SecretString: KEY });

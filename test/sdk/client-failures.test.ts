@@ -316,3 +316,16 @@ describe('redirects are never followed (issue 13, defect 1)', () => {
     expect(error).not.toBeInstanceOf(PerkamoApiError);
   });
 });
+
+describe('the API key is waited for no longer than the deadline (issue 13, defect 4)', () => {
+  it('an apiKey supplier that never answers fails the call at the deadline, before any request', async () => {
+    const started = performance.now();
+    const error = await caught(
+      client({ apiKey: () => new Promise<string>(() => {}) }).emit('u1', 'page.viewed', { transactionId: 'tx-key' }, { deadline: Date.now() + 300 }),
+    );
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(error).toBeInstanceOf(PerkamoDeadlineExceededError);
+    expect(error.message).toMatch(/not started: 0 ms left before the deadline \(previous attempt: the API key \(apiKey supplier\) was not available before the deadline\)/);
+    expect(server.requests).toHaveLength(0);
+  });
+});
