@@ -25,6 +25,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { PerkamoConfigurationError } from '../sdk/index.ts';
 import type { SecretSource } from './config.ts';
+import { withinDeadline } from './wait.ts';
 
 /** The JSON field of a structured secret that holds the key. */
 export const SECRET_JSON_FIELD = 'PERKAMO_SECRET_KEY';
@@ -112,30 +113,18 @@ export function createApiKeySupplier(source: SecretSource, options: ApiKeySuppli
 type Reader = (signal: AbortSignal) => Promise<string>;
 
 /** One read, given up (and aborted) after `timeoutMs`, failing with an error that names the source and the wait. */
-async function readWithin(reader: Reader, timeoutMs: number, kind: 'secrets-manager' | 'ssm', id: string): Promise<string> {
+function readWithin(reader: Reader, timeoutMs: number, kind: 'secrets-manager' | 'ssm', id: string): Promise<string> {
   const controller = new AbortController();
   const sm = kind === 'secrets-manager';
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(
-        new SecretLoadError(
-          kind,
-          id,
-          `Could not read the Perkamo server key from ${sm ? 'Secrets Manager secret' : 'SSM parameter'} ${id}: no answer within ${timeoutMs} ms; ` +
-            `check that the function can reach ${sm ? 'Secrets Manager' : 'SSM'} (from a VPC: a VPC endpoint or a NAT gateway)`,
-        ),
-      );
-      controller.abort();
-    }, timeoutMs);
+  return withinDeadline(reader(controller.signal), Date.now() + timeoutMs, () => {
+    controller.abort();
+    return new SecretLoadError(
+      kind,
+      id,
+      `Could not read the Perkamo server key from ${sm ? 'Secrets Manager secret' : 'SSM parameter'} ${id}: no answer within ${timeoutMs} ms; ` +
+        `check that the function can reach ${sm ? 'Secrets Manager' : 'SSM'} (from a VPC: a VPC endpoint or a NAT gateway)`,
+    );
   });
-  const reading = reader(controller.signal);
-  try {
-    return await Promise.race([reading, late]);
-  } finally {
-    clearTimeout(timer);
-    reading.catch(() => undefined);
-  }
 }
 
 function secretsManagerReader(arn: string, given: SecretsManagerClient | undefined): Reader {

@@ -9,7 +9,6 @@ import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { packageFunctions, type DeployedFunction } from '../../src/local/harness/deployed.ts';
 import {
   lambdaNode,
-  lambdaNodePackages,
   startFunction,
   type LambdaEnvironment,
   type LambdaNodeMajor,
@@ -18,6 +17,7 @@ import {
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../src/local/harness/otlp-receiver.ts';
 import { startSecretsManager, type SecretsManagerStandIn } from '../../src/local/harness/secrets-manager.ts';
 import { AUDIENCE, claims, ISSUER, signRs256, startIssuer } from '../lambda/helpers/jwt-issuer.ts';
+import { nodeOrSkipReason } from './support.ts';
 
 export const projectRoot = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 export const corsOrigin = 'https://app.example.com';
@@ -135,16 +135,4 @@ export function useDeployedStack(major: LambdaNodeMajor, params: Record<string, 
     stack!.receiver.reset();
   });
   return () => stack!;
-}
-
-/** In CI a missing Node binary fails the suite; locally it is a skip with the reason. */
-async function nodeOrSkipReason(major: LambdaNodeMajor): Promise<string | undefined> {
-  try {
-    await lambdaNode(major);
-    return undefined;
-  } catch (error) {
-    const reason = `no Node ${major} binary (npx -p ${lambdaNodePackages[major]}, or set PERKAMO_NODE${major}): ${(error as Error).message}`;
-    if (process.env.CI) throw new Error(reason);
-    return reason;
-  }
 }

@@ -5,6 +5,8 @@
 // (http/protobuf, the deployed default), a function that throws, an invocation that runs out of
 // time, a configuration that cannot start, and the X-Ray opt-in.
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { LambdaEnvironment, LambdaNodeMajor } from '../../src/local/harness/index.ts';
 import type { ReceivedSpan } from '../../src/local/harness/otlp-receiver.ts';
@@ -176,6 +178,27 @@ describe.each([24, 22] as LambdaNodeMajor[])('Node %i: the functions as deployed
     const { root } = await trace(result.requestId, result.traceHeader, CONSUMER);
     expect(root.status.code).toBe(2);
     expect(stack.emulator.ledger().applied).toBe(0);
+  });
+
+  it('a JWKS that never answers: 503 auth_unavailable inside the budget, not Lambda\'s timeout', async () => {
+    const hanging = createServer(() => {});
+    await new Promise<void>((ready) => hanging.listen(0, '127.0.0.1', ready));
+    const fn = await stack.start('emit', { AUTH_JWKS_URL: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/jwks` });
+    try {
+      const result = await fn.invoke(
+        httpApiEvent('POST /events', { user_id: `j-${major}`, event: 'page.viewed', transaction_id: `j-${major}-${randomUUID()}` }, await stack.bearer('backend', ['perkamo:emit'])),
+      );
+      expect(result.timedOut, 'killed by the 3 s Lambda timeout').toBe(false);
+      const answer = result.payload as { statusCode: number; body: string };
+      expect(answer.statusCode).toBe(503);
+      expect(JSON.parse(answer.body).error.message).toMatch(/AUTH_JWKS_URL did not answer within this invocation's time budget/);
+      expect(result.durationMs).toBeLessThan(3_000);
+      expect(stack.emulator.ledger().requests.total).toBe(0);
+    } finally {
+      await fn.shutdown();
+      hanging.closeAllConnections();
+      hanging.close();
+    }
   });
 
   it('a configuration that cannot start: init fails with the clear message, and no key or stack dump in it', async () => {

@@ -29,6 +29,18 @@ export function alive(pid: number): boolean {
   }
 }
 
+/** Why Node `major` cannot be tested here, or undefined when it can; in CI a missing binary is a failure. */
+export async function nodeOrSkipReason(major: LambdaNodeMajor): Promise<string | undefined> {
+  try {
+    await lambdaNode(major);
+    return undefined;
+  } catch (error) {
+    const reason = `no Node ${major} binary (npx -p ${lambdaNodePackages[major]}, or set ${lambdaNodeEnv[major]}): ${(error as Error).message}`;
+    if (process.env.CI) throw new Error(reason);
+    return reason;
+  }
+}
+
 /**
  * Inside a `describe` for one Node major: resolves its binary once, hands out environments (shut
  * down after each test) and a marker folder per test, and defines tests that skip — or fail in CI —
@@ -41,13 +53,9 @@ export function lambdaNodeSuite(major: LambdaNodeMajor) {
   const folders: string[] = [];
 
   beforeAll(async () => {
-    try {
-      node = await lambdaNode(major);
-    } catch (error) {
-      problem = `no Node ${major} binary (npx -p ${lambdaNodePackages[major]}, or set ${lambdaNodeEnv[major]}): ${(error as Error).message}`;
-      if (process.env.CI) throw new Error(problem);
-      console.warn(`[harness, Node ${major}] skipped: ${problem}`);
-    }
+    problem = await nodeOrSkipReason(major);
+    if (problem) console.warn(`[harness, Node ${major}] skipped: ${problem}`);
+    else node = await lambdaNode(major);
   }, 200_000);
   afterEach(async () => {
     await Promise.all(environments.splice(0).map((environment) => environment.shutdown()));

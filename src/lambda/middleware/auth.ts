@@ -19,7 +19,7 @@ import { PerkamoConfigurationError } from '../../sdk/index.ts';
 import type { AuthConfig } from '../config.ts';
 import { AuthenticationError, ForbiddenError, HttpError } from '../errors.ts';
 import { required, type PerkamoInternal, type PerkamoRequest, type Principal } from '../invocation.ts';
-import { withinDeadline } from './deadline.ts';
+import { withinDeadline } from '../wait.ts';
 
 export interface AuthOptions {
   config: AuthConfig;
@@ -44,13 +44,14 @@ export function auth(options: AuthOptions): MiddlewareObj<any, any, Error, Conte
   const { config, scope } = options;
   const now = options.now ?? defaults.now;
   const verify = config.mode === 'jwt' ? verifier(config, now) : undefined;
+  // Only a JWKS does I/O: its fetch is held to the invocation's budget; HS keys are local.
+  const fetchesKeys = config.jwksUrl !== undefined;
 
   const authBefore = async (request: PerkamoRequest<any, any>): Promise<void> => {
     if (request.internal.trigger !== 'http') return;
     const http = required(request, 'http');
-    // Only a JWKS does I/O: its fetch is held to the invocation's budget; HS keys are local.
     const claims = verify
-      ? await withinDeadline(verify(bearerToken(http.headers)), config.jwksUrl === undefined ? undefined : request.internal.deadline, keysTooSlow, now)
+      ? await withinDeadline(verify(bearerToken(http.headers)), fetchesKeys ? request.internal.deadline : undefined, keysTooSlow, now)
       : authorizerClaims(http.authorizerClaims);
     const principal: Principal = { userId: userIdOf(claims, config.userIdClaim), scopes: scopesOf(claims) };
     if (scope !== undefined && !principal.scopes.includes(scope)) {

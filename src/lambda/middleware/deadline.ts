@@ -28,25 +28,3 @@ export function deadline(options: Partial<DeadlineOptions> = {}) {
   return { before: deadlineBefore };
 }
 
-/**
- * Waits for `work` no longer than until `deadline` (epoch ms; undefined: no bound), then rejects
- * with `late()`: the one way anything that runs before the handler (the JWKS fetch, and any future
- * I/O in a middleware) is held to the invocation's budget. The work itself goes on in the
- * background (a shared fetch may still serve the next invocation); only this invocation stops
- * waiting for it.
- */
-export async function withinDeadline<T>(work: Promise<T>, deadline: number | undefined, late: (budgetMs: number) => Error, now: () => number = Date.now): Promise<T> {
-  if (deadline === undefined) return work;
-  const budgetMs = Math.max(0, deadline - now());
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(late(budgetMs)), budgetMs);
-  });
-  try {
-    return await Promise.race([work, timedOut]);
-  } finally {
-    clearTimeout(timer);
-    // A rejection of `work` after the deadline is nobody's to handle any more.
-    work.catch(() => undefined);
-  }
-}
