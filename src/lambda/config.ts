@@ -1,6 +1,7 @@
 // Function configuration: read from the environment and validated once, at cold start.
 
 import { limits } from '../core/index.ts';
+import { quote } from '../core/text.ts';
 import { PerkamoConfigurationError, defaultBaseUrl } from '../sdk/index.ts';
 
 export type SecretSource =
@@ -405,7 +406,3 @@ function jwksUrlProblem(value: string): string | undefined {
   return undefined;
 }
 
-/** Quotes a non-secret value for a problem line, shortened so a pasted blob cannot flood the log. */
-function quote(value: string): string {
-  return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
-}

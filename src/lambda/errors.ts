@@ -1,4 +1,5 @@
 import { PerkamoError, PerkamoValidationError } from '../core/index.ts';
+import { boundText, echoableStrings, maxUpstreamMessageLength, redact, upstreamCode } from '../core/text.ts';
 import {
   PerkamoApiError,
   PerkamoConfigurationError,
@@ -85,9 +86,11 @@ export class ForbiddenError extends HttpError {
 export class PerkamoItemRejectedError extends PerkamoError {
   override readonly name = 'PerkamoItemRejectedError';
   readonly code: string | undefined;
-  constructor(code: string | undefined, message: string) {
-    super(`Perkamo refused the event: ${message}`);
-    this.code = code;
+  /** `error` is Perkamo's per-item error; its text is bounded and the event's own values taken out of it. */
+  constructor(error: { code?: unknown; message?: unknown }, event: unknown) {
+    const message = typeof error.message === 'string' ? boundText(redact(error.message, echoableStrings(event)), maxUpstreamMessageLength) : '';
+    super(`Perkamo refused the event${message ? `: ${message}` : ''}`);
+    this.code = upstreamCode(error.code);
   }
 }
 
@@ -153,8 +156,9 @@ function fromPerkamoStatus(error: PerkamoApiError): HttpError {
   }
   const field = (error.body as { field?: unknown } | undefined)?.field;
   const status = error.status === 404 || error.status === 409 ? error.status : 422;
+  // The message is already bounded and redacted by the client; the field is repeated only when it looks like one.
   return new HttpError(status, error.code ?? 'perkamo_rejected', error.message, {
     requestId,
-    field: typeof field === 'string' ? field : undefined,
+    field: typeof field === 'string' && /^[\w.[\]-]{1,128}$/.test(field) ? field : undefined,
   });
 }

@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { assertIdentifier, limits } from '../core/index.ts';
 import type { Command, Item, Origin, Outcome } from './commands.ts';
 import { BatchItemsFailedError, HttpError, toHttpError } from './errors.ts';
 import type { HttpRequest, Principal, Trigger } from './invocation.ts';
@@ -92,10 +93,18 @@ export const streamTokenOperation: Operation = {
   httpHeaders: { 'cache-control': 'no-store', pragma: 'no-cache' },
 };
 
+/**
+ * The Idempotency-Key header is the default transaction id (`<key>:<index>` for a batch's events),
+ * so it is checked here, under its own name, to leave room for the longest suffix (`:99`).
+ */
+export const idempotencyKeyMaxBytes = limits.transactionIdBytes - 4;
+
 /** Stable transaction-id defaults for a payload that has none. */
 export function httpDefaults(request: HttpRequest): Defaults {
   const key = request.headers['idempotency-key']?.trim();
-  return key ? { transactionId: key } : {};
+  if (!key) return {};
+  assertIdentifier(key, 'Idempotency-Key', idempotencyKeyMaxBytes);
+  return { transactionId: key };
 }
 
 /** Lambda keeps the request id across its own retries of an async invoke. */

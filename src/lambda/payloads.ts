@@ -17,11 +17,19 @@ import type { Principal } from './invocation.ts';
 export interface Defaults {
   /** Used when the payload has no transaction_id (sqs:<messageId>, eb:<id>, the Idempotency-Key). */
   transactionId?: string;
-  /** Used when the payload has no occurred_at and the trigger knows a stable time (EventBridge `time`). */
+  /**
+   * The delivery's time (SQS `SentTimestamp`, EventBridge `time`), used as occurred_at only together
+   * with the delivery's transaction id: both belong to one message, and its redeliveries repeat both.
+   * A payload that names its own transaction_id may be sent twice by its producer (two messages, two
+   * times): it keeps the occurred_at it carries, or none, so the repeat stays the same event.
+   */
   occurredAt?: string;
 }
 
 function requireObject(value: unknown, what: string): Record<string, unknown> {
+  if (value === undefined) {
+    throw new PerkamoValidationError('', 'required', `${what} is missing: send it as a JSON object (the body or payload is empty)`);
+  }
   if (!isPlainObject(value)) {
     throw new PerkamoValidationError('', 'not_object', `${what} must be a JSON object, got ${describeType(value)}`);
   }
@@ -41,8 +49,8 @@ export function parseEventPayload(value: unknown, defaults: Defaults = {}): Perk
       );
     }
     event.transaction_id = defaults.transactionId;
+    if (event.occurred_at === undefined && defaults.occurredAt !== undefined) event.occurred_at = defaults.occurredAt;
   }
-  if (event.occurred_at === undefined && defaults.occurredAt !== undefined) event.occurred_at = defaults.occurredAt;
   assertSafeEventInput(event);
   return event;
 }

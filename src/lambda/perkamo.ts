@@ -1,10 +1,11 @@
 import { PerkamoError, PerkamoValidationError, canonicalJson, limits, type PerkamoEventInput } from '../core/index.ts';
-import { responseMeta, type EventIngestResponse, type IdentifyResponse, type PerkamoClient } from '../sdk/index.ts';
+import { PerkamoApiError, responseMeta, type EventIngestResponse, type IdentifyResponse, type PerkamoClient } from '../sdk/index.ts';
 import { attachMeta } from '../sdk/response-meta.ts';
 import { attr, traceUserId, type UserIdPolicy } from '../telemetry/attributes.ts';
 import { withOperationSpan } from '../telemetry/perkamo-spans.ts';
 import type { Command, Outcome } from './commands.ts';
-import { GroupBlockedError, PerkamoItemRejectedError } from './errors.ts';
+import { PerkamoItemRejectedError } from './errors.ts';
+import { runInGroupOrder } from './fifo.ts';
 import { mapWithConcurrency } from './pool.ts';
 
 export interface RunOptions {
@@ -48,22 +49,64 @@ function withoutTraitValues(answer: IdentifyResponse): IdentifyResponse {
  * Emits are coalesced into `events:batch` calls of up to 100 (a lone emit uses `POST /v1/events`),
  * run in parallel up to `concurrency`. Two commands with the same transaction_id are sent once and
  * share the outcome; with different payloads the later one fails as a conflict, never sent.
- * When commands carry FIFO groups, chunks run one after another and a group stops at its first failure.
+ * Records of a FIFO message group go one per round (`fifo.ts`): never two of a group in one call or
+ * in flight at once, and nothing after a group's failure.
  */
 export async function runCommands(commands: Command[], options: RunOptions): Promise<Outcome[]> {
   const outcomes = new Array<Outcome>(commands.length);
-  const emits: number[] = [];
-  const others: number[] = [];
-  commands.forEach((command, i) => (command.kind === 'emit' ? emits : others).push(i));
-
-  await Promise.all([
-    runEmits(commands, emits, outcomes, options),
-    mapWithConcurrency(others, options.concurrency, async (i) => {
-      outcomes[i] = await settle(() => runSingle(commands[i] as Command, options));
-    }),
-  ]);
+  const sameAs = refuseConflicts(commands, outcomes);
+  const single = commands.filter((c) => c.kind === 'emit').length === 1;
+  await runInGroupOrder(
+    commands.map((_, i) => i),
+    outcomes,
+    {
+      groupOf: (i) => commands[i]?.origin.group,
+      sameAs: (i) => sameAs.get(i),
+      run: async (round) => {
+        const emits = round.filter((i) => commands[i]?.kind === 'emit');
+        const others = round.filter((i) => commands[i]?.kind !== 'emit');
+        const chunks: number[][] = [];
+        for (let start = 0; start < emits.length; start += limits.batchMaxEvents) chunks.push(emits.slice(start, start + limits.batchMaxEvents));
+        await Promise.all([
+          mapWithConcurrency(chunks, options.concurrency, (chunk) => sendChunk(commands, chunk, outcomes, options, single)),
+          mapWithConcurrency(others, options.concurrency, async (i) => {
+            outcomes[i] = await settle(() => runSingle(commands[i] as Command, options));
+          }),
+        ]);
+      },
+    },
+  );
   return outcomes;
 }
+
+/**
+ * One send per transaction id: a later emit with the same id and payload mirrors the first (the
+ * returned map: later → first); with another payload it fails here as a conflict. Payloads are
+ * compared (canonical JSON) only when an id repeats, which is rare.
+ */
+function refuseConflicts(commands: Command[], outcomes: Outcome[]): Map<number, number> {
+  const sameAs = new Map<number, number>();
+  const firstByTx = new Map<string, number>();
+  commands.forEach((command, i) => {
+    if (command.kind !== 'emit') return;
+    const first = firstByTx.get(command.event.transaction_id);
+    if (first === undefined) firstByTx.set(command.event.transaction_id, i);
+    else if (canonicalJson((commands[first] as EmitCommand).event) === canonicalJson(command.event)) sameAs.set(i, first);
+    else {
+      outcomes[i] = {
+        ok: false,
+        error: new PerkamoValidationError(
+          'transaction_id',
+          'conflict',
+          `'transaction_id' ${JSON.stringify(command.event.transaction_id)} is used by another record of this batch with a different payload`,
+        ),
+      };
+    }
+  });
+  return sameAs;
+}
+
+type EmitCommand = Extract<Command, { kind: 'emit' }>;
 
 async function runSingle(command: Command, { client, deadline, browserKey, streamTokenTtlSeconds, userIds }: RunOptions): Promise<unknown> {
   switch (command.kind) {
@@ -83,60 +126,8 @@ async function runSingle(command: Command, { client, deadline, browserKey, strea
   }
 }
 
-async function runEmits(commands: Command[], indexes: number[], outcomes: Outcome[], options: RunOptions): Promise<void> {
-  // One send per transaction id; repeats share its outcome. Payloads are compared (canonical JSON)
-  // only when an id repeats, which is rare: most invocations never serialize an event for this.
-  const unique: number[] = [];
-  const firstByTx = new Map<string, number>();
-  const followers = new Map<number, number[]>();
-  const eventAt = (i: number) => (commands[i] as Extract<Command, { kind: 'emit' }>).event;
-  for (const i of indexes) {
-    const event = eventAt(i);
-    const first = firstByTx.get(event.transaction_id);
-    if (first === undefined) {
-      firstByTx.set(event.transaction_id, i);
-      unique.push(i);
-    } else if (canonicalJson(eventAt(first)) === canonicalJson(event)) {
-      followers.set(first, [...(followers.get(first) ?? []), i]);
-    } else {
-      outcomes[i] = {
-        ok: false,
-        error: new PerkamoValidationError(
-          'transaction_id',
-          'conflict',
-          `'transaction_id' ${JSON.stringify(event.transaction_id)} is used by another record of this batch with a different payload`,
-        ),
-      };
-    }
-  }
-
-  const ordered = unique.some((i) => commands[i]?.origin.group !== undefined);
-  const chunks: number[][] = [];
-  for (let start = 0; start < unique.length; start += limits.batchMaxEvents) {
-    chunks.push(unique.slice(start, start + limits.batchMaxEvents));
-  }
-  const failedGroups = new Set<string>();
-  const runChunk = async (chunk: number[]) => {
-    const sendable = chunk.filter((i) => {
-      const group = commands[i]?.origin.group;
-      if (group === undefined || !failedGroups.has(group)) return true;
-      outcomes[i] = { ok: false, error: new GroupBlockedError(`an earlier message of group ${group} failed`) };
-      return false;
-    });
-    if (sendable.length > 0) await sendChunk(commands, sendable, outcomes, options, indexes.length === 1);
-    for (const i of chunk) {
-      const group = commands[i]?.origin.group;
-      if (group !== undefined && !outcomes[i]?.ok) failedGroups.add(group);
-    }
-  };
-  if (ordered) for (const chunk of chunks) await runChunk(chunk);
-  else await mapWithConcurrency(chunks, options.concurrency, runChunk);
-
-  for (const [first, rest] of followers) for (const i of rest) outcomes[i] = outcomes[first] as Outcome;
-}
-
 async function sendChunk(commands: Command[], chunk: number[], outcomes: Outcome[], options: RunOptions, single: boolean) {
-  const events = chunk.map((i) => (commands[i] as Extract<Command, { kind: 'emit' }>).event);
+  const events = chunk.map((i) => (commands[i] as EmitCommand).event);
   if (single) {
     const [event] = events as [PerkamoEventInput];
     const attributes = {
@@ -160,6 +151,13 @@ async function sendChunk(commands: Command[], chunk: number[], outcomes: Outcome
       options.client.batch(events, { deadline: options.deadline }),
     ),
   );
+  if (!answer.ok && chunk.length > 1 && refusedForAnEvent(answer.error)) {
+    // One refused event refuses the whole call: halves are sent until it stands alone, so the
+    // others are not sent to the DLQ with it (about 2·log₂ n more calls per poison event).
+    const middle = Math.ceil(chunk.length / 2);
+    for (const half of [chunk.slice(0, middle), chunk.slice(middle)]) await sendChunk(commands, half, outcomes, options, false);
+    return;
+  }
   chunk.forEach((commandIndex, position) => {
     if (!answer.ok) {
       outcomes[commandIndex] = answer;
@@ -167,9 +165,14 @@ async function sendChunk(commands: Command[], chunk: number[], outcomes: Outcome
     }
     const result = (answer.value as { results: EventIngestResponse[] }).results[position] as EventIngestResponse;
     outcomes[commandIndex] = result.error
-      ? { ok: false, error: new PerkamoItemRejectedError(result.error.code, result.error.message) }
+      ? { ok: false, error: new PerkamoItemRejectedError(result.error, events[position]) }
       : { ok: true, value: result };
   });
+}
+
+/** A whole-call refusal that an event's content can cause (not the key, the route or the rate). */
+function refusedForAnEvent(error: Error): boolean {
+  return error instanceof PerkamoApiError && [400, 409, 413, 422].includes(error.status);
 }
 
 async function settle(fn: () => Promise<unknown>): Promise<Outcome> {

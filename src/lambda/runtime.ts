@@ -3,7 +3,8 @@ import type { Context } from 'aws-lambda';
 import { createPerkamoClient, type PerkamoClient } from '../sdk/index.ts';
 import type { Command, Invocation, Item, Outcome } from './commands.ts';
 import { LambdaConfigurationError, loadConfig, type AuthConfig, type LambdaConfig } from './config.ts';
-import { BudgetExhaustedError, GroupBlockedError } from './errors.ts';
+import { BudgetExhaustedError } from './errors.ts';
+import { MessageGroups } from './fifo.ts';
 import { createTracedFetch } from './fetch.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { Operation } from './operations.ts';
@@ -78,14 +79,12 @@ export function runInvocation(runtime: Runtime) {
 
 /** In a FIFO batch, a record after an invalid one of the same message group is not sent at all. */
 function blockFifoGroups(items: Item[]): Item[] {
-  const failed = new Set<string>();
+  const groups = new MessageGroups();
   return items.map((item) => {
     const origin = 'command' in item ? item.command.origin : item.origin;
     if (origin.group === undefined) return item;
-    if ('error' in item) failed.add(origin.group);
-    else if (failed.has(origin.group)) {
-      return { origin, error: new GroupBlockedError(`an earlier message of group ${origin.group} failed`) };
-    }
+    if (groups.isStopped(origin.group)) return { origin, error: groups.blocked(origin.group) };
+    groups.settle(origin.group, 'command' in item);
     return item;
   });
 }

@@ -17,6 +17,7 @@ import { responseMeta } from './response-meta.ts';
 import { subscribeCustomer, type CustomerSubscription } from './stream.ts';
 import {
   createTransport,
+  defaultMaxResponseBytes,
   normalizeRetry,
   type ApiKeySupplier,
   type CallOptions,
@@ -51,6 +52,8 @@ export interface PerkamoClientOptions {
   retry?: boolean | RetryOptions;
   /** With a deadline, a request with less time left than this is not started. Default 25 ms. */
   minRequestMs?: number;
+  /** A successful answer larger than this fails (`PerkamoResponseError`); a larger error body is dropped. Default 1 MiB. */
+  maxResponseBytes?: number;
 }
 
 export interface EmitOptions extends CallOptions {
@@ -73,6 +76,9 @@ export function createPerkamoClient(options: PerkamoClientOptions) {
   if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) {
     throw new PerkamoConfigurationError(`timeoutMs must be a positive number of ms, got ${options.timeoutMs}`);
   }
+  if (options.maxResponseBytes !== undefined && !(Number.isInteger(options.maxResponseBytes) && options.maxResponseBytes > 0)) {
+    throw new PerkamoConfigurationError(`maxResponseBytes must be a whole number of bytes > 0, got ${options.maxResponseBytes}`);
+  }
   const baseUrl = normalizeBaseUrl(options.baseUrl ?? defaultBaseUrl);
   const fetchImpl: PerkamoFetch = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
   const transport = createTransport({
@@ -82,6 +88,7 @@ export function createPerkamoClient(options: PerkamoClientOptions) {
     timeoutMs: options.timeoutMs,
     retry: normalizeRetry(options.retry),
     minRequestMs: options.minRequestMs ?? 25,
+    maxResponseBytes: options.maxResponseBytes ?? defaultMaxResponseBytes,
   });
 
   async function emit(
@@ -121,7 +128,14 @@ export function createPerkamoClient(options: PerkamoClientOptions) {
         `expected results for ${body.events.length} events, got ${Array.isArray(result?.results) ? result.results.length : 'none'}`,
       );
     }
-    result.results.forEach((item) => assertIngestResult(item, 'batch'));
+    result.results.forEach((item, i) => {
+      assertIngestResult(item, 'batch');
+      // Results are matched to events by position; one that names another transaction shows the order cannot be trusted.
+      const tx = (item as { transaction_id?: unknown }).transaction_id;
+      if (tx !== undefined && tx !== body.events[i]?.transaction_id) {
+        throw new PerkamoResponseError('batch', responseMeta(result)?.status ?? 200, responseMeta(result)?.requestId, `result ${i} is for another transaction than event ${i}; results must follow the events' order`);
+      }
+    });
     return result;
   }
 

@@ -1,4 +1,5 @@
 import { PerkamoError } from '../core/index.ts';
+import { boundText, maxUpstreamMessageLength, upstreamCode } from '../core/text.ts';
 import type { RateLimit } from './response-meta.ts';
 
 /** Perkamo answered with a non-2xx status. */
@@ -132,14 +133,16 @@ export class PerkamoConfigurationError extends PerkamoError {
   override readonly name: string = 'PerkamoConfigurationError';
 }
 
+/** The body's `message`, bounded and on one line. */
 function messageOf(body: unknown): string | undefined {
   const message = (body as { message?: unknown } | null)?.message;
-  return typeof message === 'string' && message.trim() !== '' ? message : undefined;
+  if (typeof message !== 'string') return undefined;
+  const bounded = boundText(message, maxUpstreamMessageLength);
+  return bounded === '' ? undefined : bounded;
 }
 
 function codeOf(body: unknown): string | undefined {
-  const code = (body as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
+  return upstreamCode((body as { code?: unknown } | null)?.code);
 }
 
 function systemCode(error: unknown): string | undefined {

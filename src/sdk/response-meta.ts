@@ -31,7 +31,8 @@ export function responseMeta(result: unknown): ResponseMeta | undefined {
 
 export function requestIdOf(headers: Headers): string | undefined {
   for (const name of ['x-perkamo-request-id', 'x-request-id']) {
-    const value = headers.get(name)?.trim();
+    // Bounded: it is repeated in logs, spans and answers.
+    const value = headers.get(name)?.trim().slice(0, 128);
     if (value) return value;
   }
   return undefined;

@@ -1,4 +1,5 @@
 import { signRequest } from '../core/index.ts';
+import { echoableStrings, redact } from '../core/text.ts';
 import {
   PerkamoApiError,
   PerkamoConfigurationError,
@@ -63,7 +64,12 @@ export interface TransportOptions {
   retry: Required<RetryOptions> | undefined;
   /** A request with less time than this before the deadline is not started. */
   minRequestMs: number;
+  /** A 2xx body larger than this fails the call; an error body larger than this is dropped. */
+  maxResponseBytes: number;
 }
+
+/** Perkamo's answers are small JSON documents; 1 MiB leaves room and keeps Lambda far below its 6 MB answer limit. */
+export const defaultMaxResponseBytes = 1024 * 1024;
 
 export interface RequestSpec {
   operation: PerkamoOperation;
@@ -190,22 +196,29 @@ export function createTransport(options: TransportOptions) {
         await response.body?.cancel().catch(() => undefined);
         throw new PerkamoRedirectError(spec.operation, response.status, requestIdOf(response.headers), response.headers.has('location'));
       }
-      let text: string;
+      let text: string | undefined;
       try {
-        text = await response.text();
+        text = await readBounded(response, options.maxResponseBytes);
       } catch (error) {
         throw controller.signal.aborted ? controller.signal.reason : new PerkamoNetworkError(spec.operation, error);
       }
-      const parsed = parseJson(text);
       if (!response.ok) {
+        // The body is upstream text that may echo the request: the key or a trait value must not
+        // reach a log line, a span or an answer through it.
+        const echoed = text === undefined ? undefined : redact(text, [apiKey, ...echoableStrings(spec.body)]);
+        const parsed = echoed === undefined ? { ok: true as const, value: undefined } : parseJson(echoed);
         throw new PerkamoApiError({
           status: response.status,
-          body: parsed.ok ? parsed.value : text || undefined,
+          body: parsed.ok ? parsed.value : echoed || undefined,
           requestId: requestIdOf(response.headers),
           retryAfter: retryAfterOf(response.headers),
           rateLimit: rateLimitOf(response.headers),
         });
       }
+      if (text === undefined) {
+        throw new PerkamoResponseError(spec.operation, response.status, requestIdOf(response.headers), `the answer is over ${options.maxResponseBytes} bytes`);
+      }
+      const parsed = parseJson(text);
       if (!parsed.ok) {
         throw new PerkamoResponseError(spec.operation, response.status, requestIdOf(response.headers), 'not JSON');
       }
@@ -220,6 +233,38 @@ export function createTransport(options: TransportOptions) {
 }
 
 export type Transport = ReturnType<typeof createTransport>;
+
+/** The body as text, or undefined when it is over `max` bytes (then it is not read further). */
+async function readBounded(response: Response, max: number): Promise<string | undefined> {
+  const declared = Number(response.headers.get('content-length'));
+  if (response.headers.has('content-length') && Number.isFinite(declared)) {
+    // fetch holds a body to its declared length, so a declared size is a bound.
+    if (declared <= max) return response.text();
+    await response.body?.cancel().catch(() => undefined);
+    return undefined;
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   if (text.trim() === '') return { ok: true, value: undefined };

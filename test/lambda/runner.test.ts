@@ -4,6 +4,7 @@ import type { Command } from '../../src/lambda/commands.ts';
 import { GroupBlockedError, PerkamoItemRejectedError } from '../../src/lambda/errors.ts';
 import { runCommands } from '../../src/lambda/perkamo.ts';
 import { PerkamoDeadlineExceededError, PerkamoValidationError, createPerkamoClient, responseMeta } from '../../src/sdk/index.ts';
+import { ingestResult, json, startLoopbackServer } from '../helpers/loopback-server.ts';
 
 let emulator: Emulator;
 let client: ReturnType<typeof createPerkamoClient>;
@@ -59,17 +60,66 @@ describe('runCommands', () => {
     commands.forEach((c, i) => expect(byTx.get(`t${i}`)).toBe(c.kind === 'emit' ? c.event.user_id : undefined));
   });
 
-  it('FIFO: a group stops at its first failure; later chunks of that group are not sent', async () => {
-    // 150 events of group A then one of B: the first chunk (100 of A) gets a 500 and this client does
-    // not retry, so the second chunk's A events are blocked; B, in the second chunk, goes on.
+  it('FIFO: a failed call stops every group in it; nothing later of those groups is sent', async () => {
+    // 150 events of group A then one of B: the first call holds a0 and b0 (one record per group), gets a
+    // 500, and this client does not retry: both groups stop, their later records are blocked unsent.
     const c = createPerkamoClient({ apiKey: emulator.keys.server[0]!, baseUrl: emulator.url });
     emulator.setFaults([{ kind: 'error_before', status: 500, times: 1 }]);
     const commands = [...Array.from({ length: 150 }, (_, i) => emit(`a${i}`, { group: 'A' })), emit('b0', { group: 'B' })];
     const outcomes = await runCommands(commands, { client: c, deadline: Date.now() + 5_000, concurrency: 4 });
-    expect(outcomes.slice(0, 100).every((o) => !o.ok)).toBe(true);
-    expect(outcomes.slice(100, 150).every((o) => !o.ok && o.error instanceof GroupBlockedError)).toBe(true);
-    expect(outcomes[150]!.ok).toBe(true);
-    expect(emulator.ledger().events.map((e) => e.transaction_id)).toEqual(['b0']);
+    expect(outcomes[0]).toMatchObject({ ok: false, error: { name: 'PerkamoApiError' } });
+    expect(outcomes[150]).toMatchObject({ ok: false, error: { name: 'PerkamoApiError' } });
+    expect(outcomes.slice(1, 150).every((o) => !o.ok && o.error instanceof GroupBlockedError)).toBe(true);
+    expect(emulator.ledger().requests.total).toBe(1);
+    expect(emulator.ledger().events).toEqual([]);
+  });
+
+  it('FIFO: a group puts one record per call, so a per-item refusal keeps the rest of its group unsent', async () => {
+    await run([emit('a1', { amount: 1 })]); // a lone emit: POST /v1/events
+    const commands = [
+      emit('a1', { group: 'A', amount: 999 }), // refused by Perkamo as an item of the call: the id is used
+      emit('a2', { group: 'A' }),
+      emit('a3', { group: 'A' }),
+      emit('b1', { group: 'B' }),
+      emit('b2', { group: 'B' }),
+    ];
+    const outcomes = await run(commands);
+    expect(outcomes[0]).toMatchObject({ ok: false, error: { code: 'transaction_id_conflict' } });
+    expect(outcomes.slice(1, 3).every((o) => !o.ok && o.error instanceof GroupBlockedError)).toBe(true);
+    expect(outcomes.slice(3).every((o) => o.ok)).toBe(true);
+    expect(emulator.ledger().events.map((e) => e.transaction_id).sort()).toEqual(['a1', 'b1', 'b2']);
+    // Round one: a1 and b1 in one call; round two: b2.
+    expect(emulator.ledger().requests.by_route['POST /v1/events:batch']).toBe(2);
+  });
+
+  it('FIFO: ten groups of one record each still share one call', async () => {
+    const outcomes = await run(Array.from({ length: 10 }, (_, i) => emit(`g${i}`, { group: `G${i}` })));
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(emulator.ledger().requests.by_route).toEqual({ 'POST /v1/events:batch': 1 });
+  });
+
+  const plan = (version: number, group = 'P'): Command => ({
+    kind: 'identify',
+    user_id: 'fifo-user',
+    traits: { plan: `v${version}` },
+    origin: { trigger: 'sqs', id: `m${version}`, group },
+  });
+
+  it('FIFO identify: a group runs one record at a time, in order, even when the first is slow', async () => {
+    emulator.setFaults([{ kind: 'latency', latencyMs: 300, routes: ['/v1/identify'], times: 1 }]);
+    const outcomes = await run([1, 2, 3, 4].map((v) => plan(v)));
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(emulator.customer('fifo-user')?.traits).toEqual({ plan: 'v4' });
+  });
+
+  it('FIFO identify: after a record fails for good, the rest of its group is not sent', async () => {
+    const c = createPerkamoClient({ apiKey: emulator.keys.server[0]!, baseUrl: emulator.url, retry: { attempts: 3, baseDelayMs: 1 } });
+    emulator.setFaults([{ kind: 'error_before', status: 503, routes: ['/v1/identify'], times: 3 }]);
+    const outcomes = await runCommands([1, 2, 3].map((v) => plan(v)), { client: c, deadline: Date.now() + 5_000, concurrency: 4 });
+    expect(outcomes[0]).toMatchObject({ ok: false, error: { name: 'PerkamoApiError', status: 503 } });
+    expect(outcomes.slice(1).every((o) => !o.ok && o.error instanceof GroupBlockedError)).toBe(true);
+    expect(emulator.customer('fifo-user')).toBeUndefined();
+    expect(emulator.ledger().requests.total).toBe(3);
   });
 
   it('with the deadline already near, nothing is started and every record fails', async () => {
@@ -106,5 +156,39 @@ describe('runCommands', () => {
     expect(JSON.stringify(value)).not.toMatch(/gold|u8@example/);
     expect(responseMeta(value)?.requestId).toMatch(/\S/);
     expect(emulator.customer('u8')?.traits).toEqual({ email: 'u8@example.test', plan: 'gold' });
+  });
+
+  it('a whole-call 422 caused by one event is narrowed down by halves: the others are applied, only it fails', async () => {
+    // A Perkamo that refuses any call holding the poison event, as a whole (no per-item results).
+    const strict = await startLoopbackServer((req, res) => {
+      const { events } = req.json() as { events: { transaction_id: string }[] };
+      if (events.some((e) => e.transaction_id === 'poison')) json(res, 422, { message: 'context.amount is not allowed', code: 'invalid_context' });
+      else json(res, 200, { results: events.map((e) => ingestResult({ transaction_id: e.transaction_id })) });
+    });
+    try {
+      const c = createPerkamoClient({ apiKey: 'sk_test', baseUrl: strict.url });
+      const commands = Array.from({ length: 100 }, (_, i) => emit(i === 37 ? 'poison' : `ok${i}`));
+      const outcomes = await runCommands(commands, { client: c, deadline: Date.now() + 5_000, concurrency: 4 });
+      expect(outcomes.filter((o) => !o.ok)).toHaveLength(1);
+      expect(outcomes[37]).toMatchObject({ ok: false, error: { name: 'PerkamoApiError', status: 422, code: 'invalid_context' } });
+      // 1 + 2 per level down to the lone event: 1 + 2·7 calls at most.
+      expect(strict.requests.length).toBeLessThanOrEqual(15);
+      const applied = strict.requests.filter((r) => !r.json().events.some((e: { transaction_id: string }) => e.transaction_id === 'poison'));
+      expect(applied.flatMap((r) => r.json().events).length).toBe(99);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('a whole-call refusal of the key is not narrowed down: every record fails after one call', async () => {
+    const refusing = await startLoopbackServer((_req, res) => json(res, 401, { message: 'unknown key' }));
+    try {
+      const c = createPerkamoClient({ apiKey: 'sk_test', baseUrl: refusing.url });
+      const outcomes = await runCommands(Array.from({ length: 10 }, (_, i) => emit(`k${i}`)), { client: c, deadline: Date.now() + 5_000, concurrency: 4 });
+      expect(outcomes.every((o) => !o.ok)).toBe(true);
+      expect(refusing.requests).toHaveLength(1);
+    } finally {
+      await refusing.close();
+    }
   });
 });

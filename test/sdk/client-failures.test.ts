@@ -329,3 +329,59 @@ describe('the API key is waited for no longer than the deadline (issue 13, defec
     expect(server.requests).toHaveLength(0);
   });
 });
+
+describe('upstream answers are bounded and checked (issue 13, defects 6 and 7)', () => {
+  const events = [
+    { user_id: 'u1', event: 'a.b', transaction_id: 't1' },
+    { user_id: 'u1', event: 'a.b', transaction_id: 't2' },
+  ];
+
+  it('batch results that name another transaction than their event are a PerkamoResponseError, not a success', async () => {
+    server.enqueue((_req, res) => json(res, 200, { results: [ingestResult({ transaction_id: 't2' }), ingestResult({ transaction_id: 't1' })] }));
+    const error = await caught(client().batch(events));
+    expect(error).toBeInstanceOf(PerkamoResponseError);
+    expect(error.message).toContain('result 0 is for another transaction than event 0');
+  });
+
+  it('batch results that name their own transactions, or none, are accepted', async () => {
+    server.enqueue((_req, res) => json(res, 200, { results: [ingestResult({ transaction_id: 't1' }), ingestResult()] }));
+    await expect(client().batch(events)).resolves.toMatchObject({ results: [{ applied: true }, { applied: true }] });
+  });
+
+  it('a success over maxResponseBytes fails without being read to the end; an error body over it is dropped, its status kept', async () => {
+    server.enqueue(
+      (_req, res) => json(res, 200, { ...ingestResult(), padding: 'p'.repeat(5_000) }),
+      (_req, res) => json(res, 422, { message: 'm'.repeat(5_000), code: 'too_long' }),
+    );
+    const big = await caught(client({ maxResponseBytes: 4_096 }).emit('u1', 'a.b'));
+    expect(big).toBeInstanceOf(PerkamoResponseError);
+    expect(big.message).toContain('the answer is over 4096 bytes');
+    const refused = await caught(client({ maxResponseBytes: 4_096 }).emit('u1', 'a.b'));
+    expect(refused).toMatchObject({ name: 'PerkamoApiError', status: 422, body: undefined, message: 'HTTP 422' });
+  });
+
+  it('an error message is bounded to one line of 300 characters; a code that is not a token is not kept', async () => {
+    server.enqueue((_req, res) => json(res, 400, { message: `first\nsecond ${'w'.repeat(1_000)}`, code: 'not a code' }));
+    const error = await caught(client().emit('u1', 'a.b'));
+    expect(error.message).toMatch(/^Perkamo API error: first second w+…$/);
+    expect(error.message.length).toBe('Perkamo API error: '.length + 300);
+    expect(error.code).toBeUndefined();
+  });
+
+  it("an error body that echoes the key or the request's values has them taken out, body and message alike", async () => {
+    server.enqueue((req, res) =>
+      json(res, 422, { message: `key ${req.headers['x-perkamo-api-key']} user ${req.json().user_id} ctx ${req.json().context.note}`, echo: req.json() }),
+    );
+    const error = await caught(client().emit('user-private-1', 'a.b', { note: 'a "quoted" secret note' }, { txId: 'tx-visible' }));
+    const text = `${error.message}\n${JSON.stringify(error.body)}`;
+    expect(text).not.toContain(apiKey);
+    expect(text).not.toContain('user-private-1');
+    expect(text).not.toContain('secret note');
+    expect(text).toContain('tx-visible'); // ids that explain the failure stay
+    expect(error.message).toBe('Perkamo API error: key [redacted] user [redacted] ctx [redacted]');
+  });
+
+  it('maxResponseBytes must be a whole number of bytes', () => {
+    expect(() => client({ maxResponseBytes: 0 })).toThrow(/maxResponseBytes must be a whole number of bytes > 0, got 0/);
+  });
+});

@@ -1,6 +1,7 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { PerkamoValidationError } from '../../core/index.ts';
 import type { Command, Item, Origin, Outcome } from '../commands.ts';
+import { MessageGroups } from '../fifo.ts';
 import type { Defaults } from '../payloads.ts';
 
 export function isSqsEvent(event: unknown): event is SQSEvent {
@@ -16,9 +17,13 @@ export function sqsItems(
   event: SQSEvent,
   toCommand: (payload: unknown, defaults: Defaults, origin: Origin) => Command,
 ): Item[] {
-  return event.Records.map((record) => {
+  return event.Records.map((record, i) => {
     const origin: Origin = { trigger: 'sqs', id: record.messageId, group: record.attributes?.MessageGroupId };
     try {
+      if (typeof record.messageId !== 'string' || record.messageId === '') {
+        // Without it the record can be neither deduplicated (sqs:<messageId>) nor reported alone.
+        throw new PerkamoValidationError('messageId', 'required', `SQS record ${i} has no messageId, so it is not sent; this event did not come from SQS as sent`);
+      }
       let payload: unknown;
       try {
         payload = JSON.parse(record.body);
@@ -47,19 +52,18 @@ export function sqsItems(
  * later records of that group are reported too, so the group is redelivered in order.
  */
 export function sqsAnswer(event: SQSEvent, outcomes: Outcome[]): SQSBatchResponse {
-  const failedGroups = new Set<string>();
+  const groups = new MessageGroups();
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   event.Records.forEach((record, i) => {
     const group = record.attributes?.MessageGroupId;
-    const failed = !outcomes[i]?.ok || (group !== undefined && failedGroups.has(group));
-    if (!failed) return;
-    if (group !== undefined) failedGroups.add(group);
-    batchItemFailures.push({ itemIdentifier: record.messageId });
+    groups.settle(group, !groups.isStopped(group) && outcomes[i]?.ok === true);
+    // A record without a messageId is reported with an empty identifier, which makes Lambda fail the whole batch: it still comes back.
+    if (outcomes[i]?.ok !== true || groups.isStopped(group)) batchItemFailures.push({ itemIdentifier: record.messageId ?? '' });
   });
   return { batchItemFailures };
 }
 
 /** When the whole invocation fails (budget gone, crash), every record comes back. */
 export function sqsAllFailed(event: SQSEvent): SQSBatchResponse {
-  return { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId })) };
+  return { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId ?? '' })) };
 }

@@ -1,0 +1,98 @@
+import type { Outcome } from './commands.ts';
+import { GroupBlockedError } from './errors.ts';
+
+/**
+ * The FIFO rule, in one place: the records of one SQS message group reach Perkamo one at a time, in
+ * order, and once one fails none after it is sent — they are reported failed with it, so SQS
+ * redelivers the group from that record on, in order. Records without a group are not held.
+ */
+export class MessageGroups {
+  readonly #stopped = new Set<string>();
+
+  /** Notes a record's result; a failure stops its group. */
+  settle(group: string | undefined, ok: boolean): void {
+    if (group !== undefined && !ok) this.#stopped.add(group);
+  }
+
+  isStopped(group: string | undefined): boolean {
+    return group !== undefined && this.#stopped.has(group);
+  }
+
+  /** Why a record is held back: an earlier record of its group failed. */
+  blocked(group: string): GroupBlockedError {
+    return new GroupBlockedError(`not sent: an earlier message of group ${group} failed`);
+  }
+}
+
+export interface GroupOrder {
+  /** The message group of a record, if any. */
+  groupOf(index: number): string | undefined;
+  /** A record whose outcome is another's (a repeat of the same transaction): it waits for that one. */
+  sameAs?(index: number): number | undefined;
+  /**
+   * Sends one round. A round holds at most one record per group (so they may share a Perkamo call:
+   * no two of them need an order between them) and every ready record without a group.
+   */
+  run(round: number[]): Promise<void>;
+}
+
+/**
+ * Runs records in rounds until each has an outcome. A record that already has one (refused before
+ * sending) or mirrors another's counts as done when its turn comes; a stopped group's records are
+ * blocked. Every round makes progress: the earliest undecided record never waits on a later one.
+ */
+export async function runInGroupOrder(indexes: number[], outcomes: Outcome[], order: GroupOrder): Promise<void> {
+  const groups = new MessageGroups();
+  const queues = new Map<string | undefined, number[]>();
+  for (const i of indexes) {
+    const group = order.groupOf(i);
+    const queue = queues.get(group);
+    if (queue) queue.push(i);
+    else queues.set(group, [i]);
+  }
+
+  /** Takes the next records of a queue that can run now: one for a group, all that are ready without one. */
+  const take = (group: string | undefined, queue: number[], round: number[]): number[] => {
+    const waiting: number[] = [];
+    while (queue.length > 0) {
+      const i = queue.shift() as number;
+      if (group !== undefined && groups.isStopped(group)) {
+        outcomes[i] = { ok: false, error: groups.blocked(group) };
+        continue;
+      }
+      const source = order.sameAs?.(i);
+      if (source !== undefined && outcomes[i] === undefined) {
+        if (outcomes[source] === undefined) {
+          if (group !== undefined) return [i, ...queue];
+          waiting.push(i);
+          continue;
+        }
+        outcomes[i] = outcomes[source] as Outcome;
+      }
+      if (outcomes[i] !== undefined) {
+        groups.settle(group, (outcomes[i] as Outcome).ok);
+        continue;
+      }
+      round.push(i);
+      if (group !== undefined) return queue;
+    }
+    return waiting;
+  };
+
+  const pending = () => [...queues.values()].reduce((sum, queue) => sum + queue.length, 0);
+  while (queues.size > 0) {
+    const before = pending();
+    const round: number[] = [];
+    for (const [group, queue] of [...queues]) {
+      const rest = take(group, queue, round);
+      if (rest.length === 0) queues.delete(group);
+      else queues.set(group, rest);
+    }
+    if (round.length === 0) {
+      if (pending() < before) continue;
+      throw new Error('FIFO scheduling made no progress (a record waits on one that never runs)');
+    }
+    await order.run(round);
+    for (const i of round) groups.settle(order.groupOf(i), outcomes[i]?.ok === true);
+  }
+}
