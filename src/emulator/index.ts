@@ -14,7 +14,7 @@ import {
 import { FaultInjector, parseFaults, type FaultRule } from './faults.ts';
 import { loadProgram, type CompiledProgram, type ProgramDefinition } from './program.ts';
 import { parseRateLimit, TokenBucket, type RateLimitOptions } from './rate-limit.ts';
-import { Space, type CustomerView, type IngestResult, type LedgerSnapshot } from './space.ts';
+import { Space, type CustomerView, type IdentifyEntry, type IngestResult, type LedgerSnapshot } from './space.ts';
 import { newTokenId, scopesFor, signJwt, tokenIssuer, tokenType, verifyJwt, type BrowserTokenClaims } from './tokens.ts';
 
 export { compileProgram, loadProgram, defaultProgram, ProgramError } from './program.ts';
@@ -22,7 +22,7 @@ export type { ProgramDefinition, CompiledProgram, LevelState, PerkDefinition, Ea
 export { compileFormula, parseFormula, FormulaSyntaxError } from './formula.ts';
 export { parseFaults, mulberry32, faultKinds, type FaultRule, type FaultKind } from './faults.ts';
 export type { RateLimitOptions } from './rate-limit.ts';
-export type { CustomerView, IngestResult, IdentifyResult, LedgerEntry, LedgerSnapshot } from './space.ts';
+export type { CustomerView, IngestResult, IdentifyEntry, IdentifyResult, LedgerEntry, LedgerSnapshot } from './space.ts';
 export { tokenIssuer, tokenType } from './tokens.ts';
 
 export const defaultKeys = { server: ['sk_test_emulator'], browser: ['pk_test_emulator'] } as const;
@@ -77,6 +77,8 @@ export interface Emulator {
   setRateLimit(rateLimit: RateLimitOptions | null): void;
   customer(userId: string): CustomerView | undefined;
   customerIds(): string[];
+  /** Every identify applied since the last reset, in order, with the traits it was given. */
+  identifyLog(): IdentifyEntry[];
   /** Open customer streams. */
   streamCount(): number;
   /** Mints a browser/stream token exactly as `POST /v1/browser-tokens` would. */
@@ -726,6 +728,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     setRateLimit,
     customer: (userId) => space.customer(userId),
     customerIds: () => space.customerIds(),
+    identifyLog: () => space.identifyLog(),
     streamCount,
     issueToken,
   };

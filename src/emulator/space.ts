@@ -69,6 +69,12 @@ export interface LedgerEntry {
   skipped?: string[];
 }
 
+/** One identify call as applied: the traits it was given. */
+export interface IdentifyEntry {
+  user_id: string;
+  traits: JsonObject;
+}
+
 export interface LedgerSnapshot {
   events: LedgerEntry[];
   applied: number;
@@ -111,6 +117,7 @@ export class Space {
   private customers = new Map<string, CustomerRecord>();
   private transactions = new Map<string, Fingerprint>();
   private entries: LedgerEntry[] = [];
+  private identifies: IdentifyEntry[] = [];
   private duplicateCounts = new Map<string, number>();
   private conflictCounts = new Map<string, number>();
   private duplicateTotal = 0;
@@ -133,6 +140,7 @@ export class Space {
     this.customers.clear();
     this.transactions.clear();
     this.entries = [];
+    this.identifies = [];
     this.duplicateCounts.clear();
     this.conflictCounts.clear();
     this.duplicateTotal = 0;
@@ -172,6 +180,7 @@ export class Space {
     }
     customer.updatedAt = now;
     customer.version++;
+    this.identifies.push({ user_id: userId, traits: structuredClone(traits) });
     this.changed(userId);
     return {
       user_id: userId,
@@ -327,6 +336,11 @@ export class Space {
 
   get appliedCount(): number {
     return this.entries.length;
+  }
+
+  /** Every identify applied, in the order it was applied: how ordering is checked (chaos FIFO runs). */
+  identifyLog(): IdentifyEntry[] {
+    return this.identifies.map((e) => ({ user_id: e.user_id, traits: structuredClone(e.traits) }));
   }
 
   ledger(): LedgerSnapshot {

@@ -10,12 +10,20 @@
  * a token-bucket rate limit; at the end the emulator's ledger is checked against what was sent.
  */
 import { cpus } from 'node:os';
-import { budgets, type Budget, type Variant, type VariantOptions, type VariantSummary } from './chaos/common.ts';
+import { budgets, variantNames, type Budget, type Variant, type VariantOptions, type VariantSummary } from './chaos/common.ts';
 import { runEventBridgeChaos } from './chaos/eventbridge.ts';
 import { runHttpChaos } from './chaos/http.ts';
+import { fifoVersions, runFifoChaos } from './chaos/fifo.ts';
 import { runSqsChaos } from './chaos/sqs.ts';
 
-export { budgets, faultProfile, rateLimitProfile, type Budget, type Variant, type VariantOptions, type VariantSummary } from './chaos/common.ts';
+const runners: Record<Variant, (options: VariantOptions) => Promise<VariantSummary>> = {
+  sqs: runSqsChaos,
+  eventbridge: runEventBridgeChaos,
+  http: runHttpChaos,
+  fifo: runFifoChaos,
+};
+
+export { budgets, faultProfile, rateLimitProfile, variantNames, type Budget, type Variant, type VariantOptions, type VariantSummary } from './chaos/common.ts';
 
 export interface ChaosOptions {
   /** SQS events (default 20,000). */
@@ -24,6 +32,8 @@ export interface ChaosOptions {
   eventBridgeEvents?: number;
   /** HTTP events (default: a tenth of `events`, at least 200). */
   httpEvents?: number;
+  /** FIFO identify messages (default: a tenth of `events`, at least 200), in groups of 10 versions. */
+  fifoEvents?: number;
   seed?: number;
   /** One budget, or both one after the other (default both). */
   budget?: Budget | 'both';
@@ -56,6 +66,7 @@ export function verdictOk(s: VariantSummary): boolean {
     s.conflicts === 0 &&
     s.poisonApplied === 0 &&
     s.walletMismatches === 0 &&
+    s.outOfOrder === 0 &&
     s.problems.length === 0
   );
 }
@@ -67,7 +78,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosSummary
   const events = options.events ?? 20_000;
   const side = Math.max(200, Math.round(events / 10));
   const budgetList: Budget[] = options.budget === undefined || options.budget === 'both' ? ['tiny', 'normal'] : [options.budget];
-  const variants: Variant[] = options.variants ?? ['sqs', 'eventbridge', 'http'];
+  const variants: Variant[] = options.variants ?? [...variantNames];
   const maxWallMs = options.maxWallMs ?? 9 * 60_000;
   const plan = budgetList.flatMap((budget) => variants.map((variant) => ({ budget, variant })));
   const deadline = started + maxWallMs;
@@ -79,7 +90,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosSummary
     const base: VariantOptions = {
       budget,
       seed,
-      events: variant === 'sqs' ? events : variant === 'eventbridge' ? (options.eventBridgeEvents ?? side) : (options.httpEvents ?? side),
+      events: { sqs: events, eventbridge: options.eventBridgeEvents ?? side, http: options.httpEvents ?? side, fifo: options.fifoEvents ?? side }[variant],
       maxWallMs: Math.max(30_000, deadline - performance.now() - left * 40_000),
       ...(options.poison !== undefined && { poison: options.poison }),
       ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
@@ -89,7 +100,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosSummary
       ...(options.root && { root: options.root }),
     };
     options.log?.(`${variant} · ${budget} budget (${budgets[budget].functionTimeoutMs.toLocaleString('en')} ms Lambda timeout) · ${base.events.toLocaleString('en')} events …`);
-    const summary = variant === 'sqs' ? await runSqsChaos(base) : variant === 'eventbridge' ? await runEventBridgeChaos(base) : await runHttpChaos(base);
+    const summary = await runners[variant](base);
     summary.ok = verdictOk(summary);
     runs.push(summary);
   }
@@ -104,12 +115,12 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosSummary
   };
 }
 
-const label: Record<Variant, string> = { sqs: 'SQS → batch', eventbridge: 'EventBridge → emit', http: 'HTTP + Idempotency-Key' };
+const label: Record<Variant, string> = { sqs: 'SQS → batch', eventbridge: 'EventBridge → emit', http: 'HTTP + Idempotency-Key', fifo: 'SQS FIFO → identify' };
 const n = (x: number) => x.toLocaleString('en');
 
 /** The summary table: one row per variant × budget, then faults and DLQ reasons. */
 export function formatChaosTable(summary: ChaosSummary): string {
-  const head = ['trigger', 'budget', 'sent', 'applied', 'dup. absorbed', 'retried', 'DLQ poison/valid', 'lost', 'applied twice', 'p50 ms', 'p99 ms', 'wall s', ''];
+  const head = ['trigger', 'budget', 'sent', 'applied', 'dup. absorbed', 'retried', 'DLQ poison/valid', 'lost', 'applied twice', 'out of order', 'p50 ms', 'p99 ms', 'wall s', ''];
   const rows = summary.runs.map((r) => [
     label[r.variant],
     `${r.budget} ${r.settings.functionTimeoutMs! >= 1000 ? `${r.settings.functionTimeoutMs! / 1000} s` : `${r.settings.functionTimeoutMs} ms`}`,
@@ -120,6 +131,7 @@ export function formatChaosTable(summary: ChaosSummary): string {
     `${n(r.dlqPoison)} / ${n(r.dlqValid)}`,
     n(r.lost),
     n(r.appliedTwice),
+    r.variant === 'fifo' ? n(r.outOfOrder) : '—',
     r.p50Ms.toFixed(0),
     r.p99Ms.toFixed(0),
     (r.wallMs / 1000).toFixed(1),
@@ -141,12 +153,13 @@ export function formatChaosTable(summary: ChaosSummary): string {
       .map(([kind, count]) => `${kind} ${n(count)}`)
       .join(', ');
     const s = r.settings;
-    const setup =
-      r.variant === 'sqs'
-        ? `visibility ${s.visibilityTimeoutSeconds} s, maxReceiveCount ${s.maxReceiveCount}, ${s.concurrency} pollers`
-        : r.variant === 'eventbridge'
-          ? `${s.asyncRetries} async retries, ${s.concurrency} concurrent`
-          : `${n(s.requests ?? 0)} requests, ≤ ${s.clientMaxAttempts} attempts each, ${s.concurrency} clients`;
+    const repeats = s.producerRepeats ? `; ${n(s.producerRepeats)} producer repeats (same body, new id and time)` : '';
+    const setup = {
+      sqs: `visibility ${s.visibilityTimeoutSeconds} s, maxReceiveCount ${s.maxReceiveCount}, ${s.concurrency} pollers${repeats}`,
+      eventbridge: `${s.asyncRetries} async retries, ${s.concurrency} concurrent${repeats}`,
+      http: `${n(s.requests ?? 0)} requests, ≤ ${s.clientMaxAttempts} attempts each, ${s.concurrency} clients`,
+      fifo: `${n(s.groups ?? 0)} message groups of ${fifoVersions} versions, visibility ${s.visibilityTimeoutSeconds} s, maxReceiveCount ${s.maxReceiveCount}, ${s.concurrency} pollers; "dup. absorbed" = a version applied again after a fault (identify sets, it does not add)`,
+    }[r.variant];
     out.push(
       `${label[r.variant]} · ${r.budget}: ${n(r.invocations)} invocations (${n(r.killedByTimeout)} hit the Lambda timeout), ${n(r.requests)} Perkamo requests; ${setup}`,
     );
@@ -162,8 +175,9 @@ export function formatChaosTable(summary: ChaosSummary): string {
     }
     if (r.lostKeys.length > 0) out.push(`  LOST: ${r.lostKeys.join(', ')}`);
     if (r.twiceTx.length > 0) out.push(`  APPLIED TWICE: ${r.twiceTx.join(', ')}`);
+    if (r.outOfOrderGroups.length > 0) out.push(`  OUT OF ORDER: ${r.outOfOrderGroups.join('; ')}`);
     for (const p of r.problems) out.push(`  PROBLEM: ${p}`);
   }
-  out.push('', `${summary.ok ? 'OK' : 'FAILED'}: zero lost and zero applied twice ${summary.ok ? 'in every run' : 'NOT met'} · total ${(summary.wallMs / 1000).toFixed(1)} s`);
+  out.push('', `${summary.ok ? 'OK' : 'FAILED'}: zero lost, zero applied twice and zero out of order ${summary.ok ? 'in every run' : 'NOT met'} · total ${(summary.wallMs / 1000).toFixed(1)} s`);
   return out.join('\n');
 }

@@ -1,8 +1,9 @@
 // The chaos proof in small (the full run is `npm run test:chaos`): 2,000 events through fauxqs →
 // the local poller → the BUILT batch function → the emulator with seeded faults and a token
 // bucket, plus EventBridge async invokes with Lambda's retries and HTTP clients retrying with an
-// Idempotency-Key. Every valid event is applied exactly once or sits in a DLQ with its reason;
-// none is lost, none applied twice, every poison payload ends in the DLQ with its reason.
+// Idempotency-Key, producer repeats in both, and a FIFO identify stream. Every valid event is
+// applied exactly once (FIFO: in order) or sits in a DLQ with its reason; none is lost, none
+// applied twice, every poison payload ends in the DLQ with its reason.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { formatChaosTable, runChaos, type ChaosSummary, type VariantSummary } from '../../src/local/chaos.ts';
@@ -16,6 +17,7 @@ function expectExactlyOnce(run: VariantSummary) {
   expect(run.conflicts, where).toBe(0);
   expect(run.poisonApplied, where).toBe(0);
   expect(run.walletMismatches, where).toBe(0);
+  expect(run.outOfOrder, `${where}: out of order ${run.outOfOrderGroups.join('; ')}`).toBe(0);
   // Every valid event is accounted for: applied, or given up on with a reason.
   expect(run.applied + run.dlqValid - run.dlqValidApplied, where).toBe(run.valid);
   expect(run.dlqPoison, where).toBe(run.poison);
@@ -47,6 +49,28 @@ describe('chaos: exactly-once effect over at-least-once delivery, under seeded f
     expect(run!.applied).toBeGreaterThan(1_900);
     expect(run!.retried).toBeGreaterThan(0);
     expect(run!.duplicatesAbsorbed).toBeGreaterThan(0);
+    // Producer repeats (the same body with its own transaction_id in a second message): duplicates, never conflicts.
+    expect(run!.settings.producerRepeats).toBeGreaterThan(10);
+  }, 150_000);
+
+  it('SQS FIFO → identify: 200 messages in 20 groups of 10 versions (+2 poison), tiny budget: every group applied in order', async () => {
+    const summary = await runChaos({
+      fifoEvents: 200,
+      seed: 5,
+      budget: 'tiny',
+      variants: ['fifo'],
+      poison: 2,
+      visibilityTimeoutSeconds: 1,
+      maxReceiveCount: 5,
+      maxWallMs: 120_000,
+    });
+    print(summary);
+    const [run] = summary.runs;
+    expectExactlyOnce(run!);
+    expect(run!.retried).toBeGreaterThan(0);
+    // The records after a poison record of its group share its receives and reach the DLQ with it, each with its reason.
+    expect(run!.dlqReasons.some((r) => r.reason.startsWith('GroupBlockedError'))).toBe(true);
+    expect(run!.dlqReasons.every((r) => r.reason !== 'no failure logged')).toBe(true);
   }, 150_000);
 
   it('EventBridge (async invokes, 2 retries, DLQ) and HTTP (client retries, Idempotency-Key): 300 events each, tiny and normal budgets', async () => {
@@ -66,6 +90,7 @@ describe('chaos: exactly-once effect over at-least-once delivery, under seeded f
     print(summary);
     expect(summary.runs).toHaveLength(4);
     for (const run of summary.runs) expectExactlyOnce(run);
+    for (const run of summary.runs.filter((r) => r.variant === 'eventbridge')) expect(run.settings.producerRepeats).toBeGreaterThan(0);
   }, 280_000);
 });
 
@@ -74,7 +99,7 @@ describe('npm run test:chaos (dist/bin/chaos.mjs)', () => {
     const help = spawnSync(process.execPath, ['dist/bin/chaos.mjs', '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('--budget <b>');
-    for (const args of [['--budget', 'huge'], ['--events', 'many'], ['--variants', 'sqs,ftp'], ['--nope']]) {
+    for (const args of [['--budget', 'huge'], ['--events', 'many'], ['--variants', 'sqs,ftp'], ['--fifo-events', '0'], ['--nope']]) {
       const bad = spawnSync(process.execPath, ['dist/bin/chaos.mjs', ...args], { encoding: 'utf8' });
       expect(bad.status, args.join(' ')).toBe(2);
       expect(bad.stderr, args.join(' ')).toMatch(/^chaos: /);

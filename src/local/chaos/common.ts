@@ -8,7 +8,10 @@ import { devSecretKey } from '../dev-config.ts';
 import { InvocationTimeoutError } from '../lambda.ts';
 
 export type Budget = 'tiny' | 'normal';
-export type Variant = 'sqs' | 'eventbridge' | 'http';
+export type Variant = 'sqs' | 'eventbridge' | 'http' | 'fifo';
+
+/** Every variant, in the order a full run takes them. */
+export const variantNames: readonly Variant[] = ['sqs', 'eventbridge', 'http', 'fifo'];
 
 export interface VariantOptions {
   budget: Budget;
@@ -57,6 +60,9 @@ export interface VariantSummary {
   walletMismatches: number;
   lostKeys: string[];
   twiceTx: string[];
+  /** FIFO: applies of a record after a later record of its message group (must be 0). */
+  outOfOrder: number;
+  outOfOrderGroups: string[];
   invocations: number;
   /** Invocations still running at the Lambda timeout (the poller / invoker gave up on them). */
   killedByTimeout: number;
@@ -247,6 +253,9 @@ export interface LedgerVerdict {
   walletMismatches: number;
   lostKeys: string[];
   twiceTx: string[];
+  /** FIFO: applies of a record after a later record of its message group (must be 0). */
+  outOfOrder: number;
+  outOfOrderGroups: string[];
 }
 
 /**
@@ -317,6 +326,8 @@ export function checkLedger(emulator: Emulator, expected: Expected[], deadLetter
     walletMismatches,
     lostKeys,
     twiceTx,
+    outOfOrder: 0,
+    outOfOrderGroups: [],
   };
 }
 

@@ -20,7 +20,7 @@ import {
   type VariantOptions,
   type VariantSummary,
 } from './common.ts';
-import { chaosEvents, withPoison } from './events.ts';
+import { chaosEvents, producerRepeats, withPoison } from './events.ts';
 import { functionEnv } from './env.ts';
 
 /** Lambda's maximum retry attempts for an asynchronous invocation. */
@@ -40,10 +40,17 @@ export async function runEventBridgeChaos(options: VariantOptions): Promise<Vari
   try {
     const functions = await loadFunctions(functionEnv(emulator, budget.reserveMs), options.root);
     type Job = { key: string; event: Record<string, unknown>; tx: string; poison?: { reason: string; tx?: string | undefined } };
-    const valid = chaosEvents(options.events, options.seed + 1, run).map((e): Job => {
+    const events = chaosEvents(options.events, options.seed + 1, run);
+    const valid = events.map((e): Job => {
       const id = `${run}-${String(e.seq).padStart(6, '0')}-${(e.seq * 2654435761 >>> 0).toString(16)}`;
       return { key: `e${e.seq}`, event: eventBridgeEnvelope(id, e.payload), tx: e.tx ?? `eb:${id}` };
     });
+    // Producer repeats: the same detail in a second event, with its own id and a time an hour later.
+    const repeats = producerRepeats(events).map((e): Job => ({
+      key: `r${e.seq}`,
+      event: { ...eventBridgeEnvelope(`${run}-repeat-${e.seq}`, e.payload), time: '2026-11-25T13:00:00Z' },
+      tx: e.tx as string,
+    }));
     const jobs = withPoison<Job>(valid, options.poison ?? 8, run, (p, k) => {
       let detail: unknown;
       try {
@@ -53,6 +60,7 @@ export async function runEventBridgeChaos(options: VariantOptions): Promise<Vari
       }
       return { key: `p${k}`, event: eventBridgeEnvelope(`${run}-poison-${k}`, detail), tx: '', poison: { reason: p.reason, tx: p.tx } };
     });
+    jobs.push(...repeats);
 
     const deadLetters: DeadLetter[] = [];
     let next = 0;
@@ -111,7 +119,7 @@ export async function runEventBridgeChaos(options: VariantOptions): Promise<Vari
       meter,
       started,
       statuses,
-      settings: { functionTimeoutMs: budget.functionTimeoutMs, reserveMs: budget.reserveMs, asyncRetries, concurrency: options.concurrency ?? 8 },
+      settings: { functionTimeoutMs: budget.functionTimeoutMs, reserveMs: budget.reserveMs, asyncRetries, concurrency: options.concurrency ?? 8, producerRepeats: repeats.length },
       problems,
     });
   } finally {

@@ -102,3 +102,12 @@ export function withPoison<T>(units: T[], count: number, run: string, make: (poi
   for (let k = 0; k < count; k++) mixed.splice(Math.floor(((k + 0.5) / count) * mixed.length), 0, make(poisonPayload(k, run), k));
   return mixed;
 }
+
+/**
+ * The events a producer sends twice (its own retry: a second SQS message, a second EventBridge
+ * event, with a new id and a later time): every `every`-th event that names its own transaction_id.
+ * Each must be applied once; the repeat is a duplicate, never a conflict.
+ */
+export function producerRepeats(events: ChaosEvent[], every = 50): ChaosEvent[] {
+  return events.filter((e) => e.tx !== undefined).filter((_, i) => i % every === every - 1);
+}

@@ -6,7 +6,7 @@
 import { ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { loadFunctions } from '../lambda.ts';
-import { startLocalSqs, startPoller, type Poller } from '../sqs.ts';
+import { startLocalSqs, startPoller, type LocalSqs, type Poller, type QueueInfo } from '../sqs.ts';
 import {
   budgets,
   checkLedger,
@@ -21,7 +21,7 @@ import {
   type VariantOptions,
   type VariantSummary,
 } from './common.ts';
-import { chaosEvents, withPoison } from './events.ts';
+import { chaosEvents, producerRepeats, withPoison, type ChaosEvent } from './events.ts';
 import { functionEnv } from './env.ts';
 
 export async function runSqsChaos(options: VariantOptions): Promise<VariantSummary> {
@@ -60,16 +60,23 @@ export async function runSqsChaos(options: VariantOptions): Promise<VariantSumma
     }
 
     // Send: valid events (some without a transaction_id: sqs:<messageId>) and poison, mixed in.
+    // Producer repeats go last: the same body in a second message, sent later (another SentTimestamp).
     type Body = { key: string; body: string; tx?: string | undefined; poison?: { reason: string; tx?: string | undefined } };
-    const bodies = withPoison<Body>(
-      chaosEvents(options.events, options.seed, run).map((e) => ({ key: `e${e.seq}`, body: sqsSafe(JSON.stringify(e.payload)), tx: e.tx })),
-      options.poison ?? 8,
-      run,
-      (p, k) => ({ key: `p${k}`, body: p.raw, poison: { reason: p.reason, tx: p.tx } }),
-    );
+    const events = chaosEvents(options.events, options.seed, run);
+    const toBody = (e: ChaosEvent, key: string): Body => ({ key, body: sqsSafe(JSON.stringify(e.payload)), tx: e.tx });
+    const repeats = producerRepeats(events).map((e) => toBody(e, `r${e.seq}`));
+    const bodies = [
+      ...withPoison<Body>(
+        events.map((e) => toBody(e, `e${e.seq}`)),
+        options.poison ?? 8,
+        run,
+        (p, k) => ({ key: `p${k}`, body: p.raw, poison: { reason: p.reason, tx: p.tx } }),
+      ),
+      ...repeats,
+    ];
     const messageIdOf = new Map<string, string>();
     const keyOfBody = new Map<string, string>();
-    for (const b of bodies) keyOfBody.set(b.body, b.key);
+    for (const b of bodies) if (!keyOfBody.has(b.body)) keyOfBody.set(b.body, b.key);
     let next = 0;
     const sender = async () => {
       while (next < bodies.length) {
@@ -94,51 +101,14 @@ export async function runSqsChaos(options: VariantOptions): Promise<VariantSumma
     const sentMs = performance.now() - started;
     log(`sqs ${options.budget}: ${bodies.length.toLocaleString('en')} messages sent in ${(sentMs / 1000).toFixed(1)} s`);
 
-    // Wait until drained: nothing visible, in flight or delayed, twice in a row, no invocation running.
-    const cap = started + options.maxWallMs;
-    let quiet = 0;
-    let lastProgress = performance.now();
-    let drained = false;
-    while (performance.now() < cap) {
-      const c = await sqs.counts(queue.name);
-      const empty = c.visible + c.inFlight + c.delayed === 0 && meter.inFlight === 0;
-      quiet = empty ? quiet + 1 : 0;
-      if (quiet >= 2) {
-        drained = true;
-        break;
-      }
-      if (performance.now() - lastProgress > 5_000) {
-        lastProgress = performance.now();
-        const l = emulator.ledger();
-        log(
-          `sqs ${options.budget}: ${((performance.now() - started) / 1000).toFixed(0)} s · applied ${l.applied.toLocaleString('en')} · ` +
-            `queue ${c.visible} visible, ${c.inFlight} in flight · invocations ${meter.invocations.toLocaleString('en')}`,
-        );
-      }
-      await sleep(250);
-    }
+    const drained = await waitUntilDrained(sqs, queue.name, meter, started + options.maxWallMs, (c) =>
+      log(
+        `sqs ${options.budget}: ${((performance.now() - started) / 1000).toFixed(0)} s · applied ${emulator.ledger().applied.toLocaleString('en')} · ` +
+          `queue ${c.visible} visible, ${c.inFlight} in flight · invocations ${meter.invocations.toLocaleString('en')}`,
+      ),
+    );
     await Promise.all(pollers.splice(0).map((p) => p.stop()));
-
-    // Read the DLQ.
-    const deadLetters: DeadLetter[] = [];
-    const dlqSeen = new Set<string>();
-    for (let empty = 0; empty < 2; ) {
-      const out = await sqs.client.send(
-        new ReceiveMessageCommand({ QueueUrl: queue.dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 600, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }),
-      );
-      const messages = out.Messages ?? [];
-      if (messages.length === 0) {
-        empty++;
-        continue;
-      }
-      for (const m of messages) {
-        if (dlqSeen.has(m.MessageId!)) continue;
-        dlqSeen.add(m.MessageId!);
-        const key = keyOfBody.get(m.Body ?? '') ?? `unknown:${m.MessageId}`;
-        const reason = lastFailure.get(m.MessageId!) ?? 'no failure logged';
-        deadLetters.push({ key, poison: key.startsWith('p'), reason, attempts: Number(m.Attributes?.ApproximateReceiveCount ?? 0) });
-      }
-    }
+    const deadLetters = await readDeadLetters(sqs, queue, keyOfBody, lastFailure);
     const left = await sqs.counts(queue.name);
 
     const expected: Expected[] = [];
@@ -177,6 +147,7 @@ export async function runSqsChaos(options: VariantOptions): Promise<VariantSumma
         visibilityTimeoutSeconds,
         maxReceiveCount,
         concurrency: options.concurrency ?? 8,
+        producerRepeats: repeats.length,
       },
       problems,
     });
@@ -196,4 +167,57 @@ function sqsSafe(json: string): string {
   return json.replace(/[\u{10000}-\u{10FFFF}]/gu, (c) =>
     Array.from({ length: c.length }, (_, i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''),
   );
+}
+
+/** Waits until the queue is drained (nothing visible, in flight or delayed twice in a row, no invocation running) or `cap`; progress every 5 s. */
+async function waitUntilDrained(
+  sqs: LocalSqs,
+  queueName: string,
+  meter: InvocationMeter,
+  cap: number,
+  progress: (counts: { visible: number; inFlight: number; delayed: number }) => void,
+): Promise<boolean> {
+  let quiet = 0;
+  let lastProgress = performance.now();
+  while (performance.now() < cap) {
+    const c = await sqs.counts(queueName);
+    const empty = c.visible + c.inFlight + c.delayed === 0 && meter.inFlight === 0;
+    quiet = empty ? quiet + 1 : 0;
+    if (quiet >= 2) return true;
+    if (performance.now() - lastProgress > 5_000) {
+      lastProgress = performance.now();
+      progress(c);
+    }
+    await sleep(250);
+  }
+  return false;
+}
+
+/** Reads every message of the DLQ, each with its key (by body) and the last failure the function logged for it. */
+async function readDeadLetters(
+  sqs: LocalSqs,
+  queue: QueueInfo,
+  keyOfBody: Map<string, string>,
+  lastFailure: Map<string, string>,
+): Promise<DeadLetter[]> {
+  const deadLetters: DeadLetter[] = [];
+  const seen = new Set<string>();
+  for (let empty = 0; empty < 2; ) {
+    const out = await sqs.client.send(
+      new ReceiveMessageCommand({ QueueUrl: queue.dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 600, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }),
+    );
+    const messages = out.Messages ?? [];
+    if (messages.length === 0) {
+      empty++;
+      continue;
+    }
+    for (const m of messages) {
+      if (seen.has(m.MessageId!)) continue;
+      seen.add(m.MessageId!);
+      const key = keyOfBody.get(m.Body ?? '') ?? `unknown:${m.MessageId}`;
+      const reason = lastFailure.get(m.MessageId!) ?? 'no failure logged';
+      deadLetters.push({ key, poison: key.startsWith('p'), reason, attempts: Number(m.Attributes?.ApproximateReceiveCount ?? 0) });
+    }
+  }
+  return deadLetters;
 }
