@@ -1,5 +1,5 @@
 import { signRequest } from '../core/index.ts';
-import { echoableStrings, redact } from '../core/text.ts';
+import { echoableStrings, readBounded, redact } from '../core/text.ts';
 import {
   PerkamoApiError,
   PerkamoConfigurationError,
@@ -233,38 +233,6 @@ export function createTransport(options: TransportOptions) {
 }
 
 export type Transport = ReturnType<typeof createTransport>;
-
-/** The body as text, or undefined when it is over `max` bytes (then it is not read further). */
-async function readBounded(response: Response, max: number): Promise<string | undefined> {
-  const declared = Number(response.headers.get('content-length'));
-  if (response.headers.has('content-length') && Number.isFinite(declared)) {
-    // fetch holds a body to its declared length, so a declared size is a bound.
-    if (declared <= max) return response.text();
-    await response.body?.cancel().catch(() => undefined);
-    return undefined;
-  }
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
-}
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   if (text.trim() === '') return { ok: true, value: undefined };

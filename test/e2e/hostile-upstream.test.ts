@@ -5,7 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { httpApiEvent, lambdaContext, sqsEvent } from '../helpers/aws-events.ts';
-import { audience, bearer, issuer, jwtSecret, loadFunction, type Handler } from '../helpers/functions.ts';
+import { bearer, functionEnv, loadFunction, type Handler } from '../helpers/functions.ts';
 import { json, startLoopbackServer, type RecordedRequest } from '../helpers/loopback-server.ts';
 import { setupTestTracing } from '../helpers/tracing.ts';
 
@@ -21,15 +21,7 @@ let logs: string[] = [];
 beforeAll(async () => {
   tracing = setupTestTracing();
   perkamo = await startLoopbackServer();
-  const env = {
-    PERKAMO_BASE_URL: perkamo.url,
-    PERKAMO_SECRET_KEY: serverKey,
-    AUTH_JWT_SECRET: jwtSecret,
-    AUTH_ISSUER: issuer,
-    AUTH_AUDIENCE: audience,
-    LOG_LEVEL: 'debug',
-    PERKAMO_TRACE_USER_IDS: 'keep',
-  };
+  const env = functionEnv({ url: perkamo.url, keys: { server: [serverKey], browser: ['pk_test_unused'] } }, { LOG_LEVEL: 'debug', PERKAMO_TRACE_USER_IDS: 'keep' });
   for (const name of ['emit', 'batch', 'identify']) fn[name] = await loadFunction(name, env);
 });
 afterAll(async () => {

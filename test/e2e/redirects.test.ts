@@ -3,7 +3,7 @@
 // an HTTP caller gets 502 perkamo_redirected, SQS records are reported failed so they come back.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { httpApiEvent, lambdaContext, sqsEvent } from '../helpers/aws-events.ts';
-import { bearer, jwtSecret, issuer, audience, loadFunction, type Handler } from '../helpers/functions.ts';
+import { bearer, functionEnv, loadFunction, type Handler } from '../helpers/functions.ts';
 import { json, startLoopbackServer } from '../helpers/loopback-server.ts';
 
 let perkamo: Awaited<ReturnType<typeof startLoopbackServer>>;
@@ -16,14 +16,7 @@ beforeAll(async () => {
   perkamo = await startLoopbackServer((req, res) => {
     res.writeHead(307, { location: `${elsewhere.url}${req.url}` }).end();
   });
-  const env = {
-    PERKAMO_BASE_URL: perkamo.url,
-    PERKAMO_SECRET_KEY: serverKey,
-    AUTH_JWT_SECRET: jwtSecret,
-    AUTH_ISSUER: issuer,
-    AUTH_AUDIENCE: audience,
-    LOG_LEVEL: 'error',
-  };
+  const env = functionEnv({ url: perkamo.url, keys: { server: [serverKey], browser: ['pk_test_unused'] } });
   fn.emit = await loadFunction('emit', env);
   fn.batch = await loadFunction('batch', env);
 });

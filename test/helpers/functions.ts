@@ -8,7 +8,8 @@ export const jwtSecret = 'test-secret-of-at-least-32-bytes-long!!';
 export const issuer = 'https://auth.example.test/';
 export const audience = 'perkamo-lambda-tests';
 
-export function functionEnv(emulator: Emulator, extra: Record<string, string> = {}): Record<string, string> {
+/** The environment of a function against `emulator` (or any Perkamo stand-in with a URL and keys). */
+export function functionEnv(emulator: Pick<Emulator, 'url' | 'keys'>, extra: Record<string, string> = {}): Record<string, string> {
   return {
     PERKAMO_BASE_URL: emulator.url,
     PERKAMO_SECRET_KEY: emulator.keys.server[0]!,

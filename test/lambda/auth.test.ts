@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { exportSPKI, importJWK, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startLoopbackServer } from '../helpers/loopback-server.ts';
 import type { AuthConfig } from '../../src/lambda/config.ts';
 import { HttpError } from '../../src/lambda/errors.ts';
 import type { HttpRequest, PerkamoInternal, Principal, Trigger } from '../../src/lambda/invocation.ts';
@@ -416,6 +417,23 @@ describe('JWKS over loopback HTTP', () => {
     expect(answer.body?.error.code).toBe('auth_unavailable');
     expect(answer.headers?.['retry-after']).toBe('5');
     expect(JSON.stringify(answer)).not.toContain(token);
+  });
+
+  it('a JWKS answer over 256 KiB (the right keys, padded) is not read to the end → 503 (issue 13, defect 6)', async () => {
+    const padded = await startLoopbackServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(JSON.stringify({ keys: issuer.keys.map((k) => k.publicJwk) }));
+      res.end(' '.repeat(1024 * 1024));
+    });
+    try {
+      const token = await signRs256(issuer.keys[0]!, claims());
+      const answer = await pipeline({ config: jwksConfig({ jwksUrl: `${padded.url}/jwks` }) }).call(bearer(token));
+      expect(answer.statusCode).toBe(503);
+      expect(answer.body?.error.code).toBe('auth_unavailable');
+      expect(padded.requests).toHaveLength(1);
+    } finally {
+      await padded.close();
+    }
   });
 
   it('an unreachable JWKS → 503', async () => {

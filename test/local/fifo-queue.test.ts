@@ -34,4 +34,17 @@ describe('FifoQueue', () => {
     expect(q.deadLetters.map((m) => m.body)).toEqual(['a1']);
     expect(q.counts()).toEqual({ visible: 0, inFlight: 0 });
   });
+
+  it('records of one receive that expire a moment apart come back in their order, not the later ones first', () => {
+    // A clock that moves on at every reading: a1 and a2 of one receive become visible 1 ms apart.
+    const clock = { t: 0 };
+    const q = new FifoQueue('q.fifo', { visibilityTimeoutMs: 30, maxReceiveCount: 5, now: () => clock.t++ });
+    q.send('A', 'a1', 'a1');
+    q.send('A', 'a2', 'a2');
+    expect(bodies(q.receive(10))).toEqual(['a1', 'a2']);
+    clock.t = 34; // a1 is back, a2 still in flight
+    expect(q.counts()).toEqual({ visible: 1, inFlight: 1 });
+    clock.t = 60;
+    expect(bodies(q.receive(10))).toEqual(['a1', 'a2']);
+  });
 });

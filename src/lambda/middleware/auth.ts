@@ -14,7 +14,8 @@
 //   set) are never attached as a cause.
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { compactVerify, createRemoteJWKSet, errors, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import { compactVerify, createRemoteJWKSet, customFetch, errors, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import { readBounded } from '../../core/text.ts';
 import { PerkamoConfigurationError } from '../../sdk/index.ts';
 import type { AuthConfig } from '../config.ts';
 import { AuthenticationError, ForbiddenError, HttpError } from '../errors.ts';
@@ -133,7 +134,7 @@ function hmacKeys(secret: Uint8Array): JWTVerifyGetKey {
  * match a token without `kid`, each is tried.
  */
 function keySet(url: URL): JWTVerifyGetKey {
-  const jwks = createRemoteJWKSet(url);
+  const jwks = createRemoteJWKSet(url, { [customFetch]: boundedFetch });
   return async function jwksKey(header, token) {
     try {
       return await jwks(header, token);
@@ -143,6 +144,16 @@ function keySet(url: URL): JWTVerifyGetKey {
       throw new KeySetUnavailable('JWKS unavailable', { cause: error });
     }
   };
+}
+
+/** A key set is a few KiB; a larger answer is not read to the end (and fails as unavailable). */
+export const maxJwksBytes = 256 * 1024;
+
+async function boundedFetch(url: string, init: RequestInit): Promise<Response> {
+  const response = await fetch(url, init);
+  const text = await readBounded(response, maxJwksBytes);
+  if (text === undefined) throw new KeySetUnavailable(`the JWKS answer is over ${maxJwksBytes} bytes`);
+  return new Response(text, { status: response.status, headers: { 'content-type': response.headers.get('content-type') ?? 'application/json' } });
 }
 
 async function tryEach(error: errors.JWKSMultipleMatchingKeys, token: Parameters<JWTVerifyGetKey>[1]): Promise<CryptoKey> {

@@ -410,3 +410,31 @@ export function summarize(run: RunRecord): VariantSummary {
     problems: run.problems,
   };
 }
+
+/** What the two queue runs (SQS, FIFO) share: the budget's queue settings, the log tap, the meter and the invoker. */
+export function queueRun(options: VariantOptions) {
+  const budget = budgets[options.budget];
+  const lastFailure = new Map<string, string>();
+  const state = {
+    budget,
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? budget.visibilityTimeoutSeconds,
+    maxReceiveCount: options.maxReceiveCount ?? budget.maxReceiveCount,
+    log: options.log ?? ((_line: string) => {}),
+    /** The last failure the function logged (or the invocation's) per message id: the DLQ reason. */
+    lastFailure,
+    meter: new InvocationMeter(),
+    redeliveries: 0,
+    untap: tapFunctionLogs((f) => lastFailure.set(f.id, `${f.error}: ${f.message}`)),
+    /** Invokes with one SQS event, counting redeliveries; a failed invocation is every record's reason. */
+    invoke: async (event: { Records: { messageId: string; attributes: { ApproximateReceiveCount: string } }[] }, call: () => Promise<unknown>): Promise<unknown> => {
+      for (const r of event.Records) if (Number(r.attributes.ApproximateReceiveCount) > 1) state.redeliveries++;
+      try {
+        return await state.meter.measure(call);
+      } catch (error) {
+        for (const r of event.Records) lastFailure.set(r.messageId, `invocation failed: ${(error as Error).name}: ${(error as Error).message}`);
+        throw error;
+      }
+    },
+  };
+  return state;
+}

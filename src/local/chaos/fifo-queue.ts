@@ -35,10 +35,11 @@ export class FifoQueue {
   readonly #lockedGroups = new Map<string, number>();
   readonly #seenDedupIds = new Set<string>();
   #sequence = 0;
+  readonly #now = () => (this.options.now ?? Date.now)();
 
   constructor(
     readonly name: string,
-    private readonly options: { visibilityTimeoutMs: number; maxReceiveCount: number },
+    private readonly options: { visibilityTimeoutMs: number; maxReceiveCount: number; now?: () => number },
   ) {
     this.arn = `arn:aws:sqs:${sqsRegion}:${sqsAccountId}:${name}`;
   }
@@ -47,7 +48,7 @@ export class FifoQueue {
   send(group: string, body: string, dedupId: string): void {
     if (this.#seenDedupIds.has(dedupId)) return;
     this.#seenDedupIds.add(dedupId);
-    const message: Stored = { messageId: randomUUID(), group, body, dedupId, sequence: ++this.#sequence, sentAt: Date.now(), receives: 0 };
+    const message: Stored = { messageId: randomUUID(), group, body, dedupId, sequence: ++this.#sequence, sentAt: this.#now(), receives: 0 };
     const queue = this.#groups.get(group);
     if (queue) queue.push(message);
     else this.#groups.set(group, [message]);
@@ -63,13 +64,13 @@ export class FifoQueue {
       while (out.length < max && queue.length > 0) {
         const message = queue.shift() as Stored;
         message.receives++;
-        message.firstReceiveAt ??= Date.now();
+        message.firstReceiveAt ??= this.#now();
         if (message.receives > this.options.maxReceiveCount) {
           this.deadLetters.push(message);
           continue;
         }
         const receiptHandle = randomUUID();
-        this.#inFlight.set(receiptHandle, { message, visibleAt: Date.now() + this.options.visibilityTimeoutMs });
+        this.#inFlight.set(receiptHandle, { message, visibleAt: this.#now() + this.options.visibilityTimeoutMs });
         this.#lockedGroups.set(group, (this.#lockedGroups.get(group) ?? 0) + 1);
         out.push(this.#record(message, receiptHandle));
       }
@@ -92,22 +93,24 @@ export class FifoQueue {
     return { visible, inFlight: this.#inFlight.size };
   }
 
-  /** In-flight messages past their visibility timeout go back to the front of their group, in order. */
+  /**
+   * In-flight messages past their visibility timeout go back into their group in sequence order —
+   * not simply to the front: the messages of one receive can expire a millisecond apart, and the
+   * later ones must not overtake the earlier ones already back.
+   */
   #returnExpired(): void {
-    const now = Date.now();
-    const back: Stored[] = [];
+    const now = this.#now();
+    const touched = new Set<Stored[]>();
     for (const [handle, entry] of this.#inFlight) {
       if (entry.visibleAt > now) continue;
       this.#inFlight.delete(handle);
       this.#unlock(entry.message.group);
-      back.push(entry.message);
+      let queue = this.#groups.get(entry.message.group);
+      if (!queue) this.#groups.set(entry.message.group, (queue = []));
+      queue.push(entry.message);
+      touched.add(queue);
     }
-    back.sort((a, b) => b.sequence - a.sequence);
-    for (const message of back) {
-      const queue = this.#groups.get(message.group);
-      if (queue) queue.unshift(message);
-      else this.#groups.set(message.group, [message]);
-    }
+    for (const queue of touched) queue.sort((a, b) => a.sequence - b.sequence);
   }
 
   #unlock(group: string): void {

@@ -8,7 +8,7 @@
  */
 import { loadFunctions } from '../lambda.ts';
 import { failedMessageIds } from '../sqs.ts';
-import { budgets, InvocationMeter, poisonDlqProblems, sleep, startChaosEmulator, summarize, tapFunctionLogs, type DeadLetter, type VariantOptions, type VariantSummary } from './common.ts';
+import { poisonDlqProblems, queueRun, sleep, startChaosEmulator, summarize, type DeadLetter, type VariantOptions, type VariantSummary } from './common.ts';
 import { functionEnv } from './env.ts';
 import { FifoQueue } from './fifo-queue.ts';
 
@@ -25,17 +25,11 @@ export interface Message {
 
 export async function runFifoChaos(options: VariantOptions): Promise<VariantSummary> {
   const started = performance.now();
-  const budget = budgets[options.budget];
-  const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? budget.visibilityTimeoutSeconds;
-  const maxReceiveCount = options.maxReceiveCount ?? budget.maxReceiveCount;
-  const log = options.log ?? (() => {});
+  const q = queueRun(options);
+  const { budget, visibilityTimeoutSeconds, maxReceiveCount, log, lastFailure, meter } = q;
   const run = `${options.seed}${options.budget[0]}f`;
   const { emulator, statuses } = await startChaosEmulator(options.seed + 3, options.budget);
   const queue = new FifoQueue('chaos-identify.fifo', { visibilityTimeoutMs: visibilityTimeoutSeconds * 1000, maxReceiveCount });
-  const lastFailure = new Map<string, string>();
-  const untap = tapFunctionLogs((f) => lastFailure.set(f.id, `${f.error}: ${f.message}`));
-  const meter = new InvocationMeter();
-  let redeliveries = 0;
 
   try {
     const functions = await loadFunctions(functionEnv(emulator, budget.reserveMs), options.root);
@@ -71,13 +65,11 @@ export async function runFifoChaos(options: VariantOptions): Promise<VariantSumm
           await sleep(20);
           continue;
         }
-        for (const r of records) if (Number(r.attributes.ApproximateReceiveCount) > 1) redeliveries++;
         const event = { Records: records };
         let failed: Set<string>;
         try {
-          failed = failedMessageIds(await meter.measure(() => functions.invoke('identify', event, budget.functionTimeoutMs)), event);
-        } catch (error) {
-          for (const r of records) lastFailure.set(r.messageId, `invocation failed: ${(error as Error).name}: ${(error as Error).message}`);
+          failed = failedMessageIds(await q.invoke(event, () => functions.invoke('identify', event, budget.functionTimeoutMs)), event);
+        } catch {
           failed = new Set(records.map((r) => r.messageId));
         }
         // Failed records stay in flight until their visibility timeout, as on SQS.
@@ -130,7 +122,7 @@ export async function runFifoChaos(options: VariantOptions): Promise<VariantSumm
       },
       poison: poison.length,
       deadLetters,
-      retried: redeliveries,
+      retried: q.redeliveries,
       meter,
       started,
       statuses,
@@ -138,7 +130,7 @@ export async function runFifoChaos(options: VariantOptions): Promise<VariantSumm
       problems,
     });
   } finally {
-    untap();
+    q.untap();
     await emulator.close();
   }
 }

@@ -8,14 +8,13 @@ import type { SQSEvent } from 'aws-lambda';
 import { loadFunctions } from '../lambda.ts';
 import { startLocalSqs, startPoller, type LocalSqs, type Poller, type QueueInfo } from '../sqs.ts';
 import {
-  budgets,
   checkLedger,
   InvocationMeter,
   poisonDlqProblems,
+  queueRun,
   startChaosEmulator,
   sleep,
   summarize,
-  tapFunctionLogs,
   type DeadLetter,
   type Expected,
   type VariantOptions,
@@ -26,10 +25,8 @@ import { functionEnv } from './env.ts';
 
 export async function runSqsChaos(options: VariantOptions): Promise<VariantSummary> {
   const started = performance.now();
-  const budget = budgets[options.budget];
-  const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? budget.visibilityTimeoutSeconds;
-  const maxReceiveCount = options.maxReceiveCount ?? budget.maxReceiveCount;
-  const log = options.log ?? (() => {});
+  const q = queueRun(options);
+  const { budget, visibilityTimeoutSeconds, maxReceiveCount, log, lastFailure, meter } = q;
   const run = `${options.seed}${options.budget[0]}s`;
   const { emulator, statuses } = await startChaosEmulator(options.seed, options.budget);
   const sqs = await startLocalSqs({
@@ -38,23 +35,11 @@ export async function runSqsChaos(options: VariantOptions): Promise<VariantSumma
     queues: [{ name: 'chaos-events', dlq: 'chaos-events-dlq', maxReceiveCount, visibilityTimeoutSeconds }],
   });
   const queue = sqs.queues['chaos-events']!;
-  const lastFailure = new Map<string, string>();
-  const untap = tapFunctionLogs((f) => lastFailure.set(f.id, `${f.error}: ${f.message}`));
   const pollers: Poller[] = [];
-  const meter = new InvocationMeter();
-  let redeliveries = 0;
 
   try {
     const functions = await loadFunctions(functionEnv(emulator, budget.reserveMs), options.root);
-    const invoke = async (event: SQSEvent): Promise<unknown> => {
-      for (const r of event.Records) if (Number(r.attributes.ApproximateReceiveCount) > 1) redeliveries++;
-      try {
-        return await meter.measure(() => functions.invoke('batch', event, budget.functionTimeoutMs));
-      } catch (error) {
-        for (const r of event.Records) lastFailure.set(r.messageId, `invocation failed: ${(error as Error).name}: ${(error as Error).message}`);
-        throw error;
-      }
-    };
+    const invoke = (event: SQSEvent) => q.invoke(event, () => functions.invoke('batch', event, budget.functionTimeoutMs));
     for (let i = 0; i < (options.concurrency ?? 8); i++) {
       pollers.push(startPoller({ client: sqs.client, queue, invoke, batchSize: 10, waitTimeSeconds: 1 }));
     }
@@ -137,7 +122,7 @@ export async function runSqsChaos(options: VariantOptions): Promise<VariantSumma
       verdict,
       poison: poison.length,
       deadLetters,
-      retried: redeliveries,
+      retried: q.redeliveries,
       meter,
       started,
       statuses,
@@ -153,7 +138,7 @@ export async function runSqsChaos(options: VariantOptions): Promise<VariantSumma
     });
   } finally {
     await Promise.all(pollers.map((p) => p.stop()));
-    untap();
+    q.untap();
     await sqs.close();
     await emulator.close();
   }
