@@ -32,12 +32,15 @@ export type CleanupFunction = (request: PerkamoRequest<any, any>) => Promise<voi
 
 /**
  * Per-invocation state, kept on middy's `request.internal` (never in module variables). Each key
- * has one writer: `trigger` and `http` the trigger middleware, `deadline` the deadline middleware,
+ * has one writer: `source` whoever asks first (`sourceOf`), `http` its first reader (`httpRequestOf`),
+ * `trigger` the trigger middleware, `deadline` the deadline middleware,
  * `principal` the auth middleware, `span`, `traceContext` and `tracingCleanup` the tracing middleware.
  */
 export type PerkamoInternal = {
   /** The trigger's own event, kept for the answer (request.event becomes the Invocation). */
   rawEvent?: unknown;
+  /** The trigger's source, detected once: read it with `sourceOf` (sources/index.ts), which knows its type. */
+  source?: { readonly trigger: Trigger };
   trigger?: Trigger;
   http?: HttpRequest;
   principal?: Principal;

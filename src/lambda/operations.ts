@@ -1,8 +1,6 @@
-import type { Context } from 'aws-lambda';
-import { assertIdentifier, limits } from '../core/index.ts';
 import type { Command, Item, Origin, Outcome } from './commands.ts';
 import { BatchItemsFailedError, HttpError, toHttpError } from './errors.ts';
-import type { HttpRequest, Principal, Trigger } from './invocation.ts';
+import type { Principal, Trigger } from './invocation.ts';
 import { parseBatchPayload, parseEventPayload, parseIdentifyPayload, parseMintPayload, type Defaults } from './payloads.ts';
 
 /**
@@ -93,23 +91,10 @@ export const streamTokenOperation: Operation = {
   httpHeaders: { 'cache-control': 'no-store', pragma: 'no-cache' },
 };
 
-/**
- * The Idempotency-Key header is the default transaction id (`<key>:<index>` for a batch's events),
- * so it is checked here, under its own name, to leave room for the longest suffix (`:99`).
- */
-export const idempotencyKeyMaxBytes = limits.transactionIdBytes - 4;
-
-/** Stable transaction-id defaults for a payload that has none. */
-export function httpDefaults(request: HttpRequest): Defaults {
-  const key = request.headers['idempotency-key']?.trim();
-  if (!key) return {};
-  assertIdentifier(key, 'Idempotency-Key', idempotencyKeyMaxBytes);
-  return { transactionId: key };
-}
-
-/** Lambda keeps the request id across its own retries of an async invoke. */
-export function directDefaults(context: Context): Defaults {
-  return context.awsRequestId ? { transactionId: `lambda:${context.awsRequestId}` } : {};
+/** The operation's record parser (SQS bodies, EventBridge details), with an error naming the function when it has none. */
+export function recordParser(operation: Operation): NonNullable<Operation['toCommand']> {
+  if (!operation.toCommand) throw new TypeError(`the ${operation.name} function has no record parser`);
+  return operation.toCommand;
 }
 
 export type { Item };

@@ -13,83 +13,50 @@ export interface LambdaInfo {
   coldStart: boolean;
 }
 
-export type InvocationSource =
-  | { trigger: 'http'; method: string; route: string; headers: Record<string, string | undefined> }
-  | { trigger: 'sqs'; queue: string; messages: { id: string; carrier: Record<string, string | undefined>; xray?: string }[] }
-  | { trigger: 'eventbridge'; detailType: string; source: string; id: string; carrier: Record<string, string | undefined> }
-  | { trigger: 'direct' };
+/**
+ * What one trigger says about its invocation span (each trigger's source builds it): the name, the
+ * kind, where the parent context is read from, the producers to link, and its own attributes.
+ */
+export interface InvocationSpanStart {
+  name: string;
+  /** `server` for requests (HTTP, direct invokes), `consumer` for messages (SQS, EventBridge). */
+  kind: 'server' | 'consumer';
+  /** The parent's carrier: HTTP headers, EventBridge `detail` fields; none for SQS and direct invokes. */
+  carrier?: Record<string, string | undefined>;
+  /** Producers whose contexts become links (SQS messages), at most `maxLinks`. */
+  links?: { id: string; carrier: Record<string, string | undefined>; xray?: string }[];
+  attributes: Record<string, string | number | boolean>;
+}
 
 /** No carrier: SQS (each message's context is a link, not the parent) and direct invokes. */
 const noCarrier: Record<string, string | undefined> = Object.freeze({});
 
 /**
- * Starts the span of one invocation — SERVER for HTTP and direct invokes, CONSUMER for SQS and
- * EventBridge — and returns it with the context in which the invocation's work must run. The parent
- * is whatever the global propagator extracts from the trigger's carrier (HTTP headers, EventBridge
- * `detail` fields, nothing for SQS and direct invokes): `traceparent` by default; Lambda's own X-Ray
- * header only when OTEL_PROPAGATORS names `xray-lambda`. SQS messages' contexts are links.
+ * Starts the span of one invocation and returns it with the context in which the invocation's work
+ * must run. The parent is whatever the global propagator extracts from the trigger's carrier:
+ * `traceparent` by default; Lambda's own X-Ray header only when OTEL_PROPAGATORS names
+ * `xray-lambda`. Message producers' contexts are links.
  */
-export function startInvocationSpan(source: InvocationSource, lambda: LambdaInfo): { span: Span; context: Context } {
+export function startInvocationSpan(start: InvocationSpanStart, lambda: LambdaInfo): { span: Span; context: Context } {
   const cloud = cloudFromArn(lambda.invokedFunctionArn);
   const attributes: Record<string, string | number | boolean> = {
     [attr.faasColdstart]: lambda.coldStart,
     [attr.cloudProvider]: 'aws',
+    ...start.attributes,
   };
   if (lambda.awsRequestId) attributes[attr.faasInvocationId] = lambda.awsRequestId;
   if (lambda.functionName) attributes[attr.faasName] = lambda.functionName;
   if (cloud.region) attributes[attr.cloudRegion] = cloud.region;
   if (cloud.account) attributes[attr.cloudAccountId] = cloud.account;
-
-  let name: string;
-  let kind: SpanKind;
-  let parent: Context;
-  let links: Link[] = [];
-  switch (source.trigger) {
-    case 'http': {
-      name = `${source.method} ${source.route}`;
-      kind = SpanKind.SERVER;
-      parent = extractFromHeaders(source.headers);
-      attributes[attr.faasTrigger] = 'http';
-      attributes[attr.httpRequestMethod] = source.method;
-      attributes[attr.httpRoute] = source.route;
-      break;
-    }
-    case 'sqs': {
-      name = `process ${source.queue}`;
-      kind = SpanKind.CONSUMER;
-      parent = extractFromHeaders(noCarrier);
-      attributes[attr.faasTrigger] = 'pubsub';
-      attributes[attr.messagingSystem] = 'aws_sqs';
-      attributes[attr.messagingOperationType] = 'process';
-      attributes[attr.messagingOperationName] = 'process';
-      attributes[attr.messagingDestinationName] = source.queue;
-      attributes[attr.messagingBatchCount] = source.messages.length;
-      for (const message of source.messages) {
-        if (links.length >= maxLinks) break;
-        const spanContext = messageSpanContext(message.carrier, message.xray);
-        if (spanContext) links.push({ context: spanContext, attributes: { [attr.messagingMessageId]: message.id } });
-      }
-      break;
-    }
-    case 'eventbridge': {
-      name = `process ${source.detailType}`;
-      kind = SpanKind.CONSUMER;
-      parent = extractFromHeaders(source.carrier);
-      attributes[attr.faasTrigger] = 'pubsub';
-      attributes[attr.messagingSystem] = 'aws_eventbridge';
-      attributes[attr.messagingOperationType] = 'process';
-      attributes[attr.messagingDestinationName] = source.source;
-      attributes[attr.messagingMessageId] = source.id;
-      break;
-    }
-    case 'direct':
-      name = `invoke ${lambda.functionName ?? 'function'}`;
-      kind = SpanKind.SERVER;
-      parent = extractFromHeaders(noCarrier);
-      attributes[attr.faasTrigger] = 'other';
-      break;
+  const parent = extractFromHeaders(start.carrier ?? noCarrier);
+  const links: Link[] = [];
+  for (const message of start.links ?? []) {
+    if (links.length >= maxLinks) break;
+    const spanContext = messageSpanContext(message.carrier, message.xray);
+    if (spanContext) links.push({ context: spanContext, attributes: { [attr.messagingMessageId]: message.id } });
   }
-  const span = tracer.startSpan(name, { kind, attributes, links }, parent);
+  const kind = start.kind === 'server' ? SpanKind.SERVER : SpanKind.CONSUMER;
+  const span = tracer.startSpan(start.name, { kind, attributes, links }, parent);
   return { span, context: trace.setSpan(parent, span) };
 }
 

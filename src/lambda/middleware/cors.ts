@@ -1,6 +1,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { PerkamoRequest } from '../invocation.ts';
-import { isHttpEvent, normalizeHttpEvent } from '../sources/http.ts';
+import { httpRequestOf, type HttpEvent } from '../sources/http.ts';
+import { sourceOf } from '../sources/index.ts';
 import { respondEarly } from './cleanup.ts';
 
 export interface CorsOptions {
@@ -27,8 +28,8 @@ export function cors(options: Partial<CorsOptions> & Pick<CorsOptions, 'origins'
   const allowed = new Set(origins);
 
   const corsBefore = (request: PerkamoRequest) => {
-    if (!isHttpEvent(request.event)) return undefined;
-    const http = normalizeHttpEvent(request.event);
+    if (sourceOf(request).trigger !== 'http') return undefined;
+    const http = httpRequestOf(request as PerkamoRequest<HttpEvent>);
     if (http.method !== 'OPTIONS') return undefined;
     const origin = http.headers.origin;
     const ok = origin !== undefined && allowed.has(origin);

@@ -1,11 +1,9 @@
 import type { APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { endInvocationSpan, startInvocationSpan, type InvocationSource } from '../../telemetry/invocation-span.ts';
+import { endInvocationSpan, startInvocationSpan } from '../../telemetry/invocation-span.ts';
 import { telemetryHooks } from '../../telemetry/hooks.ts';
 import type { PerkamoRequest } from '../invocation.ts';
 import type { Operation } from '../operations.ts';
-import { traceCarrier, type AnyEventBridgeEvent } from '../sources/eventbridge.ts';
-import { httpMethod, lowercaseHeaders, type HttpEvent } from '../sources/http.ts';
-import { detectTrigger } from './trigger.ts';
+import { sourceOf } from '../sources/index.ts';
 
 export interface TracingOptions {
   operation: Operation;
@@ -25,12 +23,12 @@ const defaults = { flushMarginMs: 100 };
  */
 export function tracing(options: Pick<TracingOptions, 'operation'> & Partial<TracingOptions>) {
   const { operation, flushMarginMs } = { ...defaults, ...options };
-  const route = operation.route.split(' ')[1]!;
   let coldStart = true;
 
   const tracingBefore = (request: PerkamoRequest) => {
     const context = request.context as Context | undefined;
-    const { span, context: traceContext } = startInvocationSpan(sourceOf(request.event, route), {
+    const start = sourceOf(request).span(request.event, { operation, functionName: context?.functionName });
+    const { span, context: traceContext } = startInvocationSpan(start, {
       functionName: context?.functionName,
       invokedFunctionArn: context?.invokedFunctionArn,
       awsRequestId: context?.awsRequestId,
@@ -70,33 +68,4 @@ export function tracing(options: Pick<TracingOptions, 'operation'> & Partial<Tra
 
 function isTimeout(error: Error): boolean {
   return error.name === 'BudgetExhaustedError' || error.name === 'TimeoutError';
-}
-
-function sourceOf(event: unknown, route: string): InvocationSource {
-  switch (detectTrigger(event)) {
-    case 'http':
-      // The request's own method (a preflight is OPTIONS), with the function's route.
-      return { trigger: 'http', method: httpMethod(event as HttpEvent), route, headers: lowercaseHeaders(event as HttpEvent) };
-    case 'sqs': {
-      const records = (event as SQSEvent).Records;
-      return {
-        trigger: 'sqs',
-        queue: records[0]?.eventSourceARN?.split(':').pop() ?? 'sqs',
-        messages: records.map((record) => ({
-          id: record.messageId,
-          carrier: {
-            traceparent: record.messageAttributes?.traceparent?.stringValue,
-            tracestate: record.messageAttributes?.tracestate?.stringValue,
-          },
-          xray: (record.attributes as { AWSTraceHeader?: string } | undefined)?.AWSTraceHeader,
-        })),
-      };
-    }
-    case 'eventbridge': {
-      const e = event as AnyEventBridgeEvent;
-      return { trigger: 'eventbridge', detailType: e['detail-type'], source: e.source, id: e.id, carrier: traceCarrier(e.detail) };
-    }
-    case 'direct':
-      return { trigger: 'direct' };
-  }
 }

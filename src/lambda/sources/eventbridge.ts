@@ -1,6 +1,9 @@
 import type { EventBridgeEvent } from 'aws-lambda';
+import { attr } from '../../telemetry/attributes.ts';
 import type { Command, Item, Origin } from '../commands.ts';
+import { recordParser } from '../operations.ts';
 import type { Defaults } from '../payloads.ts';
+import type { Source } from './source.ts';
 
 export type AnyEventBridgeEvent = EventBridgeEvent<string, unknown>;
 
@@ -16,10 +19,6 @@ export function isEventBridgeEvent(event: unknown): event is AnyEventBridgeEvent
   );
 }
 
-/**
- * `detail` carries the payload. Without its own transaction_id it gets `eb:<event id>`, and
- * without occurred_at the event's `time`: both stay the same when EventBridge or Lambda retries.
- */
 /** `traceparent` / `tracestate` in `detail` carry the producer's trace; they are not payload fields. */
 export const traceFields = ['traceparent', 'tracestate'] as const;
 
@@ -36,6 +35,10 @@ function withoutTraceFields(detail: unknown): unknown {
   return payload;
 }
 
+/**
+ * `detail` carries the payload. Without its own transaction_id it gets `eb:<event id>`, and
+ * then, without occurred_at, the event's `time`: both stay the same when EventBridge or Lambda retries.
+ */
 export function eventBridgeItems(
   event: AnyEventBridgeEvent,
   toCommand: (payload: unknown, defaults: Defaults, origin: Origin) => Command,
@@ -48,3 +51,24 @@ export function eventBridgeItems(
     return [{ origin, error: error as Error }];
   }
 }
+
+/** EventBridge (a rule's async invoke): one event, its `detail` the payload; failures are thrown, so Lambda retries. */
+export const eventBridgeSource: Source<AnyEventBridgeEvent> = {
+  trigger: 'eventbridge',
+  matches: isEventBridgeEvent,
+  span: (event) => ({
+    name: `process ${event['detail-type']}`,
+    kind: 'consumer',
+    carrier: traceCarrier(event.detail),
+    attributes: {
+      [attr.faasTrigger]: 'pubsub',
+      [attr.messagingSystem]: 'aws_eventbridge',
+      [attr.messagingOperationType]: 'process',
+      [attr.messagingDestinationName]: event.source,
+      [attr.messagingMessageId]: event.id,
+    },
+  }),
+  items: (request, { operation }) => eventBridgeItems(request.event, recordParser(operation)),
+  answer: (_event, outcomes, { operation }) => operation.toValue(outcomes).value,
+  failed: () => undefined,
+};

@@ -1,6 +1,11 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
+import { assertIdentifier, limits } from '../../core/index.ts';
+import { responseMeta } from '../../sdk/index.ts';
+import { attr } from '../../telemetry/attributes.ts';
 import { HttpError, toHttpError } from '../errors.ts';
-import type { HttpRequest } from '../invocation.ts';
+import type { HttpRequest, PerkamoRequest } from '../invocation.ts';
+import type { Defaults } from '../payloads.ts';
+import type { Source } from './source.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
 
@@ -113,3 +118,59 @@ export function errorResponse(error: unknown, headers: Record<string, string> = 
   const http = toHttpError(error);
   return jsonResponse(http.status, http.toBody(), { ...headers, ...http.headers });
 }
+
+/** The request normalised once per invocation (CORS and the trigger both read it). */
+export function httpRequestOf(request: PerkamoRequest<HttpEvent>): HttpRequest {
+  return (request.internal.http ??= normalizeHttpEvent(request.event));
+}
+
+/**
+ * The Idempotency-Key header is the default transaction id (`<key>:<index>` for a batch's events),
+ * so it is checked here, under its own name, to leave room for the longest suffix (`:99`).
+ */
+export const idempotencyKeyMaxBytes = limits.transactionIdBytes - 4;
+
+/** Stable transaction-id defaults for a payload that has none. */
+export function httpDefaults(request: HttpRequest): Defaults {
+  const key = request.headers['idempotency-key']?.trim();
+  if (!key) return {};
+  assertIdentifier(key, 'Idempotency-Key', idempotencyKeyMaxBytes);
+  return { transactionId: key };
+}
+
+/** The Perkamo request id behind a single result, for support tickets. */
+function requestIdHeader(value: unknown): Record<string, string> {
+  const id = responseMeta(value)?.requestId;
+  return id ? { 'x-perkamo-request-id': id } : {};
+}
+
+/** API Gateway (REST 1.0, HTTP 2.0) and Function URLs: one request, answered with JSON (errors too). */
+export const httpSource: Source<HttpEvent> = {
+  trigger: 'http',
+  matches: isHttpEvent,
+  prepare(request, { operation }) {
+    assertRoute(httpRequestOf(request), operation.route);
+  },
+  span(event, { operation }) {
+    // The request's own method (a preflight is OPTIONS), with the function's route.
+    const method = httpMethod(event);
+    const route = operation.route.split(' ')[1] as string;
+    return {
+      name: `${method} ${route}`,
+      kind: 'server',
+      carrier: lowercaseHeaders(event),
+      attributes: { [attr.faasTrigger]: 'http', [attr.httpRequestMethod]: method, [attr.httpRoute]: route },
+    };
+  },
+  items(request, { operation }) {
+    const http = httpRequestOf(request);
+    return operation.toCommands(parseJsonBody(http), httpDefaults(http), request.internal.principal).map((command) => ({ command }));
+  },
+  answer(_event, outcomes, { operation }) {
+    const { status, value } = operation.toValue(outcomes);
+    return jsonResponse(status, value, { ...operation.httpHeaders, ...requestIdHeader(value) });
+  },
+  failed(_event, error, { operation }) {
+    return errorResponse(error, operation.httpHeaders);
+  },
+};

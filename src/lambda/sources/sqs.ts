@@ -1,8 +1,11 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { PerkamoValidationError } from '../../core/index.ts';
 import type { Command, Item, Origin, Outcome } from '../commands.ts';
+import { attr } from '../../telemetry/attributes.ts';
 import { MessageGroups } from '../fifo.ts';
+import { recordParser } from '../operations.ts';
 import type { Defaults } from '../payloads.ts';
+import type { Source } from './source.ts';
 
 export function isSqsEvent(event: unknown): event is SQSEvent {
   const records = (event as { Records?: unknown } | null)?.Records;
@@ -67,3 +70,32 @@ export function sqsAnswer(event: SQSEvent, outcomes: Outcome[]): SQSBatchRespons
 export function sqsAllFailed(event: SQSEvent): SQSBatchResponse {
   return { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId ?? '' })) };
 }
+
+/** SQS (standard and FIFO, `ReportBatchItemFailures`): each record an item; only failed records answered. */
+export const sqsSource: Source<SQSEvent> = {
+  trigger: 'sqs',
+  matches: isSqsEvent,
+  span(event) {
+    const queue = event.Records[0]?.eventSourceARN?.split(':').pop() ?? 'sqs';
+    return {
+      name: `process ${queue}`,
+      kind: 'consumer',
+      links: event.Records.map((record) => ({
+        id: record.messageId,
+        carrier: { traceparent: record.messageAttributes?.traceparent?.stringValue, tracestate: record.messageAttributes?.tracestate?.stringValue },
+        xray: (record.attributes as { AWSTraceHeader?: string } | undefined)?.AWSTraceHeader,
+      })),
+      attributes: {
+        [attr.faasTrigger]: 'pubsub',
+        [attr.messagingSystem]: 'aws_sqs',
+        [attr.messagingOperationType]: 'process',
+        [attr.messagingOperationName]: 'process',
+        [attr.messagingDestinationName]: queue,
+        [attr.messagingBatchCount]: event.Records.length,
+      },
+    };
+  },
+  items: (request, { operation }) => sqsItems(request.event, recordParser(operation)),
+  answer: (event, outcomes) => sqsAnswer(event, outcomes),
+  failed: (event) => sqsAllFailed(event),
+};
