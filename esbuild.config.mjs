@@ -21,7 +21,8 @@ const libraries = {
   lambda: 'src/lambda/index.ts',
   emulator: 'src/emulator/index.ts',
 };
-const functions = ['emit', 'batch', 'identify', 'stream-token'];
+// The function list is src/lambda/functions.ts (one place for the build, the local stack and the deploy checks).
+const functions = await functionNames();
 
 const kb = async (file) => `${((await stat(file)).size / 1024).toFixed(1).padStart(7)} KB`;
 const started = Date.now();
@@ -107,4 +108,12 @@ async function buildLayer() {
   await chmod(`${dir}/otel-handler`, 0o755);
   console.log(`  ${outfile.padEnd(36)} ${await kb(outfile)}`);
   console.log(`  ${`${dir}/otel-handler`.padEnd(36)} ${await kb(`${dir}/otel-handler`)}`);
+}
+
+/** Reads the function names from src/lambda/functions.ts: bundled in memory and imported. */
+async function functionNames() {
+  const out = await build({ entryPoints: ['src/lambda/functions.ts'], bundle: true, format: 'esm', platform: 'node', write: false, logLevel: 'silent' });
+  const source = out.outputFiles[0].text;
+  const { functionNames: names } = await import(`data:text/javascript;base64,${Buffer.from(source).toString('base64')}`);
+  return names;
 }

@@ -14,7 +14,8 @@ export interface Origin {
 export type Command =
   | { kind: 'emit'; event: PerkamoEventInput; origin: Origin }
   | { kind: 'identify'; user_id: string; traits: JsonObject; origin: Origin }
-  | { kind: 'mint'; user_id: string; origin: Origin };
+  | { kind: 'mint'; user_id: string; origin: Origin }
+  | { kind: 'read'; user_id: string; origin: Origin };
 
 export type CommandKind = Command['kind'];
 

@@ -15,7 +15,8 @@ export function createTracedFetch(base: PerkamoFetch = (url, init) => globalThis
     const target = new URL(url);
     const attributes: Record<string, string | number> = {
       [attr.httpRequestMethod]: method,
-      [attr.urlFull]: `${target.origin}${target.pathname}`,
+      // A user id in the path (GET /v1/customer/<id>) is not recorded: the operation span carries it per PERKAMO_TRACE_USER_IDS.
+      [attr.urlFull]: `${target.origin}${target.pathname.replace(userIdSegment, '$1/{user_id}')}`,
       [attr.serverAddress]: target.hostname,
     };
     if (target.port) attributes[attr.serverPort] = Number(target.port);
@@ -47,6 +48,8 @@ export function createTracedFetch(base: PerkamoFetch = (url, init) => globalThis
     });
   };
 }
+
+const userIdSegment = /^(\/v1\/(?:client\/)?(?:customer|profile))\/[^/]+/;
 
 function networkCode(error: unknown): string | undefined {
   const code = ((error as { cause?: { code?: unknown } })?.cause ?? {}).code;

@@ -15,6 +15,8 @@ export interface HttpRequest {
   body: string;
   /** Claims from an API Gateway JWT / Cognito authorizer, when one ran. */
   authorizerClaims: Record<string, unknown> | undefined;
+  /** The route's path parameters (`{id}` in `GET /customers/{id}`), once the route matched. */
+  params?: Record<string, string>;
 }
 
 /** The authenticated caller of an HTTP request. */

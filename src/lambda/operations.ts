@@ -1,21 +1,29 @@
 import type { Command, Item, Origin, Outcome } from './commands.ts';
 import { BatchItemsFailedError, HttpError, toHttpError } from './errors.ts';
 import type { Principal, Trigger } from './invocation.ts';
-import { parseBatchPayload, parseEventPayload, parseIdentifyPayload, parseMintPayload, type Defaults } from './payloads.ts';
+import { parseBatchPayload, parseCustomerPayload, parseEventPayload, parseIdentifyPayload, parseMintPayload, type Defaults } from './payloads.ts';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**
  * What one function does: its HTTP route and scope, the triggers it takes, how a payload becomes
  * commands, and how outcomes become an HTTP or direct-invoke answer. SQS and EventBridge answers
- * are the same for every operation and live in their sources.
+ * are the same for every operation and live in their sources. The list of functions is `functions.ts`.
  */
-export interface Operation {
-  name: 'emit' | 'batch' | 'identify' | 'stream-token';
-  route: `POST /${string}`;
+export interface Operation<Name extends string = string> {
+  /** The function's name: its file (`functions/<name>.ts`), bundle and deployed function. */
+  name: Name;
+  /** `METHOD /path`; a `{name}` segment is a path parameter (`GET /customers/{id}`). */
+  route: `${HttpMethod} /${string}`;
   /** Scope the HTTP caller's token must hold; undefined: any authenticated user. */
   scope: string | undefined;
   triggers: Trigger[];
-  /** The payload of an HTTP request or a direct invoke → commands. */
-  toCommands(payload: unknown, defaults: Defaults, principal: Principal | undefined): Command[];
+  /** Called from browsers: CORS preflights answered, CORS headers on every answer. */
+  browser?: boolean;
+  /** Needs PERKAMO_BROWSER_KEY (minting stream tokens). */
+  needsBrowserKey?: boolean;
+  /** The payload of an HTTP request (with the route's path parameters) or a direct invoke → commands. */
+  toCommands(payload: unknown, defaults: Defaults, principal: Principal | undefined, params?: Record<string, string>): Command[];
   /** One SQS record body or EventBridge detail → one command. */
   toCommand?(payload: unknown, defaults: Defaults, origin: Origin): Command;
   /** Outcomes → the value returned to an HTTP caller (as JSON) or a direct invoker. */
@@ -23,6 +31,9 @@ export interface Operation {
   /** Answer headers for HTTP (e.g. no-store on tokens). */
   httpHeaders?: Record<string, string>;
 }
+
+/** Keeps an operation's name as a literal type, so the function list's names are a union. */
+export const defineOperation = <Name extends string>(operation: Operation<Name>): Operation<Name> => operation;
 
 const at = (trigger: Trigger, id?: string): Origin => ({ trigger, ...(id !== undefined && { id }) });
 
@@ -47,7 +58,7 @@ function many(outcomes: Outcome[]): { status: number; value: unknown } {
   });
 }
 
-export const emitOperation: Operation = {
+export const emitOperation = defineOperation({
   name: 'emit',
   route: 'POST /events',
   scope: 'perkamo:emit',
@@ -55,9 +66,9 @@ export const emitOperation: Operation = {
   toCommands: (payload, defaults) => [{ kind: 'emit', event: parseEventPayload(payload, defaults), origin: at('direct') }],
   toCommand: (payload, defaults, origin) => ({ kind: 'emit', event: parseEventPayload(payload, defaults), origin }),
   toValue: single,
-};
+});
 
-export const batchOperation: Operation = {
+export const batchOperation = defineOperation({
   name: 'batch',
   route: 'POST /events/batch',
   scope: 'perkamo:emit',
@@ -66,9 +77,9 @@ export const batchOperation: Operation = {
     parseBatchPayload(payload, defaults).map((event, i) => ({ kind: 'emit', event, origin: at('direct', String(i)) })),
   toCommand: (payload, defaults, origin) => ({ kind: 'emit', event: parseEventPayload(payload, defaults), origin }),
   toValue: many,
-};
+});
 
-export const identifyOperation: Operation = {
+export const identifyOperation = defineOperation({
   name: 'identify',
   route: 'POST /identify',
   scope: 'perkamo:identify',
@@ -76,9 +87,9 @@ export const identifyOperation: Operation = {
   toCommands: (payload) => [{ kind: 'identify', ...parseIdentifyPayload(payload), origin: at('direct') }],
   toCommand: (payload, _defaults, origin) => ({ kind: 'identify', ...parseIdentifyPayload(payload), origin }),
   toValue: single,
-};
+});
 
-export const streamTokenOperation: Operation = {
+export const streamTokenOperation = defineOperation({
   name: 'stream-token',
   route: 'POST /stream-token',
   scope: undefined,
@@ -89,7 +100,25 @@ export const streamTokenOperation: Operation = {
   },
   toValue: single,
   httpHeaders: { 'cache-control': 'no-store', pragma: 'no-cache' },
-};
+  browser: true,
+  needsBrowserKey: true,
+});
+
+/**
+ * The authenticated caller's own customer state: wallets, level, perks, flags (trait names, not
+ * values). Over HTTP only for the token's subject; a direct invoke names the user (`{ user_id }`).
+ */
+export const customerOperation = defineOperation({
+  name: 'customer',
+  route: 'GET /customer',
+  scope: 'perkamo:read',
+  triggers: ['http', 'direct'],
+  toCommands: (payload, _defaults, principal) => [{ kind: 'read', ...parseCustomerPayload(payload, principal), origin: at(principal ? 'http' : 'direct') }],
+  toValue: single,
+  // The caller's own state: never cached by a shared cache, nor kept by the browser.
+  httpHeaders: { 'cache-control': 'private, no-store' },
+  browser: true,
+});
 
 /** The operation's record parser (SQS bodies, EventBridge details), with an error naming the function when it has none. */
 export function recordParser(operation: Operation): NonNullable<Operation['toCommand']> {

@@ -1,6 +1,7 @@
 import {
   PerkamoValidationError,
   assertSafeEventInput,
+  assertUserId,
   describeType,
   isPlainObject,
   toBatchEvents,
@@ -94,4 +95,22 @@ export function parseMintPayload(value: unknown, principal: Principal): { user_i
     throw new ForbiddenError('a stream token can only be minted for the authenticated user; omit user_id or send your own');
   }
   return { user_id: principal.userId };
+}
+
+/**
+ * A customer read: over HTTP (a principal) the request has no body and reads the caller's own
+ * state; a direct invoke sends `{ user_id }`.
+ */
+export function parseCustomerPayload(value: unknown, principal: Principal | undefined): { user_id: string } {
+  if (principal) {
+    if (value !== undefined) throw new PerkamoValidationError('', 'unexpected_body', 'GET /customer takes no body: it reads the authenticated user\'s own state');
+    return { user_id: principal.userId };
+  }
+  const body = requireObject(value, 'the customer request');
+  const unknown = Object.keys(body).find((key) => key !== 'user_id');
+  if (unknown !== undefined) {
+    throw new PerkamoValidationError(unknown, 'unknown_field', `'${unknown}' is not a customer request field (user_id)`);
+  }
+  assertUserId(body.user_id);
+  return { user_id: body.user_id };
 }

@@ -1,5 +1,5 @@
 import { PerkamoError, PerkamoValidationError, canonicalJson, limits, type PerkamoEventInput } from '../core/index.ts';
-import { PerkamoApiError, responseMeta, type EventIngestResponse, type IdentifyResponse, type PerkamoClient } from '../sdk/index.ts';
+import { PerkamoApiError, responseMeta, type EventIngestResponse, type PerkamoClient } from '../sdk/index.ts';
 import { attachMeta } from '../sdk/response-meta.ts';
 import { attr, traceUserId, type UserIdPolicy } from '../telemetry/attributes.ts';
 import { withOperationSpan } from '../telemetry/perkamo-spans.ts';
@@ -30,16 +30,16 @@ function userAttributes(userId: string, policy: UserIdPolicy = 'hash'): Record<s
 }
 
 /**
- * Perkamo's identify answer with `traits` replaced by `trait_names`: trait values are customer data
- * (emails, names) that must not travel back through HTTP answers, invoke results or DLQ payloads.
- * The response metadata stays attached, so the request id still reaches the answer's header.
+ * A Perkamo answer (identify, customer) with `traits` replaced by `trait_names`: trait values are
+ * customer data (emails, names) that must not travel back through HTTP answers, invoke results or
+ * DLQ payloads. The response metadata stays attached, so the request id still reaches the answer's header.
  */
-function withoutTraitValues(answer: IdentifyResponse): IdentifyResponse {
+function withoutTraitValues<T extends { traits?: unknown }>(answer: T): Omit<T, 'traits'> & { trait_names?: string[] } {
   const { traits, ...rest } = answer;
   if (traits === undefined) return answer;
   const names = typeof traits === 'object' && traits !== null && !Array.isArray(traits) ? Object.keys(traits).sort() : [];
   const meta = responseMeta(answer);
-  const stripped: IdentifyResponse = { ...rest, trait_names: names };
+  const stripped = { ...rest, trait_names: names };
   return meta ? attachMeta(stripped, meta) : stripped;
 }
 
@@ -108,22 +108,24 @@ function refuseConflicts(commands: Command[], outcomes: Outcome[]): Map<number, 
 
 type EmitCommand = Extract<Command, { kind: 'emit' }>;
 
-async function runSingle(command: Command, { client, deadline, browserKey, streamTokenTtlSeconds, userIds }: RunOptions): Promise<unknown> {
-  switch (command.kind) {
-    case 'identify': {
-      const answer = await withOperationSpan('identify', userAttributes(command.user_id, userIds), requestIdOf, () =>
-        client.identify(command.user_id, command.traits, { deadline }),
-      );
-      return withoutTraitValues(answer);
-    }
-    case 'mint':
-      return withOperationSpan('stream_token', userAttributes(command.user_id, userIds), requestIdOf, () => {
-        if (!browserKey) throw new PerkamoError('PERKAMO_BROWSER_KEY is not set; stream tokens cannot be minted');
-        return client.createStreamToken(browserKey, command.user_id, streamTokenTtlSeconds ?? 120, { deadline });
-      });
-    case 'emit':
-      throw new Error('emits are run in batches');
-  }
+type Runner<K extends Command['kind']> = (command: Extract<Command, { kind: K }>, options: RunOptions) => Promise<unknown>;
+
+/** How each kind of command reaches Perkamo, one call each (emits are batched: `sendChunk`). */
+const runners: { [K in Exclude<Command['kind'], 'emit'>]: Runner<K> } = {
+  identify: async ({ user_id, traits }, { client, deadline, userIds }) =>
+    withoutTraitValues(await withOperationSpan('identify', userAttributes(user_id, userIds), requestIdOf, () => client.identify(user_id, traits, { deadline }))),
+  mint: ({ user_id }, { client, deadline, browserKey, streamTokenTtlSeconds, userIds }) =>
+    withOperationSpan('stream_token', userAttributes(user_id, userIds), requestIdOf, () => {
+      if (!browserKey) throw new PerkamoError('PERKAMO_BROWSER_KEY is not set; stream tokens cannot be minted');
+      return client.createStreamToken(browserKey, user_id, streamTokenTtlSeconds ?? 120, { deadline });
+    }),
+  read: async ({ user_id }, { client, deadline, userIds }) =>
+    withoutTraitValues(await withOperationSpan('customer', userAttributes(user_id, userIds), requestIdOf, () => client.customer(user_id, { deadline }))),
+};
+
+function runSingle(command: Command, options: RunOptions): Promise<unknown> {
+  if (command.kind === 'emit') throw new Error('emits are run in batches');
+  return (runners[command.kind] as Runner<typeof command.kind>)(command as never, options);
 }
 
 async function sendChunk(commands: Command[], chunk: number[], outcomes: Outcome[], options: RunOptions, single: boolean) {

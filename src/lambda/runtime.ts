@@ -22,7 +22,7 @@ export interface Runtime {
 }
 
 export function createRuntime(operation: Operation, env: Record<string, string | undefined> = process.env): Runtime {
-  const config = loadConfig(env, { http: operation.triggers.includes('http'), browserKey: operation.name === 'stream-token' });
+  const config = loadConfig(env, { http: operation.triggers.includes('http'), browserKey: operation.needsBrowserKey === true });
   const logger = createLogger(config.logLevel, { function: operation.name });
   const client = createPerkamoClient({
     apiKey: createApiKeySupplier(config.perkamo.secret, {

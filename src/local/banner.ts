@@ -89,7 +89,7 @@ export function bannerText(stack: LocalStack): string {
     `  Dev keys     PERKAMO_SECRET_KEY=${devSecretKey}  PERKAMO_BROWSER_KEY=${devBrowserKey}`,
     `  Dev JWTs     HS256  AUTH_JWT_SECRET=${devJwtSecret}`,
     `               AUTH_ISSUER=${devIssuer}  AUTH_AUDIENCE=${devAudience}`,
-    `               npm run -s token -- <user> [scopes…]   (default scopes perkamo:emit perkamo:identify, 1 h)`,
+    `               npm run -s token -- <user> [scopes…]   (default scopes perkamo:emit perkamo:identify perkamo:read, 1 h)`,
     `               curl -s -X POST ${urls.api}/dev/token -d '{"user_id":"alice"}'   (local only; the demo page uses it)`,
     '',
     '  Try it (from the project directory):',

@@ -13,7 +13,7 @@ export const devIssuer = 'https://auth.perkamo.local/';
 /** AUTH_AUDIENCE of the local functions. */
 export const devAudience = 'perkamo-lambda-local';
 /** Scopes of a dev token when none are asked for: everything the functions check. */
-export const devDefaultScopes = ['perkamo:emit', 'perkamo:identify'] as const;
+export const devDefaultScopes = ['perkamo:emit', 'perkamo:identify', 'perkamo:read'] as const;
 /** Lifetime of a dev token. */
 export const devTokenTtlSeconds = 3600;
 

@@ -17,15 +17,25 @@ import {
   writeAnswer,
   type HttpAnswer,
 } from './api-gateway.ts';
+import { operations } from '../lambda/functions.ts';
+import { routeParams } from '../lambda/sources/http.ts';
 import type { FunctionName } from './lambda.ts';
 
-/** The routes of DESIGN.md, as serverless.yml declares them. */
-export const routes: Record<string, FunctionName> = {
-  '/events': 'emit',
-  '/events/batch': 'batch',
-  '/identify': 'identify',
-  '/stream-token': 'stream-token',
-};
+/** The HTTP routes of the function list (src/lambda/functions.ts), as serverless.yml declares them: `METHOD /path` → function. */
+export const routes: Record<string, FunctionName> = Object.fromEntries(
+  operations.filter((operation) => operation.triggers.includes('http')).map((operation) => [operation.route, operation.name]),
+);
+
+/** The function serving `method path` (exact, as API Gateway routes; OPTIONS for browser functions' preflights). */
+export function routeOf(method: string, path: string): FunctionName | undefined {
+  for (const operation of operations) {
+    if (!operation.triggers.includes('http')) continue;
+    const [routeMethod, routePath] = operation.route.split(' ') as [string, string];
+    if (!routeParams(routePath, path)) continue;
+    if (method === routeMethod || (method === 'OPTIONS' && operation.browser)) return operation.name;
+  }
+  return undefined;
+}
 
 export interface LocalApiOptions {
   /** Invokes a function; undefined until the functions are loaded (requests then get 503). */
@@ -94,8 +104,8 @@ export function createLocalApi(options: LocalApiOptions): Server {
       log(`HTTP ${method} ${path} → ${target} ${status} ${Math.round(performance.now() - started)} ms`);
 
     const body = await readBody(req);
-    const fn = routes[path.length > 1 ? path.replace(/\/+$/, '') : path];
-    if (fn && (method === 'POST' || method === 'OPTIONS')) {
+    const fn = routeOf(method, path);
+    if (fn) {
       const requestId = apiGatewayRequestId();
       if (body === 'too_large') {
         writeAnswer(res, gatewayAnswer(413, 'Request Entity Too Large'), requestId);

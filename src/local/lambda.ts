@@ -10,8 +10,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { devFunctionTimeoutMs, sqsAccountId, sqsRegion } from './dev-config.ts';
 
-export const functionNames = ['emit', 'batch', 'identify', 'stream-token'] as const;
-export type FunctionName = (typeof functionNames)[number];
+import { functionNames, type FunctionName } from '../lambda/functions.ts';
+
+export { functionNames, type FunctionName };
 
 export type Handler = (event: unknown, context: Context) => Promise<unknown>;
 

@@ -4,6 +4,7 @@
 // architecture, the OTel layer, HTTP routes, queues and their event sources, EventBridge rules,
 // least-privilege IAM, log retention, artifact contents; then the same with the FIFO variant, the
 // API Gateway JWT authorizer, a KMS key and an SSM parameter switched on with `--param`.
+import { functionNames, operations, type FunctionName } from '../../src/lambda/functions.ts';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,8 +27,8 @@ import {
   type Template,
 } from './helpers.ts';
 
-const FUNCTIONS = ['emit', 'batch', 'identify', 'stream-token'] as const;
-type FunctionName = (typeof FUNCTIONS)[number];
+// The function list every tool reads (src/lambda/functions.ts): serverless.yml must deploy exactly it.
+const FUNCTIONS = functionNames;
 
 const KMS_KEY = 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:perkamo/prod/secret-key-AbCdEf';
@@ -155,7 +156,7 @@ describe('npm run package (offline, no account)', () => {
     expect(recorder.requests, 'requests that reached the stand-in AWS endpoint').toEqual([]);
   });
 
-  it('declares exactly the four functions', () => {
+  it('declares exactly the functions of the function list', () => {
     const handlers = resourcesOfType(template, 'AWS::Lambda::Function').map(([, r]) => r.Properties.Handler as string).sort();
     expect(handlers).toEqual(FUNCTIONS.map((name) => `dist/functions/${name}/index.handler`).sort());
   });
@@ -200,16 +201,16 @@ describe('npm run package (offline, no account)', () => {
     expect(env(template, 'emit')).not.toHaveProperty('PERKAMO_BROWSER_KEY');
   });
 
-  it('routes the four HTTP API routes (and the stream-token preflight) to their functions, no authorizer by default', () => {
+  it("routes each function's HTTP route (and the browser functions' preflights) to it, as the function list says, no authorizer by default", () => {
     const r = routes(template);
-    expect([...r.keys()].sort()).toEqual(['OPTIONS /stream-token', 'POST /events', 'POST /events/batch', 'POST /identify', 'POST /stream-token']);
-    const expected: Record<string, FunctionName> = {
-      'POST /events': 'emit',
-      'POST /events/batch': 'batch',
-      'POST /identify': 'identify',
-      'POST /stream-token': 'stream-token',
-      'OPTIONS /stream-token': 'stream-token',
-    };
+    const expected: Record<string, FunctionName> = {};
+    for (const operation of operations) {
+      if (!operation.triggers.includes('http')) continue;
+      expected[operation.route] = operation.name;
+      if (operation.browser) expected[`OPTIONS ${operation.route.split(' ')[1]}`] = operation.name;
+    }
+    expect([...r.keys()].sort()).toEqual(Object.keys(expected).sort());
+    expect(expected).toMatchObject({ 'POST /events': 'emit', 'GET /customer': 'customer', 'OPTIONS /stream-token': 'stream-token' });
     for (const [key, name] of Object.entries(expected)) {
       expect(routeTarget(template, r.get(key)!), key).toBe(functionId(template, name));
       expect(r.get(key)!.AuthorizationType, key).toBeUndefined();
@@ -295,7 +296,7 @@ describe('npm run package (offline, no account)', () => {
 
   it('keeps logs for logRetentionInDays (14) in one log group per function', () => {
     const groups = resourcesOfType(template, 'AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(4);
+    expect(groups).toHaveLength(FUNCTIONS.length);
     for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(14);
     for (const name of FUNCTIONS) {
       expect(groups.map(([, g]) => g.Properties.LogGroupName)).toContain(`/aws/lambda/perkamo-lambda-dev-${name}`);
@@ -316,7 +317,7 @@ describe('npm run package (offline, no account)', () => {
 
   it('gives each function its own role: its log group, the one secret, and only its own queues', () => {
     const roles = new Set(FUNCTIONS.map((name) => refOf(fn(template, name).Role)));
-    expect(roles.size, 'one role per function').toBe(4);
+    expect(roles.size, 'one role per function').toBe(FUNCTIONS.length);
     for (const name of FUNCTIONS) {
       const statements = functionStatements(template, functionId(template, name));
       const actions = statements.flatMap(actionsOf).sort();
@@ -406,7 +407,7 @@ describe('serverless package --param fifo=true, jwtIssuer/jwtAudience, kmsKeyArn
     expect(resource(variant, 'EventsQueue').Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * 20);
   });
 
-  it("puts API Gateway's JWT authorizer on the POST routes, with scopes, and lets the functions trust its claims", () => {
+  it("puts API Gateway's JWT authorizer on the functions' routes, with their scopes, and lets the functions trust its claims", () => {
     const authorizers = resourcesOfType(variant, 'AWS::ApiGatewayV2::Authorizer');
     expect(authorizers).toHaveLength(1);
     const [authorizerId, authorizer] = authorizers[0]!;
@@ -416,19 +417,16 @@ describe('serverless package --param fifo=true, jwtIssuer/jwtAudience, kmsKeyArn
       JwtConfiguration: { Issuer: 'https://login.example.com/', Audience: ['https://perkamo-api.example.com'] },
     });
     const r = routes(variant);
-    const scopes: Record<string, string[] | undefined> = {
-      'POST /events': ['perkamo:emit'],
-      'POST /events/batch': ['perkamo:emit'],
-      'POST /identify': ['perkamo:identify'],
-      'POST /stream-token': undefined,
-    };
+    // Each route's scopes are its operation's (the function list): the gateway checks what the function would.
+    const scopes = Object.fromEntries(operations.map((operation) => [operation.route, operation.scope === undefined ? undefined : [operation.scope]]));
+    expect(scopes).toMatchObject({ 'POST /events': ['perkamo:emit'], 'GET /customer': ['perkamo:read'], 'POST /stream-token': undefined });
     for (const [key, expected] of Object.entries(scopes)) {
       const route = r.get(key)!;
       expect(route.AuthorizationType, key).toBe('JWT');
       expect(refOf(route.AuthorizerId), key).toBe(authorizerId);
       expect(route.AuthorizationScopes, key).toEqual(expected);
     }
-    expect(r.get('OPTIONS /stream-token')!.AuthorizationType, 'preflights carry no token').toBeUndefined();
+    for (const preflight of ['OPTIONS /stream-token', 'OPTIONS /customer']) expect(r.get(preflight)!.AuthorizationType, 'preflights carry no token').toBeUndefined();
     for (const name of FUNCTIONS) expect(env(variant, name).AUTH_TRUST_API_GATEWAY, name).toBe('true');
   });
 

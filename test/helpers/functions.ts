@@ -44,7 +44,7 @@ export async function loadFunction(name: string, env: Record<string, string>): P
 
 export async function token(
   userId: string,
-  scopes: string[] = ['perkamo:emit', 'perkamo:identify'],
+  scopes: string[] = ['perkamo:emit', 'perkamo:identify', 'perkamo:read'],
   overrides: { expiresIn?: string | number; audience?: string; issuer?: string; notBefore?: number } = {},
 ): Promise<string> {
   const jwt = new SignJWT({ scope: scopes.join(' ') })

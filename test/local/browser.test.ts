@@ -62,8 +62,11 @@ describe.skipIf(!haveChromium && !inCi)('demo page in headless Chromium', () => 
     expect(await page.textContent('#level-name')).toBe('Regular');
     expect(await page.getAttribute('.progress', 'aria-valuenow')).toBe('19');
 
+    expect(await page.isHidden('#member-badge')).toBe(true);
     await page.click('#btn-registered');
     await page.waitForSelector('#perks li[data-perk="welcome_member"][data-unlocked="true"]');
+    // The badge comes from GET /customer (the customer function), not from the stream.
+    await page.waitForSelector('#member-badge:not([hidden])');
     await expect.poll(() => page.textContent('#points')).toBe('179');
     await page.click('#btn-lesson');
     await expect.poll(() => page.textContent('#xp')).toBe('10');

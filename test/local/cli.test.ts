@@ -83,7 +83,7 @@ describe('npm run token', () => {
     const { stdout } = await run('npm', ['run', '-s', 'token', '--', 'alice'], { cwd: root });
     const { payload, protectedHeader } = await jwtVerify(stdout.trim(), new TextEncoder().encode(devJwtSecret), { issuer: devIssuer, audience: devAudience });
     expect(protectedHeader.alg).toBe('HS256');
-    expect(payload).toMatchObject({ sub: 'alice', scope: 'perkamo:emit perkamo:identify' });
+    expect(payload).toMatchObject({ sub: 'alice', scope: 'perkamo:emit perkamo:identify perkamo:read' });
     expect(payload.exp! - payload.iat!).toBe(3600);
     const scoped = await run('npm', ['run', '-s', 'token', '--', 'bob', 'perkamo:emit'], { cwd: root });
     expect(decodeJwt(scoped.stdout.trim())).toMatchObject({ sub: 'bob', scope: 'perkamo:emit' });

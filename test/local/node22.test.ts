@@ -73,6 +73,8 @@ async function smoke(nodeBinary: string, label: string, name: FunctionName) {
     identify: async () => ({ user_id: user, traits: { runtime: label } }),
     // stream-token takes HTTP only.
     'stream-token': async () => httpEvent('/stream-token', await mintDevToken(user), {}),
+    // Run last: emit has created the customer.
+    customer: async () => ({ user_id: user }),
   };
   const file = pathToFileURL(join(root, 'dist/functions', name, 'index.mjs')).href;
   const { stdout } = await run(nodeBinary, ['--input-type=module', '-e', child, file, JSON.stringify(await events[name]())], {
@@ -95,6 +97,9 @@ async function smoke(nodeBinary: string, label: string, name: FunctionName) {
       break;
     case 'identify':
       expect(result).toMatchObject({ user_id: user, trait_names: ['runtime'] });
+      break;
+    case 'customer':
+      expect(result).toMatchObject({ user_id: user, wallets: { points: expect.any(Number) }, trait_names: ['runtime'] });
       break;
     case 'stream-token':
       expect(result.statusCode).toBe(200);

@@ -91,7 +91,7 @@ describe('local HTTP API', () => {
     const dev = await post('/dev/token', { user_id: 'page-user' });
     expect(dev.res.status).toBe(200);
     const { payload } = await jwtVerify(dev.body.token, new TextEncoder().encode(devJwtSecret), { issuer: devIssuer, audience: devAudience });
-    expect(payload).toMatchObject({ sub: 'page-user', scope: 'perkamo:emit perkamo:identify' });
+    expect(payload).toMatchObject({ sub: 'page-user', scope: 'perkamo:emit perkamo:identify perkamo:read' });
     expect((await post('/dev/token', { user_id: '' })).res.status).toBe(400);
   });
 });

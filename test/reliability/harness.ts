@@ -1,21 +1,21 @@
-// Used by the reliability suites: the function names and each function's HTTP route (from the local
-// API's route table), and case counting. The rest serves hostile-input: the four BUILT functions
+// Used by the reliability suites: the function names and each function's HTTP route (from the
+// function list), and case counting. The rest serves hostile-input: the four BUILT functions
 // against an emulator, the function log tap (a failed SQS record's reason is in the function's log
 // line), and what a refusal must look like over HTTP, SQS and EventBridge.
 import { expect } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { tapFunctionLogs, type FunctionFailure } from '../../src/local/chaos/common.ts';
-import { routes } from '../../src/local/http-api.ts';
-import { functionNames, type FunctionName } from '../../src/local/lambda.ts';
+import { functionNames, operationOf, type FunctionName } from '../../src/lambda/functions.ts';
 import { eventBridgeEvent, httpApiEvent, lambdaContext, sqsEvent } from '../helpers/aws-events.ts';
 import { functionEnv, loadFunction, type Handler } from '../helpers/functions.ts';
 
 export { functionNames, type FunctionName };
 
-/** Each function's HTTP path: the local API's route table (path → function), inverted. */
-export const pathOf = Object.fromEntries(Object.entries(routes).map(([path, name]) => [name, path])) as Record<FunctionName, string>;
-/** A function's API Gateway route key ("POST /events"). */
-export const routeOf = (name: FunctionName) => `POST ${pathOf[name]}`;
+/** A function's API Gateway route key ("POST /events", "GET /customer"), from the function list. */
+export const routeOf = (name: FunctionName): string => operationOf(name).route;
+/** Each function's HTTP method and path. */
+export const methodOf = (name: FunctionName): string => routeOf(name).split(' ')[0] as string;
+export const pathOf = Object.fromEntries(functionNames.map((name) => [name, routeOf(name).split(' ')[1]])) as Record<FunctionName, string>;
 
 export interface Harness {
   emulator: Emulator;

@@ -12,6 +12,7 @@ import { startEmulator, type Emulator, type FaultRule } from '../../src/emulator
 import { eventBridgeEvent, httpApiEvent, lambdaContext, sqsEvent } from '../helpers/aws-events.ts';
 import { functionEnv, jwtSecret, loadFunction, token, type Handler } from '../helpers/functions.ts';
 import { setupTestTracing } from '../helpers/tracing.ts';
+import { operationOf } from '../../src/lambda/functions.ts';
 import { CaseCounter, functionNames, routeOf, type FunctionName } from './harness.ts';
 
 const counter = new CaseCounter();
@@ -112,7 +113,7 @@ function spanText(span: ReadableSpan): string {
 type Trigger = 'http' | 'sqs' | 'eventbridge' | 'direct';
 type Scenario = 'success' | 'validation' | 'auth' | 'perkamo 4xx' | 'perkamo 409 conflict' | 'perkamo 401 (key refused)' | 'perkamo 5xx before' | 'perkamo 5xx after' | 'perkamo 429' | 'timeout';
 
-const matrix: Record<FunctionName, Trigger[]> = { emit: ['http', 'eventbridge', 'direct'], batch: ['http', 'sqs', 'direct'], identify: ['http', 'sqs', 'eventbridge', 'direct'], 'stream-token': ['http'] };
+const matrix: Record<FunctionName, Trigger[]> = { emit: ['http', 'eventbridge', 'direct'], batch: ['http', 'sqs', 'direct'], identify: ['http', 'sqs', 'eventbridge', 'direct'], 'stream-token': ['http'], customer: ['http', 'direct'] };
 const scenarios: Scenario[] = ['success', 'validation', 'auth', 'perkamo 4xx', 'perkamo 409 conflict', 'perkamo 401 (key refused)', 'perkamo 5xx before', 'perkamo 5xx after', 'perkamo 429', 'timeout'];
 const faultsFor: Partial<Record<Scenario, FaultRule[]>> = {
   'perkamo 4xx': [{ kind: 'error_before', status: 422 }],
@@ -123,8 +124,10 @@ const faultsFor: Partial<Record<Scenario, FaultRule[]>> = {
 };
 
 let seq = 0;
-function payload(name: FunctionName, scenario: Scenario, user: string): unknown {
+function payload(name: FunctionName, scenario: Scenario, user: string, trigger: Trigger = 'direct'): unknown {
   const tx = `hyg_${++seq}`;
+  // GET /customer has no body (a body is the validation failure); a direct read names the user.
+  if (name === 'customer') return trigger === 'http' ? (scenario === 'validation' ? { user_id: user } : undefined) : scenario === 'validation' ? { user_id: user, traits } : { user_id: user };
   if (name === 'identify') return scenario === 'validation' ? { user_id: user, traits: { ...traits, deep: [[[[[[[[[1]]]]]]]]] } } : { user_id: user, traits };
   if (name === 'stream-token') return scenario === 'validation' ? { user_id: user, ttl: 9 } : {};
   const event = { user_id: user, event: 'purchase.completed', transaction_id: tx, context: { order_id: tx, amount: 4200 } };
@@ -136,10 +139,13 @@ function payload(name: FunctionName, scenario: Scenario, user: string): unknown 
 async function flow(name: FunctionName, trigger: Trigger, scenario: Scenario) {
   const where = `${name} · ${trigger} · ${scenario}`;
   emulator.reset();
-  emulator.setFaults(faultsFor[scenario] ?? []);
+  emulator.setFaults([]);
   const user = name === 'stream-token' ? 'streamer' : 'hygiene_user';
-  let body = payload(name, scenario, user);
-  if (scenario === 'perkamo 409 conflict') {
+  // The customer read answers a customer with trait values: they must not come back.
+  if (name === 'customer') await captureLogs(where, () => fn.identify({ user_id: user, traits }, lambdaContext()));
+  emulator.setFaults(faultsFor[scenario] ?? []);
+  let body = payload(name, scenario, user, trigger);
+  if (scenario === 'perkamo 409 conflict' && name !== 'customer') {
     // The same transaction id already applied with another payload.
     const first = payload(name, 'success', user) as { events?: unknown[]; transaction_id?: string };
     await captureLogs(where, () => fn[name](first, lambdaContext()));
@@ -150,7 +156,8 @@ async function flow(name: FunctionName, trigger: Trigger, scenario: Scenario) {
   let event: unknown;
   switch (trigger) {
     case 'http': {
-      const scopes = name === 'identify' ? ['perkamo:identify'] : name === 'stream-token' ? [] : ['perkamo:emit'];
+      const scope = operationOf(name).scope;
+      const scopes = scope === undefined ? [] : [scope];
       const caller = scenario === 'auth' ? await token(user, scopes, { expiresIn: Math.floor(Date.now() / 1000) - 60 }) : await token(user, scopes);
       tokens.add(caller);
       event = httpApiEvent(routeOf(name), body, { authorization: `Bearer ${caller}` });

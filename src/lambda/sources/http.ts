@@ -72,13 +72,35 @@ export function normalizeHttpEvent(event: HttpEvent): HttpRequest {
 }
 
 /**
- * Checks method and path against the function's route (`POST /events`). A path that ends with the
- * route also matches, so custom-domain base paths (`/loyalty/events`) work.
+ * The path parameters when `path` is `routePath` (`/customers/{id}`: a `{name}` segment matches one
+ * segment), else undefined. With `suffix`, a path that ends with the route also matches, so
+ * custom-domain base paths (`/loyalty/events`) work.
  */
-export function assertRoute(request: HttpRequest, route: string): void {
+export function routeParams(routePath: string, path: string, { suffix = false } = {}): Record<string, string> | undefined {
+  const want = routePath.split('/').filter(Boolean);
+  const got = (path.replace(/\/+$/, '') || '/').split('/').filter(Boolean);
+  if (got.length < want.length || (!suffix && got.length !== want.length)) return undefined;
+  const tail = got.slice(got.length - want.length);
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const segment = want[i] as string;
+    const value = tail[i] as string;
+    if (segment.startsWith('{') && segment.endsWith('}')) {
+      try {
+        params[segment.slice(1, -1)] = decodeURIComponent(value);
+      } catch {
+        return undefined;
+      }
+    } else if (segment !== value) return undefined;
+  }
+  return params;
+}
+
+/** Checks method and path against the function's route (`POST /events`) and returns its path parameters. */
+export function assertRoute(request: HttpRequest, route: string): Record<string, string> {
   const [method, path] = route.split(' ') as [string, string];
-  const normalized = request.path.replace(/\/+$/, '') || '/';
-  if (normalized !== path && !normalized.endsWith(path)) {
+  const params = routeParams(path, request.path, { suffix: true });
+  if (!params) {
     throw new HttpError(404, 'route_not_found', `no route ${request.method} ${request.path}; this function serves ${route}`);
   }
   if (request.method !== method) {
@@ -86,6 +108,7 @@ export function assertRoute(request: HttpRequest, route: string): void {
       headers: { allow: method },
     });
   }
+  return params;
 }
 
 /** Parses a JSON body. An empty body is `undefined`; a non-JSON content type is refused. */
@@ -149,7 +172,8 @@ export const httpSource: Source<HttpEvent> = {
   trigger: 'http',
   matches: isHttpEvent,
   prepare(request, { operation }) {
-    assertRoute(httpRequestOf(request), operation.route);
+    const http = httpRequestOf(request);
+    http.params = assertRoute(http, operation.route);
   },
   span(event, { operation }) {
     // The request's own method (a preflight is OPTIONS), with the function's route.
@@ -164,7 +188,7 @@ export const httpSource: Source<HttpEvent> = {
   },
   items(request, { operation }) {
     const http = httpRequestOf(request);
-    return operation.toCommands(parseJsonBody(http), httpDefaults(http), request.internal.principal).map((command) => ({ command }));
+    return operation.toCommands(parseJsonBody(http), httpDefaults(http), request.internal.principal, http.params).map((command) => ({ command }));
   },
   answer(_event, outcomes, { operation }) {
     const { status, value } = operation.toValue(outcomes);

@@ -8,9 +8,11 @@
 //   3. subscribe      EventSource(<emulator>/v1/client/customer/<id>/stream?access_token=…)
 //                                            one `customer` frame now, one after every change
 //   4. emit           POST /events           the emit function; the page updates from the stream
+//   5. badge          GET /customer          the customer function: the caller's own state; the
+//                                            "Welcome member" badge shows its flags.perks.welcome_member
 
 const $ = (id) => document.getElementById(id);
-const state = { config: null, userId: null, jwt: null, source: null, retryMs: 1000, retryTimer: null, generation: 0 };
+const state = { config: null, userId: null, jwt: null, source: null, retryMs: 1000, retryTimer: null, generation: 0, badgeChecked: false };
 
 function log(text, kind = 'info') {
   const item = document.createElement('li');
@@ -30,11 +32,11 @@ function setButtons(enabled) {
   for (const button of document.querySelectorAll('#actions button')) button.disabled = !enabled;
 }
 
-async function api(path, body, headers = {}) {
+async function api(path, body, headers = {}, method = 'POST') {
   const response = await fetch(path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
+    method,
+    headers: { ...(body !== undefined && { 'content-type': 'application/json' }), ...headers },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
   });
   const text = await response.text();
   let json;
@@ -129,7 +131,15 @@ async function subscribe() {
     state.retryMs = 1000;
     setStream('open', 'live');
   });
-  source.addEventListener('customer', (event) => render(JSON.parse(event.data)));
+  source.addEventListener('customer', (event) => {
+    const customer = JSON.parse(event.data);
+    render(customer);
+    // Once the customer exists (a new one has no state to read yet: GET /customer would be a 404).
+    if (customer.created_at && !state.badgeChecked) {
+      state.badgeChecked = true;
+      refreshBadge();
+    }
+  });
   source.addEventListener('error', () => {
     if (source.readyState === EventSource.CLOSED) {
       // Refused (the stream token expired, say): a new token is needed, not a plain reconnect.
@@ -148,6 +158,19 @@ function retryLater(generation) {
   state.retryMs = Math.min(state.retryMs * 2, 15000);
 }
 
+/** Reads the caller's own state through the customer function and shows its member badge. */
+async function refreshBadge() {
+  const badge = $('member-badge');
+  try {
+    const { json } = await api('/customer', undefined, { authorization: `Bearer ${state.jwt}` }, 'GET');
+    badge.hidden = json.flags?.perks?.welcome_member !== true;
+  } catch (error) {
+    badge.hidden = true;
+    // 404: no event or identify for this user yet.
+    if (error.status !== 404) log(`customer failed: ${error.message}`, 'error');
+  }
+}
+
 async function signIn(userId) {
   $('signin-button').disabled = true;
   try {
@@ -158,6 +181,8 @@ async function signIn(userId) {
     $('session').textContent = `Signed in as ${userId}`;
     log(`signed in as ${userId} (dev JWT, scopes ${json.scopes.join(' ')})`);
     setButtons(true);
+    state.badgeChecked = false;
+    $('member-badge').hidden = true;
     await subscribe();
   } catch (error) {
     $('session').dataset.state = 'error';
@@ -185,6 +210,7 @@ async function emit(event) {
     const delta = (json.delta ?? []).map((d) => `${d.amount > 0 ? '+' : ''}${d.amount} ${d.wallet}`).join(', ') || 'no change';
     const perks = (json.unlocked ?? []).map((u) => ` · unlocked ${u.name}`).join('');
     log(`${event} → ${delta}${json.leveled_up ? ' · level up!' : ''}${perks}${requestId ? `  (${requestId})` : ''}`);
+    if ((json.unlocked ?? []).length > 0) await refreshBadge();
   } catch (error) {
     log(`${event} failed: ${error.message}`, 'error');
   }

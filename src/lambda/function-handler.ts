@@ -1,0 +1,22 @@
+import middy from '@middy/core';
+import { auth, commands, cors, deadline, tracing, trigger } from './middleware/index.ts';
+import type { Operation } from './operations.ts';
+import { createRuntime, middyOptions, runInvocation } from './runtime.ts';
+
+/**
+ * A function's handler: the operation in the one middleware order every function uses. Tracing
+ * wraps everything; CORS (browser functions) answers preflights and decorates every answer; the
+ * trigger answers; auth runs before the payload is parsed; the handler runs within the deadline.
+ * The runtime (config, client, logger) is built here, at cold start.
+ */
+export function createHandler(operation: Operation) {
+  const runtime = createRuntime(operation);
+  const handler = middy(middyOptions(runtime)).use(tracing({ operation }));
+  if (operation.browser) handler.use(cors({ origins: runtime.config.corsOrigins, methods: `${operation.route.split(' ')[0]}, OPTIONS` }));
+  return handler
+    .use(trigger({ operation }))
+    .use(deadline({ reserveMs: runtime.config.reserveMs }))
+    .use(auth({ config: runtime.auth, scope: operation.scope }))
+    .use(commands({ operation }))
+    .handler(runInvocation(runtime));
+}
