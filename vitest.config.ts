@@ -1,8 +1,17 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * `npm test` runs everything. `npm run test:unit` (VITEST_UNIT=1) runs the fast unit project — the
+ * rules, the client, the middlewares, the runner and the emulator over loopback, seconds on 2 CPUs —
+ * and leaves out what needs the build (bundles, the harness, packaging, the browser, the chaos run).
+ */
+const unit = ['test/core/**/*.test.ts', 'test/sdk/**/*.test.ts', 'test/lambda/**/*.test.ts', 'test/emulator/**/*.test.ts', 'test/local/fifo-queue.test.ts'];
+const needsTheBuild = ['test/sdk/package.test.ts', 'test/emulator/cli.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: process.env.VITEST_UNIT ? unit : ['test/**/*.test.ts'],
+    exclude: process.env.VITEST_UNIT ? ['**/node_modules/**', ...needsTheBuild] : ['**/node_modules/**'],
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 30_000,

@@ -1,6 +1,19 @@
 /** The base of every error this package raises, so `catch (e) { if (e instanceof PerkamoError) … }` works. */
 export class PerkamoError extends Error {
   override readonly name: string = 'PerkamoError';
+  /** True on the errors that mean time ran out (an attempt's timeout, the deadline, the budget). */
+  get timeout(): boolean {
+    return false;
+  }
+}
+
+/**
+ * Whether an error says time ran out: ours by their `timeout` mark, the platform's by the name
+ * `AbortSignal.timeout()` gives (`TimeoutError`). The one place timeouts are recognised.
+ */
+export function isTimeoutError(error: unknown): boolean {
+  const e = error as { timeout?: unknown; name?: unknown } | null | undefined;
+  return e?.timeout === true || e?.name === 'TimeoutError';
 }
 
 /**

@@ -1,4 +1,4 @@
-export { PerkamoError, PerkamoValidationError } from './errors.ts';
+export { PerkamoError, PerkamoValidationError, isTimeoutError } from './errors.ts';
 export { limits, reservedContextKeys, prototypeKeys } from './limits.ts';
 export { describeType, isPlainObject, toJsonObject, type JsonObject, type JsonPrimitive, type JsonValue } from './json-value.ts';
 export {

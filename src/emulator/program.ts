@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { assertIdentifier, isPlainObject, limits } from '../core/index.ts';
 import { compileFormula, FormulaSyntaxError, roundHalfAwayFromZero, type CompiledFormula } from './formula.ts';
 import defaultProgramJson from './default-program.json' with { type: 'json' };
-import type { PerkamoLevel } from '../sdk/types.ts';
 
 /**
  * The program file (see README.md, "Program file"). Unknown extra fields are allowed and are
@@ -285,8 +284,18 @@ export function evaluateRewards(program: CompiledProgram, event: string, context
   return out;
 }
 
-/** The documented level object (the SDK's PerkamoLevel). */
-export type LevelState = PerkamoLevel;
+/**
+ * The documented level object, as the API sends it. The emulator stands in for Perkamo and owns
+ * its wire shapes; test/emulator/client.test.ts reads them back through the SDK's types.
+ */
+export interface LevelState {
+  wallet: string;
+  level: number;
+  current: number;
+  currentLevelAt: number;
+  nextLevelAt: number | null;
+  progress: number;
+}
 
 /** The documented level object for a balance; null when the program has no ladder. */
 export function levelFor(program: CompiledProgram, wallets: Readonly<Record<string, number>>): LevelState | null {

@@ -1,13 +1,11 @@
-import { PerkamoError, PerkamoValidationError } from '../core/index.ts';
+import { PerkamoError, PerkamoValidationError, isTimeoutError } from '../core/index.ts';
 import { boundText, echoableStrings, maxUpstreamMessageLength, redact, upstreamCode } from '../core/text.ts';
 import {
   PerkamoApiError,
   PerkamoConfigurationError,
-  PerkamoDeadlineExceededError,
   PerkamoNetworkError,
   PerkamoRedirectError,
   PerkamoResponseError,
-  PerkamoTimeoutError,
 } from '../sdk/index.ts';
 
 /**
@@ -102,6 +100,9 @@ export class GroupBlockedError extends PerkamoError {
 /** The invocation's budget ran out before the work was done. */
 export class BudgetExhaustedError extends PerkamoError {
   override readonly name = 'BudgetExhaustedError';
+  override get timeout(): boolean {
+    return true;
+  }
 }
 
 /** Maps any error to the answer an HTTP caller gets. Internals of unknown errors never leak. */
@@ -114,11 +115,7 @@ export function toHttpError(error: unknown): HttpError {
   if (error instanceof PerkamoItemRejectedError) {
     return new HttpError(error.code === 'transaction_id_conflict' ? 409 : 422, error.code ?? 'perkamo_rejected', error.message);
   }
-  if (
-    error instanceof PerkamoDeadlineExceededError ||
-    error instanceof PerkamoTimeoutError ||
-    error instanceof BudgetExhaustedError
-  ) {
+  if (isTimeoutError(error)) {
     return new HttpError(504, 'deadline_exceeded', 'Perkamo did not answer within this invocation\'s time budget; retry with the same transaction id or Idempotency-Key');
   }
   if (error instanceof PerkamoRedirectError) {

@@ -1,4 +1,5 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { isTimeoutError } from '../core/index.ts';
 import type { PerkamoFetch, PerkamoRequestInit } from '../sdk/index.ts';
 import { attr } from '../telemetry/attributes.ts';
 import { injectInto } from '../telemetry/propagation.ts';
@@ -39,7 +40,7 @@ export function createTracedFetch(base: PerkamoFetch = (url, init) => globalThis
         return response;
       } catch (error) {
         const name = (error as Error)?.name;
-        span.setAttribute(attr.errorType, name === 'PerkamoTimeoutError' || name === 'AbortError' ? 'timeout' : networkCode(error) ?? name ?? 'Error');
+        span.setAttribute(attr.errorType, isTimeoutError(error) || name === 'AbortError' ? 'timeout' : networkCode(error) ?? name ?? 'Error');
         span.setStatus({ code: SpanStatusCode.ERROR });
         throw error;
       } finally {

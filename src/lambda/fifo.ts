@@ -1,4 +1,4 @@
-import type { Outcome } from './commands.ts';
+import type { Outcome } from './invocation.ts';
 import { GroupBlockedError } from './errors.ts';
 
 /**

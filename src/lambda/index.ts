@@ -9,8 +9,8 @@ export {
   type Operation,
 } from './operations.ts';
 export { createRuntime, middyOptions, runInvocation, type Runtime } from './runtime.ts';
-export { runCommands, type RunOptions } from './perkamo.ts';
-export { loadConfig, type LambdaConfig, type AuthConfig, type SecretSource } from './config.ts';
+export { runCommands, type RunOptions } from './runner.ts';
+export { loadConfig, type LambdaConfig, type AuthConfig, type SecretSource } from './config/index.ts';
 export { createApiKeySupplier } from './secrets.ts';
 export {
   AuthenticationError,
@@ -23,5 +23,5 @@ export {
   toHttpError,
 } from './errors.ts';
 export { createLogger, type Logger, type LogLevel } from './logger.ts';
-export type { Command, Invocation, Item, Origin, Outcome } from './commands.ts';
-export type { CleanupFunction, HttpRequest, PerkamoInternal, PerkamoRequest, Principal, Trigger } from './invocation.ts';
+export type { Command, Invocation, Item, Origin, Outcome } from './invocation.ts';
+export type { CleanupFunction, HttpRequest, PerkamoInternal, PerkamoRequest, Principal, Trigger } from './request.ts';

@@ -1,67 +1,36 @@
-import type { Request } from '@middy/core';
-import type { Context as OtelContext, Span } from '@opentelemetry/api';
-import type { Context } from 'aws-lambda';
+import type { Context as OtelContext } from '@opentelemetry/api';
+import type { JsonObject, PerkamoEventInput } from '../core/index.ts';
+import type { Trigger } from './request.ts';
 
-export type Trigger = 'http' | 'sqs' | 'eventbridge' | 'direct';
-
-/** An API Gateway (REST 1.0 / HTTP 2.0) or Function URL request, normalized. */
-export interface HttpRequest {
-  method: string;
-  /** The route path without any stage prefix, e.g. `/events/batch`. */
-  path: string;
-  /** Header names lowercased; repeated headers joined with ", ". */
-  headers: Record<string, string>;
-  /** The body as text (base64 bodies decoded); '' when none. */
-  body: string;
-  /** Claims from an API Gateway JWT / Cognito authorizer, when one ran. */
-  authorizerClaims: Record<string, unknown> | undefined;
-  /** The route's path parameters (`{id}` in `GET /customers/{id}`), once the route matched. */
-  params?: Record<string, string>;
+/** Where a command came from: enough to answer the trigger and to explain a failure in logs. */
+export interface Origin {
+  trigger: Trigger;
+  /** SQS messageId, EventBridge event id, or the index in a direct/HTTP batch. */
+  id?: string;
+  /** SQS FIFO message group: after a failure the rest of the group fails too. */
+  group?: string;
 }
 
-/** The authenticated caller of an HTTP request. */
-export interface Principal {
-  userId: string;
-  scopes: string[];
-}
+export type Command =
+  | { kind: 'emit'; event: PerkamoEventInput; origin: Origin }
+  | { kind: 'identify'; user_id: string; traits: JsonObject; origin: Origin }
+  | { kind: 'mint'; user_id: string; origin: Origin }
+  | { kind: 'read'; user_id: string; origin: Origin };
 
-/**
- * What a middleware must still do when another one answers early: middy then skips every `after`,
- * so the middleware leaves this on `request.internal` and `cleanupMiddlewares` (middleware/cleanup.ts)
- * runs it. It must be safe to run twice (once from the cleanup, once from its own `after`/`onError`).
- */
-export type CleanupFunction = (request: PerkamoRequest<any, any>) => Promise<void>;
+export type CommandKind = Command['kind'];
 
-/**
- * Per-invocation state, kept on middy's `request.internal` (never in module variables). Each key
- * has one writer: `source` whoever asks first (`sourceOf`), `http` its first reader (`httpRequestOf`),
- * `trigger` the trigger middleware, `deadline` the deadline middleware,
- * `principal` the auth middleware, `span`, `traceContext` and `tracingCleanup` the tracing middleware.
- */
-export type PerkamoInternal = {
-  /** The trigger's own event, kept for the answer (request.event becomes the Invocation). */
-  rawEvent?: unknown;
-  /** The trigger's source, detected once: read it with `sourceOf` (sources/index.ts), which knows its type. */
-  source?: { readonly trigger: Trigger };
-  trigger?: Trigger;
-  http?: HttpRequest;
-  principal?: Principal;
-  /** Epoch ms by which all Perkamo work must be over (remaining time minus the reserve). */
-  deadline?: number;
-  /** The invocation span and the context the work runs in (the tracing middleware's). */
-  span?: Span;
+/** What happened to one command (or to a record that never became one). */
+export type Outcome = { ok: true; value: unknown } | { ok: false; error: Error };
+
+/** A record of the trigger: a command to run, or the reason it could not become one. */
+export type Item = { command: Command } | { origin: Origin; error: Error };
+
+/** What the handler works on, built by the commands middleware from the trigger's event. */
+export interface Invocation {
+  trigger: Trigger;
+  items: Item[];
+  /** Epoch ms by which all Perkamo work must be over. */
+  deadline: number;
+  /** The tracing context the work runs in; undefined without the tracing middleware. */
   traceContext?: OtelContext;
-  /** Ends the invocation span and flushes, if not done yet: the tracing middleware's cleanup. */
-  tracingCleanup?: CleanupFunction;
-};
-
-export type PerkamoRequest<TEvent = unknown, TResult = unknown> = Request<TEvent, TResult, Error, Context, PerkamoInternal>;
-
-/** Reads a key another middleware must have written, with an error that says which one. */
-export function required<K extends keyof PerkamoInternal>(request: PerkamoRequest<any, any>, key: K): NonNullable<PerkamoInternal[K]> {
-  const value = request.internal[key];
-  if (value === undefined) {
-    throw new Error(`request.internal.${key} is not set: add the middleware that provides it before this one`);
-  }
-  return value as NonNullable<PerkamoInternal[K]>;
 }

@@ -1,6 +1,6 @@
-import type { Command, Item, Origin, Outcome } from './commands.ts';
+import type { Command, Item, Origin, Outcome } from './invocation.ts';
 import { BatchItemsFailedError, HttpError, toHttpError } from './errors.ts';
-import type { Principal, Trigger } from './invocation.ts';
+import type { Principal, Trigger } from './request.ts';
 import { parseBatchPayload, parseCustomerPayload, parseEventPayload, parseIdentifyPayload, parseMintPayload, type Defaults } from './payloads.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -23,9 +23,9 @@ export interface Operation<Name extends string = string> {
   /** Needs PERKAMO_BROWSER_KEY (minting stream tokens). */
   needsBrowserKey?: boolean;
   /** The payload of an HTTP request (with the route's path parameters) or a direct invoke → commands. */
-  toCommands(payload: unknown, defaults: Defaults, principal: Principal | undefined, params?: Record<string, string>): Command[];
+  parsePayload(payload: unknown, defaults: Defaults, principal: Principal | undefined, params?: Record<string, string>): Command[];
   /** One SQS record body or EventBridge detail → one command. */
-  toCommand?(payload: unknown, defaults: Defaults, origin: Origin): Command;
+  parseRecord?(payload: unknown, defaults: Defaults, origin: Origin): Command;
   /** Outcomes → the value returned to an HTTP caller (as JSON) or a direct invoker. */
   toValue(outcomes: Outcome[]): { status: number; value: unknown; headers?: Record<string, string> };
   /** Answer headers for HTTP (e.g. no-store on tokens). */
@@ -63,8 +63,8 @@ export const emitOperation = defineOperation({
   route: 'POST /events',
   scope: 'perkamo:emit',
   triggers: ['http', 'eventbridge', 'direct'],
-  toCommands: (payload, defaults) => [{ kind: 'emit', event: parseEventPayload(payload, defaults), origin: at('direct') }],
-  toCommand: (payload, defaults, origin) => ({ kind: 'emit', event: parseEventPayload(payload, defaults), origin }),
+  parsePayload: (payload, defaults) => [{ kind: 'emit', event: parseEventPayload(payload, defaults), origin: at('direct') }],
+  parseRecord: (payload, defaults, origin) => ({ kind: 'emit', event: parseEventPayload(payload, defaults), origin }),
   toValue: single,
 });
 
@@ -73,9 +73,9 @@ export const batchOperation = defineOperation({
   route: 'POST /events/batch',
   scope: 'perkamo:emit',
   triggers: ['http', 'sqs', 'direct'],
-  toCommands: (payload, defaults) =>
+  parsePayload: (payload, defaults) =>
     parseBatchPayload(payload, defaults).map((event, i) => ({ kind: 'emit', event, origin: at('direct', String(i)) })),
-  toCommand: (payload, defaults, origin) => ({ kind: 'emit', event: parseEventPayload(payload, defaults), origin }),
+  parseRecord: (payload, defaults, origin) => ({ kind: 'emit', event: parseEventPayload(payload, defaults), origin }),
   toValue: many,
 });
 
@@ -84,8 +84,8 @@ export const identifyOperation = defineOperation({
   route: 'POST /identify',
   scope: 'perkamo:identify',
   triggers: ['http', 'sqs', 'eventbridge', 'direct'],
-  toCommands: (payload) => [{ kind: 'identify', ...parseIdentifyPayload(payload), origin: at('direct') }],
-  toCommand: (payload, _defaults, origin) => ({ kind: 'identify', ...parseIdentifyPayload(payload), origin }),
+  parsePayload: (payload) => [{ kind: 'identify', ...parseIdentifyPayload(payload), origin: at('direct') }],
+  parseRecord: (payload, _defaults, origin) => ({ kind: 'identify', ...parseIdentifyPayload(payload), origin }),
   toValue: single,
 });
 
@@ -94,7 +94,7 @@ export const streamTokenOperation = defineOperation({
   route: 'POST /stream-token',
   scope: undefined,
   triggers: ['http'],
-  toCommands: (payload, _defaults, principal) => {
+  parsePayload: (payload, _defaults, principal) => {
     if (!principal) throw new HttpError(401, 'unauthorized', 'stream tokens are minted only for an authenticated user');
     return [{ kind: 'mint', ...parseMintPayload(payload, principal), origin: at('http') }];
   },
@@ -113,7 +113,7 @@ export const customerOperation = defineOperation({
   route: 'GET /customer',
   scope: 'perkamo:read',
   triggers: ['http', 'direct'],
-  toCommands: (payload, _defaults, principal) => [{ kind: 'read', ...parseCustomerPayload(payload, principal), origin: at(principal ? 'http' : 'direct') }],
+  parsePayload: (payload, _defaults, principal) => [{ kind: 'read', ...parseCustomerPayload(payload, principal), origin: at(principal ? 'http' : 'direct') }],
   toValue: single,
   // The caller's own state: never cached by a shared cache, nor kept by the browser.
   httpHeaders: { 'cache-control': 'private, no-store' },
@@ -121,9 +121,9 @@ export const customerOperation = defineOperation({
 });
 
 /** The operation's record parser (SQS bodies, EventBridge details), with an error naming the function when it has none. */
-export function recordParser(operation: Operation): NonNullable<Operation['toCommand']> {
-  if (!operation.toCommand) throw new TypeError(`the ${operation.name} function has no record parser`);
-  return operation.toCommand;
+export function recordParser(operation: Operation): NonNullable<Operation['parseRecord']> {
+  if (!operation.parseRecord) throw new TypeError(`the ${operation.name} function has no record parser`);
+  return operation.parseRecord;
 }
 
 export type { Item };

@@ -9,7 +9,7 @@ import {
   type PerkamoEventInput,
 } from '../core/index.ts';
 import { ForbiddenError } from './errors.ts';
-import type { Principal } from './invocation.ts';
+import type { Principal } from './request.ts';
 
 /**
  * Payload schemas shared by every trigger (all use Perkamo's own snake_case fields), so that a

@@ -1,14 +1,15 @@
 import { context as otelContext } from '@opentelemetry/api';
 import type { Context } from 'aws-lambda';
 import { createPerkamoClient, type PerkamoClient } from '../sdk/index.ts';
-import type { Command, Invocation, Item, Outcome } from './commands.ts';
-import { LambdaConfigurationError, loadConfig, type AuthConfig, type LambdaConfig } from './config.ts';
+import type { Command, Invocation, Item, Outcome } from './invocation.ts';
+import { LambdaConfigurationError, loadConfig, type AuthConfig, type LambdaConfig } from './config/index.ts';
+import { Budget } from './budget.ts';
 import { BudgetExhaustedError } from './errors.ts';
 import { MessageGroups } from './fifo.ts';
 import { createTracedFetch } from './fetch.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { Operation } from './operations.ts';
-import { runCommands } from './perkamo.ts';
+import { runCommands } from './runner.ts';
 import { createApiKeySupplier } from './secrets.ts';
 
 /** What a function builds once, at cold start: validated config, the Perkamo client, the logger. */
@@ -45,7 +46,7 @@ export function createRuntime(operation: Operation, env: Record<string, string |
  */
 export function middyOptions(runtime: Runtime) {
   return {
-    timeoutEarlyInMillis: Math.max(20, Math.floor(runtime.config.reserveMs / 2)),
+    timeoutEarlyInMillis: new Budget(runtime.config.reserveMs).earlyTimeoutMs,
     timeoutEarlyResponse: () => {
       throw new BudgetExhaustedError('the invocation ran out of time before Perkamo answered');
     },

@@ -24,7 +24,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { PerkamoConfigurationError } from '../sdk/index.ts';
-import type { SecretSource } from './config.ts';
+import type { SecretSource } from './config/index.ts';
 import { withinDeadline } from './wait.ts';
 
 /** The JSON field of a structured secret that holds the key. */

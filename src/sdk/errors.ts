@@ -59,6 +59,9 @@ export class PerkamoNetworkError extends PerkamoError {
 /** The request was aborted after `timeoutMs` (or the time left before the deadline) without an answer. */
 export class PerkamoTimeoutError extends PerkamoError {
   override readonly name = 'PerkamoTimeoutError';
+  override get timeout(): boolean {
+    return true;
+  }
   readonly timeoutMs: number;
   attempts = 1;
   readonly retryable = true;
@@ -75,6 +78,9 @@ export class PerkamoTimeoutError extends PerkamoError {
  */
 export class PerkamoDeadlineExceededError extends PerkamoError {
   override readonly name = 'PerkamoDeadlineExceededError';
+  override get timeout(): boolean {
+    return true;
+  }
   readonly remainingMs: number;
   readonly lastError: Error | undefined;
   attempts = 0;

@@ -29,7 +29,7 @@ export function responseMeta(result: unknown): ResponseMeta | undefined {
   return typeof result === 'object' && result !== null ? metas.get(result) : undefined;
 }
 
-export function requestIdOf(headers: Headers): string | undefined {
+export function requestIdFromHeaders(headers: Headers): string | undefined {
   for (const name of ['x-perkamo-request-id', 'x-request-id']) {
     // Bounded: it is repeated in logs, spans and answers.
     const value = headers.get(name)?.trim().slice(0, 128);

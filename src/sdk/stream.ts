@@ -1,6 +1,6 @@
 import { PerkamoApiError, PerkamoNetworkError } from './errors.ts';
 import { encodePathSegment } from './paths.ts';
-import { rateLimitOf, requestIdOf, retryAfterOf } from './response-meta.ts';
+import { rateLimitOf, requestIdFromHeaders, retryAfterOf } from './response-meta.ts';
 import type { PerkamoFetch } from './transport.ts';
 import type { PerkamoCustomer } from './types.ts';
 import { userAgent } from './version.ts';
@@ -58,7 +58,7 @@ export function subscribeCustomer(
         new PerkamoApiError({
           status: response.status,
           body,
-          requestId: requestIdOf(response.headers),
+          requestId: requestIdFromHeaders(response.headers),
           retryAfter: retryAfterOf(response.headers),
           rateLimit: rateLimitOf(response.headers),
         }),

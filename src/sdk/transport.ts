@@ -9,7 +9,7 @@ import {
   PerkamoResponseError,
   PerkamoTimeoutError,
 } from './errors.ts';
-import { attachMeta, rateLimitOf, requestIdOf, retryAfterOf } from './response-meta.ts';
+import { attachMeta, rateLimitOf, requestIdFromHeaders, retryAfterOf } from './response-meta.ts';
 import { userAgent } from './version.ts';
 
 export type PerkamoOperation =
@@ -134,7 +134,7 @@ export function createTransport(options: TransportOptions) {
         });
         return attachMeta(data, {
           status: response.status,
-          requestId: requestIdOf(response.headers),
+          requestId: requestIdFromHeaders(response.headers),
           rateLimit: rateLimitOf(response.headers),
           attempts: attempt + 1,
         });
@@ -194,7 +194,7 @@ export function createTransport(options: TransportOptions) {
       if (response.status >= 300 && response.status < 400) {
         // Its body is not read (it is the redirecting host's text); the connection is released.
         await response.body?.cancel().catch(() => undefined);
-        throw new PerkamoRedirectError(spec.operation, response.status, requestIdOf(response.headers), response.headers.has('location'));
+        throw new PerkamoRedirectError(spec.operation, response.status, requestIdFromHeaders(response.headers), response.headers.has('location'));
       }
       let text: string | undefined;
       try {
@@ -210,17 +210,17 @@ export function createTransport(options: TransportOptions) {
         throw new PerkamoApiError({
           status: response.status,
           body: parsed.ok ? parsed.value : echoed || undefined,
-          requestId: requestIdOf(response.headers),
+          requestId: requestIdFromHeaders(response.headers),
           retryAfter: retryAfterOf(response.headers),
           rateLimit: rateLimitOf(response.headers),
         });
       }
       if (text === undefined) {
-        throw new PerkamoResponseError(spec.operation, response.status, requestIdOf(response.headers), `the answer is over ${options.maxResponseBytes} bytes`);
+        throw new PerkamoResponseError(spec.operation, response.status, requestIdFromHeaders(response.headers), `the answer is over ${options.maxResponseBytes} bytes`);
       }
       const parsed = parseJson(text);
       if (!parsed.ok) {
-        throw new PerkamoResponseError(spec.operation, response.status, requestIdOf(response.headers), 'not JSON');
+        throw new PerkamoResponseError(spec.operation, response.status, requestIdFromHeaders(response.headers), 'not JSON');
       }
       return { data: (parsed.value ?? {}) as T, response };
     } finally {

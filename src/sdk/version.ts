@@ -1,3 +1,4 @@
-/** Kept equal to package.json's version by test/sdk/version.test.ts; sent in `user-agent`. */
-export const sdkVersion = '0.1.0';
+import { packageVersion } from '../core/version.ts';
+
+export const sdkVersion = packageVersion;
 export const userAgent = `perkamo-lambda/${sdkVersion}`;

@@ -1,4 +1,5 @@
 import { SpanKind, SpanStatusCode, trace, type Context, type Link, type Span } from '@opentelemetry/api';
+import { isTimeoutError } from '../core/errors.ts';
 import { attr, cloudFromArn } from './attributes.ts';
 import { extractFromHeaders, messageSpanContext } from './propagation.ts';
 import { tracer } from './tracer.ts';
@@ -75,8 +76,7 @@ export function endInvocationSpan(span: Span, end: { status?: number; failed?: n
   }
   if (end.error !== undefined) {
     const error = end.error as Error;
-    const timeout = error?.name === 'BudgetExhaustedError' || error?.name === 'TimeoutError';
-    span.setAttribute(attr.errorType, timeout ? 'timeout' : error?.name || 'Error');
+    span.setAttribute(attr.errorType, isTimeoutError(error) ? 'timeout' : error?.name || 'Error');
     span.setStatus({ code: SpanStatusCode.ERROR, message: error?.message });
   }
   span.end();

@@ -3,9 +3,9 @@ import type { Context } from 'aws-lambda';
 import { exportSPKI, importJWK, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startLoopbackServer } from '../helpers/loopback-server.ts';
-import type { AuthConfig } from '../../src/lambda/config.ts';
+import type { AuthConfig } from '../../src/lambda/config/index.ts';
 import { HttpError } from '../../src/lambda/errors.ts';
-import type { HttpRequest, PerkamoInternal, Principal, Trigger } from '../../src/lambda/invocation.ts';
+import type { HttpRequest, PerkamoInternal, Principal, Trigger } from '../../src/lambda/request.ts';
 import { auth, type AuthOptions } from '../../src/lambda/middleware/auth.ts';
 import {
   AUDIENCE,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LambdaConfigurationError, loadConfig, type ConfigNeeds, type Env } from '../../src/lambda/config.ts';
+import { LambdaConfigurationError, loadConfig, type ConfigNeeds, type Env } from '../../src/lambda/config/index.ts';
 import { PerkamoConfigurationError } from '../../src/sdk/index.ts';
 
 const KEY = 'sk_test_TOPSECRET_server_key_value';

@@ -7,7 +7,7 @@ import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { setupTracing } from '../../layers/otel/setup.ts';
-import type { PerkamoRequest } from '../../src/lambda/invocation.ts';
+import type { PerkamoRequest } from '../../src/lambda/request.ts';
 import { cleanupKeys, cleanupMiddlewares, respondEarly } from '../../src/lambda/middleware/cleanup.ts';
 import { commands, deadline, tracing, trigger } from '../../src/lambda/middleware/index.ts';
 import { emitOperation } from '../../src/lambda/operations.ts';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
-import type { Command } from '../../src/lambda/commands.ts';
+import type { Command } from '../../src/lambda/invocation.ts';
 import { GroupBlockedError, PerkamoItemRejectedError } from '../../src/lambda/errors.ts';
-import { runCommands } from '../../src/lambda/perkamo.ts';
+import { runCommands } from '../../src/lambda/runner.ts';
 import { PerkamoDeadlineExceededError, PerkamoValidationError, createPerkamoClient, responseMeta } from '../../src/sdk/index.ts';
 import { ingestResult, json, startLoopbackServer } from '../helpers/loopback-server.ts';
 

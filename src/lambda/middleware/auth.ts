@@ -17,9 +17,10 @@ import type { Context } from 'aws-lambda';
 import { compactVerify, createRemoteJWKSet, customFetch, errors, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { readBounded } from '../../core/text.ts';
 import { PerkamoConfigurationError } from '../../sdk/index.ts';
-import type { AuthConfig } from '../config.ts';
+import type { AuthConfig } from '../config/index.ts';
 import { AuthenticationError, ForbiddenError, HttpError } from '../errors.ts';
-import { required, type PerkamoInternal, type PerkamoRequest, type Principal } from '../invocation.ts';
+import { required, type PerkamoInternal, type PerkamoRequest, type Principal } from '../request.ts';
+import { isHmacAlgorithm } from '../jws-algorithms.ts';
 import { withinDeadline } from '../wait.ts';
 
 export interface AuthOptions {
@@ -35,7 +36,6 @@ export const MAX_TOKEN_BYTES = 8 * 1024;
 /** Largest user id accepted from the user-id claim, in UTF-8 bytes. */
 export const MAX_USER_ID_BYTES = 256;
 
-const HMAC = new Set(['HS256', 'HS384', 'HS512']);
 const HOW_TO = 'send Authorization: Bearer <JWT>';
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
@@ -69,7 +69,7 @@ function verifier(config: AuthConfig, now: () => number): (token: string) => Pro
   if ((config.jwksUrl === undefined) === (config.secret === undefined)) {
     throw new PerkamoConfigurationError('auth: set exactly one of AUTH_JWKS_URL and AUTH_JWT_SECRET');
   }
-  const algorithms = config.algorithms.filter((alg) => alg !== 'none' && HMAC.has(alg) === (config.secret !== undefined));
+  const algorithms = config.algorithms.filter((alg) => alg !== 'none' && isHmacAlgorithm(alg) === (config.secret !== undefined));
   if (algorithms.length === 0) {
     throw new PerkamoConfigurationError(
       `auth: none of the algorithms [${config.algorithms.join(', ')}] can be verified with ${config.secret ? 'AUTH_JWT_SECRET (HS256)' : 'AUTH_JWKS_URL (RS256, ES256, …)'}`,
@@ -118,7 +118,7 @@ function hmacKeys(secret: Uint8Array): JWTVerifyGetKey {
   const keys = new Map<string, Promise<CryptoKey>>();
   return function hmacKey(header) {
     const alg = header.alg ?? '';
-    if (!HMAC.has(alg)) throw new errors.JOSEAlgNotAllowed(`"alg" (Algorithm) Header Parameter value not allowed`);
+    if (!isHmacAlgorithm(alg)) throw new errors.JOSEAlgNotAllowed(`"alg" (Algorithm) Header Parameter value not allowed`);
     let key = keys.get(alg);
     if (!key) {
       key = crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: `SHA-${alg.slice(2)}` }, false, ['verify']);

@@ -3,7 +3,7 @@
 // would stay open and unflushed. As in Powertools for AWS Lambda (`cleanupMiddlewares`): each
 // middleware that must finish its work leaves a cleanup function on `request.internal`, and a
 // middleware that answers early does so through `respondEarly`, which runs them first.
-import type { CleanupFunction, PerkamoInternal, PerkamoRequest } from '../invocation.ts';
+import type { CleanupFunction, PerkamoInternal, PerkamoRequest } from '../request.ts';
 
 type CleanupKey = { [K in keyof PerkamoInternal]-?: NonNullable<PerkamoInternal[K]> extends CleanupFunction ? K : never }[keyof PerkamoInternal];
 

@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
-import type { Invocation } from '../commands.ts';
-import { required, type PerkamoRequest } from '../invocation.ts';
+import type { Invocation } from '../invocation.ts';
+import { required, type PerkamoRequest } from '../request.ts';
 import type { Operation } from '../operations.ts';
 import { sourceOf } from '../sources/index.ts';
 

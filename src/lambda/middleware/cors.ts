@@ -1,5 +1,5 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import type { PerkamoRequest } from '../invocation.ts';
+import type { PerkamoRequest } from '../request.ts';
 import { httpRequestOf, type HttpEvent } from '../sources/http.ts';
 import { sourceOf } from '../sources/index.ts';
 import { respondEarly } from './cleanup.ts';

@@ -1,7 +1,9 @@
 import type { APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { isTimeoutError } from '../../core/index.ts';
+import { Budget } from '../budget.ts';
 import { endInvocationSpan, startInvocationSpan } from '../../telemetry/invocation-span.ts';
 import { telemetryHooks } from '../../telemetry/hooks.ts';
-import type { PerkamoRequest } from '../invocation.ts';
+import type { PerkamoRequest } from '../request.ts';
 import type { Operation } from '../operations.ts';
 import { sourceOf } from '../sources/index.ts';
 
@@ -11,7 +13,7 @@ export interface TracingOptions {
   flushMarginMs: number;
 }
 
-const defaults = { flushMarginMs: 100 };
+const defaults = { flushMarginMs: new Budget().flushMarginMs };
 
 /**
  * The invocation span. Use it first: its `before` opens the span before anything else runs, and
@@ -54,7 +56,7 @@ export function tracing(options: Pick<TracingOptions, 'operation'> & Partial<Tra
       total,
       // An error the trigger turned into an answer (HTTP, SQS) is told by that answer — except
       // running out of time, which the span says as error.type = timeout.
-      error: request.error && (response === undefined || isTimeout(request.error)) ? request.error : undefined,
+      error: request.error && (response === undefined || isTimeoutError(request.error)) ? request.error : undefined,
     });
     const hooks = telemetryHooks();
     if (hooks) {
@@ -66,6 +68,3 @@ export function tracing(options: Pick<TracingOptions, 'operation'> & Partial<Tra
   return { before: tracingBefore, after: finish, onError: finish };
 }
 
-function isTimeout(error: Error): boolean {
-  return error.name === 'BudgetExhaustedError' || error.name === 'TimeoutError';
-}

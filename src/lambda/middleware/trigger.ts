@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
-import type { Outcome } from '../commands.ts';
-import type { PerkamoRequest, Trigger } from '../invocation.ts';
+import type { Outcome } from '../invocation.ts';
+import type { PerkamoRequest, Trigger } from '../request.ts';
 import type { Operation } from '../operations.ts';
 import { detectSource, sourceOf, type SourceScope } from '../sources/index.ts';
 

@@ -17,7 +17,7 @@ export const directSource: Source<unknown> = {
   matches: (_event): _event is unknown => true,
   span: (_event, { functionName }) => ({ name: `invoke ${functionName ?? 'function'}`, kind: 'server', attributes: { [attr.faasTrigger]: 'other' } }),
   items: (request, { operation }) =>
-    operation.toCommands(request.event, directDefaults(request.context as Context | undefined), undefined).map((command) => ({ command })),
+    operation.parsePayload(request.event, directDefaults(request.context as Context | undefined), undefined).map((command) => ({ command })),
   answer: (_event, outcomes, { operation }) => operation.toValue(outcomes).value,
   failed: () => undefined,
 };

@@ -1,6 +1,6 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { attr } from '../../telemetry/attributes.ts';
-import type { Command, Item, Origin } from '../commands.ts';
+import type { Command, Item, Origin } from '../invocation.ts';
 import { recordParser } from '../operations.ts';
 import type { Defaults } from '../payloads.ts';
 import type { Source } from './source.ts';
@@ -41,12 +41,12 @@ function withoutTraceFields(detail: unknown): unknown {
  */
 export function eventBridgeItems(
   event: AnyEventBridgeEvent,
-  toCommand: (payload: unknown, defaults: Defaults, origin: Origin) => Command,
+  parseRecord: (payload: unknown, defaults: Defaults, origin: Origin) => Command,
 ): Item[] {
   const origin: Origin = { trigger: 'eventbridge', id: event.id };
   try {
     const payload = withoutTraceFields(event.detail);
-    return [{ command: toCommand(payload, { transactionId: `eb:${event.id}`, occurredAt: event.time }, origin) }];
+    return [{ command: parseRecord(payload, { transactionId: `eb:${event.id}`, occurredAt: event.time }, origin) }];
   } catch (error) {
     return [{ origin, error: error as Error }];
   }

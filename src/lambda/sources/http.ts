@@ -3,7 +3,7 @@ import { assertIdentifier, limits } from '../../core/index.ts';
 import { responseMeta } from '../../sdk/index.ts';
 import { attr } from '../../telemetry/attributes.ts';
 import { HttpError, toHttpError } from '../errors.ts';
-import type { HttpRequest, PerkamoRequest } from '../invocation.ts';
+import type { HttpRequest, PerkamoRequest } from '../request.ts';
 import type { Defaults } from '../payloads.ts';
 import type { Source } from './source.ts';
 
@@ -188,7 +188,7 @@ export const httpSource: Source<HttpEvent> = {
   },
   items(request, { operation }) {
     const http = httpRequestOf(request);
-    return operation.toCommands(parseJsonBody(http), httpDefaults(http), request.internal.principal, http.params).map((command) => ({ command }));
+    return operation.parsePayload(parseJsonBody(http), httpDefaults(http), request.internal.principal, http.params).map((command) => ({ command }));
   },
   answer(_event, outcomes, { operation }) {
     const { status, value } = operation.toValue(outcomes);

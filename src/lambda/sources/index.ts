@@ -1,4 +1,4 @@
-import type { PerkamoRequest } from '../invocation.ts';
+import type { PerkamoRequest } from '../request.ts';
 import { directSource } from './direct.ts';
 import { eventBridgeSource } from './eventbridge.ts';
 import { httpSource } from './http.ts';

@@ -1,6 +1,6 @@
 import type { InvocationSpanStart } from '../../telemetry/invocation-span.ts';
-import type { Item, Outcome } from '../commands.ts';
-import type { PerkamoRequest, Trigger } from '../invocation.ts';
+import type { Item, Outcome } from '../invocation.ts';
+import type { PerkamoRequest, Trigger } from '../request.ts';
 import type { Operation } from '../operations.ts';
 
 /** What a source needs to know of the function it serves. */

@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { PerkamoValidationError } from '../../core/index.ts';
-import type { Command, Item, Origin, Outcome } from '../commands.ts';
+import type { Command, Item, Origin, Outcome } from '../invocation.ts';
 import { attr } from '../../telemetry/attributes.ts';
 import { MessageGroups } from '../fifo.ts';
 import { recordParser } from '../operations.ts';
@@ -18,7 +18,7 @@ export function isSqsEvent(event: unknown): event is SQSEvent {
  */
 export function sqsItems(
   event: SQSEvent,
-  toCommand: (payload: unknown, defaults: Defaults, origin: Origin) => Command,
+  parseRecord: (payload: unknown, defaults: Defaults, origin: Origin) => Command,
 ): Item[] {
   return event.Records.map((record, i) => {
     const origin: Origin = { trigger: 'sqs', id: record.messageId, group: record.attributes?.MessageGroupId };
@@ -35,7 +35,7 @@ export function sqsItems(
       }
       const sent = Number(record.attributes?.SentTimestamp);
       return {
-        command: toCommand(
+        command: parseRecord(
           payload,
           {
             transactionId: `sqs:${record.messageId}`,

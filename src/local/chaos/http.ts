@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { mintDevToken } from '../dev-config.ts';
 import { createLocalApi } from '../http-api.ts';
-import { retryAfterOf } from '../../sdk/response-meta.ts';
+import { retryAfterOf } from '../../sdk/index.ts';
 import { loadFunctions, projectRoot, type FunctionName } from '../lambda.ts';
 import {
   budgets,

@@ -1,9 +1,8 @@
 import { PerkamoError, PerkamoValidationError, canonicalJson, limits, type PerkamoEventInput } from '../core/index.ts';
 import { PerkamoApiError, responseMeta, type EventIngestResponse, type PerkamoClient } from '../sdk/index.ts';
-import { attachMeta } from '../sdk/response-meta.ts';
 import { attr, traceUserId, type UserIdPolicy } from '../telemetry/attributes.ts';
 import { withOperationSpan } from '../telemetry/perkamo-spans.ts';
-import type { Command, Outcome } from './commands.ts';
+import type { Command, Outcome } from './invocation.ts';
 import { PerkamoItemRejectedError } from './errors.ts';
 import { runInGroupOrder } from './fifo.ts';
 import { mapWithConcurrency } from './pool.ts';
@@ -21,7 +20,7 @@ export interface RunOptions {
 }
 
 /** The Perkamo request id of a result (from the response) or of an error (PerkamoApiError & co). */
-const requestIdOf = (value: unknown): string | undefined =>
+const perkamoRequestId = (value: unknown): string | undefined =>
   responseMeta(value)?.requestId ?? ((value as { requestId?: unknown } | null)?.requestId as string | undefined);
 
 function userAttributes(userId: string, policy: UserIdPolicy = 'hash'): Record<string, string> {
@@ -32,15 +31,15 @@ function userAttributes(userId: string, policy: UserIdPolicy = 'hash'): Record<s
 /**
  * A Perkamo answer (identify, customer) with `traits` replaced by `trait_names`: trait values are
  * customer data (emails, names) that must not travel back through HTTP answers, invoke results or
- * DLQ payloads. The response metadata stays attached, so the request id still reaches the answer's header.
+ * DLQ payloads. Changed in place (the client's own parsed answer), so its response metadata — the
+ * request id for the answer's header — stays attached.
  */
 function withoutTraitValues<T extends { traits?: unknown }>(answer: T): Omit<T, 'traits'> & { trait_names?: string[] } {
-  const { traits, ...rest } = answer;
-  if (traits === undefined) return answer;
+  if (answer.traits === undefined) return answer;
+  const { traits } = answer;
   const names = typeof traits === 'object' && traits !== null && !Array.isArray(traits) ? Object.keys(traits).sort() : [];
-  const meta = responseMeta(answer);
-  const stripped = { ...rest, trait_names: names };
-  return meta ? attachMeta(stripped, meta) : stripped;
+  delete answer.traits;
+  return Object.assign(answer, { trait_names: names });
 }
 
 /**
@@ -113,14 +112,14 @@ type Runner<K extends Command['kind']> = (command: Extract<Command, { kind: K }>
 /** How each kind of command reaches Perkamo, one call each (emits are batched: `sendChunk`). */
 const runners: { [K in Exclude<Command['kind'], 'emit'>]: Runner<K> } = {
   identify: async ({ user_id, traits }, { client, deadline, userIds }) =>
-    withoutTraitValues(await withOperationSpan('identify', userAttributes(user_id, userIds), requestIdOf, () => client.identify(user_id, traits, { deadline }))),
+    withoutTraitValues(await withOperationSpan('identify', userAttributes(user_id, userIds), perkamoRequestId, () => client.identify(user_id, traits, { deadline }))),
   mint: ({ user_id }, { client, deadline, browserKey, streamTokenTtlSeconds, userIds }) =>
-    withOperationSpan('stream_token', userAttributes(user_id, userIds), requestIdOf, () => {
+    withOperationSpan('stream_token', userAttributes(user_id, userIds), perkamoRequestId, () => {
       if (!browserKey) throw new PerkamoError('PERKAMO_BROWSER_KEY is not set; stream tokens cannot be minted');
       return client.createStreamToken(browserKey, user_id, streamTokenTtlSeconds ?? 120, { deadline });
     }),
   read: async ({ user_id }, { client, deadline, userIds }) =>
-    withoutTraitValues(await withOperationSpan('customer', userAttributes(user_id, userIds), requestIdOf, () => client.customer(user_id, { deadline }))),
+    withoutTraitValues(await withOperationSpan('customer', userAttributes(user_id, userIds), perkamoRequestId, () => client.customer(user_id, { deadline }))),
 };
 
 function runSingle(command: Command, options: RunOptions): Promise<unknown> {
@@ -138,7 +137,7 @@ async function sendChunk(commands: Command[], chunk: number[], outcomes: Outcome
       ...userAttributes(event.user_id, options.userIds),
     };
     outcomes[chunk[0] as number] = await settle(() =>
-      withOperationSpan('emit', attributes, requestIdOf, () =>
+      withOperationSpan('emit', attributes, perkamoRequestId, () =>
         options.client.emit(event.user_id, event.event, event.context, {
           txId: event.transaction_id,
           occurredAt: event.occurred_at,
@@ -149,7 +148,7 @@ async function sendChunk(commands: Command[], chunk: number[], outcomes: Outcome
     return;
   }
   const answer = await settle(() =>
-    withOperationSpan('batch', { [attr.perkamoBatchSize]: events.length }, requestIdOf, () =>
+    withOperationSpan('batch', { [attr.perkamoBatchSize]: events.length }, perkamoRequestId, () =>
       options.client.batch(events, { deadline: options.deadline }),
     ),
   );

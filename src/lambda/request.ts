@@ -1,0 +1,67 @@
+import type { Request } from '@middy/core';
+import type { Context as OtelContext, Span } from '@opentelemetry/api';
+import type { Context } from 'aws-lambda';
+
+export type Trigger = 'http' | 'sqs' | 'eventbridge' | 'direct';
+
+/** An API Gateway (REST 1.0 / HTTP 2.0) or Function URL request, normalized. */
+export interface HttpRequest {
+  method: string;
+  /** The route path without any stage prefix, e.g. `/events/batch`. */
+  path: string;
+  /** Header names lowercased; repeated headers joined with ", ". */
+  headers: Record<string, string>;
+  /** The body as text (base64 bodies decoded); '' when none. */
+  body: string;
+  /** Claims from an API Gateway JWT / Cognito authorizer, when one ran. */
+  authorizerClaims: Record<string, unknown> | undefined;
+  /** The route's path parameters (`{id}` in `GET /customers/{id}`), once the route matched. */
+  params?: Record<string, string>;
+}
+
+/** The authenticated caller of an HTTP request. */
+export interface Principal {
+  userId: string;
+  scopes: string[];
+}
+
+/**
+ * What a middleware must still do when another one answers early: middy then skips every `after`,
+ * so the middleware leaves this on `request.internal` and `cleanupMiddlewares` (middleware/cleanup.ts)
+ * runs it. It must be safe to run twice (once from the cleanup, once from its own `after`/`onError`).
+ */
+export type CleanupFunction = (request: PerkamoRequest<any, any>) => Promise<void>;
+
+/**
+ * Per-invocation state, kept on middy's `request.internal` (never in module variables). Each key
+ * has one writer: `source` whoever asks first (`sourceOf`), `http` its first reader (`httpRequestOf`),
+ * `trigger` the trigger middleware, `deadline` the deadline middleware,
+ * `principal` the auth middleware, `span`, `traceContext` and `tracingCleanup` the tracing middleware.
+ */
+export type PerkamoInternal = {
+  /** The trigger's own event, kept for the answer (request.event becomes the Invocation). */
+  rawEvent?: unknown;
+  /** The trigger's source, detected once: read it with `sourceOf` (sources/index.ts), which knows its type. */
+  source?: { readonly trigger: Trigger };
+  trigger?: Trigger;
+  http?: HttpRequest;
+  principal?: Principal;
+  /** Epoch ms by which all Perkamo work must be over (remaining time minus the reserve). */
+  deadline?: number;
+  /** The invocation span and the context the work runs in (the tracing middleware's). */
+  span?: Span;
+  traceContext?: OtelContext;
+  /** Ends the invocation span and flushes, if not done yet: the tracing middleware's cleanup. */
+  tracingCleanup?: CleanupFunction;
+};
+
+export type PerkamoRequest<TEvent = unknown, TResult = unknown> = Request<TEvent, TResult, Error, Context, PerkamoInternal>;
+
+/** Reads a key another middleware must have written, with an error that says which one. */
+export function required<K extends keyof PerkamoInternal>(request: PerkamoRequest<any, any>, key: K): NonNullable<PerkamoInternal[K]> {
+  const value = request.internal[key];
+  if (value === undefined) {
+    throw new Error(`request.internal.${key} is not set: add the middleware that provides it before this one`);
+  }
+  return value as NonNullable<PerkamoInternal[K]>;
+}
