@@ -58,7 +58,7 @@ function many(outcomes: Outcome[]): { status: number; value: unknown } {
   });
 }
 
-export const emitOperation = defineOperation({
+export const emitOperation = /* @__PURE__ */ defineOperation({
   name: 'emit',
   route: 'POST /events',
   scope: 'perkamo:emit',
@@ -68,7 +68,7 @@ export const emitOperation = defineOperation({
   toValue: single,
 });
 
-export const batchOperation = defineOperation({
+export const batchOperation = /* @__PURE__ */ defineOperation({
   name: 'batch',
   route: 'POST /events/batch',
   scope: 'perkamo:emit',
@@ -79,7 +79,7 @@ export const batchOperation = defineOperation({
   toValue: many,
 });
 
-export const identifyOperation = defineOperation({
+export const identifyOperation = /* @__PURE__ */ defineOperation({
   name: 'identify',
   route: 'POST /identify',
   scope: 'perkamo:identify',
@@ -89,7 +89,7 @@ export const identifyOperation = defineOperation({
   toValue: single,
 });
 
-export const streamTokenOperation = defineOperation({
+export const streamTokenOperation = /* @__PURE__ */ defineOperation({
   name: 'stream-token',
   route: 'POST /stream-token',
   scope: undefined,
@@ -108,7 +108,7 @@ export const streamTokenOperation = defineOperation({
  * The authenticated caller's own customer state: wallets, level, perks, flags (trait names, not
  * values). Over HTTP only for the token's subject; a direct invoke names the user (`{ user_id }`).
  */
-export const customerOperation = defineOperation({
+export const customerOperation = /* @__PURE__ */ defineOperation({
   name: 'customer',
   route: 'GET /customer',
   scope: 'perkamo:read',
