@@ -3,11 +3,18 @@
 export * from './middleware/index.ts';
 export {
   batchOperation,
+  customerOperation,
+  defineOperation,
   emitOperation,
   identifyOperation,
   streamTokenOperation,
+  type HttpMethod,
   type Operation,
 } from './operations.ts';
+export { functionNames, operations, type FunctionName } from './functions.ts';
+export { createHandler } from './function-handler.ts';
+export { Budget } from './budget.ts';
+export { sources, sourceOf, type Source, type SourceScope } from './sources/index.ts';
 export { createRuntime, middyOptions, runInvocation, type Runtime } from './runtime.ts';
 export { runCommands, type RunOptions } from './runner.ts';
 export { loadConfig, type LambdaConfig, type AuthConfig, type SecretSource } from './config/index.ts';
