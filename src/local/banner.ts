@@ -1,4 +1,5 @@
 /** The ready banner of `npm start`: URLs, dev keys and example commands that work as printed. */
+import { routes } from './http-api.ts';
 import { devAudience, devBrowserKey, devIssuer, devJwtSecret, devSecretKey, queues as queueDefs } from './dev-config.ts';
 import type { LocalStack } from './stack.ts';
 
@@ -35,6 +36,10 @@ export function exampleCommands(stack: Pick<LocalStack, 'urls' | 'queues'>): { t
     {
       title: "mint alice's stream token (POST /stream-token, as alice)",
       command: `curl -s -X POST ${api}/stream-token -H "authorization: Bearer $(npm run -s token -- alice)" ${json} -d '{}'`,
+    },
+    {
+      title: "alice's own state through the customer function (GET /customer, as alice)",
+      command: `curl -s ${api}/customer -H "authorization: Bearer $(npm run -s token -- alice)"`,
     },
     {
       title: "alice's customer and every applied event, on the emulator",
@@ -77,7 +82,7 @@ export function bannerText(stack: LocalStack): string {
     `perkamo-lambda local stack ready in ${(stack.startupMs / 1000).toFixed(1)} s`,
     '',
     `  Demo page    ${urls.page}`,
-    `  HTTP API     ${urls.api}   POST /events → emit · /events/batch → batch · /identify → identify · /stream-token → stream-token`,
+    `  HTTP API     ${urls.api}   ${Object.entries(routes).map(([route, name]) => `${route} → ${name}`).join(' · ')}`,
     `               (API Gateway HTTP API 2.0 events; Lambda timeout ${settings.functionTimeoutMs / 1000} s)`,
     `  Emulator     ${urls.emulator}   ledger ${urls.emulator}/__emulator/ledger`,
     `  SQS          ${urls.sqs}   (fauxqs; region us-east-1, any credentials)`,

@@ -43,13 +43,16 @@ describe('the ready banner', () => {
       expect(json.__type, `${title}: ${stdout}`).toBeUndefined();
       outputs[title] = json;
     }
-    const [emit, batch, identify, streamToken, customer, ledger, send] = Object.values(outputs);
+    const [emit, batch, identify, streamToken, own, customer, ledger, send] = Object.values(outputs);
     expect(emit).toMatchObject({ applied: true, delta: [{ wallet: 'points', amount: 129 }] });
     expect(batch.results).toHaveLength(2);
     expect(identify).toMatchObject({ user_id: 'alice', trait_names: ['name', 'plan'] });
     expect(streamToken).toMatchObject({ token_type: 'Bearer' });
     expect(decodeJwt(streamToken.token).sub).toBe('alice');
     expect(customer).toMatchObject({ user_id: 'alice', wallets: { points: 129 + 5 } });
+    // The customer function answers alice's own state: the same wallets, trait names for values.
+    expect(own).toMatchObject({ user_id: 'alice', wallets: customer.wallets, trait_names: ['name', 'plan'] });
+    expect(JSON.stringify(own)).not.toContain('Alice Example');
     expect(ledger.applied).toBeGreaterThanOrEqual(3);
     expect(send.MessageId).toEqual(expect.any(String));
     // The queued referral and identify arrive through the pollers.
