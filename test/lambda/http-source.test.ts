@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../src/lambda/errors.ts';
-import { assertRoute, isHttpEvent, normalizeHttpEvent, parseJsonBody } from '../../src/lambda/sources/http.ts';
+import { assertRoute, isHttpEvent, normalizeHttpEvent, parseJsonBody, routeParams } from '../../src/lambda/sources/http.ts';
 import { httpApiEvent, restApiEvent, sqsEvent } from '../helpers/aws-events.ts';
 
 describe('HTTP source', () => {
@@ -38,6 +38,18 @@ describe('HTTP source', () => {
     expect(() => assertRoute(base, 'POST /events')).not.toThrow();
     const other = normalizeHttpEvent(httpApiEvent('POST /events/batch', {}) as never);
     expect(() => assertRoute(other, 'POST /events')).toThrow(HttpError);
+  });
+
+  it('routes with path parameters: one segment each, percent-decoded; by suffix behind a base path; any method', () => {
+    expect(routeParams('/customers/{id}', '/customers/account%3Aacme%3A42')).toEqual({ id: 'account:acme:42' });
+    expect(routeParams('/customers/{id}/perks', '/customers/u1/perks/')).toEqual({ id: 'u1' });
+    expect(routeParams('/customers/{id}', '/customers/u1/perks')).toBeUndefined();
+    expect(routeParams('/customers/{id}', '/loyalty/customers/u1')).toBeUndefined();
+    expect(routeParams('/customers/{id}', '/loyalty/customers/u1', { suffix: true })).toEqual({ id: 'u1' });
+    expect(routeParams('/customers/{id}', '/customers/%E0%A4%A')).toBeUndefined(); // bad percent-encoding: no match
+    const get = normalizeHttpEvent(httpApiEvent('GET /customers/u9', undefined) as never);
+    expect(assertRoute(get, 'GET /customers/{id}')).toEqual({ id: 'u9' });
+    expect(() => assertRoute(get, 'POST /customers/{id}')).toThrow(expect.objectContaining({ status: 405, headers: { allow: 'POST' } }));
   });
 
   it.each([

@@ -98,6 +98,14 @@ describe('runCommands', () => {
     expect(emulator.ledger().requests.by_route).toEqual({ 'POST /v1/events:batch': 1 });
   });
 
+  it('FIFO: a repeat of a transaction in another group waits for the first and shares its outcome, sent once', async () => {
+    const outcomes = await run([emit('x', { group: 'A' }), emit('a2', { group: 'A' }), emit('b1', { group: 'B' }), emit('x', { group: 'B' }), emit('b3', { group: 'B' })]);
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(outcomes[3]).toBe(outcomes[0]);
+    expect(emulator.ledger().events.map((e) => e.transaction_id).sort()).toEqual(['a2', 'b1', 'b3', 'x']);
+    expect(emulator.ledger().duplicates.total).toBe(0);
+  });
+
   const plan = (version: number, group = 'P'): Command => ({
     kind: 'identify',
     user_id: 'fifo-user',
