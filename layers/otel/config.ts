@@ -30,7 +30,14 @@ export interface TracingConfig {
   sampler: { name: SamplerName; ratio: number };
   propagators: PropagatorName[];
   resource: Record<string, string | number>;
+  /**
+   * When spans are exported: `in-invocation` (before the handler returns; the default) or
+   * `after-response` (by an internal Lambda extension once the response is posted; PERKAMO_OTEL_FLUSH).
+   */
+  flush: FlushMode;
 }
+
+export type FlushMode = 'in-invocation' | 'after-response';
 
 export const defaults = {
   endpoint: 'http://localhost:4318',
@@ -64,7 +71,16 @@ export function readConfig(env: Env, warn: Warn): TracingConfig {
     sampler: readSampler(env, warn),
     propagators: readPropagators(env, warn),
     resource: readResource(env, warn),
+    flush: readFlush(env, warn),
   };
+}
+
+function readFlush(env: Env, warn: Warn): FlushMode {
+  const raw = value(env, 'PERKAMO_OTEL_FLUSH')?.toLowerCase();
+  if (raw === undefined || raw === 'in-invocation') return 'in-invocation';
+  if (raw === 'after-response') return 'after-response';
+  warn(`PERKAMO_OTEL_FLUSH="${raw}" is not in-invocation or after-response; using in-invocation`);
+  return 'in-invocation';
 }
 
 function readDisabled(env: Env, warn: Warn): boolean {

@@ -3,6 +3,7 @@
 // an AsyncLocalStorage context manager with @opentelemetry/api, and hands the functions a bounded
 // flush through src/telemetry/hooks.ts. It never throws: without it, the functions run untraced.
 import { registerTelemetryHooks } from '../../src/telemetry/hooks.ts';
+import { startAfterResponseFlush } from './after-response.ts';
 import { defaultWarn, setupTracing } from './setup.ts';
 
 const loaded = Symbol.for('perkamo-lambda.otel-layer');
@@ -14,7 +15,14 @@ if (!global[loaded]) {
     const tracing = setupTracing(process.env);
     if (tracing) {
       tracing.register();
-      registerTelemetryHooks({ flush: tracing.flush });
+      // After the response: only with Lambda's Runtime API, and not in multi-concurrency mode (there
+      // is no freeze between invocations there, and one extension cannot follow several at once).
+      const runtimeApi = process.env.AWS_LAMBDA_RUNTIME_API;
+      const after =
+        tracing.config.flush === 'after-response' && runtimeApi && process.env.AWS_LAMBDA_MAX_CONCURRENCY === undefined
+          ? await startAfterResponseFlush(runtimeApi, tracing.flush, defaultWarn)
+          : undefined;
+      registerTelemetryHooks({ flush: after ? async () => after.done() : tracing.flush });
     }
   } catch (error) {
     defaultWarn(`tracing not started: ${error instanceof Error ? error.message : String(error)}`);

@@ -424,3 +424,16 @@ describe('console exporter', () => {
     expect(bars).toEqual(['█'.repeat(24), '·'.repeat(12) + '█'.repeat(12)]);
   });
 });
+
+describe('PERKAMO_OTEL_FLUSH', () => {
+  it.each([
+    [undefined, 'in-invocation', 0],
+    ['in-invocation', 'in-invocation', 0],
+    ['After-Response', 'after-response', 0],
+    ['later', 'in-invocation', 1],
+  ])('%s → %s', (raw, mode, warned) => {
+    const { config: c, warnings } = config(raw === undefined ? {} : { PERKAMO_OTEL_FLUSH: raw });
+    expect(c.flush).toBe(mode);
+    expect(warnings.filter((w) => w.includes('PERKAMO_OTEL_FLUSH'))).toHaveLength(warned);
+  });
+});

@@ -31,6 +31,8 @@ export interface OtlpReceiver {
   spans: ReceivedSpan[];
   /** Export requests seen, with their content type. */
   requests: { path: string; contentType: string; bytes: number }[];
+  /** Answer every export this many ms after it arrived (its spans count at once): a remote backend. */
+  delayMs: number;
   /** Resolves when at least `count` spans arrived, or rejects after `timeoutMs`. */
   waitForSpans(count: number, timeoutMs?: number): Promise<ReceivedSpan[]>;
   reset(): void;
@@ -58,14 +60,16 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       return;
     }
     waiters = waiters.filter((w) => (spans.length >= w.count ? (w.resolve(), false) : true));
+    if (receiver.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, receiver.delayMs));
     res.writeHead(200, { 'content-type': contentType.includes('json') ? 'application/json' : 'application/x-protobuf' });
     res.end(contentType.includes('json') ? '{}' : undefined);
   });
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  return {
+  const receiver: OtlpReceiver = {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     spans,
     requests,
+    delayMs: 0,
     waitForSpans(count, timeoutMs = 5_000) {
       if (spans.length >= count) return Promise.resolve(spans);
       return new Promise((resolve, reject) => {
@@ -76,6 +80,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     reset() {
       spans.length = 0;
       requests.length = 0;
+      receiver.delayMs = 0;
     },
     close: () =>
       new Promise<void>((closed) => {
@@ -83,6 +88,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         server.close(() => closed());
       }),
   };
+  return receiver;
 }
 
 // --- http/json ---------------------------------------------------------------------------------
