@@ -61,10 +61,24 @@ export async function startAfterResponseFlush(
       else wake = finish;
     });
 
+  /** The next event; a failed poll (a kept-alive socket closed while frozen) is retried, briefly paced. */
+  const nextEvent = async (): Promise<{ eventType?: string; deadlineMs?: number }> => {
+    for (let failures = 0; ; failures++) {
+      try {
+        const next = await fetch(`${base}/event/next`, { headers: { 'lambda-extension-identifier': id } });
+        if (next.ok) return (await next.json()) as { eventType?: string; deadlineMs?: number };
+        await next.arrayBuffer();
+        throw new Error(`the Extensions API answered ${next.status}`);
+      } catch (error) {
+        if (failures === 0) warn(`PERKAMO_OTEL_FLUSH=after-response: event/next failed (${(error as Error).message}); retrying`);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 20 * 2 ** failures)));
+      }
+    }
+  };
+
   const loop = async () => {
     for (;;) {
-      const next = await fetch(`${base}/event/next`, { headers: { 'lambda-extension-identifier': id } });
-      const event = (await next.json()) as { eventType?: string; deadlineMs?: number };
+      const event = await nextEvent();
       if (event.eventType !== 'INVOKE') continue;
       const deadlineMs = typeof event.deadlineMs === 'number' ? event.deadlineMs : Date.now() + 3_000;
       await complete(deadlineMs);

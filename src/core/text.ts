@@ -1,8 +1,7 @@
 /**
- * Text from outside (an upstream's body, its error message, a pasted setting): read up to a size,
- * repeated in our own messages, logs and spans bounded in length, single-line, and with known
- * secrets taken out — an upstream that echoes the request (the key, a trait value) must not put it
- * in a log line.
+ * Text from outside (an upstream's error message, a pasted setting) repeated in our own messages,
+ * logs and spans: bounded in length, single-line, and with known secrets taken out — an upstream
+ * that echoes the request (the key, a trait value) must not put it in a log line.
  */
 
 /** Longest upstream message repeated in ours. */
@@ -72,38 +71,6 @@ function stringsOf(value: unknown, into: string[] = [], depth = 0): string[] {
   }
   if (depth === 0) into.sort((a, b) => b.length - a.length);
   return into;
-}
-
-/** The body as text, or undefined when it is over `max` bytes (then it is not read further). */
-export async function readBounded(response: Response, max: number): Promise<string | undefined> {
-  const declared = Number(response.headers.get('content-length'));
-  if (response.headers.has('content-length') && Number.isFinite(declared)) {
-    // fetch holds a body to its declared length, so a declared size is a bound.
-    if (declared <= max) return response.text();
-    await response.body?.cancel().catch(() => undefined);
-    return undefined;
-  }
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
 }
 
 /** Quotes a non-secret value for a message, shortened so a pasted blob cannot flood the log. */

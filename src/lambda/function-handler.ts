@@ -1,5 +1,4 @@
 import middy from '@middy/core';
-import { Budget } from './budget.ts';
 import { auth, commands, cors, deadline, tracing, trigger } from './middleware/index.ts';
 import type { Operation } from './operations.ts';
 import { createRuntime, middyOptions, runInvocation } from './runtime.ts';
@@ -12,8 +11,7 @@ import { createRuntime, middyOptions, runInvocation } from './runtime.ts';
  */
 export function createHandler(operation: Operation) {
   const runtime = createRuntime(operation);
-  const budget = new Budget(runtime.config.reserveMs);
-  const handler = middy(middyOptions(runtime)).use(tracing({ operation, flushMarginMs: budget.flushMarginMs }));
+  const handler = middy(middyOptions(runtime)).use(tracing({ operation, flushMarginMs: runtime.budget.flushMarginMs }));
   if (operation.browser) handler.use(cors({ origins: runtime.config.corsOrigins, methods: `${operation.route.split(' ')[0]}, OPTIONS` }));
   return handler
     .use(trigger({ operation }))

@@ -20,6 +20,8 @@ export interface Runtime {
   auth: AuthConfig;
   client: PerkamoClient;
   logger: Logger;
+  /** The invocation's time: the reserve from PERKAMO_DEADLINE_RESERVE_MS and every margin derived from it. */
+  budget: Budget;
 }
 
 export function createRuntime(operation: Operation, env: Record<string, string | undefined> = process.env): Runtime {
@@ -37,7 +39,7 @@ export function createRuntime(operation: Operation, env: Record<string, string |
     retry: { attempts: 4, baseDelayMs: 100, maxDelayMs: 5_000 },
   });
   if (!config.auth) throw new LambdaConfigurationError([`the ${operation.name} function takes HTTP requests but has no auth settings`]);
-  return { operation, config, auth: config.auth, client, logger };
+  return { operation, config, auth: config.auth, client, logger, budget: new Budget(config.reserveMs) };
 }
 
 /**
@@ -46,7 +48,7 @@ export function createRuntime(operation: Operation, env: Record<string, string |
  */
 export function middyOptions(runtime: Runtime) {
   return {
-    timeoutEarlyInMillis: new Budget(runtime.config.reserveMs).earlyTimeoutMs,
+    timeoutEarlyInMillis: runtime.budget.earlyTimeoutMs,
     timeoutEarlyResponse: () => {
       throw new BudgetExhaustedError('the invocation ran out of time before Perkamo answered');
     },

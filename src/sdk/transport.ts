@@ -1,5 +1,6 @@
 import { signRequest } from '../core/index.ts';
-import { echoableStrings, readBounded, redact } from '../core/text.ts';
+import { readBounded } from '../core/bounded-body.ts';
+import { echoableStrings, redact } from '../core/text.ts';
 import {
   PerkamoApiError,
   PerkamoConfigurationError,

@@ -29,20 +29,18 @@ const MIN_JWT_SECRET_BYTES = 32;
 export const authDefaults = { userIdClaim: 'sub', clockToleranceSeconds: 5 } as const;
 
 export function readAuthConfig(env: EnvReader): AuthConfig {
-  const get = (name: string) => env.get(name);
-  const problems = env.problems;
   const trust = env.bool('AUTH_TRUST_API_GATEWAY');
   const mode: AuthConfig['mode'] = trust ? 'api-gateway' : 'jwt';
 
-  const jwksUrl = get('AUTH_JWKS_URL');
+  const jwksUrl = env.get('AUTH_JWKS_URL');
   if (jwksUrl !== undefined) {
     const problem = jwksUrlProblem(jwksUrl);
-    if (problem) problems.push(`AUTH_JWKS_URL: ${problem}`);
+    if (problem) env.problem(`AUTH_JWKS_URL: ${problem}`);
   }
-  const rawSecret = get('AUTH_JWT_SECRET');
+  const rawSecret = env.get('AUTH_JWT_SECRET');
   const secret = rawSecret === undefined ? undefined : new TextEncoder().encode(rawSecret);
   if (secret && secret.byteLength < MIN_JWT_SECRET_BYTES) {
-    problems.push(
+    env.problem(
       `AUTH_JWT_SECRET: is ${secret.byteLength} bytes; an HS256 secret needs at least ${MIN_JWT_SECRET_BYTES} bytes (RFC 7518 §3.2), ` +
         'because a shorter one can be guessed offline from any token it signed; set a random secret, e.g. the output of `openssl rand -base64 48`',
     );
@@ -50,32 +48,32 @@ export function readAuthConfig(env: EnvReader): AuthConfig {
 
   if (mode === 'jwt') {
     if (jwksUrl !== undefined && secret !== undefined) {
-      problems.push('AUTH_JWKS_URL, AUTH_JWT_SECRET: both are set; set exactly one: AUTH_JWKS_URL for RS/ES-signed tokens from an identity provider, AUTH_JWT_SECRET for HS256 tokens');
+      env.problem('AUTH_JWKS_URL, AUTH_JWT_SECRET: both are set; set exactly one: AUTH_JWKS_URL for RS/ES-signed tokens from an identity provider, AUTH_JWT_SECRET for HS256 tokens');
     } else if (jwksUrl === undefined && secret === undefined) {
-      problems.push(
+      env.problem(
         'AUTH_JWKS_URL: HTTP callers cannot be authenticated; set AUTH_JWKS_URL (your identity provider\'s JWKS, https) or AUTH_JWT_SECRET (a shared HS256 secret), ' +
           "or AUTH_TRUST_API_GATEWAY=true when API Gateway's JWT authorizer verifies the tokens",
       );
     }
   }
 
-  const issuer = get('AUTH_ISSUER');
-  const audience = get('AUTH_AUDIENCE');
+  const issuer = env.get('AUTH_ISSUER');
+  const audience = env.get('AUTH_AUDIENCE');
   if (mode === 'jwt' && issuer === undefined) {
-    problems.push(
+    env.problem(
       'AUTH_ISSUER: required when tokens are verified here, so that a token from another issuer signed with the same keys is refused; ' +
         'set it to the exact `iss` your identity provider puts in tokens (e.g. https://example.eu.auth0.com/)',
     );
   }
   if (mode === 'jwt' && audience === undefined) {
-    problems.push(
+    env.problem(
       'AUTH_AUDIENCE: required when tokens are verified here, so that a token minted for another app or API is refused; ' +
         'set it to the `aud` your tokens carry for this API (e.g. https://perkamo-lambda.example.com)',
     );
   }
 
   const keyKind = secret !== undefined && jwksUrl === undefined ? 'secret' : jwksUrl !== undefined && secret === undefined ? 'jwks' : undefined;
-  const algorithms = algorithmList(get('AUTH_JWT_ALGORITHMS'), keyKind, problems);
+  const algorithms = algorithmList(env.get('AUTH_JWT_ALGORITHMS'), keyKind, env.problems);
 
   return {
     mode,
@@ -83,7 +81,7 @@ export function readAuthConfig(env: EnvReader): AuthConfig {
     secret,
     issuer,
     audience,
-    userIdClaim: get('AUTH_USER_ID_CLAIM') ?? authDefaults.userIdClaim,
+    userIdClaim: env.get('AUTH_USER_ID_CLAIM') ?? authDefaults.userIdClaim,
     algorithms,
     clockToleranceSeconds: env.int('AUTH_CLOCK_TOLERANCE_SECONDS', authDefaults.clockToleranceSeconds, 0, 300, 'seconds'),
   };

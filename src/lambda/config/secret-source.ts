@@ -16,11 +16,9 @@ const SSM_NAME = /^[A-Za-z0-9_./-]{1,2048}(?::[A-Za-z0-9_.-]{1,100})?$/;
 
 /** Exactly one source, well-formed; undefined (and a problem) otherwise. */
 export function readSecretSource(env: EnvReader): SecretSource | undefined {
-  const get = (name: string) => env.get(name);
-  const problems = env.problems;
-  const key = get('PERKAMO_SECRET_KEY');
-  const arn = get('PERKAMO_SECRET_ARN');
-  const parameter = get('PERKAMO_SECRET_PARAMETER');
+  const key = env.get('PERKAMO_SECRET_KEY');
+  const arn = env.get('PERKAMO_SECRET_ARN');
+  const parameter = env.get('PERKAMO_SECRET_PARAMETER');
   const set = [
     key !== undefined && 'PERKAMO_SECRET_KEY',
     arn !== undefined && 'PERKAMO_SECRET_ARN',
@@ -28,19 +26,19 @@ export function readSecretSource(env: EnvReader): SecretSource | undefined {
   ].filter((n): n is string => n !== false);
 
   if (set.length === 0) {
-    problems.push(
+    env.problem(
       'PERKAMO_SECRET_KEY: the Perkamo server key is not configured; set exactly one of PERKAMO_SECRET_KEY (the key itself), ' +
         'PERKAMO_SECRET_ARN (a Secrets Manager secret holding it) or PERKAMO_SECRET_PARAMETER (an SSM SecureString parameter holding it)',
     );
     return undefined;
   }
   if (set.length > 1) {
-    problems.push(`${set.join(', ')}: ${set.length === 2 ? 'both are' : 'all are'} set, so it is unclear which server key to use; set exactly one of them`);
+    env.problem(`${set.join(', ')}: ${set.length === 2 ? 'both are' : 'all are'} set, so it is unclear which server key to use; set exactly one of them`);
     return undefined;
   }
   if (key !== undefined) {
     if (key.startsWith('pk_')) {
-      problems.push('PERKAMO_SECRET_KEY: holds a browser key (pk_…); set the server key (sk_…) from the Perkamo console, and put the browser key in PERKAMO_BROWSER_KEY');
+      env.problem('PERKAMO_SECRET_KEY: holds a browser key (pk_…); set the server key (sk_…) from the Perkamo console, and put the browser key in PERKAMO_BROWSER_KEY');
       return undefined;
     }
     return { kind: 'env', value: key };
@@ -48,12 +46,12 @@ export function readSecretSource(env: EnvReader): SecretSource | undefined {
   if (arn !== undefined) {
     if (SM_ARN.test(arn) || (!arn.startsWith('arn:') && SM_NAME.test(arn))) return { kind: 'secrets-manager', arn };
     const hint = SSM_ARN.test(arn) ? '; that is an SSM parameter ARN, so set it as PERKAMO_SECRET_PARAMETER instead' : '';
-    problems.push(`PERKAMO_SECRET_ARN: ${quote(arn)} is neither a Secrets Manager ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>) nor a secret name (letters, digits and /_+=.@-)${hint}`);
+    env.problem(`PERKAMO_SECRET_ARN: ${quote(arn)} is neither a Secrets Manager ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>) nor a secret name (letters, digits and /_+=.@-)${hint}`);
     return undefined;
   }
   const name = parameter!;
   if (SSM_ARN.test(name) || (!name.startsWith('arn:') && SSM_NAME.test(name))) return { kind: 'ssm', name };
   const hint = SM_ARN.test(name) ? '; that is a Secrets Manager ARN, so set it as PERKAMO_SECRET_ARN instead' : '';
-  problems.push(`PERKAMO_SECRET_PARAMETER: ${quote(name)} is neither an SSM parameter name (e.g. /perkamo/prod/secret-key) nor an SSM parameter ARN (arn:aws:ssm:<region>:<account>:parameter/<name>)${hint}`);
+  env.problem(`PERKAMO_SECRET_PARAMETER: ${quote(name)} is neither an SSM parameter name (e.g. /perkamo/prod/secret-key) nor an SSM parameter ARN (arn:aws:ssm:<region>:<account>:parameter/<name>)${hint}`);
   return undefined;
 }

@@ -15,7 +15,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { compactVerify, createRemoteJWKSet, customFetch, errors, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
-import { readBounded } from '../../core/text.ts';
+import { readBounded } from '../../core/bounded-body.ts';
 import { PerkamoConfigurationError } from '../../sdk/index.ts';
 import type { AuthConfig } from '../config/index.ts';
 import { AuthenticationError, ForbiddenError, HttpError } from '../errors.ts';
