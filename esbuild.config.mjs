@@ -3,12 +3,12 @@
 //   dist/functions/<name>/index.mjs          one minified bundle per Lambda function, exporting `handler`
 //   dist/bin/<name>.mjs                      the command-line tools: src/emulator/cli.ts and src/local/cli/*.ts
 //   dist/harness/index.mjs                   the loopback Lambda harness (src/local/harness), for the benchmark
-//   dist/layers/otel/                        the OpenTelemetry layer's exact content: otel-init.mjs, otel-handler
+//   dist/layers/otel/                        the OpenTelemetry layer's exact content: otel-init.mjs, otel-export.mjs, otel-handler
 //                                            (`--layer-only` builds just the layer)
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { chmod, copyFile, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, readdir, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { shared } from './esbuild.options.mjs';
 
@@ -73,9 +73,9 @@ if (!onlyFunctions) {
 }
 console.log(`built in ${Date.now() - started} ms`);
 
-// The OpenTelemetry layer: dist/layers/otel/ holds exactly what lands in /opt — otel-init.mjs (one
-// self-contained file, @opentelemetry/api included, no source map: keeps the layer small and its
-// content exact) and the otel-handler wrapper script, executable.
+// The OpenTelemetry layer: dist/layers/otel/ holds exactly what lands in /opt — otel-init.mjs
+// (@opentelemetry/api included, no source map: keeps the layer small and its content exact),
+// otel-export.mjs (what the first export imports) and the otel-handler wrapper script, executable.
 async function buildLayer() {
   // @opentelemetry/core imports Node's `util` only for `inspect` in diag warnings, which the layer never
   // enables (it sets no diag logger); loading `util` costs ~2 ms of cold start. Hand it a stand-in.
@@ -93,21 +93,22 @@ async function buildLayer() {
   };
   const dir = 'dist/layers/otel';
   await rm(dir, { recursive: true, force: true });
-  const outfile = `${dir}/otel-init.mjs`;
-  await build({
-    ...shared,
-    entryPoints: ['layers/otel/init.ts'],
-    outfile,
-    minify: true,
-    sourcemap: false,
-    // Everything in the bundle is ESM and imports Node built-ins with `import`: no require banner.
-    banner: {},
-    plugins: [withoutNodeUtil],
-  });
+  // What only an export needs (the OTLP serializers) is a file of its own, which the first export
+  // imports — after the first response, not in the cold start.
+  const exportFile = 'otel-export.mjs';
+  const serializersApart = {
+    name: 'otel-layer-serializers-apart',
+    setup(b) {
+      b.onResolve({ filter: /\/otlp-serializers\.ts$/ }, () => ({ path: `./${exportFile}`, external: true }));
+    },
+  };
+  const layerBuild = { ...shared, minify: true, sourcemap: false, banner: {}, plugins: [withoutNodeUtil] };
+  // Everything in the bundles is ESM and imports Node built-ins with `import`: no require banner.
+  await build({ ...layerBuild, entryPoints: ['layers/otel/init.ts'], outfile: `${dir}/otel-init.mjs`, plugins: [withoutNodeUtil, serializersApart] });
+  await build({ ...layerBuild, entryPoints: ['layers/otel/otlp-serializers.ts'], outfile: `${dir}/${exportFile}` });
   await copyFile('layers/otel/otel-handler', `${dir}/otel-handler`);
   await chmod(`${dir}/otel-handler`, 0o755);
-  console.log(`  ${outfile.padEnd(36)} ${await kb(outfile)}`);
-  console.log(`  ${`${dir}/otel-handler`.padEnd(36)} ${await kb(`${dir}/otel-handler`)}`);
+  for (const file of (await readdir(dir)).sort()) console.log(`  ${`${dir}/${file}`.padEnd(36)} ${await kb(`${dir}/${file}`)}`);
 }
 
 /** Reads the function names from src/lambda/functions.ts: bundled in memory and imported. */

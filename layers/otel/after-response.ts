@@ -1,13 +1,16 @@
-// PERKAMO_OTEL_FLUSH=after-response: the invocation's spans are exported after its response, by an
-// internal Lambda extension registered from this process. Lambda sends the response to the caller as
+// After the response (the default under Lambda's Runtime API): each invocation's spans are
+// exported by an internal Lambda extension registered from this process. Lambda sends the response to the caller as
 // soon as the runtime posts it, and keeps the environment running (not frozen) until every
 // registered extension calls `event/next` again — so the export costs the caller nothing, while it
 // still happens before the freeze and within the invocation's deadline. (The post-response time is
 // billed as part of the invocation's duration.)
 import type { Warn } from './config.ts';
+import { ExtensionsApi, type ExtensionEvent } from './extensions-api.ts';
 
 /** Kept free before the INVOKE event's deadline, so the extension is back on `next` in time. */
 const marginMs = 200;
+/** The last export at SIGTERM: within the 500 ms Lambda waits before SIGKILL, with room to exit. */
+const shutdownFlushMs = 300;
 
 export interface AfterResponseFlush {
   /** The functions' flush hook in this mode: the invocation's spans are complete; returns at once. */
@@ -24,19 +27,11 @@ export async function startAfterResponseFlush(
   flush: (timeoutMs: number) => Promise<void>,
   warn: Warn,
 ): Promise<AfterResponseFlush | undefined> {
-  const base = `http://${runtimeApi}/2020-01-01/extension`;
-  let id: string | null;
+  const api = new ExtensionsApi(runtimeApi);
   try {
-    const registered = await fetch(`${base}/register`, {
-      method: 'POST',
-      headers: { 'lambda-extension-name': 'perkamo-otel', 'content-type': 'application/json' },
-      body: JSON.stringify({ events: ['INVOKE'] }),
-    });
-    await registered.arrayBuffer();
-    id = registered.headers.get('lambda-extension-identifier');
-    if (!registered.ok || !id) throw new Error(`the Extensions API answered ${registered.status}`);
+    await api.register('perkamo-otel', ['INVOKE']);
   } catch (error) {
-    warn(`PERKAMO_OTEL_FLUSH=after-response: the extension could not register (${(error as Error).message}); exporting in the invocation`);
+    warn(`the after-response export could not register its extension (${(error as Error).message}); exporting in the invocation`);
     return undefined;
   }
 
@@ -62,15 +57,12 @@ export async function startAfterResponseFlush(
     });
 
   /** The next event; a failed poll (a kept-alive socket closed while frozen) is retried, briefly paced. */
-  const nextEvent = async (): Promise<{ eventType?: string; deadlineMs?: number }> => {
+  const nextEvent = async (): Promise<ExtensionEvent> => {
     for (let failures = 0; ; failures++) {
       try {
-        const next = await fetch(`${base}/event/next`, { headers: { 'lambda-extension-identifier': id } });
-        if (next.ok) return (await next.json()) as { eventType?: string; deadlineMs?: number };
-        await next.arrayBuffer();
-        throw new Error(`the Extensions API answered ${next.status}`);
+        return await api.next();
       } catch (error) {
-        if (failures === 0) warn(`PERKAMO_OTEL_FLUSH=after-response: event/next failed (${(error as Error).message}); retrying`);
+        if (failures === 0) warn(`the after-response extension's event/next failed (${(error as Error).message}); retrying`);
         await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 20 * 2 ** failures)));
       }
     }
@@ -85,11 +77,12 @@ export async function startAfterResponseFlush(
       await flush(Math.max(0, deadlineMs - Date.now() - marginMs));
     }
   };
-  loop().catch((error: unknown) => warn(`PERKAMO_OTEL_FLUSH=after-response: the extension stopped (${(error as Error).message})`));
+  loop().catch((error: unknown) => warn(`the after-response extension stopped (${(error as Error).message})`));
 
-  // With an extension registered, Lambda ends the environment with SIGTERM, then SIGKILL 500 ms later.
+  // With an extension registered, Lambda ends the environment with SIGTERM, then SIGKILL 500 ms later:
+  // what is still buffered (spans a failed export kept for a retry) gets one last bounded export.
   process.once('SIGTERM', () => {
-    void flush(300).finally(() => process.exit(0));
+    void flush(shutdownFlushMs).finally(() => process.exit(0));
   });
   return { done };
 }

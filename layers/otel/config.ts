@@ -20,6 +20,8 @@ export interface OtlpConfig {
   protocol: Protocol;
   headers: Record<string, string>;
   timeoutMs: number;
+  /** OTEL_EXPORTER_OTLP_(TRACES_)COMPRESSION: bodies sent gzip-compressed (`content-encoding: gzip`). */
+  gzip: boolean;
 }
 
 export interface TracingConfig {
@@ -31,8 +33,9 @@ export interface TracingConfig {
   propagators: PropagatorName[];
   resource: Record<string, string | number>;
   /**
-   * When spans are exported: `in-invocation` (before the handler returns; the default) or
-   * `after-response` (by an internal Lambda extension once the response is posted; PERKAMO_OTEL_FLUSH).
+   * When spans are exported (PERKAMO_OTEL_FLUSH): `after-response` (the default: by an internal Lambda
+   * extension once the response is posted; in the background in multi-concurrency mode) or
+   * `in-invocation` (before the handler returns). Without Lambda's Runtime API it is always in-invocation.
    */
   flush: FlushMode;
 }
@@ -77,10 +80,10 @@ export function readConfig(env: Env, warn: Warn): TracingConfig {
 
 function readFlush(env: Env, warn: Warn): FlushMode {
   const raw = value(env, 'PERKAMO_OTEL_FLUSH')?.toLowerCase();
-  if (raw === undefined || raw === 'in-invocation') return 'in-invocation';
-  if (raw === 'after-response') return 'after-response';
-  warn(`PERKAMO_OTEL_FLUSH="${raw}" is not in-invocation or after-response; using in-invocation`);
-  return 'in-invocation';
+  if (raw === undefined || raw === 'after-response') return 'after-response';
+  if (raw === 'in-invocation') return 'in-invocation';
+  warn(`PERKAMO_OTEL_FLUSH="${raw}" is not after-response or in-invocation; using after-response`);
+  return 'after-response';
 }
 
 function readDisabled(env: Env, warn: Warn): boolean {
@@ -110,11 +113,8 @@ function readExporters(env: Env, warn: Warn): ExporterName[] {
 }
 
 function readOtlp(env: Env, warn: Warn): OtlpConfig {
-  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', 'OTEL_EXPORTER_OTLP_COMPRESSION']) {
-    const raw = value(env, name);
-    if (raw !== undefined && raw !== 'none') warn(`${name}="${raw}" is not supported; spans are sent uncompressed`);
-  }
   return {
+    gzip: readCompression(env, warn),
     url: readEndpoint(env, warn),
     protocol: readProtocol(env, warn),
     headers: {
@@ -126,6 +126,17 @@ function readOtlp(env: Env, warn: Warn): OtlpConfig {
       readTimeout(env, 'OTEL_EXPORTER_OTLP_TIMEOUT', warn) ??
       defaults.timeoutMs,
   };
+}
+
+function readCompression(env: Env, warn: Warn): boolean {
+  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', 'OTEL_EXPORTER_OTLP_COMPRESSION']) {
+    const raw = value(env, name)?.toLowerCase();
+    if (raw === undefined) continue;
+    if (raw === 'gzip' || raw === 'none') return raw === 'gzip';
+    warn(`${name}="${raw}" is not gzip or none; spans are sent uncompressed`);
+    return false;
+  }
+  return false;
 }
 
 function readEndpoint(env: Env, warn: Warn): string {

@@ -4,10 +4,28 @@
 // flush through src/telemetry/hooks.ts. It never throws: without it, the functions run untraced.
 import { registerTelemetryHooks } from '../../src/telemetry/hooks.ts';
 import { startAfterResponseFlush } from './after-response.ts';
-import { defaultWarn, setupTracing } from './setup.ts';
+import { startBackgroundFlush } from './background.ts';
+import { defaultWarn, setupTracing, type Tracing } from './setup.ts';
 
 const loaded = Symbol.for('perkamo-lambda.otel-layer');
 const global = globalThis as Record<symbol, unknown>;
+
+/**
+ * When the functions' spans are exported. After the response needs Lambda's Runtime API (local runs
+ * and plain tests have none: there the invocation exports). In multi-concurrency mode there is no
+ * freeze between invocations and one extension cannot follow several at once: there it exports in
+ * the background. With nothing to export (OTEL_TRACES_EXPORTER=none) no extension is registered.
+ */
+async function flushHook(tracing: Tracing): Promise<(timeoutMs: number) => Promise<void>> {
+  const runtimeApi = process.env.AWS_LAMBDA_RUNTIME_API;
+  if (tracing.config.flush === 'in-invocation' || !runtimeApi || !tracing.processor) return tracing.flush;
+  if (process.env.AWS_LAMBDA_MAX_CONCURRENCY !== undefined) {
+    const background = startBackgroundFlush(tracing.flush, tracing.config.otlp.timeoutMs);
+    return async () => background.done();
+  }
+  const after = await startAfterResponseFlush(runtimeApi, tracing.flush, defaultWarn);
+  return after ? async () => after.done() : tracing.flush;
+}
 
 if (!global[loaded]) {
   global[loaded] = true;
@@ -15,14 +33,7 @@ if (!global[loaded]) {
     const tracing = setupTracing(process.env);
     if (tracing) {
       tracing.register();
-      // After the response: only with Lambda's Runtime API, and not in multi-concurrency mode (there
-      // is no freeze between invocations there, and one extension cannot follow several at once).
-      const runtimeApi = process.env.AWS_LAMBDA_RUNTIME_API;
-      const after =
-        tracing.config.flush === 'after-response' && runtimeApi && process.env.AWS_LAMBDA_MAX_CONCURRENCY === undefined
-          ? await startAfterResponseFlush(runtimeApi, tracing.flush, defaultWarn)
-          : undefined;
-      registerTelemetryHooks({ flush: after ? async () => after.done() : tracing.flush });
+      registerTelemetryHooks({ flush: await flushHook(tracing) });
     }
   } catch (error) {
     defaultWarn(`tracing not started: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,19 +1,24 @@
 // OTLP over HTTP, protobuf or JSON, with a deadline. The official exporter retries with backoff for
 // seconds and keeps a request running after its caller gave up; here one POST runs within the
 // caller's deadline and is destroyed when it passes, so nothing is left to hold the process or to
-// wake up in the next invocation. node:http is loaded on the first export, not at cold start.
+// wake up in the next invocation. The serializers (otel-export.mjs in the built layer), node:http
+// and node:zlib load at the first export — after the first response, not in the cold start.
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { IncomingMessage, RequestOptions } from 'node:http';
 import type { OtlpConfig } from './config.ts';
 import type { DeadlineExporter } from './processor.ts';
 
 type RequestFn = (url: URL, options: RequestOptions, callback: (res: IncomingMessage) => void) => import('node:http').ClientRequest;
+type Serializers = typeof import('./otlp-serializers.ts');
+
+/** The collector did not take the spans and says (or shows) it may later: OTLP's retryable answers. */
+const transientStatuses = new Set([429, 502, 503, 504]);
 
 export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
   private readonly url: URL;
   private request: Promise<RequestFn> | undefined;
+  private serializers: Promise<Serializers> | undefined;
 
   constructor(private readonly config: OtlpConfig) {
     this.url = new URL(config.url);
@@ -22,8 +27,11 @@ export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
   async exportWithin(spans: ReadableSpan[], timeoutMs: number, signal: AbortSignal): Promise<void> {
     if (spans.length === 0) return;
     const json = this.config.protocol === 'http/json';
-    const body = (json ? JsonTraceSerializer : ProtobufTraceSerializer).serializeRequest(spans);
-    if (!body) throw new Error('could not serialize the spans');
+    this.serializers ??= import('./otlp-serializers.ts');
+    const { JsonTraceSerializer, ProtobufTraceSerializer } = await this.serializers;
+    const serialized = (json ? JsonTraceSerializer : ProtobufTraceSerializer).serializeRequest(spans);
+    if (!serialized) throw new Error('could not serialize the spans');
+    const body = this.config.gzip ? await gzip(serialized) : serialized;
     // Our own timer only when OTEL_EXPORTER_OTLP_TIMEOUT is the tighter bound; otherwise the flush
     // budget ends the request (through `signal`), and the grace keeps the two timers from racing.
     const own = this.config.timeoutMs;
@@ -32,6 +40,7 @@ export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
       ...this.config.headers,
       'content-type': json ? 'application/json' : 'application/x-protobuf',
       'content-length': String(body.byteLength),
+      ...(this.config.gzip && { 'content-encoding': 'gzip' }),
     };
     try {
       await this.post(body, headers, deadline, signal);
@@ -64,7 +73,7 @@ export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
         res.resume();
         res.on('error', () => undefined);
         if (status >= 200 && status < 300) resolve();
-        else reject(new Error(`${url.origin}${url.pathname} answered HTTP ${status}`));
+        else reject(Object.assign(new Error(`${url.origin}${url.pathname} answered HTTP ${status}`), { transient: transientStatuses.has(status) }));
         cleanup();
       });
       const fail = (error: Error) => {
@@ -82,12 +91,19 @@ export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
         signal.removeEventListener('abort', onAbort);
       };
       signal.addEventListener('abort', onAbort);
-      req.on('error', (error: Error & { code?: string; retryable?: boolean }) => {
+      req.on('error', (error: Error & { code?: string; retryable?: boolean; transient?: boolean }) => {
         if (error.code === 'ECONNRESET' && req.reusedSocket) error.retryable = true;
+        // Nothing reached the collector: the spans can go with the next export.
+        if (error.code === 'ECONNREFUSED') error.transient = true;
         error.message = `${url.origin}${url.pathname}: ${error.message}`;
         fail(error);
       });
       req.end(body);
     });
   }
+}
+
+async function gzip(body: Uint8Array): Promise<Uint8Array> {
+  const { gzip: compress } = await import('node:zlib');
+  return new Promise((resolve, reject) => compress(body, (error, out) => (error ? reject(error) : resolve(out))));
 }

@@ -1,6 +1,7 @@
-// Ended spans wait in a bounded buffer until the function flushes them, once per invocation, within
-// what is left of its budget. No timers, no background export: in Lambda the process is frozen
-// between invocations, so the only export that reliably happens is the one the invocation awaits.
+// Ended spans wait in a bounded buffer until a flush exports them, within a given time: once per
+// invocation — after its response (after-response.ts), in it, or in the background when invocations
+// run concurrently (background.ts). No timers of its own: in Lambda the process is frozen between
+// invocations, so an export must happen while the invocation (or its post-response phase) lasts.
 import { TraceFlags, type Context } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -37,6 +38,7 @@ export class BufferedSpanProcessor implements SpanProcessor {
   private readonly probeMs: number;
   private warnedOverflow = false;
   private warnedFailure = false;
+  private warnedRetry = false;
   /** Until then the collector is presumed hanging: flushes only probe it briefly. */
   private degradedUntil = 0;
 
@@ -95,13 +97,18 @@ export class BufferedSpanProcessor implements SpanProcessor {
     try {
       const exported = Promise.all(this.exporters.map((exporter) => exportOne(exporter, spans, budget, controller.signal)))
         .then(() => undefined)
-        .catch(describe);
+        .catch((error: unknown) => ({ reason: describe(error), transient: isTransient(error) }));
       const failure = await Promise.race([exported, timedOut]);
       if (failure === undefined) this.degradedUntil = 0;
-      else {
+      else if (typeof failure === 'string') {
         controller.abort();
         this.failed(spans.length, failure);
-      }
+      } else if (failure.transient && this.exporters.length === 1) {
+        // Refused before it was taken (503, 429, connection refused): the spans go with the next export
+        // — the next invocation's, or the last one at shutdown. (With two exporters the one that
+        // succeeded would repeat them.)
+        this.keep(spans, failure.reason);
+      } else this.failed(spans.length, failure.reason);
     } catch (error) {
       this.failed(spans.length, describe(error));
     } finally {
@@ -116,6 +123,17 @@ export class BufferedSpanProcessor implements SpanProcessor {
   async shutdown(): Promise<void> {
     await this.flush(this.defaultTimeoutMs);
     await Promise.all(this.exporters.map((exporter) => exporter.shutdown().catch(() => undefined)));
+  }
+
+  /** Puts spans back in front of what ended since, within the buffer's bound (the oldest go first). */
+  private keep(spans: ReadableSpan[], reason: string): void {
+    const kept = [...spans, ...this.buffer];
+    const dropped = Math.max(0, kept.length - this.max);
+    this.buffer = kept.slice(dropped);
+    if (!this.warnedRetry) {
+      this.warnedRetry = true;
+      this.warn(`export refused (${reason}): ${spans.length - dropped} span${spans.length - dropped === 1 ? '' : 's'} kept for the next export (later refusals are not logged)`);
+    }
   }
 
   private failed(count: number, reason: string): void {
@@ -133,6 +151,10 @@ function exportOne(exporter: AnyExporter, spans: ReadableSpan[], timeoutMs: numb
       else reject(result.error ?? new Error('export failed'));
     });
   });
+}
+
+function isTransient(error: unknown): boolean {
+  return (error as { transient?: unknown } | undefined)?.transient === true;
 }
 
 function describe(error: unknown): string {

@@ -364,9 +364,9 @@ describe('npm run package (offline, no account)', () => {
     }
   });
 
-  it('zips the layer with exactly otel-init.mjs and an executable otel-handler at its root (/opt)', () => {
+  it('zips the layer with exactly otel-init.mjs, otel-export.mjs and an executable otel-handler at its root (/opt)', () => {
     const entries = readZip(join(out, 'otel.zip'));
-    expect(entries.map((e) => e.name).sort()).toEqual(['otel-handler', 'otel-init.mjs']);
+    expect(entries.map((e) => e.name).sort()).toEqual(['otel-export.mjs', 'otel-handler', 'otel-init.mjs']);
     for (const entry of entries) expect(entry.data().equals(readFileSync(join(dir, 'dist/layers/otel', entry.name))), entry.name).toBe(true);
     const handler = entries.find((e) => e.name === 'otel-handler')!;
     expect(handler.mode & 0o111, 'otel-handler is executable').not.toBe(0);

@@ -1,20 +1,24 @@
-// PERKAMO_OTEL_FLUSH=after-response (issue 15, first step; opt-in): the layer registers an internal
-// extension and exports each invocation's spans after the runtime posted the response — under the
-// real runtime client, as deployed, with an OTLP receiver that answers after 1 s (a remote backend).
+// The layer's default: each invocation's spans are exported after its response, by an internal
+// extension the layer registers — under the real runtime client, as deployed, frozen between
+// invokes, with an OTLP receiver that answers late, refuses, hangs; and with the extension's own
+// connection dropped. In multi-concurrency mode (no freeze) the export runs in the background.
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { LambdaEnvironment, LambdaNodeMajor } from '../../src/local/harness/index.ts';
+import type { InvokeResult, LambdaEnvironment, LambdaNodeMajor } from '../../src/local/harness/index.ts';
 import { httpApiEvent } from '../helpers/aws-events.ts';
 import { useDeployedStack, type DeployedStack } from './deployed-stack.ts';
 
 /** A backend far away: its round trip dwarfs what an invocation costs on a loaded CI machine. */
-const backendMs = 1_000;
+const backendMs = 300;
+/** serverless.yml's timeout as this suite deploys it (seconds). */
+const timeoutSeconds = 3;
 
 describe.each([24, 22] as LambdaNodeMajor[])('Node %i: spans exported after the response', (major) => {
   const envs: Record<string, LambdaEnvironment> = {};
-  const deployed = useDeployedStack(major, {}, async (stack) => {
-    envs.after = await stack.start('emit', { PERKAMO_OTEL_FLUSH: 'after-response' });
-    envs.during = await stack.start('emit');
+  const deployed = useDeployedStack(major, { timeout: String(timeoutSeconds) }, async (stack) => {
+    envs.after = await stack.start('emit');
+    envs.during = await stack.start('emit', { PERKAMO_OTEL_FLUSH: 'in-invocation' });
+    envs.gzip = await stack.start('emit', { OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' });
   });
   let stack: DeployedStack;
   beforeEach(() => {
@@ -27,41 +31,143 @@ describe.each([24, 22] as LambdaNodeMajor[])('Node %i: spans exported after the 
       httpApiEvent('POST /events', { user_id: user, event: 'page.viewed', transaction_id: `tx-${user}` }, await stack.bearer('backend', ['perkamo:emit'])),
     );
   };
+  const expectAnswered = (result: InvokeResult) => {
+    expect(result.ok, JSON.stringify(result.error)).toBe(true);
+    expect((result.payload as { statusCode: number }).statusCode).toBe(200);
+    expect(result.timedOut).toBe(false);
+  };
+  /** The spans of the invocation's trace that reached the receiver so far. */
+  const spansOf = (result: InvokeResult) => {
+    const root = stack.receiver.spans.find((s) => s.attributes['faas.invocation_id'] === result.requestId);
+    return root ? stack.receiver.spans.filter((s) => s.traceId === root.traceId) : [];
+  };
 
   it(`the response reaches the Runtime API before the ${backendMs} ms export; every span arrives before the freeze`, async () => {
-    expect((await emit(envs.after!)).ok).toBe(true); // the cold start, with an instant backend
+    const cold = await emit(envs.after!); // the cold start, with an instant backend
+    expectAnswered(cold);
+    const perInvocation = spansOf(cold).length;
+    // The server span, `perkamo emit` and its HTTP call at least.
+    expect(perInvocation).toBeGreaterThanOrEqual(3);
     stack.receiver.delayMs = backendMs;
     for (let i = 0; i < 3; i++) {
       const result = await emit(envs.after!);
-      expect(result.ok, JSON.stringify(result.error)).toBe(true);
-      expect((result.payload as { statusCode: number }).statusCode).toBe(200);
+      expectAnswered(result);
       // The export is not the caller's: it runs in the post-runtime phase, before the next freeze.
       expect(result.responseMs!).toBeLessThan(backendMs);
-      expect(result.postRuntimeMs!).toBeGreaterThanOrEqual(backendMs - 50);
-      const spans = stack.receiver.spans.filter((s) => s.attributes['faas.invocation_id'] === result.requestId);
-      expect(spans, `invocation ${i}: its server span arrived before the invoke completed`).toHaveLength(1);
-      expect(result.timedOut).toBe(false);
+      expect(result.postRuntimeMs!).toBeGreaterThanOrEqual(backendMs - 20);
+      expect(spansOf(result), `invocation ${i}: its spans arrived before the invoke completed`).toHaveLength(perInvocation);
     }
   });
 
-  it('a collector that hangs: the post-response part ends before the deadline, the answer was never held', async () => {
+  it('0 spans lost across 200 frozen invokes and at SHUTDOWN, none sent twice', async () => {
+    const fresh = await stack.start('emit');
+    const results: InvokeResult[] = [];
+    for (let i = 0; i < 200; i++) {
+      const result = await emit(fresh);
+      expectAnswered(result);
+      expect(fresh.state).toBe('frozen');
+      results.push(result);
+    }
+    const perInvocation = spansOf(results[0]!).length;
+    for (const result of results) expect(spansOf(result)).toHaveLength(perInvocation);
+    // The last invocation before the spindown: the collector refuses its export (503). Its spans are
+    // kept, and the SIGTERM Lambda sends at SHUTDOWN (an extension is registered) exports them.
+    stack.receiver.refuse = 1;
+    const last = await emit(fresh);
+    expectAnswered(last);
+    expect(spansOf(last)).toEqual([]);
+    await fresh.shutdown();
+    expect(spansOf(last)).toHaveLength(perInvocation);
+    expect(fresh.logs.some((line) => line.includes('kept for the next export'))).toBe(true);
+    const ids = stack.receiver.spans.map((s) => s.spanId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(201 * perInvocation);
+  }, 120_000);
+
+  it('a collector that hangs: the post-response part ends before the deadline, later invocations only probe it', async () => {
     stack.receiver.delayMs = 60_000;
-    const result = await emit(envs.after!);
-    expect(result.ok).toBe(true);
-    expect(result.responseMs!).toBeLessThan(backendMs);
+    const hung = await emit(envs.after!);
+    expectAnswered(hung);
+    expect(hung.responseMs!).toBeLessThan(backendMs);
     // Lambda's timeout is 3 s: the extension gives up on the export in time and is back on `next`.
-    expect(result.timedOut).toBe(false);
+    expect(hung.durationMs).toBeLessThan(timeoutSeconds * 1000);
+    expect(hung.postRuntimeMs!).toBeGreaterThan(1_000);
+    // Still hanging: the next invocations give the collector a short probe, not their whole budget.
+    for (let i = 0; i < 2; i++) {
+      const probed = await emit(envs.after!);
+      expectAnswered(probed);
+      expect(probed.postRuntimeMs!).toBeLessThan(600);
+    }
     stack.receiver.delayMs = 0;
     const after = await emit(envs.after!);
-    expect(after.ok).toBe(true);
-    expect(after.timedOut).toBe(false);
+    expectAnswered(after);
+    expect(spansOf(after).length).toBeGreaterThan(0);
   });
 
-  it('the default (in the invocation) still makes the caller wait for the export', async () => {
+  it("the extension's event/next connection dropped: it polls again, no invocation is held to its timeout", async () => {
+    expectAnswered(await emit(envs.after!));
+    envs.after!.dropExtensionPolls(3);
+    const dropped = await emit(envs.after!);
+    expectAnswered(dropped);
+    expect(dropped.durationMs).toBeLessThan(timeoutSeconds * 1000 - 500);
+    expect(dropped.logs.filter((line) => line.includes('event/next failed'))).toHaveLength(1);
+    expect(spansOf(dropped).length).toBeGreaterThan(0);
+    const next = await emit(envs.after!);
+    expectAnswered(next);
+    expect(spansOf(next).length).toBeGreaterThan(0);
+  });
+
+  it('PERKAMO_OTEL_FLUSH=in-invocation still makes the caller wait for the export', async () => {
     stack.receiver.delayMs = backendMs;
     const result = await emit(envs.during!);
-    expect(result.ok).toBe(true);
-    expect(result.responseMs!).toBeGreaterThanOrEqual(backendMs - 50);
-    expect(stack.receiver.spans.some((s) => s.attributes['faas.invocation_id'] === result.requestId)).toBe(true);
+    expectAnswered(result);
+    expect(result.responseMs!).toBeGreaterThanOrEqual(backendMs - 20);
+    expect(spansOf(result).length).toBeGreaterThan(0);
+  });
+
+  it('OTEL_EXPORTER_OTLP_COMPRESSION=gzip: the receiver reads gzip bodies, after the response', async () => {
+    stack.receiver.delayMs = backendMs;
+    const result = await emit(envs.gzip!);
+    expectAnswered(result);
+    expect(result.responseMs!).toBeLessThan(backendMs);
+    expect(spansOf(result).length).toBeGreaterThanOrEqual(3);
+    expect(stack.receiver.requests.map((r) => r.contentEncoding)).toEqual(['gzip']);
+  });
+});
+
+describe.each([24, 22] as LambdaNodeMajor[])('Node %i: AWS_LAMBDA_MAX_CONCURRENCY=4, spans exported in the background', (major) => {
+  let env: LambdaEnvironment;
+  const deployed = useDeployedStack(major, { timeout: '6' }, async (stack) => {
+    env = await stack.start('emit', { AWS_LAMBDA_MAX_CONCURRENCY: '4' });
+    await env.init();
+  });
+  let stack: DeployedStack;
+  beforeEach(() => {
+    stack = deployed();
+  });
+
+  it(`8 overlapping invocations answer without waiting for a ${backendMs} ms backend; every span arrives`, async () => {
+    const auth = await stack.bearer('backend', ['perkamo:emit']);
+    const overlapping = () =>
+      Promise.all(
+        Array.from({ length: 8 }, async (_, i) => {
+          const user = `mc-${major}-${i}-${randomUUID()}`;
+          return env.invoke(httpApiEvent('POST /events', { user_id: user, event: 'page.viewed', transaction_id: `tx-${user}` }, auth));
+        }),
+      );
+    // Every worker thread's first invocation (secret, JWKS, first connections) with an instant backend.
+    for (const result of await overlapping()) expect(result.ok, JSON.stringify(result.error)).toBe(true);
+    stack.receiver.reset();
+    stack.receiver.delayMs = backendMs;
+    const results = await overlapping();
+    for (const result of results) {
+      expect(result.ok, JSON.stringify(result.error)).toBe(true);
+      expect(result.timedOut).toBe(false);
+      // No freeze and no extension here: the invocation completes with its response.
+      expect(result.responseMs!).toBeLessThan(backendMs);
+    }
+    for (const result of results) expect((await stack.traceOf(result.requestId, 5_000)).length).toBeGreaterThanOrEqual(3);
+    const ids = stack.receiver.spans.map((s) => s.spanId);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });

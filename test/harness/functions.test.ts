@@ -19,10 +19,17 @@ const CLIENT = 3;
 const CONSUMER = 5;
 const xrayRoot = (header: string | null) => /Root=1-([0-9a-f]{8})-([0-9a-f]{24})/.exec(header ?? '')!.slice(1).join('');
 
-describe.each([24, 22] as LambdaNodeMajor[])('Node %i: the functions as deployed, under the real runtime client', (major) => {
+// The layer's default exports after the response (an internal extension); PERKAMO_OTEL_FLUSH=in-invocation
+// is the fallback it uses where it cannot register: every check holds in both.
+describe.each([
+  [24, 'after-response'],
+  [22, 'after-response'],
+  [24, 'in-invocation'],
+] as [LambdaNodeMajor, string][])('Node %i, spans exported %s: the functions as deployed, under the real runtime client', (major, flush) => {
   const envs: Record<string, LambdaEnvironment> = {};
+  const flushEnv: Record<string, string> = flush === 'after-response' ? {} : { PERKAMO_OTEL_FLUSH: flush };
   const deployed = useDeployedStack(major, {}, async (stack) => {
-    for (const name of functionNames) envs[name] = await stack.start(name);
+    for (const name of functionNames) envs[name] = await stack.start(name, flushEnv);
   });
   let stack: DeployedStack;
   beforeEach(() => {
@@ -234,7 +241,7 @@ describe.each([24, 22] as LambdaNodeMajor[])('Node %i: the functions as deployed
   });
 
   it('X-Ray opt-in: with OTEL_PROPAGATORS=…,xray-lambda a Sampled=0 header exports nothing, Sampled=1 continues the X-Ray trace', async () => {
-    const batch = await stack.start('batch', { OTEL_PROPAGATORS: 'tracecontext,baggage,xray-lambda' });
+    const batch = await stack.start('batch', { ...flushEnv, OTEL_PROPAGATORS: 'tracecontext,baggage,xray-lambda' });
     try {
       const unsampled = await batch.invoke(sqsEvent([{ body: { user_id: `x-${major}`, event: 'page.viewed' } }]));
       expect(unsampled.payload).toEqual({ batchItemFailures: [] });

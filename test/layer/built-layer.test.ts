@@ -2,7 +2,7 @@
 // (directly, or through the otel-handler wrapper) before a script that uses only @opentelemetry/api
 // and the flush hook, exporting to a receiver on loopback or printing the console waterfall.
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -69,10 +69,19 @@ afterAll(() => receiver.close());
 beforeEach(() => receiver.reset());
 
 describe('the built layer', () => {
-  it('holds exactly otel-init.mjs and an executable otel-handler, within 120 KB', () => {
-    expect(readdirSync(layerDir).sort()).toEqual(['otel-handler', 'otel-init.mjs']);
+  it('holds exactly otel-init.mjs, otel-export.mjs and an executable otel-handler, within 120 KB', () => {
+    expect(readdirSync(layerDir).sort()).toEqual(['otel-export.mjs', 'otel-handler', 'otel-init.mjs']);
     expect(statSync(`${layerDir}/otel-handler`).mode & 0o777).toBe(0o755);
-    expect(statSync(init).size).toBeLessThan(120 * 1024);
+    expect(statSync(init).size + statSync(`${layerDir}/otel-export.mjs`).size).toBeLessThan(120 * 1024);
+  });
+
+  it('keeps the OTLP serializers out of the cold start: otel-init.mjs imports otel-export.mjs only when exporting', () => {
+    const text = readFileSync(init, 'utf8');
+    // The OTLP/JSON field names live in the serializers alone.
+    expect(readFileSync(`${layerDir}/otel-export.mjs`, 'utf8')).toContain('resourceSpans');
+    expect(text).not.toContain('resourceSpans');
+    expect(text).toMatch(/import\(\s*["']\.\/otel-export\.mjs["']\s*\)/);
+    expect(text).not.toMatch(/^import[^;]*otel-export/m);
   });
 
   it('exports the spans of a process to an OTLP receiver, with the resource and the span tree', async () => {
@@ -123,7 +132,7 @@ describe('the built layer', () => {
   it('collector down: the process still finishes within the flush budget, with one warning line', async () => {
     const { stdout, stderr } = await child({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await closedPort()}`, FLUSH_MS: '1500' });
     expect(Number(stdout.match(/flushed in (\d+) ms/)?.[1])).toBeLessThan(1500);
-    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^\[otel\] dropped 2 spans: .*ECONNREFUSED/)]);
+    expect(stderr.trim().split('\n')).toEqual([expect.stringMatching(/^\[otel\] export refused \(.*ECONNREFUSED.*\): 2 spans kept/)]);
   });
 
   it('collector hanging: flush gives up at its budget and the process exits', async () => {

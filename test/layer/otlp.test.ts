@@ -2,6 +2,7 @@
 // headers; and the flush bounds with a collector that is down, hanging, slow or failing.
 import { SpanKind } from '@opentelemetry/api';
 import { createServer } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Env } from '../../layers/otel/config.ts';
@@ -124,14 +125,42 @@ describe('OTLP over HTTP', () => {
 });
 
 describe('flush bounds', () => {
-  it('collector down (connection refused): resolves quickly, one warning, then silent', async () => {
+  it('collector down (connection refused): resolves quickly, keeps the spans for the next export, one warning', async () => {
     const port = await closedPort();
-    const { spans, warnings, timedFlush } = traced({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` });
+    const { spans, tracing, warnings, timedFlush } = traced({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` });
     spans(2);
     expect(await timedFlush(3000)).toBeLessThan(1000);
     spans(1);
     expect(await timedFlush(3000)).toBeLessThan(1000);
-    expect(warnings).toEqual([expect.stringMatching(/dropped 2 spans: .*ECONNREFUSED/)]);
+    expect(tracing.processor!.buffered).toBe(3);
+    expect(warnings).toEqual([expect.stringMatching(/export refused \(.*ECONNREFUSED.*\): 2 spans kept for the next export/)]);
+  });
+
+  it('collector refusing for a while (503, 429, connection refused): nothing lost, nothing sent twice', async () => {
+    receiver.enqueue((_req, res) => json(res, 503, { error: 'overloaded' }), (_req, res) => json(res, 429, {}, { 'retry-after': '1' }));
+    const { spans, warnings, timedFlush } = traced({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+    spans(2);
+    await timedFlush(2000);
+    spans(1);
+    await timedFlush(2000);
+    spans(1);
+    await timedFlush(2000); // the collector takes them now
+    const sent = receiver.requests.map((r) => r.json().resourceSpans[0].scopeSpans[0].spans.length);
+    expect(sent).toEqual([2, 3, 4]);
+    expect(warnings).toEqual([expect.stringContaining('answered HTTP 503')]);
+  });
+
+  it('kept spans stay within the buffer bound: the oldest go first', async () => {
+    const warnings: string[] = [];
+    receiver.enqueue((_req, res) => json(res, 503, {}));
+    const tracing = setupTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }, { warn: (m) => warnings.push(m), maxBufferedSpans: 3 })!;
+    const tracer = tracing.provider.getTracer('t');
+    for (const name of ['a', 'b', 'c']) tracer.startSpan(name).end();
+    await tracing.flush(1000);
+    for (const name of ['d', 'e']) tracer.startSpan(name).end();
+    await tracing.flush(1000);
+    const names = receiver.requests[1]!.json().resourceSpans[0].scopeSpans[0].spans.map((s: { name: string }) => s.name);
+    expect(names).toEqual(['c', 'd', 'e']);
   });
 
   it('collector hanging: resolves at ~timeoutMs, aborts the request, one warning', async () => {
@@ -197,12 +226,30 @@ describe('flush bounds', () => {
     expect(warnings).toEqual([expect.stringContaining('did not answer in time')]);
   });
 
-  it('collector answering 5xx: the spans are dropped with the one warning', async () => {
-    receiver.enqueue((_req, res) => json(res, 503, { error: 'overloaded' }));
-    const { spans, warnings, timedFlush } = traced({});
+  it('collector rejecting the export (400, 500): the spans are dropped with the one warning', async () => {
+    receiver.enqueue((_req, res) => json(res, 400, { error: 'bad' }), (_req, res) => json(res, 500, {}));
+    const { spans, tracing, warnings, timedFlush } = traced({});
     spans(1);
     expect(await timedFlush(2000)).toBeLessThan(1000);
-    expect(warnings).toEqual([expect.stringContaining('answered HTTP 503')]);
+    spans(1);
+    await timedFlush(2000);
+    expect(tracing.processor!.buffered).toBe(0);
+    expect(receiver.requests).toHaveLength(2);
+    expect(warnings).toEqual([expect.stringMatching(/dropped 1 span: .*answered HTTP 400/)]);
+  });
+
+  it.each(['http/json', 'http/protobuf'])('OTEL_EXPORTER_OTLP_COMPRESSION=gzip (%s): a gzip body the collector can read', async (protocol) => {
+    const { spans, tracing, warnings } = traced({ OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' });
+    spans(20);
+    await tracing.flush(2000);
+    expect(warnings).toEqual([]);
+    const [request] = receiver.requests;
+    expect(request!.headers['content-encoding']).toBe('gzip');
+    expect(Number(request!.headers['content-length'])).toBe(request!.body.length);
+    const body = gunzipSync(request!.body);
+    expect(body.length).toBeGreaterThan(request!.body.length);
+    if (protocol === 'http/json') expect(JSON.parse(body.toString('utf8')).resourceSpans[0].scopeSpans[0].spans).toHaveLength(20);
+    else expect(body.includes(Buffer.from('perkamo emit 19'))).toBe(true);
   });
 
   it('the warning never carries header values', async () => {

@@ -164,7 +164,7 @@ describe('configuration from the standard variables', () => {
       OTEL_EXPORTER_OTLP_TIMEOUT: '-1',
       OTEL_TRACES_SAMPLER: 'sometimes',
       OTEL_PROPAGATORS: 'b3',
-      OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'brotli',
     });
     expect(c).toMatchObject({
       disabled: false,
@@ -173,7 +173,7 @@ describe('configuration from the standard variables', () => {
       sampler: { name: 'parentbased_always_on' },
       propagators: ['tracecontext', 'baggage'],
     });
-    for (const name of ['OTEL_SDK_DISABLED', 'zipkin', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'grpc', 'OTEL_EXPORTER_OTLP_TIMEOUT', 'sometimes', 'b3', 'gzip']) {
+    for (const name of ['OTEL_SDK_DISABLED', 'zipkin', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'grpc', 'OTEL_EXPORTER_OTLP_TIMEOUT', 'sometimes', 'b3', 'brotli']) {
       expect(warnings.some((w) => w.includes(name)), name).toBe(true);
     }
     expect(warnings.every((w) => !w.includes('\n'))).toBe(true);
@@ -425,12 +425,28 @@ describe('console exporter', () => {
   });
 });
 
+describe('OTEL_EXPORTER_OTLP_COMPRESSION', () => {
+  it.each([
+    [{}, false, 0],
+    [{ OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' }, true, 0],
+    [{ OTEL_EXPORTER_OTLP_COMPRESSION: 'GZIP' }, true, 0],
+    [{ OTEL_EXPORTER_OTLP_COMPRESSION: 'none' }, false, 0],
+    // The signal-specific variable wins over the general one.
+    [{ OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip', OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: 'none' }, false, 0],
+    [{ OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: 'zstd' }, false, 1],
+  ] as [Env, boolean, number][])('%j → gzip %s', (env, gzip, warned) => {
+    const { config: c, warnings } = config(env);
+    expect(c.otlp.gzip).toBe(gzip);
+    expect(warnings.filter((w) => w.includes('COMPRESSION'))).toHaveLength(warned);
+  });
+});
+
 describe('PERKAMO_OTEL_FLUSH', () => {
   it.each([
-    [undefined, 'in-invocation', 0],
+    [undefined, 'after-response', 0],
     ['in-invocation', 'in-invocation', 0],
     ['After-Response', 'after-response', 0],
-    ['later', 'in-invocation', 1],
+    ['later', 'after-response', 1],
   ])('%s → %s', (raw, mode, warned) => {
     const { config: c, warnings } = config(raw === undefined ? {} : { PERKAMO_OTEL_FLUSH: raw });
     expect(c.flush).toBe(mode);

@@ -195,6 +195,10 @@ class Environment implements LambdaEnvironment {
     return this.#shutdown;
   }
 
+  dropExtensionPolls(count: number): void {
+    this.#api.dropExtensionPolls = count;
+  }
+
   // ---- invocations ---------------------------------------------------------------------------
 
   async #invoke(payload: Buffer, options: InvokeOptions): Promise<InvokeResult> {
@@ -594,7 +598,15 @@ class Environment implements LambdaEnvironment {
       };
       this.#waiters.add(evaluate);
       evaluate();
-      if (!done) timer = setTimeout(() => finish(undefined), Math.max(0, ms));
+      // Node's timers run on the loop's cached millisecond clock and can fire a fraction of a
+      // millisecond early by performance.now(): Lambda's timeout never comes before the deadline.
+      const until = performance.now() + Math.max(0, ms);
+      const expire = () => {
+        const left = until - performance.now();
+        if (left > 0) timer = setTimeout(expire, Math.ceil(left));
+        else finish(undefined);
+      };
+      if (!done) timer = setTimeout(expire, Math.max(0, ms));
     });
   }
 }

@@ -5,6 +5,7 @@
 // (opentelemetry-proto trace/v1 and common/v1); unknown fields are skipped by wire type.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import { readBody } from './http-body.ts';
 
 export type AttributeValue = string | number | boolean | AttributeValue[] | undefined;
@@ -29,10 +30,12 @@ export interface ReceivedSpan {
 export interface OtlpReceiver {
   url: string;
   spans: ReceivedSpan[];
-  /** Export requests seen, with their content type. */
-  requests: { path: string; contentType: string; bytes: number }[];
+  /** Export requests seen, with their content type and encoding (`gzip`, or undefined). */
+  requests: { path: string; contentType: string; contentEncoding: string | undefined; bytes: number }[];
   /** Answer every export this many ms after it arrived (its spans count at once): a remote backend. */
   delayMs: number;
+  /** Answer this many of the next exports 503 Service Unavailable, without taking their spans. */
+  refuse: number;
   /** Resolves when at least `count` spans arrived, or rejects after `timeoutMs`. */
   waitForSpans(count: number, timeoutMs?: number): Promise<ReceivedSpan[]>;
   reset(): void;
@@ -48,13 +51,20 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const server = createServer(async (req, res) => {
     const { body, tooLarge } = await readBody(req, maxBodyBytes).catch(() => ({ body: Buffer.alloc(0), tooLarge: true }));
     const contentType = String(req.headers['content-type'] ?? '');
-    requests.push({ path: req.url ?? '', contentType, bytes: body.length });
+    const contentEncoding = req.headers['content-encoding'];
+    requests.push({ path: req.url ?? '', contentType, contentEncoding, bytes: body.length });
     if (tooLarge) {
       res.writeHead(413, { 'content-type': 'text/plain' }).end(`OTLP body over ${maxBodyBytes} bytes`);
       return;
     }
+    if (receiver.refuse > 0) {
+      receiver.refuse--;
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('refused by the test');
+      return;
+    }
     try {
-      spans.push(...(contentType.includes('json') ? fromJson(JSON.parse(body.toString('utf8'))) : fromProtobuf(body)));
+      const raw = contentEncoding === 'gzip' ? gunzipSync(body, { maxOutputLength: maxBodyBytes }) : body;
+      spans.push(...(contentType.includes('json') ? fromJson(JSON.parse(raw.toString('utf8'))) : fromProtobuf(raw)));
     } catch (error) {
       res.writeHead(400, { 'content-type': 'text/plain' }).end(`unreadable OTLP body: ${(error as Error).message}`);
       return;
@@ -70,6 +80,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     spans,
     requests,
     delayMs: 0,
+    refuse: 0,
     waitForSpans(count, timeoutMs = 5_000) {
       if (spans.length >= count) return Promise.resolve(spans);
       return new Promise((resolve, reject) => {
@@ -81,6 +92,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       spans.length = 0;
       requests.length = 0;
       receiver.delayMs = 0;
+      receiver.refuse = 0;
     },
     close: () =>
       new Promise<void>((closed) => {

@@ -91,6 +91,8 @@ export class RuntimeApi {
   initPhase = false;
   /** The names of the external extensions the environment started (an extension's name is its file name). */
   externalNames: ReadonlySet<string> = new Set();
+  /** Fault injection: this many of the next extension `event/next` requests lose their connection unanswered. */
+  dropExtensionPolls = 0;
 
   readonly #options: RuntimeApiOptions;
   readonly #server: Server;
@@ -381,6 +383,11 @@ export class RuntimeApi {
     drain(req);
     const extension = this.#identify(req, res);
     if (!extension) return;
+    if (this.dropExtensionPolls > 0) {
+      this.dropExtensionPolls--;
+      res.socket?.destroy();
+      return;
+    }
     extension.poll?.destroy();
     const event = extension.queue.shift();
     if (event) {

@@ -116,4 +116,9 @@ export interface LambdaEnvironment {
   invoke(event?: unknown, options?: InvokeOptions): Promise<InvokeResult>;
   /** Lambda's SHUTDOWN phase; afterwards no process of this environment is left. */
   shutdown(): Promise<void>;
+  /**
+   * Fault injection: the next `count` extension `event/next` requests lose their connection before
+   * any answer — as a kept-alive socket does when it is dropped while the environment is frozen.
+   */
+  dropExtensionPolls(count: number): void;
 }
