@@ -8,27 +8,23 @@
 export interface BackgroundFlush {
   /** The functions' flush hook in this mode: an invocation's spans are complete; returns at once. */
   done(): void;
-  /** Resolves when no export runs or is due (tests, shutdown). */
-  idle(): Promise<void>;
 }
 
 export function startBackgroundFlush(flush: (timeoutMs: number) => Promise<void>, timeoutMs: number): BackgroundFlush {
-  let running: Promise<void> | undefined;
+  let running = false;
   let again = false;
   const run = async () => {
+    running = true;
     do {
       again = false;
-      await flush(timeoutMs);
+      await flush(timeoutMs); // never rejects
     } while (again);
-    running = undefined;
+    running = false;
   };
   return {
     done() {
       if (running) again = true;
-      else running = run();
-    },
-    async idle() {
-      while (running) await running;
+      else void run();
     },
   };
 }
