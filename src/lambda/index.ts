@@ -15,7 +15,7 @@ export { functionNames, operations, type FunctionName } from './functions.ts';
 export { createHandler } from './function-handler.ts';
 export { Budget } from './budget.ts';
 export { sources, sourceOf, type Source, type SourceScope } from './sources/index.ts';
-export { createRuntime, middyOptions, runInvocation, type Runtime } from './runtime.ts';
+export { createRuntime, loadFunctionConfig, middyOptions, runInvocation, type Runtime } from './runtime.ts';
 export { runCommands, type RunOptions } from './runner.ts';
 export { loadConfig, type LambdaConfig, type AuthConfig, type SecretSource } from './config/index.ts';
 export { createApiKeySupplier } from './secrets.ts';

@@ -24,8 +24,17 @@ export interface Runtime {
   budget: Budget;
 }
 
+/**
+ * The function's configuration, as its cold start reads it. Throws the LambdaConfigurationError
+ * that would stop the function at init — so `serverless package` (serverless/startable.cjs) asks
+ * this same question of the environment it is about to deploy.
+ */
+export function loadFunctionConfig(operation: Operation, env: Record<string, string | undefined>): LambdaConfig {
+  return loadConfig(env, { http: operation.triggers.includes('http'), browserKey: operation.needsBrowserKey === true });
+}
+
 export function createRuntime(operation: Operation, env: Record<string, string | undefined> = process.env): Runtime {
-  const config = loadConfig(env, { http: operation.triggers.includes('http'), browserKey: operation.needsBrowserKey === true });
+  const config = loadFunctionConfig(operation, env);
   const logger = createLogger(config.logLevel, { function: operation.name });
   const client = createPerkamoClient({
     apiKey: createApiKeySupplier(config.perkamo.secret, {

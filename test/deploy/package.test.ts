@@ -37,6 +37,15 @@ const BUS_ARN = 'arn:aws:events:eu-central-1:123456789012:event-bus/shop-events'
 let dir = '';
 let recorder: Awaited<ReturnType<typeof awsRecorder>>;
 let packaged: RunResult;
+let refused: RunResult;
+let refusedFiles: string[] = [];
+/** What every function needs to start (docs/deploy.md's deploy sequence): HTTP auth and stream-token's browser key. */
+const required = [
+  '--param', 'authJwksUrl=https://login.example.com/.well-known/jwks.json',
+  '--param', 'authIssuer=https://login.example.com/',
+  '--param', 'authAudience=https://perkamo-api.example.com',
+  '--param', 'browserKey=pk_live_example',
+];
 /** What `npm run package` left in .serverless/ (moved to .serverless-default/: osls empties .serverless/ on every package). */
 let packageFiles: string[] = [];
 let out = '';
@@ -54,7 +63,10 @@ const packageWith = (out: string, args: string[]) =>
 beforeAll(async () => {
   recorder = await awsRecorder();
   dir = cleanCopy();
-  packaged = await run('npm', ['run', 'package'], { cwd: dir, env: offlineEnv(recorder.url), timeoutMs: 180_000 });
+  // The defaults leave HTTP auth and the browser key unset: refused, nothing packaged.
+  refused = await run('npm', ['run', 'package'], { cwd: dir, env: offlineEnv(recorder.url), timeoutMs: 180_000 });
+  refusedFiles = existsSync(join(dir, '.serverless')) ? readdirSync(join(dir, '.serverless')) : [];
+  packaged = await run('npm', ['run', 'package', '--', ...required], { cwd: dir, env: offlineEnv(recorder.url), timeoutMs: 180_000 });
   if (packaged.code !== 0) throw new Error(`npm run package failed (${packaged.code}):\n${packaged.output}`);
   packageFiles = readdirSync(join(dir, '.serverless')).sort();
   out = join(dir, '.serverless-default');
@@ -63,6 +75,7 @@ beforeAll(async () => {
 
   variantRun = await packageWith('.serverless-variant', [
     '--stage', 'prod',
+    '--param', 'browserKey=pk_live_example',
     '--param', 'fifo=true',
     '--param', 'jwtIssuer=https://login.example.com/',
     '--param', 'jwtAudience=https://perkamo-api.example.com',
@@ -77,7 +90,7 @@ beforeAll(async () => {
   if (variantRun.code !== 0) throw new Error(`variant package failed:\n${variantRun.output}`);
   variant = readTemplate(join(dir, '.serverless-variant'));
 
-  ssmRun = await packageWith('.serverless-ssm', ['--param', 'secretParameter=/perkamo/dev/secret-key', '--param', `kmsKeyArn=${KMS_KEY}`]);
+  ssmRun = await packageWith('.serverless-ssm', [...required, '--param', 'secretParameter=/perkamo/dev/secret-key', '--param', `kmsKeyArn=${KMS_KEY}`]);
   if (ssmRun.code !== 0) throw new Error(`SSM package failed:\n${ssmRun.output}`);
   ssm = readTemplate(join(dir, '.serverless-ssm'));
 
@@ -149,6 +162,20 @@ const isWildcard = (value: unknown) => asArray(value as unknown).some((v) => v =
 // ---------------------------------------------------------------------------------------------
 
 describe('npm run package (offline, no account)', () => {
+  it('refuses the default parameters: every function that could not start, each problem with its parameter, nothing packaged', () => {
+    expect(refused.code).not.toBe(0);
+    const out = refused.output;
+    expect(out).toContain('These functions could not start with the parameters of stage "dev", so nothing was packaged:');
+    // The messages are the functions' own (their cold start's LambdaConfigurationError), with the parameter that sets each variable.
+    expect(out).toMatch(/emit, batch, identify, customer:\n\s+- AUTH_JWKS_URL: HTTP callers cannot be authenticated.*\[parameter authJwksUrl\]/);
+    expect(out).toMatch(/AUTH_ISSUER: required when tokens are verified here.*\[parameter authIssuer\]/);
+    expect(out).toMatch(/AUTH_AUDIENCE: required when tokens are verified here.*\[parameter authAudience\]/);
+    expect(out).toMatch(/stream-token:\n\s+- PERKAMO_BROWSER_KEY: required by this function.*\[parameter browserKey\]/);
+    expect(out).toContain('or jwtIssuer and jwtAudience');
+    expect(out).not.toMatch(/\n\s+at /); // no stack trace
+    expect(refusedFiles.filter((f) => f.endsWith('.zip') || f.endsWith('.json')), refusedFiles.join(', ')).toEqual([]);
+  });
+
   it('writes one zip per function, the layer zip and the template, and calls no AWS endpoint', () => {
     for (const file of ['emit.zip', 'batch.zip', 'identify.zip', 'stream-token.zip', 'otel.zip', 'cloudformation-template-update-stack.json']) {
       expect(packageFiles, file).toContain(file);
