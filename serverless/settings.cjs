@@ -108,6 +108,27 @@ module.exports = async ({ resolveVariable }) => {
   const visibilityTimeout = 6 * timeout + maximumBatchingWindow;
   if (visibilityTimeout > 43200) problem('timeout', `six times it (${visibilityTimeout} s) exceeds the SQS visibility timeout limit of 43200 s`);
 
+  // --- Capacity: what the queues may send Perkamo at once --------------------------------------
+  // Each SQS event source runs at most `queueMaximumConcurrency` batches at once (Lambda's
+  // maximumConcurrency; without it a standard queue scales to 1,000), and each batch makes at most
+  // `perkamoConcurrency` Perkamo calls at once. Their product, for both queues, is the most calls
+  // the queues can have in flight: docs/deploy.md has the model and a table.
+  const perkamoConcurrency = await int('perkamoConcurrency', 1, 32);
+  const queueMaximumConcurrency = await int('queueMaximumConcurrency', 2, 1000);
+  const reservedRaw = await raw('reservedConcurrency');
+  const reservedConcurrency = reservedRaw === '' ? undefined : await int('reservedConcurrency', 0, 10000);
+  const queueCalls = 2 * queueMaximumConcurrency * perkamoConcurrency;
+  const perkamoMaxConcurrentCalls = await raw('perkamoMaxConcurrentCalls');
+  if (perkamoMaxConcurrentCalls !== '') {
+    const limit = await int('perkamoMaxConcurrentCalls', 1, 100000);
+    if (queueCalls > limit) {
+      problem(
+        'queueMaximumConcurrency',
+        `the two queues may make ${queueCalls} Perkamo calls at once (2 × ${queueMaximumConcurrency} batches × perkamoConcurrency ${perkamoConcurrency}), above perkamoMaxConcurrentCalls ${limit}; lower queueMaximumConcurrency to ${Math.max(2, Math.floor(limit / (2 * perkamoConcurrency)))} or perkamoConcurrency`,
+      );
+    }
+  }
+
   // --- The Perkamo server key: one Secrets Manager secret (default) or one SSM parameter ----------
   const secretArnParam = await raw('secretArn');
   const secretParameter = await raw('secretParameter');
@@ -183,6 +204,13 @@ module.exports = async ({ resolveVariable }) => {
     memorySize,
     timeout,
     logRetentionInDays,
+    capacity: {
+      perkamoConcurrency,
+      queueMaximumConcurrency,
+      // `reservedConcurrency: null` in serverless.yml leaves the function unreserved.
+      reservedConcurrency: reservedConcurrency ?? null,
+      queueCalls,
+    },
     queues: {
       kind: fifo ? 'fifo' : 'standard',
       suffix: fifo ? '.fifo' : '',

@@ -86,6 +86,11 @@ beforeAll(async () => {
     '--param', 'timeout=20',
     '--param', 'runtime=nodejs22.x',
     '--param', 'sourceMaps=true',
+    // 2 queues × 10 batches × 2 calls = 40 calls at once: exactly the plan's limit, accepted.
+    '--param', 'queueMaximumConcurrency=10',
+    '--param', 'perkamoConcurrency=2',
+    '--param', 'perkamoMaxConcurrentCalls=40',
+    '--param', 'reservedConcurrency=25',
   ]);
   if (variantRun.code !== 0) throw new Error(`variant package failed:\n${variantRun.output}`);
   variant = readTemplate(join(dir, '.serverless-variant'));
@@ -100,6 +105,7 @@ beforeAll(async () => {
     '--param', 'jwtIssuer=https://login.example.com/',
     '--param', 'logRetentionInDays=10',
     '--param', 'runtime=nodejs20.x',
+    '--param', 'perkamoMaxConcurrentCalls=10',
   ]);
 }, 300_000);
 
@@ -254,6 +260,14 @@ describe('npm run package (offline, no account)', () => {
     expect(m.BatchSize).toBe(100);
     expect(m.MaximumBatchingWindowInSeconds).toBe(2);
     expect(m.Enabled).toBe(true);
+  });
+
+  it('caps what the queues send Perkamo at once: maximumConcurrency 5 on both event sources, PERKAMO_CONCURRENCY 4, no reserved concurrency', () => {
+    for (const name of ['batch', 'identify'] as const) expect(eventSourceMapping(template, name).ScalingConfig, name).toEqual({ MaximumConcurrency: 5 });
+    for (const name of FUNCTIONS) {
+      expect(env(template, name).PERKAMO_CONCURRENCY, name).toBe('4');
+      expect(fn(template, name).ReservedConcurrentExecutions, name).toBeUndefined();
+    }
   });
 
   it('feeds the identify queue to identify with ReportBatchItemFailures', () => {
@@ -418,6 +432,14 @@ describe('serverless package --param fifo=true, jwtIssuer/jwtAudience, kmsKeyArn
     expect(resource(variant, 'EventsQueue').Properties.RedrivePolicy.maxReceiveCount).toBe(5);
   });
 
+  it('capacity parameters: maximumConcurrency 10, PERKAMO_CONCURRENCY 2, reserved concurrency 25 on every function', () => {
+    for (const name of ['batch', 'identify'] as const) expect(eventSourceMapping(variant, name).ScalingConfig, name).toEqual({ MaximumConcurrency: 10 });
+    for (const name of FUNCTIONS) {
+      expect(env(variant, name).PERKAMO_CONCURRENCY, name).toBe('2');
+      expect(fn(variant, name).ReservedConcurrentExecutions, name).toBe(25);
+    }
+  });
+
   it('reads FIFO batches of at most 10 with no batching window, and scales the visibility timeout with the timeout', () => {
     const batch = eventSourceMapping(variant, 'batch');
     expect(batch.BatchSize).toBe(10);
@@ -514,6 +536,9 @@ describe('serverless package with bad parameters', () => {
     expect(invalid.output).toContain('param "jwtAudience"');
     expect(invalid.output).toContain('param "logRetentionInDays"');
     expect(invalid.output).toContain('param "runtime": "nodejs20.x" is not a Lambda runtime');
+    expect(invalid.output).toContain(
+      'param "queueMaximumConcurrency": the two queues may make 40 Perkamo calls at once (2 × 5 batches × perkamoConcurrency 4), above perkamoMaxConcurrentCalls 10; lower queueMaximumConcurrency to 2 or perkamoConcurrency',
+    );
     expect(existsSync(join(dir, '.serverless-invalid', 'cloudformation-template-update-stack.json'))).toBe(false);
   });
 });
