@@ -129,6 +129,10 @@ module.exports = async ({ resolveVariable }) => {
     }
   }
 
+  // --- HTTP API throttling ------------------------------------------------------------------------
+  const throttlingRateLimit = await int('httpThrottlingRateLimit', 1, 100000);
+  const throttlingBurstLimit = await int('httpThrottlingBurstLimit', 1, 100000);
+
   // --- The Perkamo server key: one Secrets Manager secret (default) or one SSM parameter ----------
   const secretArnParam = await raw('secretArn');
   const secretParameter = await raw('secretParameter');
@@ -211,6 +215,7 @@ module.exports = async ({ resolveVariable }) => {
       reservedConcurrency: reservedConcurrency ?? null,
       queueCalls,
     },
+    http: { throttlingRateLimit, throttlingBurstLimit },
     queues: {
       kind: fifo ? 'fifo' : 'standard',
       suffix: fifo ? '.fifo' : '',

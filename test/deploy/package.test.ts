@@ -91,6 +91,10 @@ beforeAll(async () => {
     '--param', 'perkamoConcurrency=2',
     '--param', 'perkamoMaxConcurrentCalls=40',
     '--param', 'reservedConcurrency=25',
+    '--param', 'alarmTopicArn=arn:aws:sns:eu-central-1:123456789012:perkamo-ops',
+    '--param', 'alarmQueueAgeSeconds=300',
+    '--param', 'httpThrottlingRateLimit=50',
+    '--param', 'httpThrottlingBurstLimit=75',
   ]);
   if (variantRun.code !== 0) throw new Error(`variant package failed:\n${variantRun.output}`);
   variant = readTemplate(join(dir, '.serverless-variant'));
@@ -270,6 +274,36 @@ describe('npm run package (offline, no account)', () => {
     }
   });
 
+  it('alarms on every DLQ not empty, each queue falling behind (900 s), each function erring or throttled; no one notified without alarmTopicArn', () => {
+    const alarms = new Map(resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([id, r]) => [id, r.Properties]));
+    const on = (metric: string) =>
+      [...alarms.values()].filter((a) => a.MetricName === metric).map((a) => a.Dimensions[0].Value['Fn::GetAtt']?.[0] ?? refOf(a.Dimensions[0].Value)).sort();
+    expect(on('ApproximateNumberOfMessagesVisible')).toEqual(['EventBridgeDeadLetterQueue', 'EventsDeadLetterQueue', 'IdentifyDeadLetterQueue']);
+    expect(on('ApproximateAgeOfOldestMessage')).toEqual(['EventsQueue', 'IdentifyQueue']);
+    const functionIds = FUNCTIONS.map((name) => functionId(template, name)).sort();
+    expect(on('Errors')).toEqual(functionIds);
+    expect(on('Throttles')).toEqual(functionIds);
+    expect(alarms.size).toBe(5 + 2 * FUNCTIONS.length);
+    for (const [id, a] of alarms) {
+      expect(a.AlarmActions, id).toBeUndefined();
+      expect(a.ComparisonOperator, id).toBe('GreaterThanOrEqualToThreshold');
+      expect(a.AlarmDescription, id).toMatch(/^perkamo-lambda: .{40,}/);
+    }
+    const age = [...alarms.values()].find((a) => a.MetricName === 'ApproximateAgeOfOldestMessage')!;
+    expect(age.Threshold).toBe(900);
+    expect([...alarms.values()].find((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')!.Threshold).toBe(1);
+  });
+
+  it('throttles every HTTP route (100/s, bursts of 200) and writes JSON access logs with the request id and no header or body', () => {
+    const stage = resource(template, 'HttpApiStage', 'AWS::ApiGatewayV2::Stage').Properties;
+    expect(stage.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 });
+    expect(refOf(stage.AccessLogSettings.DestinationArn) ?? stage.AccessLogSettings.DestinationArn['Fn::GetAtt'][0]).toBe('HttpApiLogGroup');
+    const format = JSON.parse(stage.AccessLogSettings.Format);
+    expect(format).toMatchObject({ requestId: '$context.requestId', routeKey: '$context.routeKey', status: '$context.status' });
+    expect(stage.AccessLogSettings.Format).not.toMatch(/header|querystring|body|authorization/i);
+    expect(resource(template, 'HttpApiLogGroup', 'AWS::Logs::LogGroup').Properties.RetentionInDays).toBe(14);
+  });
+
   it('feeds the identify queue to identify with ReportBatchItemFailures', () => {
     const m = eventSourceMapping(template, 'identify');
     expect(refOf(m.EventSourceArn)).toBe('IdentifyQueue');
@@ -335,9 +369,10 @@ describe('npm run package (offline, no account)', () => {
     }
   });
 
-  it('keeps logs for logRetentionInDays (14) in one log group per function', () => {
+  it('keeps logs for logRetentionInDays (14) in one log group per function, and one for the HTTP API access log', () => {
     const groups = resourcesOfType(template, 'AWS::Logs::LogGroup');
-    expect(groups).toHaveLength(FUNCTIONS.length);
+    expect(groups).toHaveLength(FUNCTIONS.length + 1);
+    expect(groups.map(([, g]) => g.Properties.LogGroupName)).toContain('/aws/http-api/perkamo-lambda-dev');
     for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(14);
     for (const name of FUNCTIONS) {
       expect(groups.map(([, g]) => g.Properties.LogGroupName)).toContain(`/aws/lambda/perkamo-lambda-dev-${name}`);
@@ -430,6 +465,18 @@ describe('serverless package --param fifo=true, jwtIssuer/jwtAudience, kmsKeyArn
     expect(resource(variant, 'EventsQueue').Properties.ContentBasedDeduplication).toBe(true);
     expect(resource(variant, 'EventBridgeDeadLetterQueue').Properties.FifoQueue).toBeUndefined();
     expect(resource(variant, 'EventsQueue').Properties.RedrivePolicy.maxReceiveCount).toBe(5);
+  });
+
+  it('alarms notify alarmTopicArn (alarm and recovery), the queue age at alarmQueueAgeSeconds; HTTP throttling from its parameters', () => {
+    const alarms = resourcesOfType(variant, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties);
+    expect(alarms.length).toBe(5 + 2 * FUNCTIONS.length);
+    for (const a of alarms) {
+      expect(a.AlarmActions).toEqual(['arn:aws:sns:eu-central-1:123456789012:perkamo-ops']);
+      expect(a.OKActions).toEqual(['arn:aws:sns:eu-central-1:123456789012:perkamo-ops']);
+    }
+    expect(alarms.filter((a) => a.MetricName === 'ApproximateAgeOfOldestMessage').map((a) => a.Threshold)).toEqual([300, 300]);
+    const stage = resource(variant, 'HttpApiStage').Properties;
+    expect(stage.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 75 });
   });
 
   it('capacity parameters: maximumConcurrency 10, PERKAMO_CONCURRENCY 2, reserved concurrency 25 on every function', () => {
