@@ -29,6 +29,11 @@ const EVENT_BUS_NAME = /^[A-Za-z0-9/_.-]{1,256}$/;
 const DETAIL_TYPE = /^[^\s,]{1,128}$/;
 const HTTPS_URL = /^https:\/\/[^\s]+$/;
 
+/** osls's normalized name, as in its logical ids: `perkamo-lambda-dev` → `PerkamoDashlambdaDashdev`. */
+function normalizedId(name) {
+  return (name.charAt(0).toUpperCase() + name.slice(1)).replace(/-/g, 'Dash').replace(/_/g, 'Underscore');
+}
+
 // osls prints `error.stack` of a failing resolver: keep it to the message, without a trace.
 function settingsError(message) {
   const error = new Error(message);
@@ -180,12 +185,41 @@ module.exports = async ({ resolveVariable }) => {
   }
 
   // --- EventBridge ----------------------------------------------------------------------------------
-  const eventBus = String(await raw('eventBus')) || 'default';
+  // A bus of the stack's own by default: on the account's default bus, anyone allowed
+  // events:PutEvents there — any producer of any app — could award points to any user_id.
+  const eventBus = String(await raw('eventBus')) || `${service}-${stage}`;
   let busPath = '';
   const busArn = EVENT_BUS_ARN.exec(eventBus);
   if (busArn) busPath = `${busArn[1]}/`;
   else if (!EVENT_BUS_NAME.test(eventBus)) problem('eventBus', `${JSON.stringify(eventBus)} is neither an event bus name nor its ARN`);
   else if (eventBus !== 'default') busPath = `${eventBus}/`;
+  // eventProducers: only these principals may put events on the stack's own bus (an explicit Deny
+  // for everyone else in the bus policy, which IAM allows on `*` cannot override).
+  const eventProducers = await list('eventProducers', /^arn:aws(?:-[a-z]+)*:(?:iam|sts)::\d{12}:[A-Za-z0-9+=,.@_/*-]+$/);
+  const ownBus = !busArn && eventBus !== 'default';
+  if (eventProducers.length > 0 && !ownBus) problem('eventProducers', `applies to the bus this stack creates; with eventBus ${JSON.stringify(eventBus)} set the policy on that bus yourself`);
+  const producersPolicy =
+    eventProducers.length > 0 && ownBus
+      ? {
+          Resources: {
+            PerkamoEventBusProducersPolicy: {
+              Type: 'AWS::Events::EventBusPolicy',
+              DependsOn: [`${normalizedId(eventBus)}EventBridgeEventBus`],
+              Properties: {
+                EventBusName: eventBus,
+                StatementId: 'OnlyNamedProducers',
+                Statement: {
+                  Effect: 'Deny',
+                  Principal: '*',
+                  Action: 'events:PutEvents',
+                  Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:event-bus/${eventBus}` },
+                  Condition: { ArnNotLike: { 'aws:PrincipalArn': eventProducers } },
+                },
+              },
+            },
+          },
+        }
+      : {};
   const eventSources = await list('eventSources', /^[^\s,]{1,256}$/);
   const emitDetailTypes = await list('emitDetailTypes', DETAIL_TYPE);
   const identifyDetailTypes = await list('identifyDetailTypes', DETAIL_TYPE);
@@ -242,6 +276,7 @@ module.exports = async ({ resolveVariable }) => {
     },
     eventBridge: {
       bus: eventBus,
+      producersPolicy,
       retryAttempts: eventRetryAttempts,
       maxAge: eventMaxAge,
       emit: {

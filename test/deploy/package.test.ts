@@ -33,6 +33,7 @@ const FUNCTIONS = functionNames;
 const KMS_KEY = 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:perkamo/prod/secret-key-AbCdEf';
 const BUS_ARN = 'arn:aws:events:eu-central-1:123456789012:event-bus/shop-events';
+const PRODUCERS = ['arn:aws:iam::123456789012:role/shop-checkout', 'arn:aws:iam::123456789012:role/crm-sync'];
 
 let dir = '';
 let recorder: Awaited<ReturnType<typeof awsRecorder>>;
@@ -99,7 +100,12 @@ beforeAll(async () => {
   if (variantRun.code !== 0) throw new Error(`variant package failed:\n${variantRun.output}`);
   variant = readTemplate(join(dir, '.serverless-variant'));
 
-  ssmRun = await packageWith('.serverless-ssm', [...required, '--param', 'secretParameter=/perkamo/dev/secret-key', '--param', `kmsKeyArn=${KMS_KEY}`]);
+  ssmRun = await packageWith('.serverless-ssm', [
+    ...required,
+    '--param', 'secretParameter=/perkamo/dev/secret-key',
+    '--param', `kmsKeyArn=${KMS_KEY}`,
+    '--param', `eventProducers=${PRODUCERS.join(',')}`,
+  ]);
   if (ssmRun.code !== 0) throw new Error(`SSM package failed:\n${ssmRun.output}`);
   ssm = readTemplate(join(dir, '.serverless-ssm'));
 
@@ -110,6 +116,8 @@ beforeAll(async () => {
     '--param', 'logRetentionInDays=10',
     '--param', 'runtime=nodejs20.x',
     '--param', 'perkamoMaxConcurrentCalls=10',
+    '--param', 'eventBus=default',
+    '--param', `eventProducers=${PRODUCERS[0]}`,
   ]);
 }, 300_000);
 
@@ -329,7 +337,8 @@ describe('npm run package (offline, no account)', () => {
     for (const [name, detailType] of [['emit', 'purchase.completed'], ['identify', 'customer.updated']] as const) {
       const r = rule(template, name);
       expect(r.State).toBe('ENABLED');
-      expect(r.EventBusName, 'the default bus').toBeUndefined();
+      // A bus of the stack's own: not the account's default bus, where any producer could put events.
+      expect(r.EventBusName).toBe('perkamo-lambda-dev');
       expect(r.EventPattern['detail-type']).toContain(detailType);
       expect(r.EventPattern.detail.user_id).toEqual([{ exists: true }]);
       const [target, ...more] = asArray(r.Targets as Props[]);
@@ -343,6 +352,12 @@ describe('npm run package (offline, no account)', () => {
     expect(resourcesOfType(template, 'AWS::Events::Rule')).toHaveLength(2);
   });
 
+  it("creates the stack's own event bus, with no producers policy unless eventProducers names them", () => {
+    const buses = resourcesOfType(template, 'AWS::Events::EventBus').map(([, r]) => r.Properties.Name);
+    expect(buses).toEqual(['perkamo-lambda-dev']);
+    expect(resourcesOfType(template, 'AWS::Events::EventBusPolicy')).toEqual([]);
+  });
+
   it('lets only our two rules send to the EventBridge DLQ, and sends failed async invocations there too', () => {
     const policies = resourcesOfType(template, 'AWS::SQS::QueuePolicy');
     expect(policies).toHaveLength(1);
@@ -354,8 +369,8 @@ describe('npm run package (offline, no account)', () => {
     expect(refOf(statement!.Resource)).toBe('EventBridgeDeadLetterQueue');
     const sources = asArray(statement!.Condition.ArnEquals['aws:SourceArn'] as unknown[]).map(text);
     expect(sources).toEqual([
-      'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/perkamo-lambda-dev-emit',
-      'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/perkamo-lambda-dev-identify',
+      'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/perkamo-lambda-dev/perkamo-lambda-dev-emit',
+      'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/perkamo-lambda-dev/perkamo-lambda-dev-identify',
     ]);
     expect(rule(template, 'emit').Name).toBe('perkamo-lambda-dev-emit');
     expect(rule(template, 'identify').Name).toBe('perkamo-lambda-dev-identify');
@@ -574,6 +589,18 @@ describe('serverless package --param secretParameter (SSM) and kmsKeyArn', () =>
     }
     expect(recorder.requests).toEqual([]);
   });
+
+  it('eventProducers: the bus policy denies events:PutEvents on the stack\'s bus to every principal but them', () => {
+    const policies = resourcesOfType(ssm, 'AWS::Events::EventBusPolicy');
+    expect(policies).toHaveLength(1);
+    const [, policy] = policies[0]!;
+    const busId = resourcesOfType(ssm, 'AWS::Events::EventBus')[0]![0];
+    expect(asArray(policy.DependsOn as unknown[])).toContain(busId);
+    expect(policy.Properties.EventBusName).toBe('perkamo-lambda-dev');
+    expect(policy.Properties.Statement).toMatchObject({ Effect: 'Deny', Principal: '*', Action: 'events:PutEvents' });
+    expect(text(policy.Properties.Statement.Resource)).toBe('arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/perkamo-lambda-dev');
+    expect(policy.Properties.Statement.Condition).toEqual({ ArnNotLike: { 'aws:PrincipalArn': PRODUCERS } });
+  });
 });
 
 describe('serverless package with bad parameters', () => {
@@ -583,6 +610,7 @@ describe('serverless package with bad parameters', () => {
     expect(invalid.output).toContain('param "jwtAudience"');
     expect(invalid.output).toContain('param "logRetentionInDays"');
     expect(invalid.output).toContain('param "runtime": "nodejs20.x" is not a Lambda runtime');
+    expect(invalid.output).toContain('param "eventProducers": applies to the bus this stack creates; with eventBus "default" set the policy on that bus yourself');
     expect(invalid.output).toContain(
       'param "queueMaximumConcurrency": the two queues may make 40 Perkamo calls at once (2 × 5 batches × perkamoConcurrency 4), above perkamoMaxConcurrentCalls 10; lower queueMaximumConcurrency to 2 or perkamoConcurrency',
     );
