@@ -23,7 +23,8 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildBaselines } from './lib/build-baselines.mjs';
-import { packageDeployed, processCpuMs, startJwksIssuer, writeOfficialWrapper } from './lib/deployed.mjs';
+import { packageDeployed, processCpuMs, startExtensionsApiStub, startJwksIssuer, writeOfficialWrapper } from './lib/deployed.mjs';
+import { measureWarmDeployed } from './lib/warm-deployed.mjs';
 import { coldEvent } from './lib/events.mjs';
 import { cleanEnv, control, root, runNode, startInteractive, startServer, stopAll } from './lib/procs.mjs';
 import { renderReport } from './lib/report.mjs';
@@ -50,6 +51,8 @@ const FUNCTIONS = ['emit', 'batch', 'identify', 'stream-token'];
 const config = quick
   ? {
       cold: { runs: 2, functions: ['emit', 'batch'] },
+      warmDeployed: { warmup: 3, rounds: 2, blockSize: 10, delays: [0, 50], hangInvocations: 2 },
+      layerInit: { runs: 3 },
       warmHttp: { rounds: 2, warmup: 10, blocks: 2, blockSize: 20 },
       warmSqs: { rounds: 2, warmup: 2, blocks: 2, blockSize: 3, records: 10 },
       throughput: { rounds: 2, records: 100, warmup: 1, count: 1 },
@@ -59,6 +62,8 @@ const config = quick
     }
   : {
       cold: { runs: 15, functions: FUNCTIONS },
+      warmDeployed: { warmup: 20, rounds: 5, blockSize: 100, delays: [0, 50], hangInvocations: 3 },
+      layerInit: { runs: 20 },
       warmHttp: { rounds: 5, warmup: 100, blocks: 10, blockSize: 200 },
       warmSqs: { rounds: 5, warmup: 20, blocks: 10, blockSize: 20, records: 10 },
       throughput: { rounds: 5, records: 1000, warmup: 2, count: 3 },
@@ -82,6 +87,8 @@ const layerHandler = join(root, 'dist/layers/otel/otel-handler');
 const functionRoot = (fn) => join(root, 'dist/functions', fn);
 const fnFile = (fn) => join(functionRoot(fn), 'index.mjs');
 const worker = join(root, 'bench/lib/worker.mjs');
+const layerInitScript = join(root, 'bench/lib/layer-init.mjs');
+const layerExport = join(root, 'dist/layers/otel/otel-export.mjs');
 const ingestScript = join(root, 'bench/lib/ingest.mjs');
 // What the run loads from dist/: the functions and the layer it measures, the harness that runs them as
 // deployed, the emulator it runs, the emulator's keys, the sdk the Powertools baseline calls, the
@@ -89,6 +96,7 @@ const ingestScript = join(root, 'bench/lib/ingest.mjs');
 const fromDist = [
   ...FUNCTIONS.map(fnFile),
   layerInit,
+  layerExport,
   layerHandler,
   ...['harness/index', 'bin/emulator', 'lib/emulator', 'lib/sdk', 'lib/core'].map((f) => join(root, `dist/${f}.mjs`)),
 ];
@@ -317,6 +325,44 @@ async function main() {
         };
       });
     }
+
+    // ---- 1b. Warm responses as deployed, spans lost, a hanging collector ------------------------
+    {
+      const emitFn = { ...deployed.node24.emit, taskRoot: root };
+      results.warmDeployed = await measureWarmDeployed({
+        harness,
+        node: node24,
+        fn: emitFn,
+        secretsEnv: secrets.env,
+        mint: () => jwks.mint('bench_backend', 'perkamo:emit'),
+        variants: allColdVariants.filter((v) => ['untraced', 'ours', 'official'].includes(v.key)),
+        receiver: { reset: resetReceiver, stats: receiverStats, delay: (ms) => control(`${receiverUrl}/delay?ms=${ms}`, 'POST') },
+        config: config.warmDeployed,
+        log,
+      });
+    }
+
+    // ---- 1c. The layer's init, by part -------------------------------------------------------------
+    {
+      const c = config.layerInit;
+      const api = await startExtensionsApiStub();
+      const modes = [
+        { key: 'lambda', env: { AWS_LAMBDA_RUNTIME_API: api.address } },
+        { key: 'noRuntimeApi', env: {} },
+      ];
+      results.layerInit = await interleaved(c.runs, modes, (mode) =>
+        runNode({
+          node: node24,
+          script: layerInitScript,
+          job: { init: layerInit },
+          env: cleanEnv({ AWS_LAMBDA_FUNCTION_NAME: 'perkamo-lambda-bench-emit', OTEL_SERVICE_NAME: 'perkamo-bench', ...mode.env }),
+          timeoutMs: 30_000,
+        }),
+      );
+      api.close();
+      const med = (key, part) => median(results.layerInit[key].map((r) => r[part])).toFixed(2);
+      log(`layer init (Node 24, ${c.runs} processes each): load ${med('lambda', 'loadMs')} ms, setup ${med('lambda', 'setupMs')} ms, hooks + extension ${med('lambda', 'hooksMs')} ms, total ${med('lambda', 'totalMs')} ms; without the Runtime API total ${med('noRuntimeApi', 'totalMs')} ms`);
+    }
     jwks.close();
     await secrets.close();
   }
@@ -325,7 +371,7 @@ async function main() {
   const size = (file) => statSync(file).size;
   results.bytes = {
     functions: Object.fromEntries(FUNCTIONS.map((fn) => [fn, size(fnFile(fn))])),
-    layer: { init: size(layerInit), handler: size(layerHandler) },
+    layer: { init: size(layerInit), export: size(layerExport), handler: size(layerHandler) },
     official: { init: size(baselines.officialInit), iitm: baselines.iitmBytes },
     powertools: size(baselines.powertools),
   };

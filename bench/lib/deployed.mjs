@@ -3,6 +3,7 @@
 // OpenTelemetry way attached as its layer attaches it, a JWKS issuer for the bearer tokens the
 // deployed functions verify, and the CPU time of an environment's runtime process.
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { join } from 'node:path';
@@ -62,6 +63,30 @@ export async function startJwksIssuer({ issuer, audience }) {
         .setExpirationTime('5m')
         .sign(privateKey),
     close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+/**
+ * Lambda's Extensions API, as far as the layer's init uses it: register answers 200 with an
+ * identifier; `event/next` is held (the measured process exits while it waits).
+ */
+export async function startExtensionsApiStub() {
+  const held = new Set();
+  const server = http.createServer((req, res) => {
+    req.resume();
+    if (req.method === 'POST' && req.url === '/2020-01-01/extension/register') {
+      res.writeHead(200, { 'content-type': 'application/json', 'lambda-extension-identifier': randomUUID() }).end('{}');
+    } else if (req.method === 'GET' && req.url === '/2020-01-01/extension/event/next') held.add(res);
+    else res.writeHead(404).end();
+  });
+  await new Promise((ready) => server.listen(0, '127.0.0.1', ready));
+  return {
+    address: `127.0.0.1:${server.address().port}`,
+    close: () => {
+      for (const res of held) res.destroy();
       server.closeAllConnections();
       server.close();
     },

@@ -4,15 +4,26 @@
 // sends as deployed, the cold starts under the harness). A body it cannot count spans in is counted
 // as unparsed, so that the benchmark can refuse a span count that would be wrong. GET /stats reads
 // the counters (spans, unparsed, and export requests by encoding), POST /reset clears them. Prints
-// `listening <port>` when ready.
+// `listening <port>` when ready. POST /delay?ms=N makes it answer every export N ms after it arrived
+// (its spans count at once): a remote backend; a large N is a collector that hangs. Bodies sent
+// with `content-encoding: gzip` are read too.
 import http from 'node:http';
+import { gunzipSync } from 'node:zlib';
 
-const empty = () => ({ spans: 0, unparsed: 0, json: 0, protobuf: 0 });
+// `byVariant`: spans by the request's `x-bench-variant` header (OTEL_EXPORTER_OTLP_HEADERS of each variant).
+const empty = () => ({ spans: 0, unparsed: 0, json: 0, protobuf: 0, byVariant: {} });
 let stats = empty();
+let delayMs = 0;
 const server = http.createServer((req, res) => {
   if (req.method === 'GET' && req.url === '/stats') {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(stats));
+    return;
+  }
+  if (req.method === 'POST' && req.url?.startsWith('/delay')) {
+    delayMs = Number(new URL(req.url, 'http://receiver').searchParams.get('ms')) || 0;
+    res.writeHead(204);
+    res.end();
     return;
   }
   if (req.method === 'POST' && req.url === '/reset') {
@@ -24,25 +35,34 @@ const server = http.createServer((req, res) => {
   const chunks = [];
   req.on('data', (chunk) => chunks.push(chunk));
   req.on('end', () => {
-    const body = Buffer.concat(chunks);
+    let body = Buffer.concat(chunks);
     const type = String(req.headers['content-type']);
     const json = type.includes('json');
     try {
+      if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+      let spans = 0;
       if (json) {
         for (const rs of JSON.parse(body.toString('utf8')).resourceSpans ?? []) {
-          for (const ss of rs.scopeSpans ?? []) stats.spans += ss.spans?.length ?? 0;
+          for (const ss of rs.scopeSpans ?? []) spans += ss.spans?.length ?? 0;
         }
         stats.json++;
       } else if (type.includes('protobuf')) {
-        stats.spans += protobufSpans(body);
+        spans = protobufSpans(body);
         stats.protobuf++;
       } else stats.unparsed++;
+      stats.spans += spans;
+      const variant = String(req.headers['x-bench-variant'] ?? '');
+      stats.byVariant[variant] = (stats.byVariant[variant] ?? 0) + spans;
     } catch {
       stats.unparsed++;
     }
     // An empty ExportTraceServiceResponse in the request's encoding.
-    res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
-    res.end(json ? '{}' : undefined);
+    const answer = () => {
+      res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
+      res.end(json ? '{}' : undefined);
+    };
+    if (delayMs > 0) setTimeout(answer, delayMs).unref();
+    else answer();
   });
 });
 server.keepAliveTimeout = 60_000;

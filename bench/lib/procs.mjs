@@ -69,13 +69,13 @@ function deadline(child, timeoutMs) {
 }
 
 /**
- * Runs one short-lived Node process and returns the object of its `@result {…}` line. A non-zero
+ * Runs one short-lived Node process (`node`: this one's binary unless given) and returns the object of its `@result {…}` line. A non-zero
  * exit, or no result, throws with the end of its stderr — unless `tolerate(stderr)` says the failure
  * is itself the result (an out-of-memory crash in the memory benchmark).
  */
-export function runNode({ nodeArgs = [], script, job, env, timeoutMs = 300_000, tolerate }) {
+export function runNode({ node = process.execPath, nodeArgs = [], script, job, env, timeoutMs = 300_000, tolerate }) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, script, JSON.stringify(job)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, [...nodeArgs, script, JSON.stringify(job)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     let out = '';
     let err = '';

@@ -32,6 +32,7 @@ export function renderReport(results) {
     for (const key of ['ours', 'official', 'oursNone', 'sourceMaps']) {
       if (!v[key]) continue;
       cold[fn][key].overInit = summary(diff(get(key, 'initMs'), get('untraced', 'initMs')));
+      cold[fn][key].overResponse = summary(diff(get(key, 'responseMs'), get('untraced', 'responseMs')));
       cold[fn][key].overTotal = summary(diff(total(key), total('untraced')));
       cold[fn][key].overCpu = summary(diff(get(key, 'cpuMs'), get('untraced', 'cpuMs')));
     }
@@ -56,6 +57,8 @@ export function renderReport(results) {
   const worstTotal = worst('overTotal');
   const coldInitMs = { ours: cold[worstInit].ours.overInit.median, official: cold[worstInit].official.overInit.median };
   const coldTotalMs = { ours: cold[worstTotal].ours.overTotal.median, official: cold[worstTotal].official.overTotal.median };
+  const worstResponse = worst('overResponse');
+  const coldResponseMs = { ours: cold[worstResponse].ours.overResponse.median, official: cold[worstResponse].official.overResponse.median };
   const lambda = results.lambda;
 
   // ---- warm ----
@@ -81,9 +84,41 @@ export function renderReport(results) {
   }
   const warmOver = (source, key) => warm[source].rows[key].over.median;
 
+  // ---- warm, as deployed (section 1b) ----
+  // Per round: a variant's figure is the median of its block; the overhead is its difference with
+  // the untraced block of the same round. Then the median over rounds.
+  const wd = results.warmDeployed;
+  const deployedWarm = {};
+  for (const [delay, rounds] of Object.entries(wd.phases)) {
+    const over = (key, field) => summary(rounds.map((r) => r[key][field] - r.untraced[field]));
+    const plain = (key, field) => summary(rounds.map((r) => r[key][field]));
+    deployedWarm[delay] = {};
+    for (const key of ['untraced', 'ours', 'official']) {
+      deployedWarm[delay][key] = {
+        response: plain(key, 'responseMs'),
+        responseP90: plain(key, 'responseP90Ms'),
+        post: plain(key, 'postRuntimeMs'),
+        duration: plain(key, 'durationMs'),
+        spans: median(rounds.map((r) => r[key].spans)) / wd.blockSize,
+        ...(key !== 'untraced' && { overResponse: over(key, 'responseMs'), overPost: over(key, 'postRuntimeMs'), overDuration: over(key, 'durationMs') }),
+      };
+    }
+  }
+  const warmResponse = (delay, key) => deployedWarm[delay][key].overResponse.median;
+  const hang = Object.fromEntries(
+    Object.entries(wd.hanging).map(([key, runs]) => [
+      key,
+      { maxMs: Math.max(...runs.map((r) => r.durationMs)), timedOut: runs.filter((r) => r.timedOut).length, runs: runs.length, laterPostMs: median(runs.slice(1).map((r) => r.postRuntimeMs ?? NaN)) },
+    ]),
+  );
+
+  // ---- layer init by part (section 1c) ----
+  const li = results.layerInit;
+  const initPart = (mode, part) => summary(pick(li[mode], part));
+
   // ---- bytes ----
   const b = results.bytes;
-  const layerBytes = b.layer.init + b.layer.handler;
+  const layerBytes = b.layer.init + (b.layer.export ?? 0) + b.layer.handler;
   const officialBytes = b.official.init + b.official.iitm;
   const biggest = Object.entries(b.functions).reduce((x, y) => (y[1] > x[1] ? y : x));
 
@@ -134,6 +169,18 @@ export function renderReport(results) {
       `+${num(coldInitMs.ours, 1)} ms`, `official +${num(coldInitMs.official, 0)} ms`, fmtRatio(cold[worstInit].ratioInit), met(coldInitMs.ours <= 10)],
     [`cold start: tracing overhead, Init Duration + first invocation's Duration with its export (worst: ${worstTotal})`, '≤ 10 ms',
       `+${num(coldTotalMs.ours, 1)} ms`, `official +${num(coldTotalMs.official, 0)} ms`, fmtRatio(cold[worstTotal].ratioTotal), met(coldTotalMs.ours <= 10)],
+    [`cold start: the first response over untraced, as deployed (worst: ${worstResponse})`, '≤ 5 ms',
+      `${coldResponseMs.ours >= 0 ? '+' : ''}${num(coldResponseMs.ours, 1)} ms`, `official +${num(coldResponseMs.official, 1)} ms`, '', met(coldResponseMs.ours <= 5)],
+    ...Object.keys(deployedWarm).map((delay) => [
+      `warm HTTP response overhead as deployed, OTLP receiver answering ${Number(delay) === 0 ? 'at once' : `after ${delay} ms`}`, '≤ 0.1 ms',
+      `${warmResponse(delay, 'ours') >= 0 ? '+' : ''}${num(warmResponse(delay, 'ours'), 2)} ms`, `official +${num(warmResponse(delay, 'official'), 2)} ms`, '',
+      met(warmResponse(delay, 'ours') <= 0.1),
+    ]),
+    [`spans lost over ${num(wd.counted.ours.invocations)} invocations frozen between them, and at shutdown`, '0',
+      `${num(wd.lost.ours)}`, `official ${num(wd.lost.official)}`, '', met(wd.lost.ours === 0)],
+    [`a collector that hangs: the longest invocation (timeout ${wd.timeoutSeconds} s)`, '< timeout',
+      `${num(hang.ours.maxMs)} ms, ${hang.ours.timedOut} of ${hang.ours.runs} timed out`, `official ${num(hang.official.maxMs)} ms, ${hang.official.timedOut} of ${hang.official.runs} timed out`, '',
+      met(hang.ours.timedOut === 0)],
     ['warm overhead per HTTP invocation, spans exported to the local OTLP receiver', '≤ 50 µs',
       `+${num(warmOver('http', 'ours'))} µs`, `official +${num(warmOver('http', 'official'))} µs`, fmtRatio(warm.http.ratio), met(warmOver('http', 'ours') <= 50)],
     ['warm overhead per HTTP invocation, spans recorded, not exported (`OTEL_TRACES_EXPORTER=none`)', '≤ 50 µs',
@@ -142,7 +189,7 @@ export function renderReport(results) {
       `+${num(warmOver('sqs', 'ours'), 1)} µs`, `official +${num(warmOver('sqs', 'official'), 1)} µs`, fmtRatio(warm.sqs.ratio), '–'],
     [`bytes: function bundle (largest: ${biggest[0]})`, '≤ 100 KB',
       `${num(biggest[1] / KB, 1)} KB`, `official init ${num(b.official.init / KB, 1)} KB`, `${num((biggest[1] + layerBytes) / (biggest[1] + officialBytes), 2)}× ¹`, met(biggest[1] <= 100 * KB)],
-    ['bytes: layer (`otel-init.mjs` + `otel-handler`)', '≤ 120 KB',
+    ['bytes: layer (`otel-init.mjs` + `otel-export.mjs` + `otel-handler`)', '≤ 120 KB',
       `${num(layerBytes / KB, 1)} KB`, `official init ${num(b.official.init / KB, 1)} KB + import-in-the-middle ${num(b.official.iitm / KB, 1)} KB`, `${num(layerBytes / officialBytes, 2)}×`, met(layerBytes <= 120 * KB)],
     [`SQS ${num(config.throughput.records)} records: events/s, coalesced vs record-by-record (untraced)`, '≥ 10×',
       `${num(tp.ours.median)} events/s, ${calls(tp.calls.ours)}`, `Powertools ${num(tp.powertools.median)} events/s, ${calls(tp.calls.powertools)}`, fmtRatio(tp.speedup), met(tp.speedup.median >= 10)],
@@ -202,9 +249,10 @@ export function renderReport(results) {
       'The functions are packaged by `serverless package` (osls, offline) and every environment is the template\'s, changed only as its variant says. ' +
       `${config.cold.runs} fresh environments per variant and function, the variants interleaved round by round; each is started, takes one first invocation ` +
       `(${fns.map((fn) => `${fn}: ${firstEvents[fn]}`).join('; ')}), and is shut down. ` +
-      "**Init Duration** = the REPORT line's: from the runtime's start (its exec wrapper, when set) until the runtime (and any registered " +
-      "extension; this layer registers none) waits on `next`. **First invocation** = that invocation's Duration: until the runtime waits on `next` " +
-      'again; ours exports its spans before it answers, so both it and the response include the export; **response** = until the runtime posts the response. ' +
+      "**Init Duration** = the REPORT line's: from the runtime's start (its exec wrapper, when set) until the runtime and every registered " +
+      "extension wait on `next` (ours registers one internal extension at init, from the function's own process). **First invocation** = that invocation's Duration: until the runtime and " +
+      'the extensions wait on `next` again — ours exports its spans after the response, in that post-response phase, so the Duration includes the export and the ' +
+      'response does not; (b) exports before it answers, so both include it; **response** = until the runtime posts the response. ' +
       '**Spans** = what reached the local OTLP receiver by then (ours in OTLP/protobuf, the deployed default; (b) in OTLP/JSON); a traced variant ' +
       'that exports none, or an untraced one that exports any, stops the run. Overheads are over (a) in the same round.',
     '',
@@ -266,10 +314,65 @@ export function renderReport(results) {
   p('');
   p('| bytes | KB |', '|---|---|');
   for (const [fn, bytes] of Object.entries(b.functions)) p(`| \`dist/functions/${fn}/index.mjs\` | ${num(bytes / KB, 1)} |`);
-  p(`| our layer: \`otel-init.mjs\` + \`otel-handler\` | ${num(b.layer.init / KB, 1)} + ${num(b.layer.handler / KB, 1)} |`);
+  p(`| our layer: \`otel-init.mjs\` + \`otel-export.mjs\` (loaded by the first export) + \`otel-handler\` | ${num(b.layer.init / KB, 1)} + ${num((b.layer.export ?? 0) / KB, 1)} + ${num(b.layer.handler / KB, 1)} |`);
   p(`| official init bundle (instrumentation-aws-lambda, sdk-trace-node, OTLP HTTP exporter) | ${num(b.official.init / KB, 1)} |`);
   p(`| import-in-the-middle and its dependencies, loaded by the official init from \`node_modules\` (JavaScript files) | ${num(b.official.iitm / KB, 1)} |`);
   p(`| Powertools record-by-record handler bundle (baseline of 3 and 4) | ${num(b.powertools / KB, 1)} |`);
+  p('');
+
+  // 1b. warm, as deployed
+  p('## 1b. Warm responses as deployed', '');
+  p(
+    `**emit** (\`POST /events\` with an RS256 bearer token) in three long-lived environments under the harness — (a) without the layer, ours as deployed, (b) the official way — ` +
+      `each warmed up with ${wd.warmup} invocations, then, for an OTLP receiver answering at once and one answering after 50 ms (a backend in another region; its spans count on arrival), ` +
+      `${wd.rounds} rounds of one block of ${num(wd.blockSize)} invocations per variant, the order rotating per round, frozen between invocations as Lambda does. ` +
+      '**Response** = invocation delivered to the runtime → its `/response` posted: what the caller waits for. **Post-response** = response → the runtime and every ' +
+      'extension back on `next`: Lambda keeps the environment running (and billing) for it; ours exports there. A block\'s figure is the median of its invocations; ' +
+      "an overhead is the difference with (a)'s block of the same round; the median and min – max over rounds.",
+    '',
+  );
+  p('| receiver | variant | response ms | response p90 ms | response overhead | post-response ms | post-response overhead | Duration overhead | spans per invocation |');
+  p('|---|---|---|---|---|---|---|---|---|');
+  const wdLabel = { untraced: '(a) without the layer', ours: 'ours, as deployed', official: '(b) official OTel' };
+  for (const [delay, rows] of Object.entries(deployedWarm)) {
+    let first = true;
+    for (const key of ['untraced', 'ours', 'official']) {
+      const r = rows[key];
+      const over = (x) => (x ? fmt(x, ' ms', { sign: true, digits: 2 }) : '');
+      p(
+        `| ${first ? (Number(delay) === 0 ? 'at once' : `+${delay} ms`) : ''} | ${wdLabel[key]} | ${fmt(r.response, '', { digits: 2 })} | ${fmt(r.responseP90, '', { digits: 2 })} | ` +
+          `${over(r.overResponse)} | ${fmt(r.post, '', { digits: 2 })} | ${over(r.overPost)} | ${over(r.overDuration)} | ${num(r.spans, 1)} |`,
+      );
+      first = false;
+    }
+  }
+  p('');
+  p(
+    `**Spans lost.** Every block's spans are counted at the receiver against the spans one invocation exports (${JSON.stringify(wd.spansPer)}, from the warm-up): ` +
+      `ours ${num(wd.counted.ours.spans)} of ${num(wd.counted.ours.invocations)} invocations × ${wd.spansPer.ours} — **${num(wd.lost.ours)} lost**; ` +
+      `then ours was shut down (SIGTERM, as Lambda ends an environment with an extension) and ${num(wd.atShutdown)} more arrived. (b): ${num(wd.lost.official)} lost.`,
+    '',
+  );
+  p(
+    `**A collector that hangs** (the receiver never answers; function timeout ${wd.timeoutSeconds} s): ours, in a fresh environment after one normal invocation, ` +
+      `${hang.ours.runs} invocations: the longest took ${num(hang.ours.maxMs)} ms (${hang.ours.timedOut} timed out; the first waits its export out within the deadline, ` +
+      `the later ones only probe: ${num(hang.ours.laterPostMs)} ms post-response); (b): the longest ${num(hang.official.maxMs)} ms, ${hang.official.timedOut} of ${hang.official.runs} timed out.`,
+    '',
+  );
+
+  // 1c. layer init by part
+  p('## 1c. The layer\'s init, by part', '');
+  p(
+    `\`await import('otel-init.mjs')\` in ${li.lambda.length} fresh processes per mode on Lambda's Node ${lambda.node[24]} (the modes interleaved), \`node:http\` loaded first — ` +
+      'the runtime client loads it anyway — and split at the marks `init.ts` sets. **Load** = the bundle read, compiled and evaluated; **setup** = the configuration read, ' +
+      'the provider, sampler, propagators and context manager built and registered; **hooks** = the flush hook ready, which under Lambda includes registering the extension ' +
+      "(one round trip to a loopback stand-in of the Extensions API here; RAPID's own in Lambda).",
+    '',
+  );
+  p('| mode | load ms | setup ms | hooks ms | total ms |', '|---|---|---|---|---|');
+  for (const [mode, label] of [['lambda', 'under Lambda (AWS_LAMBDA_RUNTIME_API set: the extension registers)'], ['noRuntimeApi', 'no Runtime API (local runs: no extension)']]) {
+    p(`| ${label} | ${fmt(initPart(mode, 'loadMs'), '', { digits: 2 })} | ${fmt(initPart(mode, 'setupMs'), '', { digits: 2 })} | ${fmt(initPart(mode, 'hooksMs'), '', { digits: 2 })} | ${fmt(initPart(mode, 'totalMs'), '', { digits: 2 })} |`);
+  }
   p('');
 
   // 2. warm
@@ -383,7 +486,7 @@ export function renderReport(results) {
     '- Cold starts (section 1) run under the loopback Lambda harness (`dist/harness/index.mjs`, built from `src/local/harness`): ' +
       `the real Node runtime client (aws-lambda-ric ${lambda.ricVersion}) started as Lambda's bootstrap starts it — through the exec wrapper when ` +
       'one is set, with `--expose-gc`, the heap flags of the function\'s memory and `NODE_OPTIONS` — on Lambda\'s Node from the npm `node` ' +
-      'package, polling the Runtime API on loopback (the Extensions API is served too; this layer registers no extension), Lambda\'s default X-Ray header ' +
+      'package, polling the Runtime API on loopback (the Extensions API is served too: ours registers its internal extension there), Lambda\'s default X-Ray header ' +
       '(`Sampled=0`) on the invocation. The environment is the one `serverless package` writes into the template for each function ' +
       '(the harness\'s `packageFunctions` packages in a service folder of its own); the only additions are `AWS_ENDPOINT_URL_SECRETS_MANAGER` ' +
       '(the loopback Secrets Manager holding the server key) and the loopback URLs given as parameters (emulator, JWKS, OTLP receiver).',
