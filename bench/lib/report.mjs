@@ -85,12 +85,12 @@ export function renderReport(results) {
   const warmOver = (source, key) => warm[source].rows[key].over.median;
 
   // ---- warm, as deployed (section 1b) ----
-  // Per round: a variant's figure is the median of its block; the overhead is its difference with
-  // the untraced block of the same round. Then the median over rounds.
+  // Per round: a variant's figure is the median of its invocations; the overhead is the median of
+  // its per-cycle differences with (a). Then the median over rounds.
   const wd = results.warmDeployed;
   const deployedWarm = {};
   for (const [delay, rounds] of Object.entries(wd.phases)) {
-    const over = (key, field) => summary(rounds.map((r) => r[key][field] - r.untraced[field]));
+    const over = (key, field) => summary(rounds.map((r) => r[key][`over${field[0].toUpperCase()}${field.slice(1)}`]));
     const plain = (key, field) => summary(rounds.map((r) => r[key][field]));
     deployedWarm[delay] = {};
     for (const key of ['untraced', 'ours', 'official']) {
@@ -100,7 +100,7 @@ export function renderReport(results) {
         post: plain(key, 'postRuntimeMs'),
         duration: plain(key, 'durationMs'),
         spans: median(rounds.map((r) => r[key].spans)) / wd.blockSize,
-        ...(key !== 'untraced' && { overResponse: over(key, 'responseMs'), overPost: over(key, 'postRuntimeMs'), overDuration: over(key, 'durationMs') }),
+        ...(key !== 'untraced' && { overResponse: over(key, 'responseMs'), overPost: over(key, 'postMs'), overDuration: over(key, 'durationMs') }),
       };
     }
   }
@@ -325,10 +325,11 @@ export function renderReport(results) {
   p(
     `**emit** (\`POST /events\` with an RS256 bearer token) in three long-lived environments under the harness — (a) without the layer, ours as deployed, (b) the official way — ` +
       `each warmed up with ${wd.warmup} invocations, then, for an OTLP receiver answering at once and one answering after 50 ms (a backend in another region; its spans count on arrival), ` +
-      `${wd.rounds} rounds of one block of ${num(wd.blockSize)} invocations per variant, the order rotating per round, frozen between invocations as Lambda does. ` +
+      `${wd.rounds} rounds of ${num(wd.blockSize)} cycles; a cycle invokes each variant once, the order rotating from cycle to cycle, so that the machine's drift cancels out of the ` +
+      'differences; every environment is frozen between its invocations, as Lambda does. ' +
       '**Response** = invocation delivered to the runtime → its `/response` posted: what the caller waits for. **Post-response** = response → the runtime and every ' +
-      'extension back on `next`: Lambda keeps the environment running (and billing) for it; ours exports there. A block\'s figure is the median of its invocations; ' +
-      "an overhead is the difference with (a)'s block of the same round; the median and min – max over rounds.",
+      'extension back on `next`: Lambda keeps the environment running (and billing) for it; ours exports there. A round\'s figure is the median of its invocations; ' +
+      "an overhead is the median of the per-cycle differences with (a); the table shows the median and min – max over rounds.",
     '',
   );
   p('| receiver | variant | response ms | response p90 ms | response overhead | post-response ms | post-response overhead | Duration overhead | spans per invocation |');
@@ -348,7 +349,7 @@ export function renderReport(results) {
   }
   p('');
   p(
-    `**Spans lost.** Every block's spans are counted at the receiver against the spans one invocation exports (${JSON.stringify(wd.spansPer)}, from the warm-up): ` +
+    `**Spans lost.** Each round's spans are counted at the receiver, per variant (by an \`x-bench-variant\` header each variant's exporter sends), against the spans one invocation exports (${JSON.stringify(wd.spansPer)}, from the warm-up): ` +
       `ours ${num(wd.counted.ours.spans)} of ${num(wd.counted.ours.invocations)} invocations × ${wd.spansPer.ours} — **${num(wd.lost.ours)} lost**; ` +
       `then ours was shut down (SIGTERM, as Lambda ends an environment with an extension) and ${num(wd.atShutdown)} more arrived. (b): ${num(wd.lost.official)} lost.`,
     '',

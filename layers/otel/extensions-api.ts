@@ -1,8 +1,11 @@
 // A client of Lambda's Extensions API (2020-01-01) for the one internal extension the layer
-// registers. node:http, not fetch: the runtime client loads node:http anyway, while the first
-// fetch() loads undici — milliseconds of cold start for two small requests. Imported when first
-// used, so that a process without the Runtime API (local runs, tests) never pays for it.
-import type { Agent } from 'node:http';
+// registers. Plain HTTP/1.1 over node:net, one connection per request (`Connection: close`), not
+// node:http or fetch: the registration is part of every cold start, and the first request of
+// node:http costs about 6 ms there (its client code compiled on first use), of fetch about 15 ms
+// (undici loaded), of a socket about 3 ms. A connection per request also means no kept-alive
+// socket can go stale while Lambda freezes the environment. The API is Lambda's own, on loopback:
+// its answers are small, with a Content-Length or chunked; anything else is refused.
+import type { Socket } from 'node:net';
 
 export interface ExtensionEvent {
   eventType?: string;
@@ -11,60 +14,128 @@ export interface ExtensionEvent {
   requestId?: string;
 }
 
+interface Answer {
+  status: number;
+  /** Lower-case names. */
+  headers: Map<string, string>;
+  body: string;
+}
+
 /** Registration answers and events are small JSON documents: anything larger is not one. */
-const maxBodyBytes = 64 * 1024;
+const maxAnswerBytes = 64 * 1024;
 
 export class ExtensionsApi {
-  readonly #base: string;
-  #http: Promise<{ agent: Agent; request: typeof import('node:http').request }> | undefined;
+  readonly #host: string;
+  readonly #port: number;
   #id: string | undefined;
 
   constructor(runtimeApi: string) {
-    this.#base = `http://${runtimeApi}/2020-01-01/extension`;
+    const colon = runtimeApi.lastIndexOf(':');
+    this.#host = runtimeApi.slice(0, colon).replace(/^\[|\]$/g, '');
+    this.#port = Number(runtimeApi.slice(colon + 1));
+    if (colon < 1 || !Number.isInteger(this.#port) || this.#port <= 0 || this.#port > 65535) {
+      throw new Error(`AWS_LAMBDA_RUNTIME_API "${runtimeApi}" is not host:port`);
+    }
   }
 
   /** Registers `name` for `events`; rejects with what the API answered when it refuses. */
   async register(name: string, events: readonly string[]): Promise<void> {
-    const body = JSON.stringify({ events });
-    const answer = await this.#call('POST', '/register', {
-      'lambda-extension-name': name,
-      'content-type': 'application/json',
-      'content-length': String(Buffer.byteLength(body)),
-    }, body);
-    const id = answer.headers['lambda-extension-identifier'];
-    if (answer.status !== 200 || typeof id !== 'string' || !id) {
-      throw new Error(`the Extensions API answered ${answer.status} to the registration`);
-    }
+    const answer = await this.#call('POST', '/2020-01-01/extension/register', { 'Lambda-Extension-Name': name, 'Content-Type': 'application/json' }, JSON.stringify({ events }));
+    const id = answer.headers.get('lambda-extension-identifier');
+    if (answer.status !== 200 || !id) throw new Error(`the Extensions API answered ${answer.status} to the registration`);
     this.#id = id;
   }
 
   /** The next event (a long poll: it waits while Lambda has none for this extension). */
   async next(): Promise<ExtensionEvent> {
     if (!this.#id) throw new Error('the extension is not registered');
-    const answer = await this.#call('GET', '/event/next', { 'lambda-extension-identifier': this.#id });
+    const answer = await this.#call('GET', '/2020-01-01/extension/event/next', { 'Lambda-Extension-Identifier': this.#id });
     if (answer.status !== 200) throw new Error(`the Extensions API answered ${answer.status} to event/next`);
     const event = JSON.parse(answer.body) as unknown;
     return event && typeof event === 'object' ? (event as ExtensionEvent) : {};
   }
 
-  async #call(method: string, path: string, headers: Record<string, string>, body?: string) {
-    // One kept-alive socket: the extension has at most one request open at a time.
-    this.#http ??= import('node:http').then(({ Agent, request }) => ({ agent: new Agent({ keepAlive: true, maxSockets: 1 }), request }));
-    const { agent, request } = await this.#http;
-    return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
-      const req = request(`${this.#base}${path}`, { method, headers, agent }, (res) => {
-        const chunks: Buffer[] = [];
-        let bytes = 0;
-        res.on('data', (chunk: Buffer) => {
-          bytes += chunk.length;
-          if (bytes > maxBodyBytes) return req.destroy(new Error(`the Extensions API answered more than ${maxBodyBytes} bytes`));
-          chunks.push(chunk);
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
+  async #call(method: string, path: string, headers: Record<string, string>, body = ''): Promise<Answer> {
+    const { connect } = await import('node:net');
+    const request =
+      `${method} ${path} HTTP/1.1\r\nHost: ${this.#host}:${this.#port}\r\nConnection: close\r\n` +
+      Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') +
+      (method === 'POST' ? `Content-Length: ${Buffer.byteLength(body)}\r\n` : '') +
+      `\r\n${body}`;
+    return new Promise<Answer>((resolve, reject) => {
+      let received = Buffer.alloc(0);
+      // Not end(): a half-closed connection reads as a caller that went away to some servers, and
+      // the event/next long poll must stay open. The server closes after its answer (Connection: close).
+      const socket: Socket = connect(this.#port, this.#host, () => socket.write(request));
+      /** Resolves once the answer is complete; at the connection's end, or on what is no answer, rejects. */
+      const settle = (final: boolean) => {
+        try {
+          const answer = complete(received, final);
+          if (answer) {
+            socket.destroy();
+            resolve(answer);
+          }
+        } catch (error) {
+          socket.destroy();
+          reject(error);
+        }
+      };
+      socket.on('data', (chunk: Buffer) => {
+        received = Buffer.concat([received, chunk]);
+        if (received.length > maxAnswerBytes) socket.destroy(new Error(`the Extensions API answered more than ${maxAnswerBytes} bytes`));
+        else settle(false);
       });
-      req.on('error', reject);
-      req.end(body);
+      socket.on('error', reject);
+      socket.on('end', () => settle(true));
     });
+  }
+}
+
+/**
+ * The answer in `raw` once it is complete — its Content-Length read, its last chunk, or (`final`:
+ * the connection ended) whatever body came — else undefined. Throws on what is not an HTTP answer.
+ */
+export function complete(raw: Buffer, final: boolean): Answer | undefined {
+  const end = raw.indexOf('\r\n\r\n');
+  if (end < 0) {
+    if (final) throw new Error('the Extensions API closed the connection before a complete answer');
+    return undefined;
+  }
+  const [statusLine = '', ...lines] = raw.subarray(0, end).toString('latin1').split('\r\n');
+  const status = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(statusLine)?.[1];
+  if (!status) throw new Error('the Extensions API answered something other than HTTP/1.1');
+  const headers = new Map<string, string>();
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+  }
+  let body: Buffer | undefined = raw.subarray(end + 4);
+  if (headers.get('transfer-encoding')?.toLowerCase() === 'chunked') body = unchunk(body);
+  else if (headers.has('content-length')) {
+    const length = Number(headers.get('content-length'));
+    if (!Number.isInteger(length) || length < 0) throw new Error('the Extensions API answered a malformed Content-Length');
+    body = length <= body.length ? body.subarray(0, length) : undefined;
+  } else if (!final) body = undefined;
+  if (body === undefined) {
+    if (final) throw new Error('the Extensions API answered a truncated body');
+    return undefined;
+  }
+  return { status: Number(status), headers, body: body.toString('utf8') };
+}
+
+/** The body of a complete chunked encoding, or undefined while its last chunk has not come. */
+function unchunk(data: Buffer): Buffer | undefined {
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const lineEnd = data.indexOf('\r\n', at);
+    if (lineEnd < 0) return undefined;
+    const size = Number.parseInt(data.subarray(at, lineEnd).toString('latin1').split(';')[0]!, 16);
+    if (!Number.isInteger(size) || size < 0) throw new Error('the Extensions API answered a malformed chunked body');
+    if (size === 0) return Buffer.concat(parts);
+    const start = lineEnd + 2;
+    if (start + size + 2 > data.length) return undefined;
+    parts.push(data.subarray(start, start + size));
+    at = start + size + 2;
   }
 }

@@ -1,0 +1,90 @@
+// The layer's Extensions API client against loopback servers: Lambda's answers as a Node and a Go
+// server write them (Content-Length, chunked, split across packets), and what must be refused.
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { complete, ExtensionsApi } from '../../layers/otel/extensions-api.ts';
+
+const servers: { close(): void }[] = [];
+afterEach(() => {
+  for (const server of servers.splice(0)) server.close();
+});
+
+/** A raw TCP server that answers every connection with `reply` (written in the given pieces). */
+async function raw(reply: string[], { close = true } = {}): Promise<{ address: string; requests: string[] }> {
+  const requests: string[] = [];
+  const server: Server = createServer((socket) => {
+    socket.once('data', async (data) => {
+      requests.push(data.toString('latin1'));
+      for (const piece of reply) {
+        socket.write(piece);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      if (close) socket.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push({ close: () => server.close() });
+  return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
+}
+
+describe('ExtensionsApi', () => {
+  it('registers and reads events from an HTTP server (Content-Length answers), one connection each', async () => {
+    const seen: { method?: string; url?: string; headers: Record<string, unknown>; body: string }[] = [];
+    const server = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        seen.push({ method: req.method, url: req.url, headers: req.headers, body });
+        if (req.url === '/2020-01-01/extension/register') res.writeHead(200, { 'Lambda-Extension-Identifier': 'ext-1', 'Content-Type': 'application/json' }).end('{"functionName":"f"}');
+        else res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ eventType: 'INVOKE', deadlineMs: 1234, requestId: 'r1' }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push({ close: () => server.close() });
+    const api = new ExtensionsApi(`127.0.0.1:${(server.address() as AddressInfo).port}`);
+    await api.register('perkamo-otel', ['INVOKE']);
+    expect(await api.next()).toEqual({ eventType: 'INVOKE', deadlineMs: 1234, requestId: 'r1' });
+    expect(seen[0]).toMatchObject({ method: 'POST', url: '/2020-01-01/extension/register', body: '{"events":["INVOKE"]}' });
+    expect(seen[0]!.headers).toMatchObject({ 'lambda-extension-name': 'perkamo-otel', connection: 'close' });
+    expect(seen[1]).toMatchObject({ method: 'GET', url: '/2020-01-01/extension/event/next' });
+    expect(seen[1]!.headers['lambda-extension-identifier']).toBe('ext-1');
+  });
+
+  it('reads a chunked answer split across packets, and an answer the server does not close after', async () => {
+    const chunked = await raw(['HTTP/1.1 200 OK\r\nLambda-Extension-Identifier: abc\r\nTransfer-Encoding: chunked\r\n\r\n', '2\r\n{}\r\n', '0\r\n\r\n']);
+    await new ExtensionsApi(chunked.address).register('x', ['INVOKE']);
+    const open = await raw(['HTTP/1.1 200 OK\r\nLambda-Extension-Identifier: abc\r\nContent-Length: 2\r\n\r\n{', '}'], { close: false });
+    await new ExtensionsApi(open.address).register('x', ['INVOKE']);
+    expect(open.requests[0]).toMatch(/^POST \/2020-01-01\/extension\/register HTTP\/1\.1\r\n/);
+  });
+
+  it('refuses a registration without an identifier, a refusal, a truncated or foreign answer', async () => {
+    const cases: [string[], RegExp][] = [
+      [['HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}'], /answered 200 to the registration/],
+      [['HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\n{}'], /answered 403/],
+      [['HTTP/1.1 200 OK\r\nLambda-Extension-Identifier: a\r\nContent-Length: 10\r\n\r\n{}'], /truncated body/],
+      [['SSH-2.0-OpenSSH\r\n\r\n'], /other than HTTP/],
+      [['HTTP/1.1 200 OK\r\n'], /before a complete answer/],
+    ];
+    for (const [reply, error] of cases) {
+      const server = await raw(reply);
+      await expect(new ExtensionsApi(server.address).register('x', ['INVOKE'])).rejects.toThrow(error);
+    }
+  });
+
+  it('a refused connection rejects; a malformed AWS_LAMBDA_RUNTIME_API throws at once', async () => {
+    const server = await raw([]);
+    servers.pop()!.close();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await expect(new ExtensionsApi(server.address).register('x', ['INVOKE'])).rejects.toThrow(/ECONNREFUSED/);
+    expect(() => new ExtensionsApi('localhost')).toThrow(/not host:port/);
+  });
+
+  it('complete(): undefined until the declared body is there', () => {
+    const head = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n';
+    expect(complete(Buffer.from(`${head}ab`), false)).toBeUndefined();
+    expect(complete(Buffer.from(`${head}abcd`), false)?.body).toBe('abcd');
+    expect(complete(Buffer.from('HTTP/1.1 204 No Content\r\n\r\n'), true)).toMatchObject({ status: 204, body: '' });
+  });
+});
