@@ -11,14 +11,10 @@
 
 const TOPIC_ARN = /^arn:aws(?:-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
-/** osls's logical id of a function: `stream-token` → `StreamDashtokenLambdaFunction`. */
-const functionId = (name) => `${(name.charAt(0).toUpperCase() + name.slice(1)).replace(/-/g, 'Dash').replace(/_/g, 'Underscore')}LambdaFunction`;
+const { normalizedName, resolverError } = require('./osls.cjs');
 
-function settingsError(message) {
-  const error = new Error(message);
-  error.stack = message;
-  return error;
-}
+/** osls's logical id of a function: `stream-token` → `StreamDashtokenLambdaFunction`. */
+const functionId = (name) => `${normalizedName(name)}LambdaFunction`;
 
 module.exports = async ({ resolveVariable }) => {
   const param = async (name) => {
@@ -26,10 +22,10 @@ module.exports = async ({ resolveVariable }) => {
     return value === null || value === undefined ? '' : String(value).trim();
   };
   const topic = await param('alarmTopicArn');
-  if (topic !== '' && !TOPIC_ARN.test(topic)) throw settingsError(`param "alarmTopicArn": ${JSON.stringify(topic)} is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`);
+  if (topic !== '' && !TOPIC_ARN.test(topic)) throw resolverError(`param "alarmTopicArn": ${JSON.stringify(topic)} is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`);
   const ageRaw = await param('alarmQueueAgeSeconds');
   const age = Number(ageRaw);
-  if (!/^\d{1,6}$/.test(ageRaw) || age < 60 || age > 1209600) throw settingsError(`param "alarmQueueAgeSeconds": ${JSON.stringify(ageRaw)} is not a whole number of seconds from 60 to 1209600`);
+  if (!/^\d{1,6}$/.test(ageRaw) || age < 60 || age > 1209600) throw resolverError(`param "alarmQueueAgeSeconds": ${JSON.stringify(ageRaw)} is not a whole number of seconds from 60 to 1209600`);
   const functions = Object.keys((await resolveVariable('self:functions')) ?? {});
 
   const actions = topic === '' ? {} : { AlarmActions: [topic], OKActions: [topic] };

@@ -29,17 +29,7 @@ const EVENT_BUS_NAME = /^[A-Za-z0-9/_.-]{1,256}$/;
 const DETAIL_TYPE = /^[^\s,]{1,128}$/;
 const HTTPS_URL = /^https:\/\/[^\s]+$/;
 
-/** osls's normalized name, as in its logical ids: `perkamo-lambda-dev` → `PerkamoDashlambdaDashdev`. */
-function normalizedId(name) {
-  return (name.charAt(0).toUpperCase() + name.slice(1)).replace(/-/g, 'Dash').replace(/_/g, 'Underscore');
-}
-
-// osls prints `error.stack` of a failing resolver: keep it to the message, without a trace.
-function settingsError(message) {
-  const error = new Error(message);
-  error.stack = message;
-  return error;
-}
+const { normalizedName, resolverError } = require('./osls.cjs');
 
 module.exports = async ({ resolveVariable }) => {
   const raw = async (name) => {
@@ -204,7 +194,7 @@ module.exports = async ({ resolveVariable }) => {
           Resources: {
             PerkamoEventBusProducersPolicy: {
               Type: 'AWS::Events::EventBusPolicy',
-              DependsOn: [`${normalizedId(eventBus)}EventBridgeEventBus`],
+              DependsOn: [`${normalizedName(eventBus)}EventBridgeEventBus`],
               Properties: {
                 EventBusName: eventBus,
                 StatementId: 'OnlyNamedProducers',
@@ -233,7 +223,7 @@ module.exports = async ({ resolveVariable }) => {
   const eventMaxAge = await int('eventMaxAge', 60, 21600);
 
   if (problems.length > 0) {
-    throw settingsError(`serverless.yml parameters (stage "${stage}"):\n  - ${problems.join('\n  - ')}`);
+    throw resolverError(`serverless.yml parameters (stage "${stage}"):\n  - ${problems.join('\n  - ')}`);
   }
 
   return {
