@@ -43,7 +43,7 @@ describe('npm run bench --quick', () => {
     expect(stdout).toContain('| figure | target | ours | baseline, same run | ratio | |');
 
     const markdown = readFileSync(out, 'utf8');
-    for (const heading of ['# Benchmark results', '## Targets', '## 1. Cold start', '## 2. Warm overhead', '## 3. SQS throughput', '## 4. Memory', '## 5. Emulator ingest', '## Method']) {
+    for (const heading of ['# Benchmark results', '## Targets', '## 1. Cold start', '## 1b. Warm responses as deployed', "## 1c. The layer's init, by part", '## 2. Warm overhead', '## 3. SQS throughput', '## 4. Memory', '## 5. Emulator ingest', '## Method']) {
       expect(markdown).toContain(heading);
     }
     // The targets table: a header, a separator, then one row per figure, each with six cells, a
@@ -52,14 +52,14 @@ describe('npm run bench --quick', () => {
     const start = afterHeading.findIndex((line) => line.startsWith('|'));
     const end = afterHeading.findIndex((line, i) => i > start && !line.startsWith('|'));
     const table = afterHeading.slice(start, end);
-    expect(table.length).toBe(2 + 12);
+    expect(table.length).toBe(2 + 17);
     for (const row of table.slice(2)) {
       expect(row.split('|').length - 2).toBe(6);
       expect(row.split('|')[3]).toMatch(/\d/);
       expect(row).toMatch(/✅ met|❌ missed|not the bottleneck|may limit|\| – \|$/);
       expect(row).not.toMatch(/NaN|undefined|Infinity/);
     }
-    for (const figure of ['cold start', 'warm overhead per HTTP invocation', 'bytes: function bundle', 'bytes: layer', 'events/s', 'peak RSS', 'our code per SQS record', 'emulator ingest']) {
+    for (const figure of ['cold start', 'the first response', 'warm HTTP response overhead as deployed', 'spans lost', 'a collector that hangs', 'warm overhead per HTTP invocation', 'bytes: function bundle', 'bytes: layer', 'events/s', 'peak RSS', 'our code per SQS record', 'emulator ingest']) {
       expect(table.some((row) => row.includes(figure))).toBe(true);
     }
     expect(stdout).toContain(table[2]!);
@@ -89,6 +89,19 @@ describe('npm run bench --quick', () => {
     expect(raw.warm_http.rounds[0].untraced.spans[0]).toBe(0);
     expect(raw.throughput.ours[0].calls).toBeLessThan(raw.throughput.powertools[0].calls);
     expect(raw.bytes.layer.init).toBeGreaterThan(0);
+    expect(raw.bytes.layer.export).toBeGreaterThan(0);
+    // Warm responses as deployed: both receivers, every span of every variant counted, none lost;
+    // with a hanging collector ours never reached the function's timeout.
+    const warm = raw.warmDeployed;
+    expect(Object.keys(warm.phases)).toEqual(['0', '50']);
+    expect(warm.spansPer.ours).toBeGreaterThan(0);
+    expect(warm.spansPer.untraced).toBe(0);
+    expect(warm.lost).toEqual({ untraced: 0, ours: 0, official: 0 });
+    for (const round of warm.phases['50']) expect(round.official.responseMs).toBeGreaterThan(50); // it waits for the export
+    expect(warm.hanging.ours.every((r: { timedOut: boolean }) => !r.timedOut)).toBe(true);
+    // The layer's init by part: the extension registers only with the Runtime API.
+    for (const r of raw.layerInit.lambda) expect(r.hooksMs).toBeGreaterThan(r.loadMs / 100);
+    for (const r of raw.layerInit.noRuntimeApi) expect(r.totalMs).toBeGreaterThan(0);
 
     const after = existsSync(results) ? { text: readFileSync(results, 'utf8'), mtime: statSync(results).mtimeMs } : undefined;
     expect(after).toEqual(before);
