@@ -219,7 +219,7 @@ describe('npm run package (offline, no account)', () => {
       expect(p.Timeout, name).toBe(10);
       expect(p.MemorySize, name).toBe(256);
       expect(asArray(p.Layers as unknown[]).map(refOf), name).toEqual(['OtelLambdaLayer']);
-      expect(env(template, name).AWS_LAMBDA_EXEC_WRAPPER, name).toBe('/opt/otel-handler');
+      expect(env(template, name).AWS_LAMBDA_EXEC_WRAPPER, name).toBe('/opt/perkamo-otel-handler');
       // Source maps add 4–17 ms to every Init Duration (bench/RESULTS.md): off unless sourceMaps=true (the variant).
       expect(env(template, name).NODE_OPTIONS ?? '', name).not.toContain('--enable-source-maps');
     }
@@ -455,12 +455,12 @@ describe('npm run package (offline, no account)', () => {
     }
   });
 
-  it('zips the layer with exactly otel-init.mjs, otel-export.mjs and an executable otel-handler at its root (/opt)', () => {
+  it('zips the layer with exactly perkamo-otel-init.mjs, perkamo-otel-export.mjs and an executable perkamo-otel-handler at its root (/opt)', () => {
     const entries = readZip(join(out, 'otel.zip'));
-    expect(entries.map((e) => e.name).sort()).toEqual(['otel-export.mjs', 'otel-handler', 'otel-init.mjs']);
+    expect(entries.map((e) => e.name).sort()).toEqual(['perkamo-otel-export.mjs', 'perkamo-otel-handler', 'perkamo-otel-init.mjs']);
     for (const entry of entries) expect(entry.data().equals(readFileSync(join(dir, 'dist/layers/otel', entry.name))), entry.name).toBe(true);
-    const handler = entries.find((e) => e.name === 'otel-handler')!;
-    expect(handler.mode & 0o111, 'otel-handler is executable').not.toBe(0);
+    const handler = entries.find((e) => e.name === 'perkamo-otel-handler')!;
+    expect(handler.mode & 0o111, 'perkamo-otel-handler is executable').not.toBe(0);
     expect(handler.data().toString('utf8')).toMatch(/^#!/);
   });
 });

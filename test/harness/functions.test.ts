@@ -60,7 +60,7 @@ describe.each([
   it('is packaged for nodejs' + major + '.x with the layer wrapper and without --enable-source-maps', () => {
     for (const fn of Object.values(stack.functions)) {
       expect(fn.runtime).toBe(`nodejs${major}.x`);
-      expect(fn.environment.AWS_LAMBDA_EXEC_WRAPPER).toMatch(/dist\/layers\/otel\/otel-handler$/);
+      expect(fn.environment.AWS_LAMBDA_EXEC_WRAPPER).toMatch(/dist\/layers\/otel\/perkamo-otel-handler$/);
       expect(fn.environment.NODE_OPTIONS).toBe('');
       expect(fn.environment.PERKAMO_SECRET_ARN).toBe('perkamo/dev/secret-key');
     }
