@@ -1,26 +1,12 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator } from '../src/emulator/index.ts';
+import { expectedOutput, readmeExamples } from './helpers/readme-examples.ts';
 
 const run = promisify(execFile);
 const root = new URL('..', import.meta.url);
-const readme = readFileSync(new URL('README.md', root), 'utf8');
-
-/** Every ```js block of the README, with the heading it stands under. */
-const examples = [...readme.matchAll(/^#{2,3} (.+)$|^```js\n([\s\S]*?)^```$/gm)]
-  .reduce<{ heading: string; blocks: [string, string][] }>(
-    (acc, m) => (m[1] ? { ...acc, heading: m[1] } : { ...acc, blocks: [...acc.blocks, [acc.heading, m[2]!]] }),
-    { heading: '', blocks: [] },
-  ).blocks;
-
-// What each example must print, so that a wrong answer fails as surely as a crash.
-const expectedOutput: Record<string, RegExp[]> = {
-  'Emit, batch, identify, read': [/^true false \[/m, /request id: req_/, /duplicate: true/, /^1 batch result\(s\)/m, /purchase\.completed/],
-  Errors: [/not sent: context\.wallet/, /^404 customer_not_found req_/m],
-  'Browser and stream tokens': [/^Bearer 120$/m, /points now \d+/],
-};
+const examples = readmeExamples;
 
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
 beforeAll(async () => {

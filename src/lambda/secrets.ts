@@ -21,8 +21,6 @@
 //   holds the key lookup to the invocation's deadline (src/sdk/transport.ts).
 // - Errors name the secret ARN or parameter name and the likely fix; they never hold the value,
 //   and a JSON parse failure is not attached as a cause (its message can quote the input).
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { SSMClient } from '@aws-sdk/client-ssm';
 import { PerkamoConfigurationError } from '../sdk/index.ts';
 import type { SecretSource } from './config/index.ts';
 import { withinDeadline } from './wait.ts';
@@ -51,14 +49,23 @@ export class SecretLoadError extends PerkamoConfigurationError {
   }
 }
 
+/**
+ * What is used of an AWS SDK v3 client (a SecretsManagerClient, an SSMClient): `send`, and the
+ * fields of its answer that are read. Structural, so that the published types need no AWS SDK
+ * package: they are optional peers, which the Lambda Node runtime provides.
+ */
+export interface AwsClient<Output> {
+  send(command: never, options?: { abortSignal?: AbortSignal }): Promise<Output>;
+}
+
 export interface ApiKeySupplierOptions {
   /** How long a fetched key is reused; 0 reads it on every call. */
   ttlMs: number;
   /** Longest wait for one read of the secret; the read is then aborted and counts as failed. Default 2,000 ms. */
   readTimeoutMs?: number;
   /** Clients to use instead of creating them (tests pass mocked ones). */
-  secretsManager?: SecretsManagerClient;
-  ssm?: SSMClient;
+  secretsManager?: AwsClient<{ SecretString?: string; SecretBinary?: Uint8Array }>;
+  ssm?: AwsClient<{ Parameter?: { Value?: string } }>;
   /** Clock, epoch milliseconds. */
   now?: () => number;
   /** A refresh failed and the previous key is served for up to `staleForMs` more. */
@@ -127,14 +134,14 @@ function readWithin(reader: Reader, timeoutMs: number, kind: 'secrets-manager' |
   });
 }
 
-function secretsManagerReader(arn: string, given: SecretsManagerClient | undefined): Reader {
-  let client: SecretsManagerClient | undefined = given;
+function secretsManagerReader(arn: string, given: ApiKeySupplierOptions['secretsManager']): Reader {
+  let client = given;
   return async (signal) => {
     let output;
     try {
       const sdk = await import('@aws-sdk/client-secrets-manager');
       client ??= new sdk.SecretsManagerClient({});
-      output = await client.send(new sdk.GetSecretValueCommand({ SecretId: arn }), { abortSignal: signal });
+      output = await client.send(new sdk.GetSecretValueCommand({ SecretId: arn }) as never, { abortSignal: signal });
     } catch (error) {
       throw awsError('secrets-manager', arn, error);
     }
@@ -145,14 +152,14 @@ function secretsManagerReader(arn: string, given: SecretsManagerClient | undefin
   };
 }
 
-function ssmReader(name: string, given: SSMClient | undefined): Reader {
-  let client: SSMClient | undefined = given;
+function ssmReader(name: string, given: ApiKeySupplierOptions['ssm']): Reader {
+  let client = given;
   return async (signal) => {
     let output;
     try {
       const sdk = await import('@aws-sdk/client-ssm');
       client ??= new sdk.SSMClient({});
-      output = await client.send(new sdk.GetParameterCommand({ Name: name, WithDecryption: true }), { abortSignal: signal });
+      output = await client.send(new sdk.GetParameterCommand({ Name: name, WithDecryption: true }) as never, { abortSignal: signal });
     } catch (error) {
       throw awsError('ssm', name, error);
     }

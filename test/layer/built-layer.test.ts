@@ -75,6 +75,16 @@ describe('the built layer', () => {
     expect(statSync(init).size + statSync(`${layerDir}/perkamo-otel-export.mjs`).size).toBeLessThan(120 * 1024);
   });
 
+  it("registers with the @opentelemetry/api this repository installs — the newest its functions can carry (a newer one in a function would find no provider)", () => {
+    const installed = JSON.parse(readFileSync(`${root}node_modules/@opentelemetry/api/package.json`, 'utf8')).version;
+    const registered = execFileSync(
+      process.execPath,
+      ['--import', init, '-e', "console.log(globalThis[Symbol.for('opentelemetry.js.api.1')]?.version)"],
+      { env: { PATH: process.env.PATH ?? '', OTEL_TRACES_EXPORTER: 'none' }, encoding: 'utf8' },
+    ).trim();
+    expect(registered).toBe(installed);
+  });
+
   it('keeps the OTLP serializers out of the cold start: perkamo-otel-init.mjs imports perkamo-otel-export.mjs only when exporting', () => {
     const text = readFileSync(init, 'utf8');
     // The OTLP/JSON field names live in the serializers alone.
