@@ -26,6 +26,7 @@ import {
   type RunResult,
   type Template,
 } from './helpers.ts';
+import { specProblems } from './resource-spec.ts';
 
 // The function list every tool reads (src/lambda/functions.ts): serverless.yml must deploy exactly it.
 const FUNCTIONS = functionNames;
@@ -178,6 +179,30 @@ function text(value: unknown): string {
 const isWildcard = (value: unknown) => asArray(value as unknown).some((v) => v === '*');
 
 // ---------------------------------------------------------------------------------------------
+
+describe("the templates against AWS's resource specification (@aws-cdk/aws-service-spec)", () => {
+  it('every resource type, property name, value type and required property of the default, variant and SSM templates is valid', () => {
+    for (const [name, t] of [['default', template], ['variant', variant], ['ssm', ssm]] as const) expect(specProblems(t), name).toEqual([]);
+  });
+
+  it('the check itself finds a wrong type, an unknown property, a missing required property and an unknown resource type', () => {
+    const broken = structuredClone(template);
+    const fnId = functionId(broken, 'emit');
+    broken.Resources[fnId]!.Properties.MemorySize = 'lots';
+    broken.Resources[fnId]!.Properties.Handlr = 'x';
+    delete broken.Resources[fnId]!.Properties.Role;
+    broken.Resources.Bogus = { Type: 'AWS::Lambda::Functon', Properties: {} };
+    const problems = specProblems(broken);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/MemorySize: expected a integer/),
+        expect.stringMatching(/Handlr is not a property of it/),
+        expect.stringMatching(/required property Role is missing/),
+        expect.stringMatching(/Bogus: AWS::Lambda::Functon is not a CloudFormation resource type/),
+      ]),
+    );
+  });
+});
 
 describe('npm run package (offline, no account)', () => {
   it('refuses the default parameters: every function that could not start, each problem with its parameter, nothing packaged', () => {
