@@ -3,7 +3,7 @@
 //   dist/functions/<name>/index.mjs          one minified bundle per Lambda function, exporting `handler`
 //   dist/bin/<name>.mjs                      the command-line tools: src/emulator/cli.ts and src/local/cli/*.ts
 //   dist/harness/index.mjs                   the loopback Lambda harness (src/local/harness), for the benchmark
-//   dist/layers/otel/                        the OpenTelemetry layer's exact content: perkamo-otel-init.mjs, perkamo-otel-export.mjs, perkamo-otel-handler
+//   dist/layers/otel/                        the OpenTelemetry layer's exact content: otel-init.mjs, otel-export.mjs, perkamo-otel-handler
 //                                            (`--layer-only` builds just the layer)
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -73,9 +73,9 @@ if (!onlyFunctions) {
 }
 console.log(`built in ${Date.now() - started} ms`);
 
-// The OpenTelemetry layer: dist/layers/otel/ holds exactly what lands in /opt — perkamo-otel-init.mjs
+// The OpenTelemetry layer: dist/layers/otel/ holds exactly what lands in /opt — otel-init.mjs
 // (@opentelemetry/api included, no source map: keeps the layer small and its content exact),
-// perkamo-otel-export.mjs (what the first export imports) and the perkamo-otel-handler wrapper script, executable.
+// otel-export.mjs (what the first export imports) and the perkamo-otel-handler wrapper script, executable.
 async function buildLayer() {
   // @opentelemetry/core imports Node's `util` only for `inspect` in diag warnings, which the layer never
   // enables (it sets no diag logger); loading `util` costs ~2 ms of cold start. Hand it a stand-in.
@@ -95,7 +95,7 @@ async function buildLayer() {
   await rm(dir, { recursive: true, force: true });
   // What only an export needs (the OTLP serializers) is a file of its own, which the first export
   // imports — after the first response, not in the cold start.
-  const exportFile = 'perkamo-otel-export.mjs';
+  const exportFile = 'otel-export.mjs';
   const serializersApart = {
     name: 'otel-layer-serializers-apart',
     setup(b) {
@@ -104,7 +104,7 @@ async function buildLayer() {
   };
   const layerBuild = { ...shared, minify: true, sourcemap: false, banner: {}, plugins: [withoutNodeUtil] };
   // Everything in the bundles is ESM and imports Node built-ins with `import`: no require banner.
-  await build({ ...layerBuild, entryPoints: ['layers/otel/init.ts'], outfile: `${dir}/perkamo-otel-init.mjs`, plugins: [withoutNodeUtil, serializersApart] });
+  await build({ ...layerBuild, entryPoints: ['layers/otel/init.ts'], outfile: `${dir}/otel-init.mjs`, plugins: [withoutNodeUtil, serializersApart] });
   await build({ ...layerBuild, entryPoints: ['layers/otel/otlp-serializers.ts'], outfile: `${dir}/${exportFile}` });
   await copyFile('layers/otel/perkamo-otel-handler', `${dir}/perkamo-otel-handler`);
   await chmod(`${dir}/perkamo-otel-handler`, 0o755);

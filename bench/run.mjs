@@ -82,13 +82,13 @@ const elapsed = () => {
 };
 const log = (line) => process.stderr.write(`[bench ${elapsed()}] ${line}\n`);
 
-const layerInit = join(root, 'dist/layers/otel/perkamo-otel-init.mjs');
+const layerInit = join(root, 'dist/layers/otel/otel-init.mjs');
 const layerHandler = join(root, 'dist/layers/otel/perkamo-otel-handler');
 const functionRoot = (fn) => join(root, 'dist/functions', fn);
 const fnFile = (fn) => join(functionRoot(fn), 'index.mjs');
 const worker = join(root, 'bench/lib/worker.mjs');
 const layerInitScript = join(root, 'bench/lib/layer-init.mjs');
-const layerExport = join(root, 'dist/layers/otel/perkamo-otel-export.mjs');
+const layerExport = join(root, 'dist/layers/otel/otel-export.mjs');
 const ingestScript = join(root, 'bench/lib/ingest.mjs');
 // What the run loads from dist/: the functions and the layer it measures, the harness that runs them as
 // deployed, the emulator it runs, the emulator's keys, the sdk the Powertools baseline calls, the

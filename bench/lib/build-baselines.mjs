@@ -1,7 +1,7 @@
 // Bundles the baselines as esbuild.config.mjs bundles ours, from the options every bundle shares
 // (esbuild.options.mjs: platform node, ESM, target node20, mainFields ['module', 'main'], the
 // createRequire banner, no legal comments), so that both sides are built the same way: the official
-// OpenTelemetry init as our layer's perkamo-otel-init.mjs (minified, no source map; it keeps the banner, which
+// OpenTelemetry init as our layer's otel-init.mjs (minified, no source map; it keeps the banner, which
 // its CommonJS dependencies need) and the Powertools record-by-record handler as our function bundles
 // (minified, with a source map, the AWS SDK external).
 import { build } from 'esbuild';
@@ -15,7 +15,7 @@ const minified = { ...shared, absWorkingDir: root, minify: true };
 
 /** Builds into `dir` (which must lie inside the repository, so that node_modules resolves from it). */
 export async function buildBaselines(dir) {
-  const officialInit = join(dir, 'official-otel', 'perkamo-otel-init.mjs');
+  const officialInit = join(dir, 'official-otel', 'otel-init.mjs');
   const powertools = join(dir, 'functions', 'powertools-batch', 'index.mjs');
   await mkdir(dirname(officialInit), { recursive: true });
   await mkdir(dirname(powertools), { recursive: true });

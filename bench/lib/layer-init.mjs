@@ -1,6 +1,6 @@
 // One measurement of the layer's init by part, in a fresh process on Lambda's Node (bench/run.mjs
 // starts it): node:http is loaded first, as the runtime client loads it anyway; then the import
-// of perkamo-otel-init.mjs is timed and split at the marks init.ts sets — the bundle evaluated, the
+// of otel-init.mjs is timed and split at the marks init.ts sets — the bundle evaluated, the
 // provider set up and registered, the hooks ready (with AWS_LAMBDA_RUNTIME_API set, that includes
 // registering the extension with the Extensions API the parent serves). Prints `@result {…}`.
 await import('node:http');
@@ -12,7 +12,7 @@ const mark = (name) => performance.getEntriesByName(`perkamo-otel:${name}`)[0]?.
 const evaluated = mark('evaluated');
 const setUp = mark('set-up');
 const ready = mark('ready');
-if (evaluated === undefined || setUp === undefined || ready === undefined) throw new Error('perkamo-otel-init.mjs set no perkamo-otel marks');
+if (evaluated === undefined || setUp === undefined || ready === undefined) throw new Error('otel-init.mjs set no perkamo-otel marks');
 process.stdout.write(
   `@result ${JSON.stringify({ loadMs: evaluated - started, setupMs: setUp - evaluated, hooksMs: ready - setUp, totalMs: done - started })}\n`,
 );

@@ -189,7 +189,7 @@ export function renderReport(results) {
       `+${num(warmOver('sqs', 'ours'), 1)} µs`, `official +${num(warmOver('sqs', 'official'), 1)} µs`, fmtRatio(warm.sqs.ratio), '–'],
     [`bytes: function bundle (largest: ${biggest[0]})`, '≤ 100 KB',
       `${num(biggest[1] / KB, 1)} KB`, `official init ${num(b.official.init / KB, 1)} KB`, `${num((biggest[1] + layerBytes) / (biggest[1] + officialBytes), 2)}× ¹`, met(biggest[1] <= 100 * KB)],
-    ['bytes: layer (`perkamo-otel-init.mjs` + `perkamo-otel-export.mjs` + `perkamo-otel-handler`)', '≤ 120 KB',
+    ['bytes: layer (`otel-init.mjs` + `otel-export.mjs` + `perkamo-otel-handler`)', '≤ 120 KB',
       `${num(layerBytes / KB, 1)} KB`, `official init ${num(b.official.init / KB, 1)} KB + import-in-the-middle ${num(b.official.iitm / KB, 1)} KB`, `${num(layerBytes / officialBytes, 2)}×`, met(layerBytes <= 120 * KB)],
     [`SQS ${num(config.throughput.records)} records: events/s, coalesced vs record-by-record (untraced)`, '≥ 10×',
       `${num(tp.ours.median)} events/s, ${calls(tp.calls.ours)}`, `Powertools ${num(tp.powertools.median)} events/s, ${calls(tp.calls.powertools)}`, fmtRatio(tp.speedup), met(tp.speedup.median >= 10)],
@@ -314,7 +314,7 @@ export function renderReport(results) {
   p('');
   p('| bytes | KB |', '|---|---|');
   for (const [fn, bytes] of Object.entries(b.functions)) p(`| \`dist/functions/${fn}/index.mjs\` | ${num(bytes / KB, 1)} |`);
-  p(`| our layer: \`perkamo-otel-init.mjs\` + \`perkamo-otel-export.mjs\` (loaded by the first export) + \`perkamo-otel-handler\` | ${num(b.layer.init / KB, 1)} + ${num((b.layer.export ?? 0) / KB, 1)} + ${num(b.layer.handler / KB, 1)} |`);
+  p(`| our layer: \`otel-init.mjs\` + \`otel-export.mjs\` (loaded by the first export) + \`perkamo-otel-handler\` | ${num(b.layer.init / KB, 1)} + ${num((b.layer.export ?? 0) / KB, 1)} + ${num(b.layer.handler / KB, 1)} |`);
   p(`| official init bundle (instrumentation-aws-lambda, sdk-trace-node, OTLP HTTP exporter) | ${num(b.official.init / KB, 1)} |`);
   p(`| import-in-the-middle and its dependencies, loaded by the official init from \`node_modules\` (JavaScript files) | ${num(b.official.iitm / KB, 1)} |`);
   p(`| Powertools record-by-record handler bundle (baseline of 3 and 4) | ${num(b.powertools / KB, 1)} |`);
@@ -364,7 +364,7 @@ export function renderReport(results) {
   // 1c. layer init by part
   p('## 1c. The layer\'s init, by part', '');
   p(
-    `\`await import('perkamo-otel-init.mjs')\` in ${li.lambda.length} fresh processes per mode on Lambda's Node ${lambda.node[24]} (the modes interleaved), \`node:http\` loaded first — ` +
+    `\`await import('otel-init.mjs')\` in ${li.lambda.length} fresh processes per mode on Lambda's Node ${lambda.node[24]} (the modes interleaved), \`node:http\` loaded first — ` +
       'the runtime client loads it anyway — and split at the marks `init.ts` sets. **Load** = the bundle read, compiled and evaluated; **setup** = the configuration read, ' +
       'the provider, sampler, propagators and context manager built and registered; **hooks** = the flush hook ready, which under Lambda includes registering the extension ' +
       "(one round trip to a loopback stand-in of the Extensions API here; RAPID's own in Lambda).",
@@ -478,7 +478,7 @@ export function renderReport(results) {
   p(
     '- Baselines are the real packages, bundled by `bench/lib/build-baselines.mjs` with the esbuild options all our bundles share ' +
       "(`esbuild.options.mjs`: platform node, ESM, target node20, mainFields `['module', 'main']`, the `createRequire` banner) and minified, " +
-      'the official init as our layer\'s `perkamo-otel-init.mjs` is built (no source map), the Powertools handler as our function bundles are. They are ' +
+      'the official init as our layer\'s `otel-init.mjs` is built (no source map), the Powertools handler as our function bundles are. They are ' +
       '`bench/baselines/official-otel-init.mjs` ' +
       '(`@opentelemetry/instrumentation-aws-lambda` + `NodeTracerProvider` from `@opentelemetry/sdk-trace-node` with a `BatchSpanProcessor` + ' +
       '`OTLPTraceExporter` from `@opentelemetry/exporter-trace-otlp-http`, registered with `registerInstrumentations`; the import-in-the-middle ' +

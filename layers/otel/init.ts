@@ -1,4 +1,4 @@
-// The layer's entry point, loaded with `node --import /opt/perkamo-otel-init.mjs` (the perkamo-otel-handler wrapper
+// The layer's entry point, loaded with `node --import /opt/otel-init.mjs` (the perkamo-otel-handler wrapper
 // adds it) before the function's handler module: registers the tracer provider, the propagator and
 // an AsyncLocalStorage context manager with @opentelemetry/api, and hands the functions a bounded
 // flush through src/telemetry/hooks.ts. It never throws: without it, the functions run untraced.

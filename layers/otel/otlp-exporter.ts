@@ -1,7 +1,7 @@
 // OTLP over HTTP, protobuf or JSON, with a deadline. The official exporter retries with backoff for
 // seconds and keeps a request running after its caller gave up; here one POST runs within the
 // caller's deadline and is destroyed when it passes, so nothing is left to hold the process or to
-// wake up in the next invocation. The serializers (perkamo-otel-export.mjs in the built layer), node:http
+// wake up in the next invocation. The serializers (otel-export.mjs in the built layer), node:http
 // and node:zlib load at the first export — after the first response, not in the cold start.
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';

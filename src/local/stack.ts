@@ -39,7 +39,7 @@ export interface LocalStackOptions {
   waitTimeSeconds?: number;
   /** The Lambda timeout each invocation counts down from (default 10 s). */
   functionTimeoutMs?: number;
-  /** Load the OpenTelemetry layer (dist/layers/otel/perkamo-otel-init.mjs) before the functions, when built. Default false. */
+  /** Load the OpenTelemetry layer (dist/layers/otel/otel-init.mjs) before the functions, when built. Default false. */
   otel?: boolean;
   /** Extra function environment (LOG_LEVEL, PERKAMO_CONCURRENCY, …). */
   env?: Record<string, string>;
@@ -179,7 +179,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...options.env,
     };
 
-    const layer = join(root, 'dist/layers/otel/perkamo-otel-init.mjs');
+    const layer = join(root, 'dist/layers/otel/otel-init.mjs');
     const otel = { requested: options.otel === true, loaded: false, path: layer };
     if (options.otel && existsSync(layer)) {
       await import(/* @vite-ignore */ pathToFileURL(layer).href);

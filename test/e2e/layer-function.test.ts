@@ -1,5 +1,5 @@
 // The built functions under the built layer, as Lambda runs them: a child process started with
-// `node --import dist/layers/otel/perkamo-otel-init.mjs`, the emulator and an OTLP/HTTP receiver on loopback.
+// `node --import dist/layers/otel/otel-init.mjs`, the emulator and an OTLP/HTTP receiver on loopback.
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
@@ -37,7 +37,7 @@ function invoke(name: string, invocations: { event: unknown; timeoutMs?: number 
   return new Promise<{ results: Invocation[]; stdout: string; stderr: string }>((resolve, reject) => {
     const child = execFile(
       process.execPath,
-      ['--import', './dist/layers/otel/perkamo-otel-init.mjs', 'test/fixtures/invoke-function.mjs', name],
+      ['--import', './dist/layers/otel/otel-init.mjs', 'test/fixtures/invoke-function.mjs', name],
       {
         cwd: root,
         timeout: 20_000,

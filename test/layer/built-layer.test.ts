@@ -1,4 +1,4 @@
-// The built layer (dist/layers/otel/), as Lambda runs it: perkamo-otel-init.mjs loaded with `node --import`
+// The built layer (dist/layers/otel/), as Lambda runs it: otel-init.mjs loaded with `node --import`
 // (directly, or through the perkamo-otel-handler wrapper) before a script that uses only @opentelemetry/api
 // and the flush hook, exporting to a receiver on loopback or printing the console waterfall.
 import { execFile, execFileSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import { json, startLoopbackServer } from '../helpers/loopback-server.ts';
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const layerDir = `${root}dist/layers/otel`;
-const init = `${layerDir}/perkamo-otel-init.mjs`;
+const init = `${layerDir}/otel-init.mjs`;
 
 // What a function does: spans through the API only, then the flush hook the layer registered.
 const script = `
@@ -69,10 +69,10 @@ afterAll(() => receiver.close());
 beforeEach(() => receiver.reset());
 
 describe('the built layer', () => {
-  it('holds exactly perkamo-otel-init.mjs, perkamo-otel-export.mjs and an executable perkamo-otel-handler, within 120 KB', () => {
-    expect(readdirSync(layerDir).sort()).toEqual(['perkamo-otel-export.mjs', 'perkamo-otel-handler', 'perkamo-otel-init.mjs']);
+  it('holds exactly otel-init.mjs, otel-export.mjs and an executable perkamo-otel-handler, within 120 KB', () => {
+    expect(readdirSync(layerDir).sort()).toEqual(['otel-export.mjs', 'otel-init.mjs', 'perkamo-otel-handler']);
     expect(statSync(`${layerDir}/perkamo-otel-handler`).mode & 0o777).toBe(0o755);
-    expect(statSync(init).size + statSync(`${layerDir}/perkamo-otel-export.mjs`).size).toBeLessThan(120 * 1024);
+    expect(statSync(init).size + statSync(`${layerDir}/otel-export.mjs`).size).toBeLessThan(120 * 1024);
   });
 
   it("registers with the @opentelemetry/api this repository installs — the newest its functions can carry (a newer one in a function would find no provider)", () => {
@@ -85,12 +85,12 @@ describe('the built layer', () => {
     expect(registered).toBe(installed);
   });
 
-  it('keeps the OTLP serializers out of the cold start: perkamo-otel-init.mjs imports perkamo-otel-export.mjs only when exporting', () => {
+  it('keeps the OTLP serializers out of the cold start: otel-init.mjs imports otel-export.mjs only when exporting', () => {
     const text = readFileSync(init, 'utf8');
     // The OTLP/JSON field names live in the serializers alone.
-    expect(readFileSync(`${layerDir}/perkamo-otel-export.mjs`, 'utf8')).toContain('resourceSpans');
+    expect(readFileSync(`${layerDir}/otel-export.mjs`, 'utf8')).toContain('resourceSpans');
     expect(text).not.toContain('resourceSpans');
-    expect(text).toMatch(/import\(\s*["']\.\/perkamo-otel-export\.mjs["']\s*\)/);
+    expect(text).toMatch(/import\(\s*["']\.\/otel-export\.mjs["']\s*\)/);
     expect(text).not.toMatch(/^import[^;]*otel-export/m);
   });
 
@@ -174,14 +174,14 @@ describe('the built layer', () => {
     expect(receiver.requests).toHaveLength(0);
   });
 
-  it('perkamo-otel-handler (AWS_LAMBDA_EXEC_WRAPPER) adds the --import of its sibling perkamo-otel-init.mjs and runs the command', async () => {
+  it('perkamo-otel-handler (AWS_LAMBDA_EXEC_WRAPPER) adds the --import of its sibling otel-init.mjs and runs the command', async () => {
     // Called by a relative path, from another directory, with NODE_OPTIONS already set.
     const { stdout } = await run(
       'dist/layers/otel/perkamo-otel-handler',
       [process.execPath, '-e', 'console.log(process.env.NODE_OPTIONS); console.log(!!globalThis[Symbol.for("perkamo-lambda.telemetry")])'],
       { cwd: root, env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: '--max-old-space-size=256', OTEL_TRACES_EXPORTER: 'none' } },
     );
-    expect(stdout.trim().split('\n')).toEqual([`--max-old-space-size=256 --import "${layerDir}/perkamo-otel-init.mjs"`, 'true']);
+    expect(stdout.trim().split('\n')).toEqual([`--max-old-space-size=256 --import "${layerDir}/otel-init.mjs"`, 'true']);
   });
 
   it('the wrapped command sees the layer and keeps its own arguments', async () => {

@@ -128,7 +128,7 @@ describe('npm start (dist/bin/start.mjs)', () => {
       });
       expect(res.status).toBe(200);
       await waitFor(/HTTP POST \/events → emit 200 \d+ ms/);
-      if (existsSync(join(root, 'dist/layers/otel/perkamo-otel-init.mjs'))) {
+      if (existsSync(join(root, 'dist/layers/otel/otel-init.mjs'))) {
         expect(out).toContain('OpenTelemetry layer loaded');
         await waitFor(/POST \/events +SERVER/);
       }
