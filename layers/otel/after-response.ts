@@ -56,7 +56,7 @@ export async function startAfterResponseFlush(
       else wake = finish;
     });
 
-  /** The next event; a failed poll (a kept-alive socket closed while frozen) is retried, briefly paced. */
+  /** The next event; a failed poll (its connection lost while the environment was frozen) is retried, paced. */
   const nextEvent = async (): Promise<ExtensionEvent> => {
     for (let failures = 0; ; failures++) {
       try {
