@@ -124,6 +124,11 @@ module.exports = async ({ resolveVariable }) => {
     }
   }
 
+  // --- Logs: Lambda's JSON log format, its level filter set from the functions' own level ----------
+  const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
+  const logLevel = String(await raw('logLevel')).toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel)) problem('logLevel', `${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}`);
+
   // --- HTTP API throttling ------------------------------------------------------------------------
   const throttlingRateLimit = await int('httpThrottlingRateLimit', 1, 100000);
   const throttlingBurstLimit = await int('httpThrottlingBurstLimit', 1, 100000);
@@ -240,6 +245,7 @@ module.exports = async ({ resolveVariable }) => {
       queueCalls,
     },
     http: { throttlingRateLimit, throttlingBurstLimit },
+    logs: { level: logLevel, applicationLogLevel: logLevel.toUpperCase() },
     queues: {
       kind: fifo ? 'fifo' : 'standard',
       suffix: fifo ? '.fifo' : '',

@@ -97,6 +97,7 @@ beforeAll(async () => {
     '--param', 'alarmQueueAgeSeconds=300',
     '--param', 'httpThrottlingRateLimit=50',
     '--param', 'httpThrottlingBurstLimit=75',
+    '--param', 'logLevel=DEBUG',
   ]);
   if (variantRun.code !== 0) throw new Error(`variant package failed:\n${variantRun.output}`);
   variant = readTemplate(join(dir, '.serverless-variant'));
@@ -119,6 +120,7 @@ beforeAll(async () => {
     '--param', 'perkamoMaxConcurrentCalls=10',
     '--param', 'eventBus=default',
     '--param', `eventProducers=${PRODUCERS[0]}`,
+    '--param', 'logLevel=verbose',
   ]);
 }, 300_000);
 
@@ -297,6 +299,13 @@ describe('npm run package (offline, no account)', () => {
     expect(m.BatchSize).toBe(100);
     expect(m.MaximumBatchingWindowInSeconds).toBe(2);
     expect(m.Enabled).toBe(true);
+  });
+
+  it("logs in Lambda's JSON format, its level filter from logLevel (info): LoggingConfig and LOG_LEVEL agree", () => {
+    for (const name of FUNCTIONS) {
+      expect(fn(template, name).LoggingConfig, name).toEqual({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN' });
+      expect(env(template, name).LOG_LEVEL, name).toBe('info');
+    }
   });
 
   it('caps what the queues send Perkamo at once: maximumConcurrency 5 on both event sources, PERKAMO_CONCURRENCY 4, no reserved concurrency', () => {
@@ -519,6 +528,13 @@ describe('serverless package --param fifo=true, jwtIssuer/jwtAudience, kmsKeyArn
     expect(stage.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 75 });
   });
 
+  it('logLevel=DEBUG: Lambda filters at DEBUG and the functions log at debug', () => {
+    for (const name of FUNCTIONS) {
+      expect(fn(variant, name).LoggingConfig.ApplicationLogLevel, name).toBe('DEBUG');
+      expect(env(variant, name).LOG_LEVEL, name).toBe('debug');
+    }
+  });
+
   it('capacity parameters: maximumConcurrency 10, PERKAMO_CONCURRENCY 2, reserved concurrency 25 on every function', () => {
     for (const name of ['batch', 'identify'] as const) expect(eventSourceMapping(variant, name).ScalingConfig, name).toEqual({ MaximumConcurrency: 10 });
     for (const name of FUNCTIONS) {
@@ -635,6 +651,7 @@ describe('serverless package with bad parameters', () => {
     expect(invalid.output).toContain('param "jwtAudience"');
     expect(invalid.output).toContain('param "logRetentionInDays"');
     expect(invalid.output).toContain('param "runtime": "nodejs20.x" is not a Lambda runtime');
+    expect(invalid.output).toContain('param "logLevel": "verbose" is not one of debug, info, warn, error');
     expect(invalid.output).toContain('param "eventProducers": applies to the bus this stack creates; with eventBus "default" set the policy on that bus yourself');
     expect(invalid.output).toContain(
       'param "queueMaximumConcurrency": the two queues may make 40 Perkamo calls at once (2 × 5 batches × perkamoConcurrency 4), above perkamoMaxConcurrentCalls 10; lower queueMaximumConcurrency to 2 or perkamoConcurrency',

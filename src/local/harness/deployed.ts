@@ -88,12 +88,17 @@ function functionsOf(template: Template, layerDir: string): Record<string, Deplo
       MemorySize: number;
       Architectures?: string[];
       Environment?: { Variables?: Record<string, unknown> };
+      LoggingConfig?: { LogFormat?: string; ApplicationLogLevel?: string };
     };
     const environment: Record<string, string> = {};
     for (const [key, value] of Object.entries(p.Environment?.Variables ?? {})) {
       if (typeof value !== 'string') throw new Error(`${p.FunctionName}: ${key} is not a plain string in the template (${JSON.stringify(value)}); the harness cannot resolve it`);
       environment[key] = value.replace(/^\/opt\//, `${layerDir}/`);
     }
+    // What Lambda sets from the function's LoggingConfig: the runtime client reads them (JSON
+    // console output, level filtering).
+    if (p.LoggingConfig?.LogFormat) environment.AWS_LAMBDA_LOG_FORMAT = p.LoggingConfig.LogFormat;
+    if (p.LoggingConfig?.ApplicationLogLevel) environment.AWS_LAMBDA_LOG_LEVEL = p.LoggingConfig.ApplicationLogLevel;
     const name = p.Handler.split('/').at(-2)!;
     functions[name] = {
       name,
