@@ -8,7 +8,7 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { chmod, copyFile, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { shared } from './esbuild.options.mjs';
 
@@ -64,6 +64,9 @@ for (const name of functions) {
     // The Lambda Node.js runtime ships AWS SDK v3.
     external: ['@aws-sdk/*'],
   });
+  // For `serverless invoke local`, which loads a handler with require() (index.js, then index.cjs):
+  // Node ≥ 20.19 / 22.12 require an ES module. Left out of the deployed zips (serverless.yml).
+  await writeFile(`dist/functions/${name}/index.cjs`, "module.exports = require('./index.mjs');\n");
   console.log(`  ${outfile.padEnd(36)} ${await kb(outfile)}`);
 }
 

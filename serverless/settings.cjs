@@ -137,7 +137,16 @@ module.exports = async ({ resolveVariable }) => {
   const secretArnParam = await raw('secretArn');
   const secretParameter = await raw('secretParameter');
   const secret = { arn: '', parameter: '', statement: undefined, viaService: 'secretsmanager' };
-  if (secretArnParam !== '' && secretParameter !== '') {
+  if (stage === 'local') {
+    // `invoke local` only: the key comes from the shell's PERKAMO_SECRET_KEY. The statement grants
+    // nothing, and packaging refuses this stage (no key source: serverless/startable.cjs).
+    secret.statement = {
+      Sid: 'PerkamoServerKey',
+      Effect: 'Deny',
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:perkamo/local/none' },
+    };
+  } else if (secretArnParam !== '' && secretParameter !== '') {
     problem('secretParameter', 'set either secretArn (Secrets Manager) or secretParameter (SSM), not both');
   } else if (secretParameter !== '') {
     secret.parameter = String(secretParameter);

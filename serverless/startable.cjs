@@ -32,7 +32,8 @@ class Startable {
     const service = this.serverless.service;
     // The configuration as written (osls resolves variables in place): which ${param:…} sets a variable.
     const input = this.serverless.utils.readFileSync(join(this.serverless.serviceDir, this.serverless.configurationFilename ?? 'serverless.yml')) ?? {};
-    const stage = service.provider.stage;
+    // The stage of this run (--stage), not the configuration's default.
+    const stage = this.serverless.getProvider('aws').getStage();
 
     // Problems by function, then functions grouped by identical problems (most share the auth ones).
     const groups = new Map();

@@ -57,6 +57,7 @@ let variantRun: RunResult;
 let ssm: Template;
 let ssmRun: RunResult;
 let invalid: RunResult;
+let localRun: RunResult;
 
 /** `serverless package` again (no build) into `out`, with extra `--param`s. */
 const packageWith = (out: string, args: string[]) =>
@@ -110,6 +111,8 @@ beforeAll(async () => {
   ]);
   if (ssmRun.code !== 0) throw new Error(`SSM package failed:\n${ssmRun.output}`);
   ssm = readTemplate(join(dir, '.serverless-ssm'));
+
+  localRun = await packageWith('.serverless-local', ['--stage', 'local']);
 
   invalid = await packageWith('.serverless-invalid', [
     '--param', 'fifo=true',
@@ -641,6 +644,14 @@ describe('serverless package --param secretParameter (SSM) and kmsKeyArn', () =>
     expect(policy.Properties.Statement).toMatchObject({ Effect: 'Deny', Principal: '*', Action: 'events:PutEvents' });
     expect(text(policy.Properties.Statement.Resource)).toBe('arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/perkamo-lambda-dev');
     expect(policy.Properties.Statement.Condition).toEqual({ ArnNotLike: { 'aws:PrincipalArn': PRODUCERS } });
+  });
+});
+
+describe('serverless package --stage local (the invoke-local stage)', () => {
+  it('is refused: its functions read the server key from the shell, which a deployed function has not', () => {
+    expect(localRun.code).not.toBe(0);
+    expect(localRun.output).toContain('These functions could not start with the parameters of stage "local"');
+    expect(localRun.output).toContain('PERKAMO_SECRET_KEY: the Perkamo server key is not configured');
   });
 });
 
