@@ -125,7 +125,8 @@ module.exports = async ({ resolveVariable }) => {
   }
 
   // --- Logs: Lambda's JSON log format, its level filter set from the functions' own level ----------
-  const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
+  // Lambda's application log levels, which the functions' LOG_LEVEL takes as well.
+  const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
   const logLevel = String(await raw('logLevel')).toLowerCase();
   if (!LOG_LEVELS.includes(logLevel)) problem('logLevel', `${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}`);
 

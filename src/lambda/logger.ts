@@ -1,5 +1,7 @@
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+/** Every level Lambda's `applicationLogLevel` knows; the logger writes debug to error, `trace` and `fatal` only set a threshold. */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+export const logLevels: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+const rank: Record<LogLevel, number> = { trace: 0, debug: 10, info: 20, warn: 30, error: 40, fatal: 50 };
 
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;

@@ -662,7 +662,7 @@ describe('serverless package with bad parameters', () => {
     expect(invalid.output).toContain('param "jwtAudience"');
     expect(invalid.output).toContain('param "logRetentionInDays"');
     expect(invalid.output).toContain('param "runtime": "nodejs20.x" is not a Lambda runtime');
-    expect(invalid.output).toContain('param "logLevel": "verbose" is not one of debug, info, warn, error');
+    expect(invalid.output).toContain('param "logLevel": "verbose" is not one of trace, debug, info, warn, error, fatal');
     expect(invalid.output).toContain('param "eventProducers": applies to the bus this stack creates; with eventBus "default" set the policy on that bus yourself');
     expect(invalid.output).toContain(
       'param "queueMaximumConcurrency": the two queues may make 40 Perkamo calls at once (2 × 5 batches × perkamoConcurrency 4), above perkamoMaxConcurrentCalls 10; lower queueMaximumConcurrency to 2 or perkamoConcurrency',

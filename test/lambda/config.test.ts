@@ -327,9 +327,17 @@ describe('loadConfig: runtime settings', () => {
     expect(problemFor({ ...base, CORS_ALLOWED_ORIGINS: `https://ok.example.com,${origin}` }, 'CORS_ALLOWED_ORIGINS')).toContain(text);
   });
 
-  it('reads LOG_LEVEL case-insensitively and refuses others', () => {
+  it('reads LOG_LEVEL case-insensitively, every level Lambda knows (TRACE and FATAL too), and refuses others', () => {
     expect(loadConfig({ ...base, LOG_LEVEL: 'Warn' }, none).logLevel).toBe('warn');
-    expect(problemFor({ ...base, LOG_LEVEL: 'verbose' }, 'LOG_LEVEL')).toContain('debug, info, warn, error');
+    expect(loadConfig({ ...base, LOG_LEVEL: 'TRACE' }, none).logLevel).toBe('trace');
+    expect(loadConfig({ ...base, LOG_LEVEL: 'FATAL' }, none).logLevel).toBe('fatal');
+    expect(problemFor({ ...base, LOG_LEVEL: 'verbose' }, 'LOG_LEVEL')).toContain('trace, debug, info, warn, error, fatal');
+  });
+
+  it("AWS_LAMBDA_LOG_LEVEL (Lambda's applicationLogLevel) wins over LOG_LEVEL, and names itself when wrong", () => {
+    expect(loadConfig({ ...base, LOG_LEVEL: 'debug', AWS_LAMBDA_LOG_LEVEL: 'WARN' }, none).logLevel).toBe('warn');
+    expect(loadConfig({ ...base, LOG_LEVEL: 'debug', AWS_LAMBDA_LOG_LEVEL: '' }, none).logLevel).toBe('debug');
+    expect(problemFor({ ...base, AWS_LAMBDA_LOG_LEVEL: 'LOUD' }, 'AWS_LAMBDA_LOG_LEVEL')).toContain('is not a log level');
   });
 });
 

@@ -9,6 +9,7 @@
 import { limits } from '../../core/index.ts';
 import { defaultBaseUrl } from '../../sdk/index.ts';
 import { Budget } from '../budget.ts';
+import { logLevels, type LogLevel } from '../logger.ts';
 import { authDefaults, readAuthConfig, type AuthConfig } from './auth.ts';
 import { readCorsOrigins } from './cors.ts';
 import { EnvReader, httpUrlProblem, type Env } from './env.ts';
@@ -35,7 +36,8 @@ export interface LambdaConfig {
   concurrency: number;
   /** Exact origins allowed to call the browser functions (CORS). */
   corsOrigins: string[];
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** AWS_LAMBDA_LOG_LEVEL (Lambda's applicationLogLevel) when Lambda sets it, else LOG_LEVEL. */
+  logLevel: LogLevel;
   /** What spans say about user ids: the id, a stable SHA-256 pseudonym, or nothing. */
   traceUserIds: 'keep' | 'hash' | 'drop';
 }
@@ -47,7 +49,6 @@ export interface ConfigNeeds {
   browserKey: boolean;
 }
 
-const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 const USER_ID_POLICIES = ['keep', 'hash', 'drop'] as const;
 
 export const configDefaults = {
@@ -57,7 +58,7 @@ export const configDefaults = {
   ...authDefaults,
   reserveMs: Budget.defaultReserveMs,
   concurrency: 4,
-  logLevel: 'info',
+  logLevel: 'info' as LogLevel,
   traceUserIds: 'hash',
 } as const;
 
@@ -91,7 +92,9 @@ export function loadConfig(env: Env, needs: ConfigNeeds): LambdaConfig {
   const reserveMs = read.int('PERKAMO_DEADLINE_RESERVE_MS', configDefaults.reserveMs, 0, 900_000, 'milliseconds');
   const concurrency = read.int('PERKAMO_CONCURRENCY', configDefaults.concurrency, 1, 32, 'parallel calls');
   const corsOrigins = readCorsOrigins(read.get('CORS_ALLOWED_ORIGINS'), read.problems);
-  const logLevel = read.choice('LOG_LEVEL', LOG_LEVELS, configDefaults.logLevel, 'a log level');
+  // Lambda's own setting wins: it is what CloudWatch filters on (logFormat JSON).
+  const logLevelVariable = read.get('AWS_LAMBDA_LOG_LEVEL') !== undefined ? 'AWS_LAMBDA_LOG_LEVEL' : 'LOG_LEVEL';
+  const logLevel = read.choice(logLevelVariable, logLevels, configDefaults.logLevel, 'a log level');
   const traceUserIds = read.choice('PERKAMO_TRACE_USER_IDS', USER_ID_POLICIES, configDefaults.traceUserIds, 'a policy', 'keep, hash or drop');
 
   read.fail();
