@@ -160,7 +160,9 @@ async function main() {
   const receiverStats = () => control(`${receiverUrl}/stats`);
 
   /** A worker's environment: Lambda's variables, the function's settings, the exporter mode. */
-  const workerEnv = (fn, taskRoot, { exporter = 'otlp', memoryMb = 1024 } = {}) =>
+  // Logs and metrics as deployed by default (logLevel info, metrics on): a summary line and an EMF
+  // line per invocation. The warm section also runs without them (`env`) to price them.
+  const workerEnv = (fn, taskRoot, { exporter = 'otlp', memoryMb = 1024, env = {} } = {}) =>
     cleanEnv({
       AWS_LAMBDA_FUNCTION_NAME: fn,
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
@@ -176,11 +178,13 @@ async function main() {
       PERKAMO_BROWSER_KEY: defaultKeys.browser[0],
       PERKAMO_CONCURRENCY: String(perkamoConcurrency),
       AUTH_TRUST_API_GATEWAY: 'true',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
+      PERKAMO_METRICS: 'true',
       OTEL_SERVICE_NAME: 'perkamo-bench',
       OTEL_TRACES_EXPORTER: exporter,
       OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      ...env,
     });
 
   // How each variant starts node: the layer or the official init with --import, or nothing.
@@ -191,10 +195,10 @@ async function main() {
   };
 
   /** How a worker process runs a function: its node flags, script and environment. */
-  const workerSpec = (trace, fn, { taskRoot = functionRoot(fn), exporter, memoryMb = 1024 } = {}) => ({
+  const workerSpec = (trace, fn, { taskRoot = functionRoot(fn), exporter, memoryMb = 1024, env } = {}) => ({
     nodeArgs: [...lambdaV8Flags(memoryMb), ...tracer[trace]],
     script: worker,
-    env: workerEnv(fn, taskRoot, { exporter, memoryMb }),
+    env: workerEnv(fn, taskRoot, { exporter, memoryMb, env }),
   });
   const runWorker = (trace, fn, job, { tolerate, ...spec } = {}) => runNode({ ...workerSpec(trace, fn, spec), job, tolerate });
 
@@ -384,6 +388,9 @@ async function main() {
     { key: 'official', trace: 'official', exporter: 'otlp' },
     { key: 'oursNone', trace: 'ours', exporter: 'none' },
     { key: 'officialNone', trace: 'official', exporter: 'none' },
+    // What logs and metrics cost: (a) without the summary and EMF lines, then with the summary only.
+    { key: 'quiet', trace: 'untraced', exporter: 'otlp', env: { LOG_LEVEL: 'error', PERKAMO_METRICS: 'false' } },
+    { key: 'logsOnly', trace: 'untraced', exporter: 'otlp', env: { PERKAMO_METRICS: 'false' } },
   ];
   for (const source of ['http', 'sqs']) {
     const c = source === 'http' ? config.warmHttp : config.warmSqs;
@@ -396,7 +403,7 @@ async function main() {
         warmVariants.map((v) => [
           v.key,
           startInteractive({
-            ...workerSpec(v.trace, fn, { exporter: v.exporter }),
+            ...workerSpec(v.trace, fn, { exporter: v.exporter, env: v.env }),
             job: { kind: 'warm', source, records: c.records, warmup: c.warmup, run: `warm-${source}-${round}-${v.key}` },
           }),
         ]),

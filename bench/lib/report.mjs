@@ -79,6 +79,13 @@ export function renderReport(results) {
         over: key === 'untraced' ? undefined : summary(roundOver(key)),
       };
     }
+    // Logs and metrics, untraced: (a) as deployed minus (a) quiet; the summary line alone, the EMF line alone.
+    const roundBetween = (a, b) => w.rounds.map((r) => median(diff(r[a].us, r[b].us)) / per);
+    warm[source].observability = {
+      both: summary(roundBetween('untraced', 'quiet')),
+      logs: summary(roundBetween('logsOnly', 'quiet')),
+      metrics: summary(roundBetween('untraced', 'logsOnly')),
+    };
     warm[source].ratio = summary(ratio(roundOver('ours'), roundOver('official')));
     warm[source].ratioNone = summary(ratio(roundOver('oursNone'), roundOver('officialNone')));
   }
@@ -185,6 +192,10 @@ export function renderReport(results) {
       `+${num(warmOver('http', 'ours'))} µs`, `official +${num(warmOver('http', 'official'))} µs`, fmtRatio(warm.http.ratio), met(warmOver('http', 'ours') <= 50)],
     ['warm overhead per HTTP invocation, spans recorded, not exported (`OTEL_TRACES_EXPORTER=none`)', '≤ 50 µs',
       `+${num(warmOver('http', 'oursNone'))} µs`, `official +${num(warmOver('http', 'officialNone'))} µs`, fmtRatio(warm.http.ratioNone), met(warmOver('http', 'oursNone') <= 50)],
+    ['logs + metrics per HTTP invocation (the summary line and the EMF line; untraced)', '–',
+      `+${num(warm.http.observability.both.median, 1)} µs`, `summary line +${num(warm.http.observability.logs.median, 1)} µs, EMF line +${num(warm.http.observability.metrics.median, 1)} µs`, '', '–'],
+    [`logs + metrics per SQS record (batches of ${warm.sqs.per}; untraced)`, '–',
+      `+${num(warm.sqs.observability.both.median, 1)} µs`, `summary line +${num(warm.sqs.observability.logs.median, 1)} µs, EMF line +${num(warm.sqs.observability.metrics.median, 1)} µs`, '', '–'],
     [`warm overhead per SQS record (batches of ${warm.sqs.per}), exported`, '–',
       `+${num(warmOver('sqs', 'ours'), 1)} µs`, `official +${num(warmOver('sqs', 'official'), 1)} µs`, fmtRatio(warm.sqs.ratio), '–'],
     [`bytes: function bundle (largest: ${biggest[0]})`, '≤ 100 KB',
@@ -383,6 +394,8 @@ export function renderReport(results) {
     official: '(b) official, exported',
     oursNone: 'ours, not exported',
     officialNone: '(b) official, not exported',
+    quiet: '(a) without the summary and EMF lines (`LOG_LEVEL=error`, `PERKAMO_METRICS=false`)',
+    logsOnly: '(a) with the summary line, without the EMF line (`PERKAMO_METRICS=false`)',
   };
   p('## 2. Warm overhead', '');
   p(
@@ -396,7 +409,9 @@ export function renderReport(results) {
       '"Exported": both tracers send OTLP/HTTP JSON to a local receiver (its own process) and wait for it before the invocation returns — ' +
       'ours through its bounded flush, the official one through the `forceFlush` its instrumentation does after every invocation. ' +
       '"Not exported": `OTEL_TRACES_EXPORTER=none`; spans are still created and ended. (b) also records the function\'s own spans: ' +
-      'the bundle\'s `@opentelemetry/api` finds the official provider, so both tracers carry the same spans, plus the official invocation span.',
+      'the bundle\'s `@opentelemetry/api` finds the official provider, so both tracers carry the same spans, plus the official invocation span. ' +
+      'Every worker logs and writes metrics as deployed by default (`LOG_LEVEL=info`, `PERKAMO_METRICS=true`: one summary line and one EMF line per invocation, on a pipe as on Lambda) ' +
+      'except the two (a) rows that price them.',
     '',
   );
   for (const source of ['http', 'sqs']) {
@@ -407,7 +422,8 @@ export function renderReport(results) {
     for (const [key, row] of Object.entries(w.rows)) {
       p(`| ${warmLabel[key]} | ${fmt(row.us, '', { digits: 0 })} | ${row.over ? fmt(row.over, ' µs', { sign: true }) : ''} | ${num(row.spans, 1)} |`);
     }
-    p(`| ratio ours ÷ official overhead | | exported ${fmtRatio(w.ratio)}; not exported ${fmtRatio(w.ratioNone)} | |`, '');
+    p(`| ratio ours ÷ official overhead | | exported ${fmtRatio(w.ratio)}; not exported ${fmtRatio(w.ratioNone)} | |`);
+    p(`| logs + metrics, (a) over (a) without them | | ${fmt(w.observability.both, ' µs', { sign: true })} (summary ${fmt(w.observability.logs, ' µs', { sign: true })}, EMF ${fmt(w.observability.metrics, ' µs', { sign: true })}) | |`, '');
   }
 
   // 3. throughput

@@ -50,7 +50,16 @@ export interface Tracing {
   register(): void;
 }
 
-export const defaultWarn: Warn = (message) => console.warn(`[otel] ${message}`);
+/**
+ * On Lambda, one JSON line in the functions' own log shape (`level`, `message`, `timestamp`,
+ * `function_name`), so a Logs Insights query by level finds the layer's warnings too; elsewhere
+ * (a local process) plain text.
+ */
+export const defaultWarn: Warn = (message) => {
+  const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
+  if (!functionName) return void process.stderr.write(`[otel] ${message}\n`);
+  process.stderr.write(`${JSON.stringify({ level: 'WARN', message: `[otel] ${message}`, timestamp: new Date().toISOString(), function_name: functionName })}\n`);
+};
 
 /** Undefined when OTEL_SDK_DISABLED=true: the API stays a no-op. */
 export function setupTracing(env: Env = process.env, options: SetupOptions = {}): Tracing | undefined {

@@ -18,22 +18,7 @@ import {
   type TextMapSetter,
 } from '@opentelemetry/api';
 import { AWSXRAY_TRACE_ID_HEADER, AWSXRayPropagator } from '@opentelemetry/propagator-aws-xray';
-
-/** What the runtime client (`aws-lambda-ric` 4.x, `@aws/lambda-invoke-store`) puts on `globalThis.awslambda`. */
-interface LambdaGlobal {
-  awslambda?: { InvokeStore?: { getXRayTraceId?: () => string | undefined } };
-}
-
-/**
- * The current invocation's X-Ray header: from the runtime's invoke store first (per invocation,
- * also when invocations run concurrently in one process), else `_X_AMZN_TRACE_ID` (set per
- * invocation by runtimes that handle one at a time). Undefined outside Lambda.
- */
-export function lambdaTraceHeader(): string | undefined {
-  const fromStore = (globalThis as LambdaGlobal).awslambda?.InvokeStore?.getXRayTraceId?.();
-  if (typeof fromStore === 'string' && fromStore !== '') return fromStore;
-  return process.env._X_AMZN_TRACE_ID || undefined;
-}
+import { lambdaTraceHeader } from '../../src/telemetry/lambda-trace-header.ts';
 
 export class XRayLambdaPropagator implements TextMapPropagator {
   private readonly xray = new AWSXRayPropagator();

@@ -68,6 +68,7 @@ export class BatchItemsFailedError extends HttpError {
 
 /** 401: no credentials, or credentials that do not verify. */
 export class AuthenticationError extends HttpError {
+  override readonly name = 'AuthenticationError';
   constructor(message: string, cause?: unknown) {
     super(401, 'unauthorized', message, { headers: { 'www-authenticate': 'Bearer' }, cause });
   }
@@ -75,6 +76,7 @@ export class AuthenticationError extends HttpError {
 
 /** 403: a valid caller without the right to do this. */
 export class ForbiddenError extends HttpError {
+  override readonly name = 'ForbiddenError';
   constructor(message: string) {
     super(403, 'forbidden', message);
   }

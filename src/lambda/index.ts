@@ -17,7 +17,9 @@ export { Budget } from './budget.ts';
 export { sources, sourceOf, type Source, type SourceScope } from './sources/index.ts';
 export { createRuntime, loadFunctionConfig, middyOptions, runInvocation, type Runtime } from './runtime.ts';
 export { runCommands, type RunOptions } from './runner.ts';
-export { loadConfig, type LambdaConfig, type AuthConfig, type SecretSource } from './config/index.ts';
+export { LambdaConfigurationError, loadConfig, type AuthConfig, type ConfigNeeds, type LambdaConfig, type SecretSource } from './config/index.ts';
+export { InvocationReport, recordResult, type PerkamoCall, type RecordResult, type Tally } from './report.ts';
+export { emfLine, type InvocationOutcome, type MetricDimensions } from './emf.ts';
 export { createApiKeySupplier } from './secrets.ts';
 export {
   AuthenticationError,

@@ -1,5 +1,6 @@
 import type { Context as OtelContext } from '@opentelemetry/api';
 import type { JsonObject, PerkamoEventInput } from '../core/index.ts';
+import type { InvocationReport } from './report.ts';
 import type { Trigger } from './request.ts';
 
 /** Where a command came from: enough to answer the trigger and to explain a failure in logs. */
@@ -33,4 +34,6 @@ export interface Invocation {
   deadline: number;
   /** The tracing context the work runs in; undefined without the tracing middleware. */
   traceContext?: OtelContext;
+  /** Where the handler records outcomes and Perkamo calls; undefined without the logging middleware. */
+  report?: InvocationReport;
 }

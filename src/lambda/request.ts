@@ -1,6 +1,8 @@
 import type { Request } from '@middy/core';
 import type { Context as OtelContext, Span } from '@opentelemetry/api';
 import type { Context } from 'aws-lambda';
+import type { Logger } from './logger.ts';
+import type { InvocationReport } from './report.ts';
 
 export type Trigger = 'http' | 'sqs' | 'eventbridge' | 'direct';
 
@@ -36,7 +38,9 @@ export type CleanupFunction = (request: PerkamoRequest<any, any>) => Promise<voi
  * Per-invocation state, kept on middy's `request.internal` (never in module variables). Each key
  * has one writer: `source` whoever asks first (`sourceOf`), `http` its first reader (`httpRequestOf`),
  * `trigger` the trigger middleware, `deadline` the deadline middleware,
- * `principal` the auth middleware, `span`, `traceContext` and `tracingCleanup` the tracing middleware.
+ * `principal` the auth middleware, `span`, `traceContext` and `tracingCleanup` the tracing middleware,
+ * `logger`, `logFields`, `report` and `loggingCleanup` the logging middleware, `metricsCleanup` the
+ * metrics middleware.
  */
 export type PerkamoInternal = {
   /** The trigger's own event, kept for the answer (request.event becomes the Invocation). */
@@ -53,6 +57,16 @@ export type PerkamoInternal = {
   traceContext?: OtelContext;
   /** Ends the invocation span and flushes, if not done yet: the tracing middleware's cleanup. */
   tracingCleanup?: CleanupFunction;
+  /** The invocation's logger: every line carries `logFields`. */
+  logger?: Logger;
+  /** What ties a line to its invocation: aws_request_id, cold_start, trace_id / span_id, xray_trace_id. */
+  logFields?: Record<string, unknown>;
+  /** Filled by the handler and the runner; read when the invocation ends. */
+  report?: InvocationReport;
+  /** Writes the summary line, if not done yet: the logging middleware's cleanup. */
+  loggingCleanup?: CleanupFunction;
+  /** Writes the EMF line, if not done yet: the metrics middleware's cleanup. */
+  metricsCleanup?: CleanupFunction;
 };
 
 export type PerkamoRequest<TEvent = unknown, TResult = unknown> = Request<TEvent, TResult, Error, Context, PerkamoInternal>;

@@ -1,3 +1,4 @@
+import type { Attributes } from '@opentelemetry/api';
 import { PerkamoError, PerkamoValidationError, canonicalJson, limits, type PerkamoEventInput } from '../core/index.ts';
 import { PerkamoApiError, responseMeta, type EventIngestResponse, type PerkamoClient } from '../sdk/index.ts';
 import { attr, traceUserId, type UserIdPolicy } from '../telemetry/attributes.ts';
@@ -6,6 +7,7 @@ import type { Command, Outcome } from './invocation.ts';
 import { PerkamoItemRejectedError } from './errors.ts';
 import { runInGroupOrder } from './fifo.ts';
 import { mapWithConcurrency } from './pool.ts';
+import type { PerkamoCall } from './report.ts';
 
 export interface RunOptions {
   client: PerkamoClient;
@@ -17,11 +19,29 @@ export interface RunOptions {
   streamTokenTtlSeconds?: number;
   /** What operation spans say about user ids (default: a hash). */
   userIds?: UserIdPolicy;
+  /** Told about every Perkamo call when it ends (the invocation's report). */
+  onCall?: (call: PerkamoCall) => void;
 }
 
 /** The Perkamo request id of a result (from the response) or of an error (PerkamoApiError & co). */
 const perkamoRequestId = (value: unknown): string | undefined =>
   responseMeta(value)?.requestId ?? ((value as { requestId?: unknown } | null)?.requestId as string | undefined);
+
+/** One Perkamo call: its operation span, and its time and attempts for the invocation's report. */
+async function perkamoCall<T>(operation: string, attributes: Attributes, options: RunOptions, fn: () => Promise<T>): Promise<T> {
+  const onCall = options.onCall;
+  if (!onCall) return withOperationSpan(operation, attributes, perkamoRequestId, fn);
+  const started = performance.now();
+  try {
+    const value = await withOperationSpan(operation, attributes, perkamoRequestId, fn);
+    onCall({ operation, ms: performance.now() - started, attempts: responseMeta(value)?.attempts ?? 1, ok: true, requestId: perkamoRequestId(value) });
+    return value;
+  } catch (error) {
+    const attempts = (error as { attempts?: unknown } | null)?.attempts;
+    onCall({ operation, ms: performance.now() - started, attempts: typeof attempts === 'number' ? attempts : 1, ok: false, requestId: perkamoRequestId(error) });
+    throw error;
+  }
+}
 
 function userAttributes(userId: string, policy: UserIdPolicy = 'hash'): Record<string, string> {
   const value = traceUserId(userId, policy);
@@ -111,15 +131,16 @@ type Runner<K extends Command['kind']> = (command: Extract<Command, { kind: K }>
 
 /** How each kind of command reaches Perkamo, one call each (emits are batched: `sendChunk`). */
 const runners: { [K in Exclude<Command['kind'], 'emit'>]: Runner<K> } = {
-  identify: async ({ user_id, traits }, { client, deadline, userIds }) =>
-    withoutTraitValues(await withOperationSpan('identify', userAttributes(user_id, userIds), perkamoRequestId, () => client.identify(user_id, traits, { deadline }))),
-  mint: ({ user_id }, { client, deadline, browserKey, streamTokenTtlSeconds, userIds }) =>
-    withOperationSpan('stream_token', userAttributes(user_id, userIds), perkamoRequestId, () => {
+  identify: async ({ user_id, traits }, options) =>
+    withoutTraitValues(await perkamoCall('identify', userAttributes(user_id, options.userIds), options, () => options.client.identify(user_id, traits, { deadline: options.deadline }))),
+  mint: ({ user_id }, options) =>
+    perkamoCall('stream_token', userAttributes(user_id, options.userIds), options, () => {
+      const { client, deadline, browserKey, streamTokenTtlSeconds } = options;
       if (!browserKey) throw new PerkamoError('PERKAMO_BROWSER_KEY is not set; stream tokens cannot be minted');
       return client.createStreamToken(browserKey, user_id, streamTokenTtlSeconds ?? 120, { deadline });
     }),
-  read: async ({ user_id }, { client, deadline, userIds }) =>
-    withoutTraitValues(await withOperationSpan('customer', userAttributes(user_id, userIds), perkamoRequestId, () => client.customer(user_id, { deadline }))),
+  read: async ({ user_id }, options) =>
+    withoutTraitValues(await perkamoCall('customer', userAttributes(user_id, options.userIds), options, () => options.client.customer(user_id, { deadline: options.deadline }))),
 };
 
 function runSingle(command: Command, options: RunOptions): Promise<unknown> {
@@ -137,7 +158,7 @@ async function sendChunk(commands: Command[], chunk: number[], outcomes: Outcome
       ...userAttributes(event.user_id, options.userIds),
     };
     outcomes[chunk[0] as number] = await settle(() =>
-      withOperationSpan('emit', attributes, perkamoRequestId, () =>
+      perkamoCall('emit', attributes, options, () =>
         options.client.emit(event.user_id, event.event, event.context, {
           txId: event.transaction_id,
           occurredAt: event.occurred_at,
@@ -148,7 +169,7 @@ async function sendChunk(commands: Command[], chunk: number[], outcomes: Outcome
     return;
   }
   const answer = await settle(() =>
-    withOperationSpan('batch', { [attr.perkamoBatchSize]: events.length }, perkamoRequestId, () =>
+    perkamoCall('batch', { [attr.perkamoBatchSize]: events.length }, options, () =>
       options.client.batch(events, { deadline: options.deadline }),
     ),
   );

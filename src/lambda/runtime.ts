@@ -1,5 +1,4 @@
 import { context as otelContext } from '@opentelemetry/api';
-import type { Context } from 'aws-lambda';
 import { createPerkamoClient, type PerkamoClient } from '../sdk/index.ts';
 import type { Command, Invocation, Item, Outcome } from './invocation.ts';
 import { LambdaConfigurationError, loadConfig, type AuthConfig, type LambdaConfig } from './config/index.ts';
@@ -35,7 +34,8 @@ export function loadFunctionConfig(operation: Operation, env: Record<string, str
 
 export function createRuntime(operation: Operation, env: Record<string, string | undefined> = process.env): Runtime {
   const config = loadFunctionConfig(operation, env);
-  const logger = createLogger(config.logLevel, { function: operation.name });
+  // Lambda's name for the function (perkamo-lambda-prod-emit), the operation's outside Lambda.
+  const logger = createLogger(config.logLevel, { function_name: env.AWS_LAMBDA_FUNCTION_NAME || operation.name });
   const client = createPerkamoClient({
     apiKey: createApiKeySupplier(config.perkamo.secret, {
       ttlMs: config.perkamo.secretTtlMs,
@@ -66,8 +66,7 @@ export function middyOptions(runtime: Runtime) {
 
 /** The handler: runs the invocation's commands and returns one outcome per item, in order. */
 export function runInvocation(runtime: Runtime) {
-  return async function perkamoHandler(invocation: Invocation, context: Context): Promise<Outcome[]> {
-    const started = Date.now();
+  return async function perkamoHandler(invocation: Invocation): Promise<Outcome[]> {
     const items = blockFifoGroups(invocation.items);
     const commands: Command[] = [];
     for (const item of items) if ('command' in item) commands.push(item.command);
@@ -79,12 +78,13 @@ export function runInvocation(runtime: Runtime) {
         browserKey: runtime.config.perkamo.browserKey,
         streamTokenTtlSeconds: runtime.config.perkamo.streamTokenTtlSeconds,
         userIds: runtime.config.traceUserIds,
+        onCall: invocation.report?.call,
       });
     // Run inside the invocation span, so operation and HTTP spans are its children.
     const ran = invocation.traceContext ? await otelContext.with(invocation.traceContext, run) : await run();
     let next = 0;
     const outcomes = items.map((item): Outcome => ('command' in item ? (ran[next++] as Outcome) : { ok: false, error: item.error }));
-    logSummary(runtime.logger, invocation, outcomes, context, Date.now() - started);
+    invocation.report?.record(items, outcomes);
     return outcomes;
   };
 }
@@ -99,24 +99,4 @@ function blockFifoGroups(items: Item[]): Item[] {
     groups.settle(origin.group, 'command' in item);
     return item;
   });
-}
-
-function logSummary(logger: Logger, invocation: Invocation, outcomes: Outcome[], context: Context, ms: number): void {
-  const failures = outcomes.flatMap((outcome, i) => {
-    if (outcome.ok) return [];
-    const item = invocation.items[i];
-    const origin = item && ('command' in item ? item.command.origin : item.origin);
-    return [{ id: origin?.id, error: outcome.error.name, message: outcome.error.message }];
-  });
-  const duplicates = outcomes.filter((o) => o.ok && (o.value as { duplicate?: unknown })?.duplicate === true).length;
-  const fields = {
-    aws_request_id: context?.awsRequestId,
-    trigger: invocation.trigger,
-    records: outcomes.length,
-    failed: failures.length,
-    duplicates,
-    duration_ms: ms,
-  };
-  if (failures.length === 0) logger.info('invocation done', fields);
-  else logger.warn('invocation done with failures', { ...fields, failures: failures.slice(0, 20) });
 }

@@ -68,7 +68,9 @@ function tracing(stack: LocalStack): string {
   const layer = stack.otel.path.replace(/.*[\\/]dist[\\/]/, 'dist/');
   if (stack.otel.loaded) {
     const exporter = process.env.OTEL_TRACES_EXPORTER ?? 'otlp';
-    return `OpenTelemetry layer loaded (OTEL_TRACES_EXPORTER=${exporter}${exporter === 'console' ? ': one waterfall per trace below' : ''})`;
+    const waterfall = exporter.split(',').includes('console') ? ', and one waterfall per trace below' : '';
+    if (stack.urls.traces) return `OpenTelemetry layer loaded: traces at ${stack.urls.traces}${waterfall}`;
+    return `OpenTelemetry layer loaded (OTEL_TRACES_EXPORTER=${exporter}, exporting to ${stack.otel.endpoint ?? 'the layer default'}${waterfall})`;
   }
   return stack.otel.requested ? `off: ${layer} is not built yet (npm run build)` : 'off (--no-otel)';
 }
@@ -89,7 +91,7 @@ export function bannerText(stack: LocalStack): string {
     `               ${events.name} → batch     DLQ ${events.dlqName}`,
     `               ${identify.name} → identify  DLQ ${identify.dlqName}`,
     `               visibility timeout ${settings.visibilityTimeoutSeconds} s · maxReceiveCount ${settings.maxReceiveCount} · batch size ${settings.batchSize}`,
-      `  Tracing      ${tracing(stack)}`,
+    `  Tracing      ${tracing(stack)}`,
     '',
     `  Dev keys     PERKAMO_SECRET_KEY=${devSecretKey}  PERKAMO_BROWSER_KEY=${devBrowserKey}`,
     `  Dev JWTs     HS256  AUTH_JWT_SECRET=${devJwtSecret}`,

@@ -1,9 +1,12 @@
 /**
  * The local HTTP API: API Gateway HTTP API routes → the functions (as 2.0 events), plus what only
- * exists locally — the demo page and the dev routes under /dev/ (a dev JWT, the page's config).
+ * exists locally — the demo page, the dev routes under /dev/ (a dev JWT, the page's config), and
+ * the trace view: OTLP/HTTP exports in at POST /v1/traces, the traces page at /traces, its data
+ * at /dev/traces (list, one trace, and a live event stream).
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { extname, join } from 'node:path';
 import { devDefaultScopes, devTokenTtlSeconds, mintDevToken } from './dev-config.ts';
 import {
@@ -18,6 +21,8 @@ import {
   type HttpAnswer,
 } from './api-gateway.ts';
 import { operations } from '../lambda/functions.ts';
+import { decodeOtlpTraces } from './harness/otlp-receiver.ts';
+import type { TraceStore } from './trace-store.ts';
 import { routeParams } from '../lambda/sources/http.ts';
 import type { FunctionName } from './lambda.ts';
 
@@ -44,6 +49,8 @@ export interface LocalApiOptions {
   /** What GET /dev/config tells the demo page. */
   pageConfig: () => unknown;
   log: (line: string) => void;
+  /** Where OTLP exports to POST /v1/traces go; without it there is no trace view. */
+  traces?: TraceStore;
 }
 
 const staticTypes: Record<string, string> = {
@@ -81,6 +88,64 @@ async function devToken(body: Buffer): Promise<HttpAnswer> {
   return json(200, { token, token_type: 'Bearer', expires_in: devTokenTtlSeconds, user_id: input.user_id, scopes });
 }
 
+/** ` <code>` of a JSON error answer (`{"error":{"code":…}}`), else ''. */
+function errorCodeSuffix(answer: HttpAnswer): string {
+  if (answer.status < 400 || answer.body.length === 0 || answer.body.length > 64 * 1024) return '';
+  try {
+    const code = (JSON.parse(answer.body.toString('utf8')) as { error?: { code?: unknown } } | null)?.error?.code;
+    return typeof code === 'string' && /^[\w.-]{1,64}$/.test(code) ? ` ${code}` : '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * What Node's HTTP parser refuses before any route sees it — most often a header holding a line
+ * break: `-H "authorization: Bearer $(npm run token -- alice)"` without `-s` puts npm's banner lines
+ * into the header. Node would answer a bare 400; this says what is wrong, and the request line logs it.
+ */
+export function answerUnparsable(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex, log: (line: string) => void): void {
+  const code = String(error.code ?? 'HPE_INVALID');
+  const header = code !== 'HPE_HEADER_OVERFLOW' && /HEADER|LF_EXPECTED|CR_EXPECTED/.test(code);
+  const message = header
+    ? 'the request headers could not be parsed: a header line is malformed or a header value holds a line break. ' +
+      'With a token from `npm run token`, use `npm run -s token -- <user>` (without -s, npm prints its banner into the header)'
+    : `the request could not be parsed as HTTP/1.1 (${code})`;
+  log(`HTTP request refused before routing: 400 malformed_request (${code})${header ? ': malformed header (npm run -s token?)' : ''}`);
+  if (!socket.writable || (error.code as string) === 'ECONNRESET') return void socket.destroy();
+  const body = JSON.stringify({ error: { code: 'malformed_request', message } });
+  socket.end(
+    `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** OTLP/HTTP trace export (http/protobuf or http/json, gzip or not), as a collector answers it. */
+function receiveOtlp(traces: TraceStore, req: IncomingMessage, body: Buffer): HttpAnswer {
+  const contentType = String(req.headers['content-type'] ?? 'application/x-protobuf');
+  try {
+    traces.add(decodeOtlpTraces(body, contentType, req.headers['content-encoding'] as string | undefined));
+  } catch (error) {
+    return json(400, { error: { code: 'invalid_otlp', message: `unreadable OTLP body: ${(error as Error).message}` } });
+  }
+  return contentType.includes('json')
+    ? json(200, {})
+    : { status: 200, headers: { 'content-type': 'application/x-protobuf' }, body: Buffer.alloc(0) };
+}
+
+/** Server-sent events: one `trace` event with a trace's summary whenever spans of it arrive. */
+function traceEvents(traces: TraceStore, res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+  res.write(': live traces\n\n');
+  const unsubscribe = traces.subscribe((summary) => res.write(`event: trace\ndata: ${JSON.stringify(summary)}\n\n`));
+  // Proxies and browsers drop an idle stream; a comment every 15 s keeps it.
+  const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+  keepAlive.unref();
+  res.on('close', () => {
+    clearInterval(keepAlive);
+    unsubscribe();
+  });
+}
+
 export function createLocalApi(options: LocalApiOptions): Server {
   const { log } = options;
 
@@ -100,8 +165,9 @@ export function createLocalApi(options: LocalApiOptions): Server {
     const method = (req.method ?? 'GET').toUpperCase();
     const url = req.url ?? '/';
     const path = url.split('?')[0] ?? '/';
-    const line = (status: number, target: string) =>
-      log(`HTTP ${method} ${path} → ${target} ${status} ${Math.round(performance.now() - started)} ms`);
+    // The error code of a JSON error answer is worth as much as its status (`emit 400 validation_failed`).
+    const line = (status: number, target: string, answer?: HttpAnswer) =>
+      log(`HTTP ${method} ${path} → ${target} ${status}${answer ? errorCodeSuffix(answer) : ''} ${Math.round(performance.now() - started)} ms`);
 
     const body = await readBody(req);
     const fn = routeOf(method, path);
@@ -129,25 +195,39 @@ export function createLocalApi(options: LocalApiOptions): Server {
         answer = internalServerError();
       }
       writeAnswer(res, answer, requestId);
-      return line(answer.status, fn);
+      return line(answer.status, fn, answer);
     }
 
     if (body === 'too_large') return writeAnswer(res, gatewayAnswer(413, 'Request Entity Too Large'));
+    const traces = options.traces;
+    if (traces && method === 'GET' && path === '/dev/traces/events') return traceEvents(traces, res);
     let answer: HttpAnswer;
-    if (method === 'POST' && path === '/dev/token') answer = await devToken(body);
+    if (traces && method === 'POST' && path === '/v1/traces') answer = receiveOtlp(traces, req, body);
+    else if (traces && method === 'GET' && path === '/dev/traces') answer = json(200, { traces: traces.list() });
+    else if (traces && method === 'GET' && /^\/dev\/traces\/[0-9a-f]{32}$/.test(path)) {
+      const spans = traces.get(path.slice('/dev/traces/'.length));
+      answer = spans
+        ? json(200, { summary: traces.summary(path.slice('/dev/traces/'.length)), spans })
+        : json(404, { error: { code: 'trace_not_found', message: 'no such trace here (yet): its spans arrive when the invocation ends; only the newest 200 traces are kept' } });
+    } else if (traces && (method === 'GET' || method === 'HEAD') && path === '/traces') answer = await serveStatic('/traces.html');
+    else if (method === 'POST' && path === '/dev/token') answer = await devToken(body);
     else if (method === 'GET' && path === '/dev/config') answer = json(200, options.pageConfig());
     else if (method === 'GET' && path === '/favicon.ico') answer = { status: 204, headers: {}, body: Buffer.alloc(0) };
     else if (method === 'GET' || method === 'HEAD') answer = await serveStatic(path);
     else answer = notFound();
     writeAnswer(res, method === 'HEAD' ? { ...answer, body: Buffer.alloc(0) } : answer);
-    if (path.startsWith('/dev/') || answer.status >= 400) line(answer.status, path.startsWith('/dev/') ? 'dev' : 'static');
+    // The trace view's traffic (OTLP exports, the page's reads) is not worth a line unless it fails.
+    const quiet = path === '/v1/traces' || path.startsWith('/dev/traces');
+    if ((path.startsWith('/dev/') && !quiet) || answer.status >= 400) line(answer.status, path.startsWith('/dev/') ? 'dev' : path === '/v1/traces' ? 'traces' : 'static', answer);
   }
 
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       log(`HTTP ${req.method} ${req.url}: ${(error as Error).message}`);
       if (!res.headersSent) writeAnswer(res, internalServerError());
       else res.destroy();
     });
   });
+  server.on('clientError', (error, socket) => answerUnparsable(error, socket, log));
+  return server;
 }

@@ -23,6 +23,7 @@ import {
 import { createLocalApi } from './http-api.ts';
 import { loadFunctions, projectRoot, type FunctionName, type LoadedFunctions } from './lambda.ts';
 import { startLocalSqs, startPoller, type LocalSqs, type Poller, type QueueInfo } from './sqs.ts';
+import { TraceStore } from './trace-store.ts';
 
 export interface LocalStackOptions {
   /** Loopback address every server binds to (default 127.0.0.1). */
@@ -53,7 +54,8 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   host: string;
-  urls: { api: string; page: string; emulator: string; sqs: string };
+  /** `traces`: the trace view, when the layer exports to this stack (otel on, no OTLP endpoint of the user's). */
+  urls: { api: string; page: string; emulator: string; sqs: string; traces?: string };
   ports: { api: number; emulator: number; sqs: number };
   emulator: Emulator;
   sqs: LocalSqs;
@@ -64,8 +66,10 @@ export interface LocalStack {
   /** The function environment (no secrets beyond the dev ones). */
   env: Record<string, string>;
   settings: { visibilityTimeoutSeconds: number; maxReceiveCount: number; batchSize: number; functionTimeoutMs: number };
-  /** Whether the OpenTelemetry layer was loaded. */
-  otel: { requested: boolean; loaded: boolean; path: string };
+  /** Whether the OpenTelemetry layer was loaded, and where it exports (the trace view, or the user's endpoint). */
+  otel: { requested: boolean; loaded: boolean; path: string; endpoint?: string };
+  /** The spans the layer exported to the trace view (otel on, without an OTLP endpoint of the user's). */
+  traces?: TraceStore;
   /** Time from the call to ready, ms. */
   startupMs: number;
   banner(): string;
@@ -140,15 +144,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     cleanups.push(() => sqs.close());
 
-    // The HTTP API listens before the functions load: CORS_ALLOWED_ORIGINS needs its port.
+    // The HTTP API listens before the functions load: CORS_ALLOWED_ORIGINS needs its port, and
+    // the layer the trace view's address. An OTLP endpoint of the user's (Jaeger, a collector) wins.
+    const userEndpoint = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    const traces = options.otel && !userEndpoint ? new TraceStore() : undefined;
     let functions: LoadedFunctions | undefined;
+    // Set once the layer exports here: the demo page links each event to its trace.
+    let tracesPath: string | null = null;
     const server = createLocalApi({
+      traces,
       invoke: () => functions && ((name: FunctionName, event: unknown) => functions!.invoke(name, event, settings.functionTimeoutMs)),
       demoDir: join(root, 'src/local/demo'),
       pageConfig: () => ({
         api_url: apiUrl,
         emulator_url: emulator.url,
         stream_path: '/v1/client/customer/{user_id}/stream',
+        traces_path: tracesPath,
         program: { wallets: emulator.program.wallets, levels: emulator.program.levels ?? null, perks: emulator.program.perks ?? [] },
       }),
       log,
@@ -176,14 +187,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...devFunctionEnv(emulator.url),
       CORS_ALLOWED_ORIGINS: [apiUrl, `http://localhost:${apiPort}`].join(','),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      // EMF lines are for CloudWatch; on a terminal they would bury the request lines.
+      PERKAMO_METRICS: process.env.PERKAMO_METRICS ?? 'false',
       ...options.env,
     };
 
     const layer = join(root, 'dist/layers/otel/otel-init.mjs');
-    const otel = { requested: options.otel === true, loaded: false, path: layer };
+    const otel: LocalStack['otel'] = { requested: options.otel === true, loaded: false, path: layer };
     if (options.otel && existsSync(layer)) {
+      // The layer reads its settings once, when it loads.
+      if (traces) process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `${apiUrl}/v1/traces`;
+      otel.endpoint = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
       await import(/* @vite-ignore */ pathToFileURL(layer).href);
       otel.loaded = true;
+      if (traces) tracesPath = '/traces';
     }
     functions = await loadFunctions(env, root);
     const loaded = functions;
@@ -208,7 +225,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       cleanups.push(watchDeadLetters(sqs, log));
     }
 
-    const urls = { api: apiUrl, page: `${apiUrl}/`, emulator: emulator.url, sqs: sqs.url };
+    const urls = { api: apiUrl, page: `${apiUrl}/`, emulator: emulator.url, sqs: sqs.url, ...(traces && otel.loaded && { traces: `${apiUrl}/traces` }) };
     const ports = { api: apiPort, emulator: emulator.port, sqs: sqs.port };
     const startupMs = performance.now() - started;
     let closing: Promise<void> | undefined;
@@ -224,6 +241,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       env,
       settings,
       otel,
+      ...(traces && otel.loaded && { traces }),
       startupMs,
       banner: () => bannerText(stack),
       close: () => (closing ??= cleanup()),

@@ -52,14 +52,14 @@ describe('npm run bench --quick', () => {
     const start = afterHeading.findIndex((line) => line.startsWith('|'));
     const end = afterHeading.findIndex((line, i) => i > start && !line.startsWith('|'));
     const table = afterHeading.slice(start, end);
-    expect(table.length).toBe(2 + 17);
+    expect(table.length).toBe(2 + 19);
     for (const row of table.slice(2)) {
       expect(row.split('|').length - 2).toBe(6);
       expect(row.split('|')[3]).toMatch(/\d/);
       expect(row).toMatch(/✅ met|❌ missed|not the bottleneck|may limit|\| – \|$/);
       expect(row).not.toMatch(/NaN|undefined|Infinity/);
     }
-    for (const figure of ['cold start', 'the first response', 'warm HTTP response overhead as deployed', 'spans lost', 'a collector that hangs', 'warm overhead per HTTP invocation', 'bytes: function bundle', 'bytes: layer', 'events/s', 'peak RSS', 'our code per SQS record', 'emulator ingest']) {
+    for (const figure of ['cold start', 'the first response', 'warm HTTP response overhead as deployed', 'spans lost', 'a collector that hangs', 'warm overhead per HTTP invocation', 'bytes: function bundle', 'bytes: layer', 'events/s', 'peak RSS', 'our code per SQS record', 'emulator ingest', 'logs + metrics per HTTP invocation', 'logs + metrics per SQS record']) {
       expect(table.some((row) => row.includes(figure))).toBe(true);
     }
     expect(stdout).toContain(table[2]!);
@@ -87,6 +87,13 @@ describe('npm run bench --quick', () => {
     expect(raw.warm_http.rounds[0].ours.spans[0]).toBeGreaterThan(0); // our layer exported spans
     expect(raw.warm_http.rounds[0].official.spans[0]).toBeGreaterThan(0); // so did the official way
     expect(raw.warm_http.rounds[0].untraced.spans[0]).toBe(0);
+    // Logs and metrics priced: the same untraced bundle without them, and with the summary line only.
+    for (const source of ['warm_http', 'warm_sqs']) {
+      for (const key of ['quiet', 'logsOnly']) {
+        expect(raw[source].rounds[0][key].us.length, `${source} ${key}`).toBeGreaterThan(0);
+        expect(raw[source].rounds[0][key].spans[0]).toBe(0);
+      }
+    }
     expect(raw.throughput.ours[0].calls).toBeLessThan(raw.throughput.powertools[0].calls);
     expect(raw.bytes.layer.init).toBeGreaterThan(0);
     expect(raw.bytes.layer.export).toBeGreaterThan(0);

@@ -1,9 +1,9 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { lambdaContext } from '../helpers/aws-events.ts';
 import { functionNames } from '../../src/lambda/functions.ts';
-import { functionEnv, loadFunction, token, type Handler } from '../helpers/functions.ts';
+import { functionEnv, loadFunction, sampleEvent, type Handler } from '../helpers/functions.ts';
 
 const dir = new URL('../../events/', import.meta.url);
 const samples = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
@@ -18,12 +18,6 @@ beforeAll(async () => {
 });
 afterAll(() => emulator.close());
 
-/** The samples carry `Bearer <JWT: npm run token -- <user>>`; put a real token there. */
-async function withToken(text: string): Promise<unknown> {
-  const match = /<JWT: npm run token -- ([\w-]+)>/.exec(text);
-  return JSON.parse(match ? text.replace(match[0], await token(match[1]!)) : text);
-}
-
 describe('events/ samples invoke the built functions as they are', () => {
   it('covers every function × trigger', () => {
     expect(samples).toEqual([
@@ -37,7 +31,7 @@ describe('events/ samples invoke the built functions as they are', () => {
 
   it.each(samples)('%s', async (file) => {
     const name = file.replace(/-(http|sqs|eventbridge|direct)\.json$/, '');
-    const answer = await fn[name]!(await withToken(readFileSync(new URL(file, dir), 'utf8')), lambdaContext());
+    const answer = await fn[name]!(await sampleEvent(file), lambdaContext());
     if (file.endsWith('-http.json')) expect(answer.statusCode).toBe(200);
     else if (file.endsWith('-sqs.json')) expect(answer).toEqual({ batchItemFailures: [] });
     else expect(answer).toBeTypeOf('object');

@@ -13,6 +13,7 @@ import type { LambdaEnvironment, LambdaNodeMajor } from '../../src/local/harness
 import type { ReceivedSpan } from '../../src/local/harness/otlp-receiver.ts';
 import { eventBridgeEvent, httpApiEvent, sqsEvent } from '../helpers/aws-events.ts';
 import { corsOrigin, useDeployedStack, type DeployedStack } from './deployed-stack.ts';
+import { emfProblems, expectInvocationLine, expectLoggerLine, parseLines } from '../helpers/log-lines.ts';
 
 const SERVER = 2;
 const CLIENT = 3;
@@ -257,6 +258,44 @@ describe.each([
       expect(stack.receiver.spans.every((s) => s.traceId === root.traceId)).toBe(true);
     } finally {
       await batch.shutdown();
+    }
+  });
+  it('logs as deployed: every line of every function is JSON; each invocation has one summary and one EMF line, tied to its exported span and X-Ray id', async () => {
+    const user = `log-${major}-${randomUUID()}`;
+    const invocations = [
+      await envs.emit!.invoke(httpApiEvent('POST /events', { user_id: user, event: 'page.viewed', transaction_id: `log-${user}` }, await stack.bearer(user, ['perkamo:emit']))),
+      await envs.batch!.invoke(sqsEvent([{ body: { user_id: user, event: 'lesson.finished' } }, { messageId: 'invalid', body: { event: 'x' } }])),
+      await envs.identify!.invoke(sqsEvent([{ body: { user_id: user, traits: { plan: 'pro' } } }], 'perkamo-identify')),
+      await envs['stream-token']!.invoke(httpApiEvent('POST /stream-token', {}, { ...(await stack.bearer(user, ['perkamo:read'])), origin: corsOrigin })),
+      await envs.customer!.invoke({ user_id: user }),
+    ];
+    for (const result of invocations) {
+      expect(result.ok, JSON.stringify(result.error)).toBe(true);
+      const { root } = await trace(result.requestId, result.traceHeader, result.payload && 'batchItemFailures' in (result.payload as object) ? CONSUMER : SERVER);
+      const lines = parseLines(result.logs);
+      const mine = lines.filter((line) => line.aws_request_id === result.requestId);
+      const summaries = mine.filter((line) => typeof line.message === 'string' && /^invocation (done|failed)/.test(line.message));
+      const emf = mine.filter((line) => '_aws' in line);
+      expect(summaries, result.logs.join('\n')).toHaveLength(1);
+      expect(emf, result.logs.join('\n')).toHaveLength(1);
+      expect(emfProblems(emf[0]!)).toEqual([]);
+      for (const line of mine.filter((l) => !('_aws' in l))) {
+        expectInvocationLine(line, true);
+        expect(line.trace_id).toBe(root.traceId);
+        expect(line.span_id).toBe(root.spanId);
+        expect(line.xray_trace_id).toBe(/Root=(1-[0-9a-f]{8}-[0-9a-f]{24})/.exec(result.traceHeader!)![1]);
+        expect(line.function_name).toMatch(/^perkamo-lambda-dev-/);
+      }
+    }
+    expect(parseLines(invocations[1]!.logs).find((l) => l.message === 'invocation done with failures')).toMatchObject({ refused: 1, error_codes: { validation_failed: 1 } });
+    // Everything printed since the environments started (this suite's earlier tests too): our
+    // logger's lines, EMF lines, the layer's warnings, and the runtime client's own JSON lines.
+    for (const env of Object.values(envs)) {
+      for (const line of parseLines(env.logs)) {
+        if ('_aws' in line) expect(emfProblems(line)).toEqual([]);
+        else if ('function_name' in line) expectLoggerLine(line);
+        else expect(line, 'a runtime client line (JSON log format)').toMatchObject({ timestamp: expect.any(String), level: expect.any(String) });
+      }
     }
   });
 });

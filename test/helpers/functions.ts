@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SignJWT } from 'jose';
@@ -18,6 +19,8 @@ export function functionEnv(emulator: Pick<Emulator, 'url' | 'keys'>, extra: Rec
     AUTH_ISSUER: issuer,
     AUTH_AUDIENCE: audience,
     LOG_LEVEL: 'error',
+    // The EMF line of every invocation is tested where it matters (test/e2e/observability.test.ts), not printed by every suite.
+    PERKAMO_METRICS: 'false',
     ...extra,
   };
 }
@@ -60,3 +63,10 @@ export async function token(
 }
 
 export const bearer = async (userId: string, scopes?: string[]) => ({ authorization: `Bearer ${await token(userId, scopes)}` });
+
+/** `events/<file>` as a function gets it: the `Bearer <JWT: npm run token -- <user>>` placeholder replaced by a real token. */
+export async function sampleEvent(file: string): Promise<any> {
+  const text = readFileSync(new URL(`../../events/${file}`, import.meta.url), 'utf8');
+  const match = /<JWT: npm run token -- ([\w-]+)>/.exec(text);
+  return JSON.parse(match ? text.replace(match[0], await token(match[1]!)) : text);
+}

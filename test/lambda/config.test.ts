@@ -50,7 +50,24 @@ describe('loadConfig: defaults', () => {
       corsOrigins: [],
       logLevel: 'info',
       traceUserIds: 'hash',
+      metrics: { enabled: true, namespace: 'PerkamoLambda' },
     });
+  });
+
+  it('metrics: PERKAMO_METRICS turns them off, PERKAMO_METRICS_NAMESPACE names them; bad values are named', () => {
+    expect(loadConfig({ PERKAMO_SECRET_KEY: KEY, PERKAMO_METRICS: 'false', PERKAMO_METRICS_NAMESPACE: 'Shop/Loyalty' }, none).metrics).toEqual({
+      enabled: false,
+      namespace: 'Shop/Loyalty',
+    });
+    expect(problemFor({ PERKAMO_SECRET_KEY: KEY, PERKAMO_METRICS: 'off' }, 'PERKAMO_METRICS', none)).toMatch(/not a boolean; set true or false \(or unset it for true\)/);
+    expect(problemFor({ PERKAMO_SECRET_KEY: KEY, PERKAMO_METRICS_NAMESPACE: 'AWS/Lambda' }, 'PERKAMO_METRICS_NAMESPACE', none)).toMatch(/not starting with AWS\//);
+    expect(problemFor({ PERKAMO_SECRET_KEY: KEY, PERKAMO_METRICS_NAMESPACE: 'a'.repeat(256) }, 'PERKAMO_METRICS_NAMESPACE', none)).toMatch(/1–255/);
+  });
+
+  it('with the environment alone: checks it as an HTTP function\'s (auth required), with the clear error, not a TypeError', () => {
+    expect(() => loadConfig({ PERKAMO_SECRET_KEY: KEY })).toThrow(LambdaConfigurationError);
+    expect(() => loadConfig({ PERKAMO_SECRET_KEY: KEY })).toThrow(/AUTH_JWT_SECRET|AUTH_JWKS_URL/);
+    expect(loadConfig({ PERKAMO_SECRET_KEY: KEY, AUTH_JWT_SECRET: JWT_SECRET, AUTH_ISSUER: 'https://i.example/', AUTH_AUDIENCE: 'a' }).auth).toBeDefined();
   });
 
   it('ignores AUTH_* when the function takes no HTTP traffic', () => {

@@ -17,7 +17,7 @@ import { InMemorySpanExporter, type ReadableSpan, type SpanExporter } from '@ope
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseHeaders, readConfig, type Env } from '../../layers/otel/config.ts';
 import { formatWaterfalls } from '../../layers/otel/console-exporter.ts';
-import { setupTracing, type SetupOptions, type Tracing } from '../../layers/otel/setup.ts';
+import { defaultWarn, setupTracing, type SetupOptions, type Tracing } from '../../layers/otel/setup.ts';
 
 const lambdaEnv: Env = {
   AWS_LAMBDA_FUNCTION_NAME: 'perkamo-emit',
@@ -451,5 +451,36 @@ describe('PERKAMO_OTEL_FLUSH', () => {
     const { config: c, warnings } = config(raw === undefined ? {} : { PERKAMO_OTEL_FLUSH: raw });
     expect(c.flush).toBe(mode);
     expect(warnings.filter((w) => w.includes('PERKAMO_OTEL_FLUSH'))).toHaveLength(warned);
+  });
+});
+
+describe('the layer\'s warnings', () => {
+  function capture(functionName: string | undefined): string {
+    const saved = { write: process.stderr.write, name: process.env.AWS_LAMBDA_FUNCTION_NAME };
+    let text = '';
+    process.stderr.write = ((chunk: string) => ((text += chunk), true)) as typeof process.stderr.write;
+    if (functionName === undefined) delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+    else process.env.AWS_LAMBDA_FUNCTION_NAME = functionName;
+    try {
+      defaultWarn('export timed out after 300 ms');
+    } finally {
+      process.stderr.write = saved.write;
+      if (saved.name === undefined) delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+      else process.env.AWS_LAMBDA_FUNCTION_NAME = saved.name;
+    }
+    return text;
+  }
+
+  it('on Lambda: one JSON line in the functions\' log shape', () => {
+    expect(JSON.parse(capture('perkamo-lambda-prod-emit'))).toEqual({
+      level: 'WARN',
+      message: '[otel] export timed out after 300 ms',
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      function_name: 'perkamo-lambda-prod-emit',
+    });
+  });
+
+  it('elsewhere (a local process): plain text', () => {
+    expect(capture(undefined)).toBe('[otel] export timed out after 300 ms\n');
   });
 });

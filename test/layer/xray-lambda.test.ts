@@ -6,7 +6,8 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readConfig, type Env } from '../../layers/otel/config.ts';
 import { setupTracing } from '../../layers/otel/setup.ts';
-import { lambdaTraceHeader, XRayLambdaPropagator } from '../../layers/otel/xray-lambda-propagator.ts';
+import { XRayLambdaPropagator } from '../../layers/otel/xray-lambda-propagator.ts';
+import { lambdaTraceHeader } from '../../src/telemetry/lambda-trace-header.ts';
 
 const root = '1-5759e988-bd862e3fe1be46a994272793';
 const header = (sampled: 0 | 1, parent = '53995c3f42cd8ad8', traceRoot = root) => `Root=${traceRoot};Parent=${parent};Sampled=${sampled}`;

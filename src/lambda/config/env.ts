@@ -32,10 +32,13 @@ export type Env = Record<string, string | undefined>;
 /** Reads variables and collects problems; `fail()` throws them all at once. */
 export class EnvReader {
   readonly problems: string[] = [];
+  /** Every variable asked for: what this configuration reads (`configVariableNames`). */
+  readonly names = new Set<string>();
 
   constructor(private readonly env: Env) {}
 
   get(name: string): string | undefined {
+    this.names.add(name);
     const value = this.env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
   }
@@ -51,14 +54,14 @@ export class EnvReader {
     return value;
   }
 
-  bool(name: string): boolean {
+  bool(name: string, fallback = false): boolean {
     const raw = this.get(name);
-    if (raw === undefined) return false;
+    if (raw === undefined) return fallback;
     const lower = raw.toLowerCase();
     if (lower === 'true' || lower === '1') return true;
     if (lower === 'false' || lower === '0') return false;
-    this.problem(`${name}: ${quote(raw)} is not a boolean; set true or false (or unset it for false)`);
-    return false;
+    this.problem(`${name}: ${quote(raw)} is not a boolean; set true or false (or unset it for ${fallback})`);
+    return fallback;
   }
 
   /** One of `choices` (any case), else the default and a problem naming them. */

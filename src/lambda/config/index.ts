@@ -7,6 +7,7 @@
 // - AUTH_* variables are read only when the function serves HTTP (needs.http).
 
 import { limits } from '../../core/index.ts';
+import { quote } from '../../core/text.ts';
 import { defaultBaseUrl } from '../../sdk/index.ts';
 import { Budget } from '../budget.ts';
 import { logLevels, type LogLevel } from '../logger.ts';
@@ -40,6 +41,8 @@ export interface LambdaConfig {
   logLevel: LogLevel;
   /** What spans say about user ids: the id, a stable SHA-256 pseudonym, or nothing. */
   traceUserIds: 'keep' | 'hash' | 'drop';
+  /** One CloudWatch EMF line per invocation on stdout (PERKAMO_METRICS), in this namespace (PERKAMO_METRICS_NAMESPACE). */
+  metrics: { enabled: boolean; namespace: string };
 }
 
 export interface ConfigNeeds {
@@ -60,14 +63,37 @@ export const configDefaults = {
   concurrency: 4,
   logLevel: 'info' as LogLevel,
   traceUserIds: 'hash',
+  metrics: true,
+  metricsNamespace: 'PerkamoLambda',
 } as const;
+
+/** CloudWatch's rule for a namespace: 1–255 of these characters, and not AWS's own prefix. */
+const namespacePattern = /^[\w .\-/#:]{1,255}$/;
+
+/** What a function taking HTTP requests needs (the default of `loadConfig`): auth settings, no browser key. */
+const httpFunction: ConfigNeeds = { http: true, browserKey: false };
 
 /**
  * Reads and validates the function's configuration. Call once, at cold start. Throws one
- * LambdaConfigurationError listing every problem found.
+ * LambdaConfigurationError listing every problem found. `needs` says what the function must have
+ * (default: auth settings, as every function that takes HTTP does); `loadFunctionConfig(operation,
+ * env)` derives it from an operation.
  */
-export function loadConfig(env: Env, needs: ConfigNeeds): LambdaConfig {
+export function loadConfig(env: Env = process.env, needs: ConfigNeeds = httpFunction): LambdaConfig {
   const read = new EnvReader(env);
+  const config = readConfig(read, needs);
+  read.fail();
+  return config;
+}
+
+/** The variables a function's configuration reads (all of them: HTTP and browser key included). */
+export function configVariableNames(): string[] {
+  const read = new EnvReader({});
+  readConfig(read, { http: true, browserKey: true });
+  return [...read.names].sort();
+}
+
+function readConfig(read: EnvReader, needs: ConfigNeeds): LambdaConfig {
 
   // --- Perkamo server key and API ---------------------------------------------------------------
   const secret = readSecretSource(read);
@@ -97,7 +123,14 @@ export function loadConfig(env: Env, needs: ConfigNeeds): LambdaConfig {
   const logLevel = read.choice(logLevelVariable, logLevels, configDefaults.logLevel, 'a log level');
   const traceUserIds = read.choice('PERKAMO_TRACE_USER_IDS', USER_ID_POLICIES, configDefaults.traceUserIds, 'a policy', 'keep, hash or drop');
 
-  read.fail();
+  const metricsEnabled = read.bool('PERKAMO_METRICS', configDefaults.metrics);
+  const namespace = read.get('PERKAMO_METRICS_NAMESPACE') ?? configDefaults.metricsNamespace;
+  if (!namespacePattern.test(namespace) || /^aws\//i.test(namespace)) {
+    read.problem(
+      `PERKAMO_METRICS_NAMESPACE: ${quote(namespace)} is not a CloudWatch namespace; use 1–255 letters, digits and . - _ / # : or spaces, not starting with AWS/ (default ${configDefaults.metricsNamespace})`,
+    );
+  }
+
   return {
     perkamo: { baseUrl, secret: secret!, secretTtlMs, browserKey, streamTokenTtlSeconds },
     auth,
@@ -106,5 +139,6 @@ export function loadConfig(env: Env, needs: ConfigNeeds): LambdaConfig {
     corsOrigins,
     logLevel,
     traceUserIds,
+    metrics: { enabled: metricsEnabled, namespace },
   };
 }

@@ -9,9 +9,10 @@ type CleanupKey = { [K in keyof PerkamoInternal]-?: NonNullable<PerkamoInternal[
 
 /**
  * The `request.internal` keys that hold cleanups, in the order they run: innermost middleware first,
- * tracing last (it ends the invocation span and flushes, so it must see the others' work).
+ * metrics and the summary log line next (they count what the others did), tracing last (it ends
+ * the invocation span and flushes, so it must see the others' work).
  */
-export const cleanupKeys: readonly CleanupKey[] = ['tracingCleanup'];
+export const cleanupKeys: readonly CleanupKey[] = ['metricsCleanup', 'loggingCleanup', 'tracingCleanup'];
 
 /** Runs every cleanup the middlewares left on `request.internal`, in `cleanupKeys` order. */
 export async function cleanupMiddlewares(request: PerkamoRequest<any, any>): Promise<void> {

@@ -22,6 +22,7 @@ export function commands({ operation }: CommandsOptions) {
       items,
       deadline: required(request, 'deadline'),
       traceContext: request.internal.traceContext,
+      report: request.internal.report,
     };
     request.event = invocation;
   };

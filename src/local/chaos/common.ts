@@ -164,17 +164,18 @@ export interface FunctionFailure {
 }
 
 /**
- * Taps the functions' JSON log lines (they write to process.stdout): each logged failure goes to
- * `onFailure`, and the functions' lines are kept off the terminal. Other output passes through.
+ * Taps the functions' JSON log lines (they write to process.stdout): each failure a summary line
+ * names goes to `onFailure`, and the functions' lines (EMF lines too) are kept off the terminal. Other output passes through.
  * Returns the function that removes the tap.
  */
 export function tapFunctionLogs(onFailure: (failure: FunctionFailure) => void): () => void {
   const original = process.stdout.write;
   const tapped = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
-    if (typeof chunk === 'string' && chunk.startsWith('{"level":')) {
+    if (typeof chunk === 'string' && chunk.startsWith('{')) {
       try {
-        const line = JSON.parse(chunk) as { function?: unknown; failures?: { id?: unknown; error?: unknown; message?: unknown }[] };
-        if (typeof line.function === 'string') {
+        const line = JSON.parse(chunk) as { function_name?: unknown; _aws?: unknown; failures?: { id?: unknown; error?: unknown; message?: unknown }[] };
+        // The functions' log lines and EMF lines (the logger's lines carry function_name).
+        if (typeof line.function_name === 'string' || line._aws !== undefined) {
           for (const f of line.failures ?? []) {
             if (typeof f.id === 'string') onFailure({ id: f.id, error: String(f.error), message: String(f.message) });
           }

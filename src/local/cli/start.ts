@@ -1,8 +1,8 @@
 /**
  * `npm start`: the whole local stack in one process — the Perkamo emulator (4001), loopback SQS
  * (fauxqs, 4566) with queues, DLQs and pollers, the four built functions behind a local API
- * Gateway HTTP API (3000) with the demo page, and the OpenTelemetry layer printing one waterfall
- * per trace when it is built. Ctrl-C stops everything.
+ * Gateway HTTP API (3000) with the demo page, and the OpenTelemetry layer exporting each trace to
+ * the trace view (http://127.0.0.1:3000/traces) and printing it as a waterfall. Ctrl-C stops everything.
  *
  *   --port <n>                 local HTTP API and demo page (PERKAMO_LOCAL_PORT, default 3000)
  *   --emulator-port <n>        Perkamo emulator (PERKAMO_LOCAL_EMULATOR_PORT, default 4001)
@@ -15,6 +15,7 @@
  */
 import { parseArgs } from 'node:util';
 import { devFunctionTimeoutMs } from '../dev-config.ts';
+import { unknownVariableWarnings } from '../env-check.ts';
 import { PortInUseError, startLocalStack, type LocalStack } from '../stack.ts';
 
 function fail(message: string): never {
@@ -51,16 +52,21 @@ if (values.help) {
   process.exit(0);
 }
 const env = process.env;
-const whole = (name: string, text: string | undefined) => {
+/** A flag's value, else its variable's: an error names whichever was given. */
+const whole = (flag: string, variable: string | undefined) => {
+  const fromFlag = values[flag as keyof typeof values] as string | undefined;
+  const [name, text] = fromFlag !== undefined ? [`--${flag}`, fromFlag] : [variable, variable ? env[variable] : undefined];
   if (text === undefined || text === '') return undefined;
   if (!/^\d+$/.test(text)) fail(`${name} must be a whole number, got ${JSON.stringify(text)}`);
   return Number(text);
 };
+for (const warning of unknownVariableWarnings(env)) process.stderr.write(`npm start: ${warning}\n`);
 
-// The layer's settings for local runs: one compact waterfall per trace on stdout.
+// The layer's settings for local runs: each trace to the trace view (the stack's /traces page)
+// and as one compact waterfall on stdout.
 const otel = !values['no-otel'];
 if (otel) {
-  env.OTEL_TRACES_EXPORTER ??= 'console';
+  env.OTEL_TRACES_EXPORTER ??= 'console,otlp';
   env.OTEL_SERVICE_NAME ??= 'perkamo-local';
 }
 
@@ -71,13 +77,13 @@ let stack: LocalStack;
 try {
   stack = await startLocalStack({
     ports: {
-      api: whole('--port', values.port ?? env.PERKAMO_LOCAL_PORT),
-      emulator: whole('--emulator-port', values['emulator-port'] ?? env.PERKAMO_LOCAL_EMULATOR_PORT),
-      sqs: whole('--sqs-port', values['sqs-port'] ?? env.PERKAMO_LOCAL_SQS_PORT),
+      api: whole('port', 'PERKAMO_LOCAL_PORT'),
+      emulator: whole('emulator-port', 'PERKAMO_LOCAL_EMULATOR_PORT'),
+      sqs: whole('sqs-port', 'PERKAMO_LOCAL_SQS_PORT'),
     },
-    visibilityTimeoutSeconds: whole('--visibility-timeout', values['visibility-timeout'] ?? env.PERKAMO_LOCAL_VISIBILITY_TIMEOUT),
-    maxReceiveCount: whole('--max-receive-count', values['max-receive-count']),
-    batchSize: whole('--batch-size', values['batch-size']),
+    visibilityTimeoutSeconds: whole('visibility-timeout', 'PERKAMO_LOCAL_VISIBILITY_TIMEOUT'),
+    maxReceiveCount: whole('max-receive-count', undefined),
+    batchSize: whole('batch-size', undefined),
     functionTimeoutMs: devFunctionTimeoutMs,
     otel,
     emulatorLog: values['emulator-log'] === true,

@@ -10,14 +10,25 @@
 //   4. emit           POST /events           the emit function; the page updates from the stream
 //   5. badge          GET /customer          the customer function: the caller's own state; the
 //                                            "Welcome member" badge shows its flags.perks.welcome_member
+//   6. traces         each event is sent with a `traceparent` the page makes, so its log line links
+//                     to that trace on the traces page (/traces) once the layer has exported it
 
 const $ = (id) => document.getElementById(id);
 const state = { config: null, userId: null, jwt: null, source: null, retryMs: 1000, retryTimer: null, generation: 0, badgeChecked: false };
 
-function log(text, kind = 'info') {
+function log(text, kind = 'info', traceId = null) {
   const item = document.createElement('li');
   item.textContent = `${new Date().toLocaleTimeString()}  ${text}`;
   if (kind === 'error') item.className = 'error';
+  if (traceId && state.config?.traces_path) {
+    const link = document.createElement('a');
+    link.href = `${state.config.traces_path}#${traceId}`;
+    link.target = '_blank';
+    link.className = 'trace-link';
+    link.textContent = 'trace';
+    link.dataset.traceId = traceId;
+    item.append('  ', link);
+  }
   $('log').prepend(item);
   while ($('log').children.length > 50) $('log').lastElementChild.remove();
 }
@@ -51,6 +62,16 @@ async function api(path, body, headers = {}, method = 'POST') {
     throw error;
   }
   return { json, requestId: response.headers.get('x-perkamo-request-id') };
+}
+
+/**
+ * A W3C `traceparent` for one request: the page starts the trace, so the emit function's
+ * invocation span continues it and the log can link to it before the spans arrive.
+ */
+function newTraceparent() {
+  const hex = (bytes) => [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
+  const traceId = hex(16);
+  return { traceId, header: `00-${traceId}-${hex(8)}-01` };
 }
 
 const transactionId = () =>
@@ -205,14 +226,15 @@ const contexts = {
 
 async function emit(event) {
   const body = { user_id: state.userId, event, context: contexts[event](), transaction_id: transactionId() };
+  const trace = newTraceparent();
   try {
-    const { json, requestId } = await api('/events', body, { authorization: `Bearer ${state.jwt}` });
+    const { json, requestId } = await api('/events', body, { authorization: `Bearer ${state.jwt}`, traceparent: trace.header });
     const delta = (json.delta ?? []).map((d) => `${d.amount > 0 ? '+' : ''}${d.amount} ${d.wallet}`).join(', ') || 'no change';
     const perks = (json.unlocked ?? []).map((u) => ` · unlocked ${u.name}`).join('');
-    log(`${event} → ${delta}${json.leveled_up ? ' · level up!' : ''}${perks}${requestId ? `  (${requestId})` : ''}`);
+    log(`${event} → ${delta}${json.leveled_up ? ' · level up!' : ''}${perks}${requestId ? `  (${requestId})` : ''}`, 'info', trace.traceId);
     if ((json.unlocked ?? []).length > 0) await refreshBadge();
   } catch (error) {
-    log(`${event} failed: ${error.message}`, 'error');
+    log(`${event} failed: ${error.message}`, 'error', trace.traceId);
   }
 }
 
@@ -222,6 +244,10 @@ async function main() {
   link.href = `${state.config.emulator_url}/__emulator/ledger`;
   link.textContent = state.config.emulator_url;
   $('api-url').textContent = state.config.api_url;
+  if (state.config.traces_path) {
+    $('traces-link').href = state.config.traces_path;
+    $('traces-link').hidden = $('traces-sep').hidden = false;
+  }
   $('user-id').value = `demo_${Math.random().toString(36).slice(2, 6)}`;
   render({ wallets: {}, level: null, perks: [], flags: { perks: {} } });
   $('signin-form').addEventListener('submit', (event) => {

@@ -63,8 +63,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       return;
     }
     try {
-      const raw = contentEncoding === 'gzip' ? gunzipSync(body, { maxOutputLength: maxBodyBytes }) : body;
-      spans.push(...(contentType.includes('json') ? fromJson(JSON.parse(raw.toString('utf8'))) : fromProtobuf(raw)));
+      spans.push(...decodeOtlpTraces(body, contentType, contentEncoding));
     } catch (error) {
       res.writeHead(400, { 'content-type': 'text/plain' }).end(`unreadable OTLP body: ${(error as Error).message}`);
       return;
@@ -101,6 +100,15 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       }),
   };
   return receiver;
+}
+
+/**
+ * The spans of one OTLP/HTTP trace export body: http/json or http/protobuf (by `contentType`),
+ * gzip-compressed or not. Throws on a body it cannot read.
+ */
+export function decodeOtlpTraces(body: Buffer, contentType: string, contentEncoding?: string): ReceivedSpan[] {
+  const raw = contentEncoding === 'gzip' ? gunzipSync(body, { maxOutputLength: maxBodyBytes }) : body;
+  return contentType.includes('json') ? fromJson(JSON.parse(raw.toString('utf8'))) : fromProtobuf(raw);
 }
 
 // --- http/json ---------------------------------------------------------------------------------

@@ -1,0 +1,71 @@
+// CloudWatch Embedded Metric Format: one JSON line on stdout per invocation, which CloudWatch Logs
+// turns into metrics — no API call, no dependency, nothing to flush. Spec:
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+import type { Tally } from './report.ts';
+
+/** Low-cardinality only: the operation (emit, batch, …), the trigger, and how the invocation went. */
+export interface MetricDimensions {
+  function: string;
+  trigger: string;
+  outcome: InvocationOutcome;
+}
+
+/** `success`: every record applied or duplicate; `partial`: some not; `failure`: none, or the invocation failed as a whole. */
+export type InvocationOutcome = 'success' | 'partial' | 'failure';
+
+/** EMF's limit on values per metric; past it a line is rejected. */
+const maxValues = 100;
+
+export const metricUnits = {
+  Records: 'Count',
+  Applied: 'Count',
+  Duplicates: 'Count',
+  Refused: 'Count',
+  Failed: 'Count',
+  BudgetExhausted: 'Count',
+  PerkamoCalls: 'Count',
+  PerkamoRetries: 'Count',
+  PerkamoLatency: 'Milliseconds',
+  PerkamoAttempts: 'Count',
+} as const;
+
+export type MetricName = keyof typeof metricUnits;
+
+export function invocationOutcome(tally: Tally, failedAsAWhole: boolean): InvocationOutcome {
+  const notOk = tally.refused + tally.failed;
+  if (failedAsAWhole || (tally.records > 0 && notOk === tally.records)) return 'failure';
+  return notOk > 0 ? 'partial' : 'success';
+}
+
+/**
+ * The EMF line of one invocation. Per-call metrics (latency, attempts) are value arrays, one value
+ * per Perkamo call (at most 100), and are left out when no call was made. `properties` are searchable
+ * fields that are not dimensions (the request and trace ids).
+ */
+export function emfLine(namespace: string, dimensions: MetricDimensions, tally: Tally, properties: Record<string, unknown>, timestamp = Date.now()): string {
+  const calls = tally.calls.slice(0, maxValues);
+  const values: Partial<Record<MetricName, number | number[]>> = {
+    Records: tally.records,
+    Applied: tally.applied,
+    Duplicates: tally.duplicate,
+    Refused: tally.refused,
+    Failed: tally.failed,
+    BudgetExhausted: tally.budgetExhausted ? 1 : 0,
+    PerkamoCalls: tally.calls.length,
+    PerkamoRetries: tally.calls.reduce((sum, call) => sum + call.attempts - 1, 0),
+  };
+  if (calls.length > 0) {
+    values.PerkamoLatency = calls.map((call) => Math.round(call.ms * 100) / 100);
+    values.PerkamoAttempts = calls.map((call) => call.attempts);
+  }
+  const names = Object.keys(values) as MetricName[];
+  return JSON.stringify({
+    ...properties,
+    _aws: {
+      Timestamp: timestamp,
+      CloudWatchMetrics: [{ Namespace: namespace, Dimensions: [Object.keys(dimensions)], Metrics: names.map((Name) => ({ Name, Unit: metricUnits[Name] })) }],
+    },
+    ...dimensions,
+    ...values,
+  });
+}

@@ -1,0 +1,99 @@
+import { isSpanContextValid } from '@opentelemetry/api';
+import type { APIGatewayProxyResult, Context } from 'aws-lambda';
+import { lambdaTraceHeader, xrayTraceId } from '../../telemetry/lambda-trace-header.ts';
+import type { Logger } from '../logger.ts';
+import { InvocationReport, type Tally } from '../report.ts';
+import { toHttpError } from '../errors.ts';
+import type { PerkamoRequest } from '../request.ts';
+
+export interface LoggingOptions {
+  logger: Logger;
+}
+
+/**
+ * The invocation's logger and its summary line. `before` (after tracing's, so the invocation span
+ * exists) puts on `request.internal.logger` a logger whose every line carries `aws_request_id`,
+ * `cold_start`, the invocation span's `trace_id` / `span_id` when tracing is on and Lambda's
+ * `xray_trace_id` when there is one; and on `request.internal.report` the report the handler fills.
+ * The end (after / onError / cleanup, once) writes one summary line: counts by result, the error
+ * codes of refused records, the Perkamo request ids, the calls and the budget used.
+ */
+export function logging({ logger }: LoggingOptions) {
+  let coldStart = true;
+
+  const loggingBefore = (request: PerkamoRequest) => {
+    const context = request.context as Context | undefined;
+    const fields: Record<string, unknown> = { aws_request_id: context?.awsRequestId, cold_start: coldStart };
+    coldStart = false;
+    const span = request.internal.span;
+    const spanContext = span?.isRecording() ? span.spanContext() : undefined;
+    if (spanContext && isSpanContextValid(spanContext)) {
+      fields.trace_id = spanContext.traceId;
+      fields.span_id = spanContext.spanId;
+    }
+    const xray = xrayTraceId(lambdaTraceHeader());
+    if (xray) fields.xray_trace_id = xray;
+    request.internal.logFields = fields;
+    request.internal.logger = logger.child(fields);
+    request.internal.report = new InvocationReport();
+    request.internal.loggingCleanup = loggingEnd;
+  };
+
+  const loggingEnd = async (request: PerkamoRequest): Promise<void> => {
+    const { report, logger: invocationLogger } = request.internal;
+    // Once: after an early return's cleanup, middy's own after/onError must not log again.
+    if (!report || !invocationLogger || request.internal.loggingCleanup === undefined) return;
+    request.internal.loggingCleanup = undefined;
+    const tally = report.tally(request.internal.trigger, request.error);
+    const fields = summaryFields(tally, request, report.startedAt);
+    const status = fields.status as number | undefined;
+    // A 4xx is the caller's to fix (warn); a 5xx, or an error thrown back to Lambda, is ours (error).
+    if (status !== undefined ? status >= 500 : request.error != null) invocationLogger.error('invocation failed', fields);
+    else if (tally.failed + tally.refused > 0 || (status ?? 0) >= 400) invocationLogger.warn('invocation done with failures', fields);
+    else invocationLogger.info('invocation done', fields);
+  };
+
+  return { before: loggingBefore, after: loggingEnd, onError: loggingEnd };
+}
+
+function summaryFields(tally: Tally, request: PerkamoRequest, startedAt: number): Record<string, unknown> {
+  const now = Date.now();
+  const fields: Record<string, unknown> = {
+    trigger: tally.trigger,
+    records: tally.records,
+    applied: tally.applied,
+    duplicates: tally.duplicate,
+    refused: tally.refused,
+    failed: tally.failed,
+    perkamo_calls: tally.calls.length,
+    perkamo_attempts: tally.calls.reduce((sum, call) => sum + call.attempts, 0),
+    duration_ms: now - startedAt,
+    budget_exhausted: tally.budgetExhausted,
+  };
+  const deadline = request.internal.deadline;
+  if (deadline !== undefined) fields.budget_ms = Math.max(0, deadline - startedAt);
+  if (Object.keys(tally.errorCodes).length > 0) fields.error_codes = tally.errorCodes;
+  if (tally.requestIds.length > 0) fields.perkamo_request_ids = tally.requestIds;
+  const response = request.response as Partial<APIGatewayProxyResult> | undefined;
+  if (typeof response?.statusCode === 'number') {
+    fields.status = response.statusCode;
+    // What the caller was told, when the invocation as a whole was refused (auth, a bad body).
+    if (response.statusCode >= 400 && tally.records === 0) fields.error_code = errorCodeOf(response, request.error);
+  }
+  if (request.error != null) {
+    fields.error = request.error.name;
+    fields.error_message = request.error.message;
+  }
+  if (tally.failures.length > 0) fields.failures = tally.failures;
+  return fields;
+}
+
+function errorCodeOf(response: Partial<APIGatewayProxyResult>, error: Error | null | undefined): string | undefined {
+  try {
+    const code = (JSON.parse(response.body ?? '') as { error?: { code?: unknown } })?.error?.code;
+    if (typeof code === 'string') return code;
+  } catch {
+    // Not our JSON answer (a CORS preflight, say): fall back to the error.
+  }
+  return error ? toHttpError(error).code : undefined;
+}

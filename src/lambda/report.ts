@@ -1,0 +1,122 @@
+import { isTimeoutError } from '../core/index.ts';
+import { toHttpError } from './errors.ts';
+import type { Item, Origin, Outcome } from './invocation.ts';
+import type { Trigger } from './request.ts';
+
+/** One Perkamo call of the invocation (retries included), as the runner made it. */
+export interface PerkamoCall {
+  /** The operation span's name: emit, batch, identify, stream_token, customer. */
+  operation: string;
+  ms: number;
+  /** HTTP attempts, the first included. */
+  attempts: number;
+  ok: boolean;
+  /** Perkamo's request id for the call (its answer or its error), when it answered. */
+  requestId: string | undefined;
+}
+
+/** What became of one record: the one rule every count, log line and metric uses. */
+export type RecordResult = 'applied' | 'duplicate' | 'refused' | 'failed';
+
+/**
+ * `applied`: Perkamo took it (for identify, stream-token and customer: the call succeeded);
+ * `duplicate`: Perkamo had it already; `refused`: it cannot succeed as sent (invalid here, or a 4xx
+ * from Perkamo other than 408/429) — resending will not help; `failed`: anything else (5xx, 429,
+ * unreachable, out of time, a FIFO record blocked by an earlier one) — it comes back.
+ */
+export function recordResult(outcome: Outcome): RecordResult {
+  if (outcome.ok) return (outcome.value as { duplicate?: unknown } | null)?.duplicate === true ? 'duplicate' : 'applied';
+  const status = toHttpError(outcome.error).status;
+  return status >= 400 && status < 500 && status !== 408 && status !== 429 ? 'refused' : 'failed';
+}
+
+/** Bounds: a 10,000-record batch must not make a 10,000-entry log line. */
+const maxCalls = 1_000;
+const maxRequestIds = 20;
+const maxFailures = 20;
+const maxErrorCodes = 20;
+
+/** The counts of one invocation, read by its summary log line and its metrics. */
+export interface Tally {
+  trigger: Trigger | undefined;
+  records: number;
+  applied: number;
+  duplicate: number;
+  refused: number;
+  failed: number;
+  /** Error code → records, for refused records (4xx answers, invalid input). At most 20 codes. */
+  errorCodes: Record<string, number>;
+  /** Perkamo request ids of the invocation's calls, first 20, each once. */
+  requestIds: string[];
+  calls: PerkamoCall[];
+  /** A record or the invocation itself ran out of the invocation's time. */
+  budgetExhausted: boolean;
+  /** The first failed or refused records: where they came from and why. */
+  failures: { id: string | undefined; result: RecordResult; error: string; code?: string; message: string }[];
+}
+
+/**
+ * One invocation's report: the logging middleware creates it (on `request.internal.report`), the
+ * handler records the outcomes and the runner each Perkamo call; the logging and metrics
+ * middlewares read its `tally()` when the invocation ends.
+ */
+export class InvocationReport {
+  readonly startedAt = Date.now();
+  private items: Item[] = [];
+  private outcomes: Outcome[] = [];
+  private readonly calls: PerkamoCall[] = [];
+  private tallied: Tally | undefined;
+
+  /** Called by the runner once per Perkamo call. */
+  readonly call = (call: PerkamoCall): void => {
+    if (this.calls.length < maxCalls) this.calls.push(call);
+  };
+
+  /** The handler's result: one outcome per item, in order. */
+  record(items: Item[], outcomes: Outcome[]): void {
+    this.items = items;
+    this.outcomes = outcomes;
+  }
+
+  /** The counts, computed once when the invocation ends (the logging and metrics middlewares both read them). */
+  tally(trigger: Trigger | undefined, invocationError?: unknown): Tally {
+    return (this.tallied ??= this.count(trigger, invocationError));
+  }
+
+  private count(trigger: Trigger | undefined, invocationError: unknown): Tally {
+    const tally: Tally = {
+      trigger,
+      records: this.outcomes.length,
+      applied: 0,
+      duplicate: 0,
+      refused: 0,
+      failed: 0,
+      errorCodes: {},
+      requestIds: [],
+      calls: this.calls,
+      budgetExhausted: invocationError !== undefined && isTimeoutError(invocationError),
+      failures: [],
+    };
+    const ids = new Set<string>();
+    for (const call of this.calls) if (call.requestId !== undefined && ids.size < maxRequestIds) ids.add(call.requestId);
+    this.outcomes.forEach((outcome, i) => {
+      const result = recordResult(outcome);
+      tally[result]++;
+      if (outcome.ok) return;
+      if (isTimeoutError(outcome.error)) tally.budgetExhausted = true;
+      const code = result === 'refused' ? toHttpError(outcome.error).code : undefined;
+      if (code !== undefined && (code in tally.errorCodes || Object.keys(tally.errorCodes).length < maxErrorCodes)) {
+        tally.errorCodes[code] = (tally.errorCodes[code] ?? 0) + 1;
+      }
+      if (tally.failures.length < maxFailures) {
+        tally.failures.push({ id: originOf(this.items[i])?.id, result, error: outcome.error.name, ...(code && { code }), message: outcome.error.message });
+      }
+    });
+    tally.requestIds = [...ids];
+    return tally;
+  }
+}
+
+function originOf(item: Item | undefined): Origin | undefined {
+  return item && ('command' in item ? item.command.origin : item.origin);
+}
