@@ -119,17 +119,28 @@ export function startInteractive({ nodeArgs = [], script, job, env, timeoutMs = 
   let out = '';
   let err = '';
   let waiter;
+  // Where the search for the awaited tag resumes: the functions' own lines (a summary and an EMF
+  // line per invocation, as deployed) stream through here, and rescanning them on every chunk would
+  // slow this reader until the worker's synchronous pipe writes block — a cost Lambda does not have.
+  let scanned = 0;
   const limit = deadline(child, timeoutMs);
   const failure = () =>
     new Error(`worker ${JSON.stringify(job)} ${nodeArgs.join(' ')} failed (${limit.expired() ?? `exit ${child.exitCode}`}):\n${err.slice(-3000)}`);
   const take = () => {
     if (!waiter) return;
-    const i = out.indexOf(`\n${waiter.tag}`);
-    if (i < 0) return;
+    const i = out.indexOf(`\n${waiter.tag}`, Math.max(0, scanned - waiter.tag.length - 1));
+    if (i < 0) {
+      // Keep only the last, possibly partial, line.
+      const lastLine = out.lastIndexOf('\n');
+      if (lastLine > 0) out = out.slice(lastLine);
+      scanned = out.length;
+      return;
+    }
     const end = out.indexOf('\n', i + 1 + waiter.tag.length);
     if (end < 0) return;
     const payload = out.slice(i + 1 + waiter.tag.length, end).trim();
     out = out.slice(end);
+    scanned = 0;
     const w = waiter;
     waiter = undefined;
     w.resolve(payload ? JSON.parse(payload) : undefined);

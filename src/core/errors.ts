@@ -8,6 +8,15 @@ export class PerkamoError extends Error {
 }
 
 /**
+ * Gives each class its own name as `constructor.name`, which minified bundles lose (`Re`) and
+ * Lambda's runtime client logs as `errorType`. Call it with an object literal, `{ PerkamoError }`:
+ * its keys survive minification.
+ */
+export function keepClassNames(classes: Record<string, abstract new (...args: never[]) => unknown>): void {
+  for (const [name, cls] of Object.entries(classes)) Object.defineProperty(cls, 'name', { value: name, configurable: true });
+}
+
+/**
  * Whether an error says time ran out: ours by their `timeout` mark, the platform's by the name
  * `AbortSignal.timeout()` gives (`TimeoutError`). The one place timeouts are recognised.
  */
@@ -42,3 +51,5 @@ export class PerkamoValidationError extends PerkamoError {
     return new PerkamoValidationError(field, this.reason, this.message.replaceAll(`'${this.field}'`, () => `'${field}'`));
   }
 }
+
+keepClassNames({ PerkamoError, PerkamoValidationError });

@@ -1,4 +1,5 @@
 import { PerkamoError, PerkamoValidationError, isTimeoutError } from '../core/index.ts';
+import { keepClassNames } from '../core/errors.ts';
 import { boundText, echoableStrings, maxUpstreamMessageLength, redact, upstreamCode } from '../core/text.ts';
 import {
   PerkamoApiError,
@@ -161,3 +162,5 @@ function fromPerkamoStatus(error: PerkamoApiError): HttpError {
     field: typeof field === 'string' && /^[\w.[\]-]{1,128}$/.test(field) ? field : undefined,
   });
 }
+
+keepClassNames({ HttpError, BatchItemsFailedError, AuthenticationError, ForbiddenError, PerkamoItemRejectedError, GroupBlockedError, BudgetExhaustedError });

@@ -1,7 +1,9 @@
 import middy from '@middy/core';
 import { auth, commands, cors, deadline, logging, metrics, tracing, trigger } from './middleware/index.ts';
 import type { Operation } from './operations.ts';
-import { createRuntime, middyOptions, runInvocation } from './runtime.ts';
+import { reportInitError } from './init-error.ts';
+import { createLogger } from './logger.ts';
+import { createRuntime, functionNameOf, middyOptions, runInvocation, type Runtime } from './runtime.ts';
 
 /**
  * A function's handler: the operation in the one middleware order every function uses. Tracing
@@ -11,7 +13,12 @@ import { createRuntime, middyOptions, runInvocation } from './runtime.ts';
  * The runtime (config, client, logger) is built here, at cold start.
  */
 export function createHandler(operation: Operation) {
-  const runtime = createRuntime(operation);
+  let runtime: Runtime;
+  try {
+    runtime = createRuntime(operation);
+  } catch (error) {
+    throw reportInitError(error, createLogger('info', { function_name: functionNameOf(operation) }));
+  }
   const handler = middy(middyOptions(runtime))
     .use(tracing({ operation, flushMarginMs: runtime.budget.flushMarginMs }))
     .use(logging({ logger: runtime.logger }));

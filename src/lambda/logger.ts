@@ -1,4 +1,4 @@
-/** Every level Lambda's `applicationLogLevel` knows; the logger writes debug to error, `trace` and `fatal` only set a threshold. */
+/** Every level Lambda's `applicationLogLevel` knows; the logger writes debug to fatal, `trace` only sets a threshold. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 export const logLevels: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 const rank: Record<LogLevel, number> = { trace: 0, debug: 10, info: 20, warn: 30, error: 40, fatal: 50 };
@@ -8,6 +8,8 @@ export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+  /** The function cannot go on (a configuration it cannot start with). */
+  fatal(message: string, fields?: Record<string, unknown>): void;
   /** A logger whose lines also carry `fields` (e.g. the AWS request id of one invocation). */
   child(fields: Record<string, unknown>): Logger;
 }
@@ -32,6 +34,7 @@ export function createLogger(
     info: (message, fields) => emit('info', message, fields),
     warn: (message, fields) => emit('warn', message, fields),
     error: (message, fields) => emit('error', message, fields),
+    fatal: (message, fields) => emit('fatal', message, fields),
     child: (fields) => createLogger(level, { ...base, ...fields }, write),
   };
 }

@@ -32,10 +32,14 @@ export function loadFunctionConfig(operation: Operation, env: Record<string, str
   return loadConfig(env, { http: operation.triggers.includes('http'), browserKey: operation.needsBrowserKey === true });
 }
 
+/** Lambda's name for the function (perkamo-lambda-prod-emit), the operation's outside Lambda: every log line's `function_name`. */
+export function functionNameOf(operation: Operation, env: Record<string, string | undefined> = process.env): string {
+  return env.AWS_LAMBDA_FUNCTION_NAME || operation.name;
+}
+
 export function createRuntime(operation: Operation, env: Record<string, string | undefined> = process.env): Runtime {
   const config = loadFunctionConfig(operation, env);
-  // Lambda's name for the function (perkamo-lambda-prod-emit), the operation's outside Lambda.
-  const logger = createLogger(config.logLevel, { function_name: env.AWS_LAMBDA_FUNCTION_NAME || operation.name });
+  const logger = createLogger(config.logLevel, { function_name: functionNameOf(operation, env) });
   const client = createPerkamoClient({
     apiKey: createApiKeySupplier(config.perkamo.secret, {
       ttlMs: config.perkamo.secretTtlMs,

@@ -21,6 +21,7 @@
 //   holds the key lookup to the invocation's deadline (src/sdk/transport.ts).
 // - Errors name the secret ARN or parameter name and the likely fix; they never hold the value,
 //   and a JSON parse failure is not attached as a cause (its message can quote the input).
+import { keepClassNames } from '../core/errors.ts';
 import { PerkamoConfigurationError } from '../sdk/index.ts';
 import type { SecretSource } from './config/index.ts';
 import { withinDeadline } from './wait.ts';
@@ -48,6 +49,7 @@ export class SecretLoadError extends PerkamoConfigurationError {
     this.awsErrorName = options?.awsErrorName;
   }
 }
+keepClassNames({ SecretLoadError });
 
 /**
  * What is used of an AWS SDK v3 client (a SecretsManagerClient, an SSMClient): `send`, and the

@@ -106,16 +106,24 @@ function errorCodeSuffix(answer: HttpAnswer): string {
  */
 export function answerUnparsable(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex, log: (line: string) => void): void {
   const code = String(error.code ?? 'HPE_INVALID');
-  const header = code !== 'HPE_HEADER_OVERFLOW' && /HEADER|LF_EXPECTED|CR_EXPECTED/.test(code);
-  const message = header
-    ? 'the request headers could not be parsed: a header line is malformed or a header value holds a line break. ' +
-      'With a token from `npm run token`, use `npm run -s token -- <user>` (without -s, npm prints its banner into the header)'
-    : `the request could not be parsed as HTTP/1.1 (${code})`;
-  log(`HTTP request refused before routing: 400 malformed_request (${code})${header ? ': malformed header (npm run -s token?)' : ''}`);
-  if (!socket.writable || (error.code as string) === 'ECONNRESET') return void socket.destroy();
-  const body = JSON.stringify({ error: { code: 'malformed_request', message } });
+  if (!socket.writable || code === 'ECONNRESET') return void socket.destroy();
+  const tooLarge = code === 'HPE_HEADER_OVERFLOW';
+  const header = !tooLarge && /HEADER|LF_EXPECTED|CR_EXPECTED/.test(code);
+  const [status, reason, errorCode, message] = tooLarge
+    ? [431, 'Request Header Fields Too Large', 'headers_too_large', 'the request headers are larger than this server takes (16 KiB in all)']
+    : [
+        400,
+        'Bad Request',
+        'malformed_request',
+        header
+          ? 'the request headers could not be parsed: a header line is malformed or a header value holds a line break. ' +
+            'With a token from `npm run token`, use `npm run -s token -- <user>` (without -s, npm prints its banner into the header)'
+          : `the request could not be parsed as HTTP/1.1 (${code})`,
+      ];
+  log(`HTTP request refused before routing: ${status} ${errorCode} (${code})${header ? ': malformed header (npm run -s token?)' : ''}`);
+  const body = JSON.stringify({ error: { code: errorCode, message } });
   socket.end(
-    `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
 }
 

@@ -197,6 +197,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (options.otel && existsSync(layer)) {
       // The layer reads its settings once, when it loads.
       if (traces) process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `${apiUrl}/v1/traces`;
+      process.env.OTEL_SERVICE_NAME ??= 'perkamo-local';
       otel.endpoint = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
       await import(/* @vite-ignore */ pathToFileURL(layer).href);
       otel.loaded = true;

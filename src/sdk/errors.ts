@@ -1,4 +1,5 @@
 import { PerkamoError } from '../core/index.ts';
+import { keepClassNames } from '../core/errors.ts';
 import { boundText, maxUpstreamMessageLength, upstreamCode } from '../core/text.ts';
 import type { RateLimit } from './response-meta.ts';
 
@@ -158,3 +159,5 @@ function systemCode(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+keepClassNames({ PerkamoApiError, PerkamoNetworkError, PerkamoTimeoutError, PerkamoDeadlineExceededError, PerkamoResponseError, PerkamoRedirectError, PerkamoConfigurationError });

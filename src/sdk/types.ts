@@ -1,6 +1,6 @@
 import type { JsonObject, JsonValue, PerkamoCustomerTraits, PerkamoEventContext } from '../core/index.ts';
 
-/** Names as the official @perkamo/sdk-core types them; shapes from perkamo-api.md. */
+/** Names as the official @perkamo/sdk-core types them; shapes from docs/perkamo-api.md. */
 export interface WalletDelta {
   wallet: string;
   amount: number;

@@ -3,7 +3,9 @@
 // cold start, the invocation span's trace and span ids, Lambda's X-Ray id), one summary line and one
 // EMF line per invocation — for every function × trigger of events/, and for refusals, failures,
 // retries, duplicates and a refused caller. (The same holds as deployed: test/harness/functions.test.ts.)
+import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
@@ -193,5 +195,30 @@ describe('logs and metrics when things go wrong', () => {
     const lines = parseLines(written.join(''));
     expect(lines.filter((line) => '_aws' in line)).toEqual([]);
     expect(lines.filter((line) => line.message === 'invocation done')).toHaveLength(1);
+  });
+});
+
+describe('a configuration the function cannot start with', () => {
+  it('outside Lambda too: one FATAL line in the log format with the fixes, and no minified bundle in the output', async () => {
+    const bundle = fileURLToPath(new URL('../../dist/functions/emit/index.mjs', import.meta.url));
+    const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => {
+      const child = execFile(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(bundle)})`], {
+        env: { PATH: process.env.PATH ?? '', PERKAMO_SECRET_KEY: 'sk_test_x', AWS_LAMBDA_FUNCTION_NAME: 'perkamo-lambda-dev-emit' },
+      }, (_error, out, err) => resolve({ stdout: out, stderr: err, code: child.exitCode }));
+    });
+    expect(code).not.toBe(0);
+    expect(parseLines(stdout)).toEqual([
+      {
+        level: 'FATAL',
+        message: expect.stringMatching(/^Invalid function configuration \(3 problems\):\n- AUTH_JWKS_URL: .*set AUTH_JWKS_URL/),
+        timestamp: expect.any(String),
+        function_name: 'perkamo-lambda-dev-emit',
+        error: 'LambdaConfigurationError',
+      },
+    ]);
+    // Node still reports the uncaught error, but as its name and message: no frames, no source line.
+    expect(stderr).toContain('LambdaConfigurationError');
+    expect(stderr).not.toMatch(/index\.mjs:\d+/);
+    expect(stderr.length).toBeLessThan(2_000);
   });
 });

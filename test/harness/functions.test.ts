@@ -235,8 +235,21 @@ describe.each([
     const broken = await stack.start('emit', { AUTH_JWKS_URL: '' });
     const result = await broken.invoke({ user_id: 'x', event: 'page.viewed' });
     expect(result.ok).toBe(false);
+    expect(broken.initError?.errorType).toBe('LambdaConfigurationError');
     expect(broken.initError?.errorMessage).toMatch(/AUTH_JWKS_URL: HTTP callers cannot be authenticated; set AUTH_JWKS_URL/);
+    // The stack is the message alone: no frames of the minified bundle.
+    expect((broken.initError?.stackTrace ?? []).join('\n')).toBe(`LambdaConfigurationError: ${broken.initError?.errorMessage}`);
     expect(result.error?.errorMessage).toMatch(/AUTH_JWKS_URL/);
+    // Every line JSON: ours once, in the functions' format (FATAL, the message with its fixes), and
+    // the runtime client's own Init Error line — no minified bundle, no frames, no Node preamble.
+    const lines = parseLines(broken.logs);
+    const ours = lines.filter((line) => 'function_name' in line);
+    expect(ours).toEqual([
+      { level: 'FATAL', message: expect.stringMatching(/^Invalid function configuration \(\d problems?\):\n- AUTH_JWKS_URL: /), timestamp: expect.any(String), function_name: 'perkamo-lambda-dev-emit', error: 'LambdaConfigurationError' },
+    ]);
+    const runtimeClient = lines.filter((line) => !('function_name' in line));
+    expect(runtimeClient.map((line) => (line.message as { errorType?: string } | undefined)?.errorType)).toEqual(['LambdaConfigurationError']);
+    expect(broken.logs.join('\n')).not.toMatch(/index\.mjs:\d+|triggerUncaughtException/);
     expect(broken.logs.join('\n')).not.toContain(stack.emulator.keys.server[0]!);
     await broken.shutdown();
   });

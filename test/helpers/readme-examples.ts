@@ -13,5 +13,5 @@ export const readmeExamples: [heading: string, code: string][] = [...readme.matc
 export const expectedOutput: Record<string, RegExp[]> = {
   'Emit, batch, identify, read': [/^true false \[/m, /request id: req_/, /duplicate: true/, /^1 batch result\(s\)/m, /purchase\.completed/],
   Errors: [/not sent: context\.wallet/, /^404 customer_not_found req_/m],
-  'Browser and stream tokens': [/^Bearer 120$/m, /points now \d+/],
+  'Browser and stream tokens': [/^Bearer 120$/m, /^points \d+ xp (\d+)\n(?:.*\n)*points \d+ xp (?!\1\b)\d+$/m],
 };

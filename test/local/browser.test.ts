@@ -4,35 +4,21 @@
 // Locally the test is skipped, with a message, when /usr/bin/chromium is missing; in CI
 // (`CI` set) it fails instead — .ci/run installs Chromium first. The screenshot in docs/demo.png
 // is written when missing or with UPDATE_DEMO_SCREENSHOT=1 (else to the OS temp directory).
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectRoot } from '../../src/local/lambda.ts';
 import { startLocalStack, type LocalStack } from '../../src/local/stack.ts';
+import { launchChromium, pageWithProblems, screenshotPath, screenshotPorts, skipWithoutChromium } from '../helpers/chromium.ts';
 
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(executablePath);
-const inCi = Boolean(process.env.CI);
-if (!haveChromium && !inCi) {
-  console.warn(`[browser test] skipped: no Chromium at ${executablePath}. Install it with \`apt-get install -y chromium\` (or set CHROMIUM_PATH); in CI this test fails instead.`);
-}
+const screenshot = screenshotPath('demo.png');
 
-const root = projectRoot();
-const screenshot = !existsSync(join(root, 'docs/demo.png')) || process.env.UPDATE_DEMO_SCREENSHOT === '1' ? join(root, 'docs/demo.png') : join(tmpdir(), 'perkamo-demo.png');
-
-describe.skipIf(!haveChromium && !inCi)('demo page in headless Chromium', () => {
+describe.skipIf(skipWithoutChromium('browser test'))('demo page in headless Chromium', () => {
   let stack: LocalStack;
   let browser: Browser | undefined;
 
   beforeAll(async () => {
-    if (!haveChromium) throw new Error(`Chromium not found at ${executablePath}: .ci/run installs Debian's chromium (apt-get install -y chromium) before npm test`);
-    stack = await startLocalStack({ ports: { api: 0, emulator: 0, sqs: 0 }, env: { LOG_LEVEL: 'error' } });
-    browser = await chromium.launch({
-      executablePath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    // The picture in docs/ shows what `npm start` shows: the default ports.
+    stack = await startLocalStack({ ports: screenshotPorts(screenshot), otel: true, env: { LOG_LEVEL: 'error' } });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -40,10 +26,7 @@ describe.skipIf(!haveChromium && !inCi)('demo page in headless Chromium', () => 
   });
 
   it('signs in, subscribes, and shows points, level and perks changing live', async () => {
-    const page = await browser!.newPage({ viewport: { width: 1100, height: 860 } });
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-    page.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()}`));
+    const { page, problems } = await pageWithProblems(browser!, 1100);
 
     await page.goto(stack.urls.page);
     await page.waitForSelector('body[data-ready="true"]');
@@ -81,6 +64,8 @@ describe.skipIf(!haveChromium && !inCi)('demo page in headless Chromium', () => 
     const mine = stack.emulator.ledger().events.filter((e) => e.user_id === 'ada');
     expect(mine.map((e) => e.event)).toEqual(['purchase.completed', 'user.registered', 'lesson.finished', 'page.viewed', 'referral.completed']);
     expect(mine.every((e) => e.transaction_id.startsWith('demo:'))).toBe(true);
+    // Each event's log line links to its trace (the layer exports to the stack: the traces page).
+    expect(await page.$$eval('#log a.trace-link', (links) => links.length)).toBe(5);
     expect(problems).toEqual([]);
 
     await page.waitForTimeout(450); // let the last bar and colour transitions settle

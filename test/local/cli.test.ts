@@ -1,6 +1,8 @@
 // The commands a user types: the banner's curl commands as printed, `npm run token`,
 // `npm run enqueue`, and `npm start` itself (ready banner, request lines, Ctrl-C).
 import { execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -101,7 +103,8 @@ describe('npm start (dist/bin/start.mjs)', () => {
     const started = Date.now();
     const child = spawn(process.execPath, ['dist/bin/start.mjs', '--port', '0', '--emulator-port', '0', '--sqs-port', '0'], {
       cwd: root,
-      env: { ...process.env, LOG_LEVEL: 'error' },
+      // A misspelled variable is named, with the one it resembles.
+      env: { ...process.env, LOG_LEVEL: 'error', PERKAMO_LOCAL_PROT: '3001' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -128,8 +131,23 @@ describe('npm start (dist/bin/start.mjs)', () => {
       });
       expect(res.status).toBe(200);
       await waitFor(/HTTP POST \/events → emit 200 \d+ ms/);
+      expect(out).toContain('npm start: PERKAMO_LOCAL_PROT is set but nothing reads it; did you mean PERKAMO_LOCAL_PORT?');
+      // A refusal's line names its error code.
+      const invalid = await fetch(`${api}/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await mintDevToken('backend')}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ user_id: 'cli-user', event: 'page.viewed' }),
+      });
+      expect(invalid.status).toBe(400);
+      await waitFor(/HTTP POST \/events → emit 400 validation_failed \d+ ms/);
+      // A token pasted with npm's banner (`$(npm run token -- x)` without -s): a JSON answer saying so, and a line.
+      const answer = await rawRequest(api, `POST /events HTTP/1.1\r\nhost: x\r\nauthorization: Bearer \r\n> perkamo-lambda@0.1.0 token\r\ncontent-length: 0\r\n\r\n`);
+      expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      const body = JSON.parse(answer.split('\r\n\r\n')[1]!);
+      expect(body.error).toMatchObject({ code: 'malformed_request', message: expect.stringContaining('npm run -s token') });
+      await waitFor(/HTTP request refused before routing: 400 malformed_request/);
       if (existsSync(join(root, 'dist/layers/otel/otel-init.mjs'))) {
-        expect(out).toContain('OpenTelemetry layer loaded');
+        expect(out).toMatch(/OpenTelemetry layer loaded: traces at http:\/\/127\.0\.0\.1:\d+\/traces, and one waterfall per trace below/);
         await waitFor(/POST \/events +SERVER/);
       }
       child.kill('SIGINT');
@@ -138,5 +156,49 @@ describe('npm start (dist/bin/start.mjs)', () => {
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
+  });
+});
+
+/** One raw HTTP/1.1 exchange (what curl sends with a broken header), the answer as text. */
+function rawRequest(base: string, request: string): Promise<string> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(request));
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk));
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
+
+describe('npm start checks before it builds (scripts/start.mjs)', () => {
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    new Promise<{ code: number | null; out: string; ms: number }>((resolve) => {
+      const started = Date.now();
+      const child = spawn(process.execPath, ['scripts/start.mjs', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+      child.stderr.on('data', (chunk: Buffer) => (out += chunk));
+      child.on('exit', (code) => resolve({ code, out, ms: Date.now() - started }));
+    });
+
+  it('a taken port: fails in a moment, naming the server, the port and the flag, without building', async () => {
+    const holder = createServer();
+    await new Promise<void>((ready) => holder.listen(0, '127.0.0.1', ready));
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      const { code, out, ms } = await run(['--port', String(port), '--emulator-port', '0', '--sqs-port', '0']);
+      expect(code).toBe(1);
+      expect(out.trim()).toBe(`npm start: local HTTP API: port ${port} is already in use (another \`npm start\`?). Stop it, or pick another port with --port.`);
+      expect(ms).toBeLessThan(5_000);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('a bad port variable: the message names the variable that was set', async () => {
+    const { code, out } = await run(['--emulator-port', '0', '--sqs-port', '0'], { PERKAMO_LOCAL_PORT: 'abc' });
+    expect(code).toBe(1);
+    expect(out.trim()).toBe('npm start: PERKAMO_LOCAL_PORT must be a port number (0–65535), got "abc"');
   });
 });

@@ -3,28 +3,20 @@
 // listing and drawing what arrived. The HTTP part runs everywhere; the page runs in headless
 // Chromium (skipped locally without it, failing in CI, as test/local/browser.test.ts).
 // docs/traces.png is written when missing or with UPDATE_DEMO_SCREENSHOT=1.
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintDevToken } from '../../src/local/dev-config.ts';
-import { projectRoot } from '../../src/local/lambda.ts';
 import { startLocalStack, type LocalStack } from '../../src/local/stack.ts';
 import type { TraceSummary, ViewSpan } from '../../src/local/trace-store.ts';
+import { launchChromium, pageWithProblems, screenshotPath, screenshotPorts, skipWithoutChromium } from '../helpers/chromium.ts';
 
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(executablePath);
-const inCi = Boolean(process.env.CI);
-const root = projectRoot();
-const screenshot =
-  !existsSync(join(root, 'docs/traces.png')) || process.env.UPDATE_DEMO_SCREENSHOT === '1' ? join(root, 'docs/traces.png') : join(tmpdir(), 'perkamo-traces.png');
+const screenshot = screenshotPath('traces.png');
 
 let stack: LocalStack;
 beforeAll(async () => {
   delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
   delete process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
-  stack = await startLocalStack({ ports: { api: 0, emulator: 0, sqs: 0 }, otel: true, pollers: false, env: { LOG_LEVEL: 'error' } });
+  stack = await startLocalStack({ ports: screenshotPorts(screenshot), otel: true, pollers: false, env: { LOG_LEVEL: 'error' } });
 }, 60_000);
 afterAll(() => stack?.close());
 
@@ -75,22 +67,15 @@ describe('the stack receives the layer\'s exports', () => {
   });
 });
 
-describe.skipIf(!haveChromium && !inCi)('the traces page in headless Chromium', () => {
+describe.skipIf(skipWithoutChromium('trace view browser test'))('the traces page in headless Chromium', () => {
   let browser: Browser | undefined;
   beforeAll(async () => {
-    if (!haveChromium) throw new Error(`Chromium not found at ${executablePath}: .ci/run installs Debian's chromium (apt-get install -y chromium) before npm test`);
-    browser = await chromium.launch({
-      executablePath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 60_000);
   afterAll(() => browser?.close());
 
   it('the demo page links an event to its trace; the trace shows its spans, durations and request id; the list updates live', async () => {
-    const page = await browser!.newPage({ viewport: { width: 1280, height: 860 } });
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-    page.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()}`));
+    const { page, problems } = await pageWithProblems(browser!, 1280);
 
     await page.goto(stack.urls.page);
     await page.waitForSelector('body[data-ready="true"]');

@@ -11,21 +11,24 @@
 // - Integers are plain decimal digits; `1e3`, `2.5`, `+4` are problems.
 
 import { quote } from '../../core/text.ts';
+import { keepClassNames } from '../../core/errors.ts';
 import { PerkamoConfigurationError } from '../../sdk/index.ts';
 
 /** The function's environment is wrong; `problems` holds one line per problem. */
 export class LambdaConfigurationError extends PerkamoConfigurationError {
   override readonly name: string = 'LambdaConfigurationError';
-  readonly problems: string[];
+  /** The message's lines, one per problem. Not enumerable: printed errors show the message once. */
+  declare readonly problems: string[];
 
   constructor(problems: string[]) {
     super(
       `Invalid function configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
         problems.map((p) => `- ${p}`).join('\n'),
     );
-    this.problems = problems;
+    Object.defineProperty(this, 'problems', { value: problems, enumerable: false });
   }
 }
+keepClassNames({ LambdaConfigurationError });
 
 export type Env = Record<string, string | undefined>;
 

@@ -131,6 +131,6 @@ process.stdout.write(
     '\n',
 );
 if (poison > 0) {
-  process.stdout.write(`  the ${poison} poison message${poison === 1 ? '' : 's'} fail every time and move to the DLQ after maxReceiveCount receives (watch the npm start log)\n`);
+  process.stdout.write(`  ${poison === 1 ? 'the poison message fails every time and moves' : `the ${poison} poison messages fail every time and move`} to the DLQ after maxReceiveCount receives (watch the npm start log)\n`);
 }
 process.exitCode = failed > 0 ? 1 : 0;

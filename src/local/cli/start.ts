@@ -67,7 +67,6 @@ for (const warning of unknownVariableWarnings(env)) process.stderr.write(`npm st
 const otel = !values['no-otel'];
 if (otel) {
   env.OTEL_TRACES_EXPORTER ??= 'console,otlp';
-  env.OTEL_SERVICE_NAME ??= 'perkamo-local';
 }
 
 const time = () => new Date().toISOString().slice(11, 23);

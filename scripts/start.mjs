@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// `npm start`: checks the ports first — a taken port is found in a second, not after the 5–20 s
+// build — then builds (`npm run build`) and runs the local stack (dist/bin/start.mjs, from
+// src/local/cli/start.ts), passing its arguments on. Plain JavaScript: it runs before the build.
+import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const fail = (message) => {
+  process.stderr.write(`npm start: ${message}\n`);
+  process.exit(1);
+};
+
+// The servers and their defaults, as src/local/dev-config.ts and src/local/stack.ts name them.
+const servers = [
+  { what: 'local HTTP API', flag: 'port', variable: 'PERKAMO_LOCAL_PORT', port: 3000 },
+  { what: 'Perkamo emulator', flag: 'emulator-port', variable: 'PERKAMO_LOCAL_EMULATOR_PORT', port: 4001 },
+  { what: 'SQS (fauxqs)', flag: 'sqs-port', variable: 'PERKAMO_LOCAL_SQS_PORT', port: 4566 },
+];
+
+const { values } = parseArgs({
+  args: process.argv.slice(2),
+  options: Object.fromEntries([...servers.map((s) => [s.flag, { type: 'string' }]), ['help', { type: 'boolean', short: 'h' }]]),
+  strict: false,
+});
+
+/** Resolves when `port` can be bound on 127.0.0.1, rejects with the listen error otherwise. */
+const probe = (port) =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => server.close(resolve));
+  });
+
+if (!values.help) {
+  for (const server of servers) {
+    const fromFlag = values[server.flag];
+    const [name, text] = typeof fromFlag === 'string' ? [`--${server.flag}`, fromFlag] : [server.variable, process.env[server.variable]];
+    if (text === undefined || text === '') {
+      server.resolved = server.port;
+      continue;
+    }
+    if (!/^\d{1,5}$/.test(text) || Number(text) > 65_535) fail(`${name} must be a port number (0–65535), got ${JSON.stringify(text)}`);
+    server.resolved = Number(text);
+  }
+  for (const server of servers) {
+    if (server.resolved === 0) continue;
+    try {
+      await probe(server.resolved);
+    } catch (error) {
+      if (error?.code !== 'EADDRINUSE') throw error;
+      fail(`${server.what}: port ${server.resolved} is already in use (another \`npm start\`?). Stop it, or pick another port with --${server.flag}.`);
+    }
+  }
+}
+
+const npm = process.env.npm_execpath ? [process.execPath, [process.env.npm_execpath]] : ['npm', []];
+const build = spawnSync(npm[0], [...npm[1], 'run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+await import(pathToFileURL(join(root, 'dist/bin/start.mjs')).href);
