@@ -57,6 +57,7 @@ const config = quick
       warmSqs: { rounds: 2, warmup: 2, blocks: 2, blockSize: 3, records: 10 },
       throughput: { rounds: 2, records: 100, warmup: 1, count: 1 },
       stub: { rounds: 2, warmup: 1, count: 3, records: 100 },
+      observability: { rounds: 2, warmup: 20, blocks: 4, blockSize: 50, records: 10, sinks: ['pipe', 'file'] },
       memory: { runs: 1, records: 500 },
       ingest: { rounds: 2, single: 100, batches: 5, concurrency: 4 },
     }
@@ -68,6 +69,7 @@ const config = quick
       warmSqs: { rounds: 5, warmup: 20, blocks: 10, blockSize: 20, records: 10 },
       throughput: { rounds: 5, records: 1000, warmup: 2, count: 3 },
       stub: { rounds: 5, warmup: 5, count: 30, records: 1000 },
+      observability: { rounds: 5, warmup: 300, blocks: 10, blockSize: 500, records: 10, sinks: ['pipe', 'file'] },
       memory: { runs: 3, records: 10_000 },
       ingest: { rounds: 5, single: 3000, batches: 150, concurrency: 8 },
     };
@@ -459,6 +461,27 @@ async function main() {
       log(`instant stub round ${round + 1}/${c.rounds}: ${v.key} ${r.usPerRecord.toFixed(1)} µs/record of own code (${r.calls} stubbed calls)`);
       return r;
     });
+  }
+
+  // ---- logs and metrics, priced in one process (2b) ------------------------------------------------
+  // One worker per source and round, untraced, Perkamo answered by the instant stub: the same bundle
+  // with and without its summary and EMF lines, in interleaved blocks — no network, no other process
+  // in the measured path, so the difference is the lines' own cost.
+  {
+    const c = config.observability;
+    // results.observability[sink][source] = [per round: { loud: [µs per block], quiet: […] }]
+    results.observability = Object.fromEntries(c.sinks.map((sink) => [sink, { http: [], sqs: [] }]));
+    const runs = c.sinks.flatMap((sink) => ['http', 'sqs'].map((source) => ({ sink, source })));
+    for (let round = 0; round < c.rounds; round++) {
+      for (const { sink, source } of rotate(runs, round)) {
+        const fn = source === 'http' ? 'emit' : 'batch';
+        const job = { kind: 'observability', source, sink, records: c.records, warmup: c.warmup, blocks: c.blocks, blockSize: c.blockSize, run: `obs-${round}-${sink}-${source}` };
+        const r = await runWorker('untraced', fn, job);
+        results.observability[sink][source].push(r.us);
+        const over = median(r.us.loud.map((loud, i) => loud - r.us.quiet[i]));
+        log(`logs + metrics round ${round + 1}/${c.rounds}, ${source}, stdout ${sink}: ${over.toFixed(1)} µs per invocation (as deployed ${median(r.us.loud).toFixed(0)}, quiet ${median(r.us.quiet).toFixed(0)})`);
+      }
+    }
   }
 
   // ---- 4. Memory -----------------------------------------------------------------------------------

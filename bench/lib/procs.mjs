@@ -88,7 +88,8 @@ export function runNode({ node = process.execPath, nodeArgs = [], script, job, e
       if (err.length > 1_000_000) err = err.slice(-100_000);
     });
     const limit = deadline(child, timeoutMs);
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': the last of a long output can arrive after the process has exited.
+    child.on('close', (code, signal) => {
       limit.clear();
       children.delete(child);
       const line = out.split('\n').reverse().find((l) => l.startsWith('@result '));
@@ -153,7 +154,7 @@ export function startInteractive({ nodeArgs = [], script, job, env, timeoutMs = 
     err += d;
     if (err.length > 1_000_000) err = err.slice(-100_000);
   });
-  child.on('exit', () => {
+  child.on('close', () => {
     limit.clear();
     children.delete(child);
     if (waiter) {

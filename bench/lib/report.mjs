@@ -91,6 +91,24 @@ export function renderReport(results) {
   }
   const warmOver = (source, key) => warm[source].rows[key].over.median;
 
+  // ---- logs and metrics in one process (2b) ----
+  // Per round: the median of the paired block differences (as deployed − quiet), per invocation or
+  // per record; then the median over rounds.
+  const obs = {};
+  for (const sink of config.observability.sinks) {
+    obs[sink] = {};
+    for (const source of ['http', 'sqs']) {
+      const per = source === 'http' ? 1 : config.observability.records;
+      const rounds = results.observability[sink][source];
+      obs[sink][source] = {
+        per,
+        over: summary(rounds.map((us) => median(diff(us.loud, us.quiet)) / per)),
+        loud: summary(rounds.map((us) => median(us.loud))),
+        quiet: summary(rounds.map((us) => median(us.quiet))),
+      };
+    }
+  }
+
   // ---- warm, as deployed (section 1b) ----
   // Per round: a variant's figure is the median of its invocations; the overhead is the median of
   // its per-cycle differences with (a). Then the median over rounds.
@@ -192,10 +210,12 @@ export function renderReport(results) {
       `+${num(warmOver('http', 'ours'))} µs`, `official +${num(warmOver('http', 'official'))} µs`, fmtRatio(warm.http.ratio), met(warmOver('http', 'ours') <= 50)],
     ['warm overhead per HTTP invocation, spans recorded, not exported (`OTEL_TRACES_EXPORTER=none`)', '≤ 50 µs',
       `+${num(warmOver('http', 'oursNone'))} µs`, `official +${num(warmOver('http', 'officialNone'))} µs`, fmtRatio(warm.http.ratioNone), met(warmOver('http', 'oursNone') <= 50)],
-    ['logs + metrics per HTTP invocation (the summary line and the EMF line; untraced)', '–',
-      `+${num(warm.http.observability.both.median, 1)} µs`, `summary line +${num(warm.http.observability.logs.median, 1)} µs, EMF line +${num(warm.http.observability.metrics.median, 1)} µs`, '', '–'],
-    [`logs + metrics per SQS record (batches of ${warm.sqs.per}; untraced)`, '–',
-      `+${num(warm.sqs.observability.both.median, 1)} µs`, `summary line +${num(warm.sqs.observability.logs.median, 1)} µs, EMF line +${num(warm.sqs.observability.metrics.median, 1)} µs`, '', '–'],
+    ['logs + metrics per HTTP invocation: its summary line and EMF line (Perkamo stubbed; untraced), stdout a file / a pipe', '–',
+      `+${num(obs.file.http.over.median, 1)} µs / +${num(obs.pipe.http.over.median, 1)} µs`, `our code per invocation without them ${num(obs.file.http.quiet.median, 0)} / ${num(obs.pipe.http.quiet.median, 0)} µs`,
+      `+${num((obs.file.http.over.median / obs.file.http.quiet.median) * 100, 0)} % / +${num((obs.pipe.http.over.median / obs.pipe.http.quiet.median) * 100, 0)} %`, '–'],
+    [`logs + metrics per SQS record (batches of ${obs.file.sqs.per}; Perkamo stubbed; untraced), stdout a file / a pipe`, '–',
+      `+${num(obs.file.sqs.over.median, 2)} µs / +${num(obs.pipe.sqs.over.median, 2)} µs`, `our code per record without them ${num(obs.file.sqs.quiet.median / obs.file.sqs.per, 1)} / ${num(obs.pipe.sqs.quiet.median / obs.pipe.sqs.per, 1)} µs`,
+      `+${num((obs.file.sqs.over.median * obs.file.sqs.per / obs.file.sqs.quiet.median) * 100, 0)} % / +${num((obs.pipe.sqs.over.median * obs.pipe.sqs.per / obs.pipe.sqs.quiet.median) * 100, 0)} %`, '–'],
     [`warm overhead per SQS record (batches of ${warm.sqs.per}), exported`, '–',
       `+${num(warmOver('sqs', 'ours'), 1)} µs`, `official +${num(warmOver('sqs', 'official'), 1)} µs`, fmtRatio(warm.sqs.ratio), '–'],
     [`bytes: function bundle (largest: ${biggest[0]})`, '≤ 100 KB',
@@ -425,6 +445,26 @@ export function renderReport(results) {
     p(`| ratio ours ÷ official overhead | | exported ${fmtRatio(w.ratio)}; not exported ${fmtRatio(w.ratioNone)} | |`);
     p(`| logs + metrics, (a) over (a) without them | | ${fmt(w.observability.both, ' µs', { sign: true })} (summary ${fmt(w.observability.logs, ' µs', { sign: true })}, EMF ${fmt(w.observability.metrics, ' µs', { sign: true })}) | |`, '');
   }
+
+  // 2b. logs and metrics
+  p('### 2b. Logs and metrics, in one process', '');
+  p(
+    `What the summary line and the EMF line of every invocation cost (section 2's (a) rows show the same between processes, within its noise). ` +
+      `One worker per source and round (${config.observability.rounds} rounds), untraced, Perkamo answered by the instant stub of section 3 (its time subtracted): ` +
+      'the same bundle loaded twice, as deployed (`LOG_LEVEL=info`, `PERKAMO_METRICS=true`) and quiet ' +
+      `(\`LOG_LEVEL=error\`, \`PERKAMO_METRICS=false\`), after ${num(config.observability.warmup)} warm-up invocations each, in ${config.observability.blocks} interleaved blocks of ${num(config.observability.blockSize)} invocations, ` +
+      'the event loop turning between invocations as under the runtime client. Two places for the lines: **a file** (`/dev/null`, a synchronous write: our code and the syscall alone) ' +
+      'and **a pipe** that another Node process reads (as on Lambda, where stdout is a pipe; on this 2-core machine the reader\'s work and the wake-ups are in the figure too). ' +
+      'A round\'s figure is the median of the paired block differences.',
+    '',
+  );
+  p('| source, stdout | as deployed, µs per invocation | quiet, µs per invocation | logs + metrics |', '|---|---|---|---|');
+  for (const sink of config.observability.sinks) {
+    const o = obs[sink];
+    p(`| HTTP (\`POST /events\`, emit), ${sink} | ${fmt(o.http.loud, '', { digits: 1 })} | ${fmt(o.http.quiet, '', { digits: 1 })} | ${fmt(o.http.over, ' µs', { sign: true, digits: 1 })} per invocation |`);
+    p(`| SQS, ${o.sqs.per} records (batch), ${sink} | ${fmt(o.sqs.loud, '', { digits: 1 })} | ${fmt(o.sqs.quiet, '', { digits: 1 })} | ${fmt(o.sqs.over, ' µs', { sign: true, digits: 2 })} per record |`);
+  }
+  p('');
 
   // 3. throughput
   p(`## 3. SQS throughput: ${num(config.throughput.records)} records`, '');

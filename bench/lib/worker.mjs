@@ -5,9 +5,9 @@
 //
 //   node [--import init.mjs] bench/lib/worker.mjs '<job JSON>'
 //
-// Jobs: warm | throughput | stub | memory (sections 2–4; cold starts run under the loopback Lambda
+// Jobs: warm | throughput | stub | observability | memory (sections 2–4; cold starts run under the loopback Lambda
 // harness instead, bench/lib/deployed.mjs). Timings use performance.now().
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -22,7 +22,7 @@ const baseUrl = process.env.PERKAMO_BASE_URL;
 // inside the stub is measured and subtracted from the handler's time.
 let stubMs = 0;
 let stubCalls = 0;
-if (job.kind === 'stub') {
+if (job.kind === 'stub' || job.kind === 'observability') {
   const accepted = (event, i) => ({
     applied: true,
     duplicate: false,
@@ -46,25 +46,47 @@ if (job.kind === 'stub') {
 }
 
 const handler = await loadHandler();
+// The observability job's second instance of the same bundle, loaded (its own cold start) without
+// the summary and EMF lines: LOG_LEVEL=error, PERKAMO_METRICS=false.
+const quietHandler = job.kind === 'observability' ? await loadHandler({ LOG_LEVEL: 'error', PERKAMO_METRICS: 'false' }) : undefined;
 
 const out = await run();
-process.stdout.write(`\n@result ${JSON.stringify(out)}\n`);
-// Exit as Lambda would freeze: do not wait for keep-alive sockets or exporter timers.
-process.exit(0);
+// Exit as Lambda would freeze: do not wait for keep-alive sockets or exporter timers — but do wait
+// for stdout: the functions' log lines may still be queued for the pipe, and the result goes last.
+process.stdout.write(`\n@result ${JSON.stringify(out)}\n`, () => process.exit(0));
 
-async function loadHandler() {
+/** Replaces process.stdout.write with a synchronous write to /dev/null; returns the undo. */
+function sendStdoutToDevNull() {
+  const fd = openSync('/dev/null', 'w');
+  const original = process.stdout.write;
+  process.stdout.write = (chunk, ...rest) => {
+    writeSync(fd, chunk);
+    rest.find((arg) => typeof arg === 'function')?.();
+    return true;
+  };
+  return () => {
+    process.stdout.write = original;
+    closeSync(fd);
+  };
+}
+
+/** `env`: variables set for this module's cold start only (a second instance: a query string). */
+async function loadHandler(env) {
   const root = process.env.LAMBDA_TASK_ROOT;
   const [module, exportName] = (process.env._HANDLER ?? 'index.handler').split('.');
   const file = ['.mjs', '.js'].map((ext) => join(root, `${module}${ext}`)).find((f) => existsSync(f));
   if (!file) throw new Error(`no handler module ${module} under ${root}`);
-  const mod = await import(pathToFileURL(file).href);
+  const saved = env && Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  if (env) Object.assign(process.env, env);
+  const mod = await import(`${pathToFileURL(file).href}${env ? '?instance=2' : ''}`);
+  if (saved) for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v);
   const fn = mod[exportName];
   if (typeof fn !== 'function') throw new Error(`${file} exports no function ${exportName}`);
   return fn;
 }
 
-async function invoke(event) {
-  const result = await handler(event, lambdaContext(functionName, job.timeoutMs ?? 30_000));
+async function invoke(event, fn = handler) {
+  const result = await fn(event, lambdaContext(functionName, job.timeoutMs ?? 30_000));
   return result;
 }
 
@@ -159,6 +181,42 @@ async function run() {
       const ms = performance.now() - t0;
       const records = job.count * job.records;
       return { usPerRecord: ((ms - stubMs) * 1000) / records, stubUsPerRecord: (stubMs * 1000) / records, calls: stubCalls };
+    }
+    case 'observability': {
+      // The same bundle twice in one process, Perkamo answered by the instant stub: as deployed
+      // (a summary line and an EMF line per invocation, on stdout, a pipe) and quiet. Interleaved
+      // blocks; job.source: http (emit) | sqs (job.records per invocation, batch).
+      const make =
+        job.source === 'http'
+          ? (n) => httpApiEvent('POST /events', eventPayload(job.run, n))
+          : (n) => sqsEvent(job.run, n * job.records, job.records);
+      const variants = { loud: handler, quiet: quietHandler };
+      // job.sink: 'pipe' leaves stdout as spawned (a pipe this process's parent reads, as on Lambda,
+      // where the reader's work shares the machine); 'file' sends the functions' lines to /dev/null
+      // with a synchronous write (our code and the syscall alone).
+      const restore = job.sink === 'file' ? sendStdoutToDevNull() : () => {};
+      let n = 0;
+      for (let i = 0; i < job.warmup; i++) {
+        for (const fn of Object.values(variants)) check(await invoke(make(n++), fn), 'warm-up');
+        await new Promise(setImmediate);
+      }
+      const us = { loud: [], quiet: [] };
+      for (let block = 0; block < job.blocks; block++) {
+        for (const key of block % 2 === 0 ? ['loud', 'quiet'] : ['quiet', 'loud']) {
+          const events = Array.from({ length: job.blockSize }, () => make(n++));
+          stubMs = 0;
+          const t0 = performance.now();
+          for (const event of events) {
+            check(await invoke(event, variants[key]), 'stubbed invocation');
+            // Between invocations the runtime client waits for the next one on a socket: the event
+            // loop turns, and stdout's queued writes go out. Without the turn they would pile up.
+            await new Promise(setImmediate);
+          }
+          us[key].push(((performance.now() - t0 - stubMs) * 1000) / job.blockSize);
+        }
+      }
+      restore();
+      return { us };
     }
     case 'memory': {
       // As the runtime does: the invoke payload arrives as JSON text and is parsed into the event.

@@ -1,6 +1,7 @@
 // CloudWatch Embedded Metric Format: one JSON line on stdout per invocation, which CloudWatch Logs
 // turns into metrics — no API call, no dependency, nothing to flush. Spec:
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+import { jsonMembers } from './logger.ts';
 import type { Tally } from './report.ts';
 
 /** Low-cardinality only: the operation (emit, batch, …), the trigger, and how the invocation went. */
@@ -58,14 +59,24 @@ export function emfLine(namespace: string, dimensions: MetricDimensions, tally: 
     values.PerkamoLatency = calls.map((call) => Math.round(call.ms * 100) / 100);
     values.PerkamoAttempts = calls.map((call) => call.attempts);
   }
-  const names = Object.keys(values) as MetricName[];
-  return JSON.stringify({
-    ...properties,
-    _aws: {
-      Timestamp: timestamp,
-      CloudWatchMetrics: [{ Namespace: namespace, Dimensions: [Object.keys(dimensions)], Metrics: names.map((Name) => ({ Name, Unit: metricUnits[Name] })) }],
-    },
-    ...dimensions,
-    ...values,
-  });
+  const directives = directivesJson(namespace, Object.keys(dimensions), Object.keys(values) as MetricName[]);
+  const aws = `"_aws":{"Timestamp":${timestamp},"CloudWatchMetrics":${directives}}`;
+  const members = jsonMembers(properties, dimensions, values);
+  return members === '{}' ? `{${aws}}` : `{${aws},${members.slice(1)}`;
+}
+
+/**
+ * The `CloudWatchMetrics` array as JSON. It is the same for every invocation of a function (two
+ * variants: with and without the per-call metrics), so it is serialised once: building it each time
+ * was most of the line's cost.
+ */
+const directivesCache = new Map<string, string>();
+function directivesJson(namespace: string, dimensions: string[], names: MetricName[]): string {
+  const key = `${namespace}\n${dimensions.join(',')}\n${names.join(',')}`;
+  let json = directivesCache.get(key);
+  if (json === undefined) {
+    json = JSON.stringify([{ Namespace: namespace, Dimensions: [dimensions], Metrics: names.map((Name) => ({ Name, Unit: metricUnits[Name] })) }]);
+    directivesCache.set(key, json);
+  }
+  return json;
 }

@@ -15,6 +15,21 @@ export interface Logger {
 }
 
 /**
+ * One JSON object with the members of `objects`, in order; their keys must be distinct. Faster than
+ * stringifying a spread of them: V8 turns a large object built by spreads into a dictionary, which
+ * JSON.stringify serialises about ten times slower (≈ 10 µs for a 15-key line, here).
+ */
+export function jsonMembers(...objects: (object | undefined)[]): string {
+  let members = '';
+  for (const object of objects) {
+    if (object === undefined) continue;
+    const json = JSON.stringify(object);
+    if (json.length > 2) members += `${members === '' ? '' : ','}${json.slice(1, -1)}`;
+  }
+  return `{${members}}`;
+}
+
+/**
  * One JSON object per line, the shape CloudWatch Logs Insights queries well. Ours rather than
  * Powertools Logger: a few dozen lines cost nothing at cold start. Callers log ids, counts and
  * error messages only — never keys, tokens or trait values.
@@ -27,7 +42,10 @@ export function createLogger(
   const min = rank[level];
   const emit = (lineLevel: LogLevel, message: string, fields?: Record<string, unknown>) => {
     if (rank[lineLevel] < min) return;
-    write(JSON.stringify({ level: lineLevel.toUpperCase(), message, timestamp: new Date().toISOString(), ...base, ...fields }));
+    const head = { level: lineLevel.toUpperCase(), message, timestamp: new Date().toISOString() };
+    // A field may replace one of the base's (rare): then the merged object, else the faster join.
+    const clash = fields !== undefined && Object.keys(fields).some((key) => key in base);
+    write(clash ? JSON.stringify({ ...head, ...base, ...fields }) : jsonMembers(head, base, fields));
   };
   return {
     debug: (message, fields) => emit('debug', message, fields),

@@ -26,9 +26,10 @@ export type RecordResult = 'applied' | 'duplicate' | 'refused' | 'failed';
  */
 export function recordResult(outcome: Outcome): RecordResult {
   if (outcome.ok) return (outcome.value as { duplicate?: unknown } | null)?.duplicate === true ? 'duplicate' : 'applied';
-  const status = toHttpError(outcome.error).status;
-  return status >= 400 && status < 500 && status !== 408 && status !== 429 ? 'refused' : 'failed';
+  return resultOfStatus(toHttpError(outcome.error).status);
 }
+
+const resultOfStatus = (status: number): RecordResult => (status >= 400 && status < 500 && status !== 408 && status !== 429 ? 'refused' : 'failed');
 
 /** Bounds: a 10,000-record batch must not make a 10,000-entry log line. */
 const maxCalls = 1_000;
@@ -100,11 +101,15 @@ export class InvocationReport {
     const ids = new Set<string>();
     for (const call of this.calls) if (call.requestId !== undefined && ids.size < maxRequestIds) ids.add(call.requestId);
     this.outcomes.forEach((outcome, i) => {
-      const result = recordResult(outcome);
+      if (outcome.ok) {
+        tally[recordResult(outcome)]++;
+        return;
+      }
+      const answer = toHttpError(outcome.error);
+      const result = resultOfStatus(answer.status);
       tally[result]++;
-      if (outcome.ok) return;
       if (isTimeoutError(outcome.error)) tally.budgetExhausted = true;
-      const code = result === 'refused' ? toHttpError(outcome.error).code : undefined;
+      const code = result === 'refused' ? answer.code : undefined;
       if (code !== undefined && (code in tally.errorCodes || Object.keys(tally.errorCodes).length < maxErrorCodes)) {
         tally.errorCodes[code] = (tally.errorCodes[code] ?? 0) + 1;
       }

@@ -87,7 +87,14 @@ describe('npm run bench --quick', () => {
     expect(raw.warm_http.rounds[0].ours.spans[0]).toBeGreaterThan(0); // our layer exported spans
     expect(raw.warm_http.rounds[0].official.spans[0]).toBeGreaterThan(0); // so did the official way
     expect(raw.warm_http.rounds[0].untraced.spans[0]).toBe(0);
-    // Logs and metrics priced: the same untraced bundle without them, and with the summary line only.
+    // Logs and metrics priced in one process: both instances timed in every block.
+    for (const source of ['http', 'sqs']) {
+      for (const round of [...raw.observability.pipe[source], ...raw.observability.file[source]]) {
+        expect(round.loud.length).toBeGreaterThan(0);
+        expect(round.quiet.length).toBe(round.loud.length);
+      }
+    }
+    // And between processes: the same untraced bundle without them, and with the summary line only.
     for (const source of ['warm_http', 'warm_sqs']) {
       for (const key of ['quiet', 'logsOnly']) {
         expect(raw[source].rounds[0][key].us.length, `${source} ${key}`).toBeGreaterThan(0);

@@ -7,37 +7,25 @@ import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { functionNames } from '../../src/lambda/functions.ts';
 import { httpApiEvent, lambdaContext, sqsEvent } from '../helpers/aws-events.ts';
 import { bearer, functionEnv, jwtSecret, loadFunction, sampleEvent, token, type Handler } from '../helpers/functions.ts';
 import { emfProblems, expectInvocationLine, parseLines } from '../helpers/log-lines.ts';
-import { setupTestTracing } from '../helpers/tracing.ts';
+import { useTracedFunctions } from '../helpers/tracing.ts';
 
 const samples = readdirSync(new URL('../../events/', import.meta.url)).filter((f) => f.endsWith('.json')).sort();
 const namespace = 'Test/Perkamo';
 const xrayHeader = 'Root=1-6750a1b2-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=0';
 
-let emulator: Emulator;
-let tracing: ReturnType<typeof setupTestTracing>;
-const fn: Record<string, Handler> = {};
-
-beforeAll(async () => {
-  tracing = setupTestTracing();
-  emulator = await startEmulator({ quiet: true });
-  const env = functionEnv(emulator, { LOG_LEVEL: 'info', PERKAMO_METRICS: 'true', PERKAMO_METRICS_NAMESPACE: namespace, CORS_ALLOWED_ORIGINS: 'http://localhost:3000' });
-  for (const name of functionNames) fn[name] = await loadFunction(name, env);
-});
-afterAll(async () => {
-  delete process.env._X_AMZN_TRACE_ID;
-  await emulator.close();
-  await tracing.shutdown();
-});
+// The emulator keeps its state from test to test: the customer samples read the customer the batch samples made.
+const suite = useTracedFunctions(functionNames, { LOG_LEVEL: 'info', PERKAMO_METRICS: 'true', PERKAMO_METRICS_NAMESPACE: namespace, CORS_ALLOWED_ORIGINS: 'http://localhost:3000' }, { keepState: true });
+const fn = suite.fn;
 beforeEach(() => {
-  emulator.setFaults([]);
-  tracing.reset();
   process.env._X_AMZN_TRACE_ID = xrayHeader;
+});
+afterAll(() => {
+  delete process.env._X_AMZN_TRACE_ID;
 });
 
 /** Invokes with stdout captured: the answer, every line printed, the request id. */
@@ -62,7 +50,7 @@ async function invoke(handler: Handler, event: unknown) {
 }
 
 const invocationSpan = (requestId: string): ReadableSpan => {
-  const span = tracing.spans().find((s) => s.attributes['faas.invocation_id'] === requestId);
+  const span = suite.tracing.spans().find((s) => s.attributes['faas.invocation_id'] === requestId);
   expect(span, `the invocation span of ${requestId}`).toBeDefined();
   return span!;
 };
@@ -133,7 +121,7 @@ describe('logs and metrics when things go wrong', () => {
   });
 
   it('Perkamo answering 503: failed records, retries counted, outcome failure', async () => {
-    emulator.setFaults([{ kind: 'error_before', status: 503, routes: ['/v1/events:batch'] }]);
+    suite.emulator.setFaults([{ kind: 'error_before', status: 503, routes: ['/v1/events:batch'] }]);
     const event = sqsEvent([{ body: { user_id: 'obs-2', event: 'page.viewed' } }, { body: { user_id: 'obs-3', event: 'page.viewed' } }]);
     const { answer, summary, emf } = await invoke(fn.batch!, event);
     expect(answer.batchItemFailures).toHaveLength(2);
@@ -179,11 +167,11 @@ describe('logs and metrics when things go wrong', () => {
     const trait = 'obs-secret-trait@example.test';
     const { lines } = await invoke(fn.identify!, httpApiEvent('POST /identify', { user_id: 'obs-6', traits: { email: trait } }, { authorization: `Bearer ${jwt}` }));
     const text = JSON.stringify(lines);
-    for (const secret of [emulator.keys.server[0]!, emulator.keys.browser[0]!, jwtSecret, jwt, trait]) expect(text).not.toContain(secret);
+    for (const secret of [suite.emulator.keys.server[0]!, suite.emulator.keys.browser[0]!, jwtSecret, jwt, trait]) expect(text).not.toContain(secret);
   });
 
   it('PERKAMO_METRICS=false: no EMF line, the summary still', async () => {
-    const quiet = await loadFunction('emit', functionEnv(emulator, { LOG_LEVEL: 'info', PERKAMO_METRICS: 'false' }));
+    const quiet = await loadFunction('emit', functionEnv(suite.emulator, { LOG_LEVEL: 'info', PERKAMO_METRICS: 'false' }));
     const written: string[] = [];
     const write = process.stdout.write;
     process.stdout.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof process.stdout.write;

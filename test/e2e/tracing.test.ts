@@ -1,43 +1,26 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
+import { describe, expect, it } from 'vitest';
 import { eventBridgeEvent, httpApiEvent, lambdaContext, sqsEvent } from '../helpers/aws-events.ts';
-import { bearer, functionEnv, loadFunction, type Handler } from '../helpers/functions.ts';
-import { parentOf, setupTestTracing } from '../helpers/tracing.ts';
+import { bearer, functionEnv, loadFunction } from '../helpers/functions.ts';
+import { parentOf, useTracedFunctions } from '../helpers/tracing.ts';
 
 const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
 const parentSpanId = '00f067aa0ba902b7';
 const traceparent = `00-${traceId}-${parentSpanId}-01`;
 
-let emulator: Emulator;
-let tracing: ReturnType<typeof setupTestTracing>;
-const fn: Record<string, Handler> = {};
-
-beforeAll(async () => {
-  tracing = setupTestTracing();
-  emulator = await startEmulator({ quiet: true });
-  for (const name of ['emit', 'batch', 'identify', 'stream-token']) fn[name] = await loadFunction(name, functionEnv(emulator));
-});
-afterAll(async () => {
-  await emulator.close();
-  await tracing.shutdown();
-});
-beforeEach(() => {
-  emulator.reset();
-  emulator.setFaults([]);
-  tracing.reset();
-});
+const suite = useTracedFunctions(['emit', 'batch', 'identify', 'stream-token']);
+const fn = suite.fn;
 
 const purchase = (user: string, tx: string) => ({ user_id: user, event: 'purchase.completed', transaction_id: tx, context: { amount: 500 } });
-const byName = (name: string) => tracing.spans().filter((s) => s.name === name);
+const byName = (name: string) => suite.tracing.spans().filter((s) => s.name === name);
 const one = (name: string): ReadableSpan => {
   const found = byName(name);
   expect(found.map((s) => s.name)).toEqual([name]);
   return found[0]!;
 };
 /** Every Perkamo request id the emulator handed out, per transaction id. */
-const ledgerRequestIds = () => new Set(emulator.ledger().events.map((e) => e.request_id));
+const ledgerRequestIds = () => new Set(suite.emulator.ledger().events.map((e) => e.request_id));
 
 describe('spans per function × trigger', () => {
   it('emit over HTTP: SERVER span continuing traceparent → perkamo emit → POST, with the Perkamo request id', async () => {
@@ -75,7 +58,7 @@ describe('spans per function × trigger', () => {
     expect(parentOf(client)).toBe(operation.spanContext().spanId);
     expect(client.attributes).toMatchObject({
       'http.request.method': 'POST',
-      'url.full': `${emulator.url}/v1/events`,
+      'url.full': `${suite.emulator.url}/v1/events`,
       'server.address': '127.0.0.1',
       'http.response.status_code': 200,
     });
@@ -87,7 +70,7 @@ describe('spans per function × trigger', () => {
   });
 
   it('a retried attempt is a second CLIENT span with resend count 1 and the error of the first', async () => {
-    emulator.setFaults([{ kind: 'error_before', status: 503, times: 1 }]);
+    suite.emulator.setFaults([{ kind: 'error_before', status: 503, times: 1 }]);
     await fn.emit!(purchase('u1', 'tx_retry'), lambdaContext());
     const clients = byName('POST');
     expect(clients).toHaveLength(2);
@@ -165,7 +148,7 @@ describe('spans per function × trigger', () => {
 
   it('stream-token CORS preflight, answered before the handler: the SERVER span still ends, as OPTIONS with the status', async () => {
     const origin = 'https://app.example.com';
-    const streamToken = await loadFunction('stream-token', functionEnv(emulator, { CORS_ALLOWED_ORIGINS: origin }));
+    const streamToken = await loadFunction('stream-token', functionEnv(suite.emulator, { CORS_ALLOWED_ORIGINS: origin }));
     expect((await streamToken(httpApiEvent('OPTIONS /stream-token', undefined, { origin }), lambdaContext())).statusCode).toBe(204);
     expect((await streamToken(httpApiEvent('OPTIONS /stream-token', undefined, { origin: 'https://evil.example' }), lambdaContext())).statusCode).toBe(403);
     const spans = byName('OPTIONS /stream-token');
@@ -173,11 +156,11 @@ describe('spans per function × trigger', () => {
       [SpanKind.SERVER, 'OPTIONS', '/stream-token', 204],
       [SpanKind.SERVER, 'OPTIONS', '/stream-token', 403],
     ]);
-    expect(tracing.spans()).toHaveLength(2);
+    expect(suite.tracing.spans()).toHaveLength(2);
   });
 
   it('an HTTP error answer sets the status code; a 5xx marks the span in error', async () => {
-    emulator.setFaults([{ kind: 'error_before', status: 500 }]);
+    suite.emulator.setFaults([{ kind: 'error_before', status: 500 }]);
     const res = await fn.emit!(httpApiEvent('POST /events', purchase('u1', 'tx_500'), await bearer('backend')), lambdaContext(800));
     expect(res.statusCode).toBe(502);
     const server = one('POST /events');
@@ -187,7 +170,7 @@ describe('spans per function × trigger', () => {
   });
 
   it('out of budget: the invocation span ends with error.type = timeout', async () => {
-    emulator.setFaults([{ kind: 'hang' }]);
+    suite.emulator.setFaults([{ kind: 'hang' }]);
     const started = Date.now();
     const res = await fn.emit!(
       httpApiEvent('POST /events', purchase('u1', 'tx_hang'), await bearer('backend')),
@@ -205,8 +188,8 @@ describe('what spans never carry', () => {
     const jwt = (await bearer('backend')).authorization.slice('Bearer '.length);
     await fn.identify!(httpApiEvent('POST /identify', { user_id: 'c9', traits: { email: 'secret.person@example.test' } }, await bearer('b', ['perkamo:identify'])), lambdaContext());
     await fn.emit!(httpApiEvent('POST /events', purchase('u1', 'tx_scan'), { authorization: `Bearer ${jwt}` }), lambdaContext());
-    const everything = JSON.stringify(tracing.spans().map((s) => [s.name, s.attributes, s.events, s.status, s.links]));
-    expect(everything).not.toContain(emulator.keys.server[0]);
+    const everything = JSON.stringify(suite.tracing.spans().map((s) => [s.name, s.attributes, s.events, s.status, s.links]));
+    expect(everything).not.toContain(suite.emulator.keys.server[0]);
     expect(everything).not.toContain(jwt);
     expect(everything).not.toContain('secret.person@example.test');
     expect(everything).not.toMatch(/v1=[0-9a-f]{64}/);
@@ -214,11 +197,11 @@ describe('what spans never carry', () => {
   });
 
   it('PERKAMO_TRACE_USER_IDS=keep shows the id, drop omits it', async () => {
-    const keep = await loadFunction('emit', functionEnv(emulator, { PERKAMO_TRACE_USER_IDS: 'keep' }));
+    const keep = await loadFunction('emit', functionEnv(suite.emulator, { PERKAMO_TRACE_USER_IDS: 'keep' }));
     await keep(purchase('visible_user', 'tx_keep'), lambdaContext());
     expect(one('perkamo emit').attributes['perkamo.user_id']).toBe('visible_user');
-    tracing.reset();
-    const drop = await loadFunction('emit', functionEnv(emulator, { PERKAMO_TRACE_USER_IDS: 'drop' }));
+    suite.tracing.reset();
+    const drop = await loadFunction('emit', functionEnv(suite.emulator, { PERKAMO_TRACE_USER_IDS: 'drop' }));
     await drop(purchase('hidden_user', 'tx_drop'), lambdaContext());
     expect(one('perkamo emit').attributes['perkamo.user_id']).toBeUndefined();
   });

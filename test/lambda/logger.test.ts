@@ -1,6 +1,6 @@
 // The functions' logger: one JSON object per line, the threshold from any level Lambda knows.
 import { describe, expect, it } from 'vitest';
-import { createLogger, logLevels, type LogLevel } from '../../src/lambda/logger.ts';
+import { createLogger, jsonMembers, logLevels, type LogLevel } from '../../src/lambda/logger.ts';
 
 function written(level: LogLevel) {
   const lines: Record<string, unknown>[] = [];
@@ -33,5 +33,20 @@ describe('createLogger', () => {
 
   it("knows Lambda's six application log levels", () => {
     expect(logLevels).toEqual(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
+  });
+});
+
+describe('jsonMembers (the logger\'s and the EMF line\'s serialiser)', () => {
+  it('joins the members of several objects, in order, skipping empty and missing ones', () => {
+    expect(jsonMembers({ a: 1, s: 'x"y' }, {}, undefined, { b: [1.5], c: null })).toBe('{"a":1,"s":"x\\"y","b":[1.5],"c":null}');
+    expect(jsonMembers()).toBe('{}');
+    expect(JSON.parse(jsonMembers({ level: 'INFO' }, { function_name: 'emit' }))).toEqual({ level: 'INFO', function_name: 'emit' });
+  });
+
+  it('a field that repeats a base key replaces it, once', () => {
+    const lines: string[] = [];
+    createLogger('info', { function_name: 'base', keep: 1 }, (line) => lines.push(line)).info('m', { function_name: 'field' });
+    expect(lines[0]!.match(/"function_name"/g)).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ function_name: 'field', keep: 1, message: 'm', level: 'INFO' });
   });
 });

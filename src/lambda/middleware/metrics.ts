@@ -31,7 +31,8 @@ export function metrics(options: Pick<MetricsOptions, 'operation'> & Partial<Met
     request.internal.metricsCleanup = undefined;
     const tally = report.tally(request.internal.trigger, request.error);
     const status = (request.response as Partial<APIGatewayProxyResult> | undefined)?.statusCode;
-    const failedAsAWhole = typeof status === 'number' ? status >= 400 && tally.records === 0 || status >= 500 : request.error != null;
+    // Refused as a whole (a 4xx before any record), a 5xx, or an error thrown back to Lambda.
+    const failedAsAWhole = typeof status === 'number' ? (status >= 400 && tally.records === 0) || status >= 500 : request.error != null;
     const dimensions = { function: operation.name, trigger: tally.trigger ?? 'unknown', outcome: invocationOutcome(tally, failedAsAWhole) };
     write(emfLine(namespace, dimensions, tally, request.internal.logFields ?? {}));
   };
