@@ -32,9 +32,9 @@ export const metricUnits = {
 
 export type MetricName = keyof typeof metricUnits;
 
-export function invocationOutcome(tally: Tally, failedAsAWhole: boolean): InvocationOutcome {
+export function invocationOutcome(tally: Tally): InvocationOutcome {
   const notOk = tally.refused + tally.failed;
-  if (failedAsAWhole || (tally.records > 0 && notOk === tally.records)) return 'failure';
+  if (tally.end !== 'answered' || (tally.records > 0 && notOk === tally.records)) return 'failure';
   return notOk > 0 ? 'partial' : 'success';
 }
 

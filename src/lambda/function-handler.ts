@@ -8,9 +8,10 @@ import { createRuntime, functionNameOf, middyOptions, runInvocation, type Runtim
 /**
  * A function's handler: the operation in the one middleware order every function uses. Tracing
  * wraps everything; logging (the invocation's logger and summary line) and metrics (its EMF line)
- * come next, so they see every answer; CORS (browser functions) answers preflights and decorates every answer; the
- * trigger answers; auth runs before the payload is parsed; the handler runs within the deadline.
- * The runtime (config, client, logger) is built here, at cold start.
+ * come next, so they see every answer; CORS (browser functions) answers preflights and decorates
+ * every answer; the trigger answers; auth runs before the payload is parsed; the handler runs
+ * within the deadline. The runtime (config, client, logger) is built here, at cold start; a
+ * configuration it cannot start with is reported once (init-error.ts).
  */
 export function createHandler(operation: Operation) {
   let runtime: Runtime;

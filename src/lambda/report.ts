@@ -37,9 +37,27 @@ const maxRequestIds = 20;
 const maxFailures = 20;
 const maxErrorCodes = 20;
 
+/**
+ * How the invocation ended as a whole, from what the trigger was answered: `answered` (its records
+ * counted one by one), `refused` (a 4xx before any record: a bad token, a bad body) or `failed` (a
+ * 5xx, or an error thrown back to Lambda). The one rule the log level and the metrics' outcome use.
+ */
+export type InvocationEnd = 'answered' | 'refused' | 'failed';
+
+/** What the middlewares know when the invocation ends. */
+export interface EndState {
+  trigger: Trigger | undefined;
+  /** The HTTP status answered, for HTTP invocations. */
+  status: number | undefined;
+  /** The error the invocation raised, if any (turned into an answer or thrown back to Lambda). */
+  error: unknown;
+}
+
 /** The counts of one invocation, read by its summary log line and its metrics. */
 export interface Tally {
   trigger: Trigger | undefined;
+  status: number | undefined;
+  end: InvocationEnd;
   records: number;
   applied: number;
   duplicate: number;
@@ -57,7 +75,8 @@ export interface Tally {
 }
 
 /**
- * One invocation's report: the logging middleware creates it (on `request.internal.report`), the
+ * One invocation's report: the logging middleware (or metrics, used alone) creates it on
+ * `request.internal.report`, the
  * handler records the outcomes and the runner each Perkamo call; the logging and metrics
  * middlewares read its `tally()` when the invocation ends.
  */
@@ -79,15 +98,21 @@ export class InvocationReport {
     this.outcomes = outcomes;
   }
 
-  /** The counts, computed once when the invocation ends (the logging and metrics middlewares both read them). */
-  tally(trigger: Trigger | undefined, invocationError?: unknown): Tally {
-    return (this.tallied ??= this.count(trigger, invocationError));
+  /**
+   * The counts, computed once when the invocation ends: the metrics and logging middlewares both
+   * read them, with the same end state.
+   */
+  tally(state: EndState): Tally {
+    return (this.tallied ??= this.count(state));
   }
 
-  private count(trigger: Trigger | undefined, invocationError: unknown): Tally {
+  private count({ trigger, status, error }: EndState): Tally {
+    const records = this.outcomes.length;
     const tally: Tally = {
       trigger,
-      records: this.outcomes.length,
+      status,
+      end: status !== undefined ? (status >= 500 ? 'failed' : status >= 400 && records === 0 ? 'refused' : 'answered') : error != null ? 'failed' : 'answered',
+      records,
       applied: 0,
       duplicate: 0,
       refused: 0,
@@ -95,7 +120,7 @@ export class InvocationReport {
       errorCodes: {},
       requestIds: [],
       calls: this.calls,
-      budgetExhausted: invocationError !== undefined && isTimeoutError(invocationError),
+      budgetExhausted: isTimeoutError(error),
       failures: [],
     };
     const ids = new Set<string>();

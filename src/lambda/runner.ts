@@ -29,16 +29,14 @@ const perkamoRequestId = (value: unknown): string | undefined =>
 
 /** One Perkamo call: its operation span, and its time and attempts for the invocation's report. */
 async function perkamoCall<T>(operation: string, attributes: Attributes, options: RunOptions, fn: () => Promise<T>): Promise<T> {
-  const onCall = options.onCall;
-  if (!onCall) return withOperationSpan(operation, attributes, perkamoRequestId, fn);
   const started = performance.now();
   try {
     const value = await withOperationSpan(operation, attributes, perkamoRequestId, fn);
-    onCall({ operation, ms: performance.now() - started, attempts: responseMeta(value)?.attempts ?? 1, ok: true, requestId: perkamoRequestId(value) });
+    options.onCall?.({ operation, ms: performance.now() - started, attempts: responseMeta(value)?.attempts ?? 1, ok: true, requestId: perkamoRequestId(value) });
     return value;
   } catch (error) {
     const attempts = (error as { attempts?: unknown } | null)?.attempts;
-    onCall({ operation, ms: performance.now() - started, attempts: typeof attempts === 'number' ? attempts : 1, ok: false, requestId: perkamoRequestId(error) });
+    options.onCall?.({ operation, ms: performance.now() - started, attempts: typeof attempts === 'number' ? attempts : 1, ok: false, requestId: perkamoRequestId(error) });
     throw error;
   }
 }

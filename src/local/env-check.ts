@@ -5,15 +5,23 @@
  */
 import { configVariableNames } from '../lambda/config/index.ts';
 
-/** What `npm start` and the layer read besides the functions' configuration. */
+/**
+ * What the project's other commands and the layer read besides the functions' configuration: a
+ * shell set up for one of them must not be warned about at `npm start`.
+ */
 export const localVariableNames = [
   'PERKAMO_LOCAL_PORT',
   'PERKAMO_LOCAL_EMULATOR_PORT',
   'PERKAMO_LOCAL_SQS_PORT',
+  'PERKAMO_LOCAL_SQS_URL',
   'PERKAMO_LOCAL_VISIBILITY_TIMEOUT',
   'PERKAMO_OTEL_FLUSH',
   'PERKAMO_NODE22',
+  'PERKAMO_NODE24',
 ] as const;
+
+/** `npm run emulator`'s variables (src/emulator/cli.ts). */
+const emulatorVariable = /^PERKAMO_EMULATOR_[A-Z_]+$/;
 
 /** Edit distance (insertions, deletions, substitutions, adjacent swaps). */
 function distance(a: string, b: string): number {
@@ -34,7 +42,7 @@ function distance(a: string, b: string): number {
 export function unknownVariableWarnings(env: Record<string, string | undefined>, known: readonly string[] = [...configVariableNames(), ...localVariableNames]): string[] {
   const names = known.filter((name) => name.startsWith('PERKAMO_'));
   return Object.keys(env)
-    .filter((name) => name.startsWith('PERKAMO_') && !names.includes(name))
+    .filter((name) => name.startsWith('PERKAMO_') && !names.includes(name) && !emulatorVariable.test(name))
     .sort()
     .map((name) => {
       const [closest] = names.map((k) => ({ k, d: distance(name, k) })).sort((x, y) => x.d - y.d);

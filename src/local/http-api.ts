@@ -104,7 +104,7 @@ function errorCodeSuffix(answer: HttpAnswer): string {
  * break: `-H "authorization: Bearer $(npm run token -- alice)"` without `-s` puts npm's banner lines
  * into the header. Node would answer a bare 400; this says what is wrong, and the request line logs it.
  */
-export function answerUnparsable(error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex, log: (line: string) => void): void {
+function answerUnparsable(error: NodeJS.ErrnoException, socket: Duplex, log: (line: string) => void): void {
   const code = String(error.code ?? 'HPE_INVALID');
   if (!socket.writable || code === 'ECONNRESET') return void socket.destroy();
   const tooLarge = code === 'HPE_HEADER_OVERFLOW';
@@ -213,9 +213,10 @@ export function createLocalApi(options: LocalApiOptions): Server {
     if (traces && method === 'POST' && path === '/v1/traces') answer = receiveOtlp(traces, req, body);
     else if (traces && method === 'GET' && path === '/dev/traces') answer = json(200, { traces: traces.list() });
     else if (traces && method === 'GET' && /^\/dev\/traces\/[0-9a-f]{32}$/.test(path)) {
-      const spans = traces.get(path.slice('/dev/traces/'.length));
+      const traceId = path.slice('/dev/traces/'.length);
+      const spans = traces.get(traceId);
       answer = spans
-        ? json(200, { summary: traces.summary(path.slice('/dev/traces/'.length)), spans })
+        ? json(200, { summary: traces.summary(traceId), spans })
         : json(404, { error: { code: 'trace_not_found', message: 'no such trace here (yet): its spans arrive when the invocation ends; only the newest 200 traces are kept' } });
     } else if (traces && (method === 'GET' || method === 'HEAD') && path === '/traces') answer = await serveStatic('/traces.html');
     else if (method === 'POST' && path === '/dev/token') answer = await devToken(body);

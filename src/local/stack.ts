@@ -146,8 +146,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // The HTTP API listens before the functions load: CORS_ALLOWED_ORIGINS needs its port, and
     // the layer the trace view's address. An OTLP endpoint of the user's (Jaeger, a collector) wins.
+    // Without the otlp exporter (OTEL_TRACES_EXPORTER=console, say) nothing would arrive: no trace view.
     const userEndpoint = process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-    const traces = options.otel && !userEndpoint ? new TraceStore() : undefined;
+    const exportsOtlp = (process.env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').some((name) => name.trim().toLowerCase() === 'otlp');
+    const traces = options.otel && exportsOtlp && !userEndpoint ? new TraceStore() : undefined;
     let functions: LoadedFunctions | undefined;
     // Set once the layer exports here: the demo page links each event to its trace.
     let tracesPath: string | null = null;

@@ -35,7 +35,7 @@ export function logging({ logger }: LoggingOptions) {
     if (xray) fields.xray_trace_id = xray;
     request.internal.logFields = fields;
     request.internal.logger = logger.child(fields);
-    request.internal.report = new InvocationReport();
+    request.internal.report ??= new InvocationReport();
     request.internal.loggingCleanup = loggingEnd;
   };
 
@@ -44,16 +44,22 @@ export function logging({ logger }: LoggingOptions) {
     // Once: after an early return's cleanup, middy's own after/onError must not log again.
     if (!report || !invocationLogger || request.internal.loggingCleanup === undefined) return;
     request.internal.loggingCleanup = undefined;
-    const tally = report.tally(request.internal.trigger, request.error);
+    const tally = tallyOf(request)!;
     const fields = summaryFields(tally, request, report.startedAt);
-    const status = fields.status as number | undefined;
-    // A 4xx is the caller's to fix (warn); a 5xx, or an error thrown back to Lambda, is ours (error).
-    if (status !== undefined ? status >= 500 : request.error != null) invocationLogger.error('invocation failed', fields);
-    else if (tally.failed + tally.refused > 0 || (status ?? 0) >= 400) invocationLogger.warn('invocation done with failures', fields);
+    // Refused as a whole or some records not done: the caller's or the records' to fix (warn);
+    // failed as a whole (a 5xx, an error thrown back to Lambda): ours (error).
+    if (tally.end === 'failed') invocationLogger.error('invocation failed', fields);
+    else if (tally.end === 'refused' || tally.failed + tally.refused > 0) invocationLogger.warn('invocation done with failures', fields);
     else invocationLogger.info('invocation done', fields);
   };
 
   return { before: loggingBefore, after: loggingEnd, onError: loggingEnd };
+}
+
+/** The invocation's counts, from its report and what the trigger was answered; undefined without a report. */
+export function tallyOf(request: PerkamoRequest): Tally | undefined {
+  const status = (request.response as Partial<APIGatewayProxyResult> | undefined)?.statusCode;
+  return request.internal.report?.tally({ trigger: request.internal.trigger, status: typeof status === 'number' ? status : undefined, error: request.error });
 }
 
 function summaryFields(tally: Tally, request: PerkamoRequest, startedAt: number): Record<string, unknown> {
@@ -74,11 +80,10 @@ function summaryFields(tally: Tally, request: PerkamoRequest, startedAt: number)
   if (deadline !== undefined) fields.budget_ms = Math.max(0, deadline - startedAt);
   if (Object.keys(tally.errorCodes).length > 0) fields.error_codes = tally.errorCodes;
   if (tally.requestIds.length > 0) fields.perkamo_request_ids = tally.requestIds;
-  const response = request.response as Partial<APIGatewayProxyResult> | undefined;
-  if (typeof response?.statusCode === 'number') {
-    fields.status = response.statusCode;
-    // What the caller was told, when the invocation as a whole was refused (auth, a bad body).
-    if (response.statusCode >= 400 && tally.records === 0) fields.error_code = errorCodeOf(response, request.error);
+  if (tally.status !== undefined) {
+    fields.status = tally.status;
+    // What the caller was told, when the invocation as a whole was refused (auth, a bad body) or failed.
+    if (tally.status >= 400 && tally.records === 0) fields.error_code = errorCodeOf(request.response as Partial<APIGatewayProxyResult>, request.error);
   }
   if (request.error != null) {
     fields.error = request.error.name;

@@ -1,6 +1,6 @@
 /**
  * `npm start`: the whole local stack in one process — the Perkamo emulator (4001), loopback SQS
- * (fauxqs, 4566) with queues, DLQs and pollers, the four built functions behind a local API
+ * (fauxqs, 4566) with queues, DLQs and pollers, the five built functions behind a local API
  * Gateway HTTP API (3000) with the demo page, and the OpenTelemetry layer exporting each trace to
  * the trace view (http://127.0.0.1:3000/traces) and printing it as a waterfall. Ctrl-C stops everything.
  *
