@@ -102,13 +102,13 @@ async function buildLayer() {
   const serializersApart = {
     name: 'otel-layer-serializers-apart',
     setup(b) {
-      b.onResolve({ filter: /\/otlp-serializers\.ts$/ }, () => ({ path: `./${exportFile}`, external: true }));
+      b.onResolve({ filter: /\/export-module\.ts$/ }, () => ({ path: `./${exportFile}`, external: true }));
     },
   };
   const layerBuild = { ...shared, minify: true, sourcemap: false, banner: {}, plugins: [withoutNodeUtil] };
   // Everything in the bundles is ESM and imports Node built-ins with `import`: no require banner.
   await build({ ...layerBuild, entryPoints: ['layers/otel/init.ts'], outfile: `${dir}/otel-init.mjs`, plugins: [withoutNodeUtil, serializersApart] });
-  await build({ ...layerBuild, entryPoints: ['layers/otel/otlp-serializers.ts'], outfile: `${dir}/${exportFile}` });
+  await build({ ...layerBuild, entryPoints: ['layers/otel/export-module.ts'], outfile: `${dir}/${exportFile}` });
   await copyFile('layers/otel/perkamo-otel-handler', `${dir}/perkamo-otel-handler`);
   await chmod(`${dir}/perkamo-otel-handler`, 0o755);
   for (const file of (await readdir(dir)).sort()) console.log(`  ${`${dir}/${file}`.padEnd(36)} ${await kb(`${dir}/${file}`)}`);

@@ -222,6 +222,7 @@ async function main() {
       authIssuer: auth.issuer,
       authAudience: auth.audience,
       browserKey: defaultKeys.browser[0],
+      traces: 'otlp',
       otelExporterEndpoint: receiverUrl,
     };
     log('packaging the functions with `serverless package` (osls, offline): nodejs24.x, and with sourceMaps=true');

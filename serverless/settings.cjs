@@ -10,6 +10,8 @@
 //   - switches: the JWT authorizer is on when `jwtIssuer` and `jwtAudience` are set; the secret
 //     comes from Secrets Manager (`secretArn`, the default) or SSM (`secretParameter`); the KMS
 //     statement exists only when `kmsKeyArn` is set; `fifo` turns both queues into FIFO queues;
+//     `traces` picks where spans go (CloudWatch's X-Ray endpoint of the region, any OTLP backend,
+//     nowhere) and `transactionSearch` turns CloudWatch Transaction Search on from this stack;
 //   - arithmetic: the queues' visibility timeout is six times the function timeout plus the
 //     batching window, as AWS recommends for Lambda event sources;
 //   - the exact IAM resource of the one secret (or parameter) the functions may read;
@@ -28,6 +30,11 @@ const EVENT_BUS_ARN = /^arn:aws(?:-[a-z]+)*:events:[a-z0-9-]+:\d{12}:event-bus\/
 const EVENT_BUS_NAME = /^[A-Za-z0-9/_.-]{1,256}$/;
 const DETAIL_TYPE = /^[^\s,]{1,128}$/;
 const HTTPS_URL = /^https:\/\/[^\s]+$/;
+const HTTP_URL = /^https?:\/\/[^\s/?#]+[^\s]*$/;
+const REGION = /^[a-z]{2,4}(?:-[a-z]+)+-\d+$/;
+// An OTEL_EXPORTER_OTLP_HEADERS entry: an HTTP header name, `=`, a value (no comma: it separates entries).
+const OTLP_HEADER = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+=[^,]+$/;
+const TRACES = ['xray', 'otlp', 'none'];
 
 const { normalizedName, resolverError } = require('./osls.cjs');
 
@@ -129,6 +136,69 @@ module.exports = async ({ resolveVariable }) => {
   const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
   const logLevel = String(await raw('logLevel')).toLowerCase();
   if (!LOG_LEVELS.includes(logLevel)) problem('logLevel', `${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}`);
+
+  // --- Traces: where the functions' spans go (docs/deploy.md, "Traces") ----------------------------
+  // xray (default): CloudWatch's OTLP traces endpoint of the stack's region, which the layer signs
+  // with SigV4 (the function's own credentials) because of its host; Lambda's active tracing on, and
+  // `xray-lambda` among the propagators, so that an invocation whose trigger carries no trace
+  // context continues Lambda's own X-Ray segment. otlp: any OTLP/HTTP backend, W3C propagation
+  // only. none: no export. The variables a mode does not use are '' (the layer reads '' as unset).
+  const traces = String(await raw('traces')).toLowerCase();
+  if (!TRACES.includes(traces)) problem('traces', `${JSON.stringify(traces)} is not one of ${TRACES.join(', ')}`);
+  const otelExporterEndpoint = String(await raw('otelExporterEndpoint'));
+  const otelExporterHeaders = String(await raw('otelExporterHeaders'));
+  if (traces === 'otlp') {
+    if (otelExporterEndpoint === '') {
+      problem('otelExporterEndpoint', 'required with traces=otlp: the OTLP/HTTP base URL of your backend or collector (/v1/traces is appended), e.g. https://api.honeycomb.io, or http://localhost:4318 for a collector extension');
+    } else if (!HTTP_URL.test(otelExporterEndpoint)) {
+      problem('otelExporterEndpoint', `${JSON.stringify(otelExporterEndpoint)} is not an http(s) URL`);
+    }
+    // Never echo a value: exporter headers usually carry an API key.
+    otelExporterHeaders.split(',').forEach((entry, i) => {
+      if (entry.trim() !== '' && !OTLP_HEADER.test(entry.trim())) problem('otelExporterHeaders', `entry ${i + 1} is not name=value (format: key=value,key2=value2; the value is not shown here)`);
+    });
+  } else if (traces === 'xray' || traces === 'none') {
+    if (otelExporterEndpoint !== '') problem('otelExporterEndpoint', `applies to traces=otlp (traces is ${traces})`);
+    if (otelExporterHeaders !== '') problem('otelExporterHeaders', `applies to traces=otlp (traces is ${traces})`);
+  }
+  // The region as osls resolves it (--region, else provider.region, i.e. the region parameter).
+  const region = String(await resolveVariable('aws:region'));
+  let xrayEndpoint = '';
+  if (traces === 'xray') {
+    if (!REGION.test(region)) problem('region', `${JSON.stringify(region)} is not an AWS region name (traces=xray exports to that region's X-Ray endpoint)`);
+    else if (/^eusc-|-iso[a-z]?-/.test(region)) problem('traces', `xray: this stack knows X-Ray's OTLP endpoint in the aws, aws-cn and aws-us-gov partitions only, not in ${region}; use traces=otlp`);
+    // CloudWatch's documented form, https://xray.<region>.amazonaws.com/v1/traces; China's regions
+    // have their partition's domain.
+    else xrayEndpoint = `https://xray.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}/v1/traces`;
+  }
+  // CloudWatch Transaction Search, an account-and-region setting the X-Ray OTLP endpoint needs
+  // (without it the endpoint refuses spans). On from this stack only when asked: one stack per
+  // account and region may create it.
+  const transactionSearch = await bool('transactionSearch');
+  const indexingPercentage = await int('transactionSearchIndexingPercentage', 0, 100);
+  if (transactionSearch && TRACES.includes(traces) && traces !== 'xray') problem('transactionSearch', `applies to traces=xray (traces is ${traces}): Transaction Search stores what the X-Ray endpoint receives`);
+  // AWS's resource policy for Transaction Search (CloudWatch guide, "Using Transaction Search with
+  // AWS CloudFormation"), as given there: X-Ray of this account and region may write the two log
+  // groups it keeps spans in.
+  const transactionSearchPolicy = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'TransactionSearchXRayAccess',
+        Effect: 'Allow',
+        Principal: { Service: 'xray.amazonaws.com' },
+        Action: 'logs:PutLogEvents',
+        Resource: [
+          'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:aws/spans:*',
+          'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/application-signals/data:*',
+        ],
+        Condition: {
+          ArnLike: { 'aws:SourceArn': 'arn:${AWS::Partition}:xray:${AWS::Region}:${AWS::AccountId}:*' },
+          StringEquals: { 'aws:SourceAccount': '${AWS::AccountId}' },
+        },
+      },
+    ],
+  };
 
   // --- HTTP API throttling ------------------------------------------------------------------------
   const throttlingRateLimit = await int('httpThrottlingRateLimit', 1, 100000);
@@ -256,6 +326,21 @@ module.exports = async ({ resolveVariable }) => {
     },
     http: { throttlingRateLimit, throttlingBurstLimit },
     logs: { level: logLevel, applicationLogLevel: logLevel.toUpperCase() },
+    traces: {
+      mode: traces,
+      // provider.tracing.lambda: every function's TracingConfig Mode Active (false: none, i.e. PassThrough).
+      activeTracing: traces === 'xray',
+      exporter: traces === 'none' ? 'none' : 'otlp',
+      tracesEndpoint: xrayEndpoint,
+      endpoint: traces === 'otlp' ? otelExporterEndpoint : '',
+      headers: traces === 'otlp' ? otelExporterHeaders : '',
+      propagators: traces === 'xray' ? 'tracecontext,baggage,xray-lambda' : '',
+    },
+    transactionSearch: {
+      mode: transactionSearch ? 'enabled' : 'disabled',
+      indexingPercentage,
+      policyDocument: { 'Fn::Sub': JSON.stringify(transactionSearchPolicy) },
+    },
     queues: {
       kind: fifo ? 'fifo' : 'standard',
       suffix: fifo ? '.fifo' : '',

@@ -20,8 +20,20 @@ export interface OtlpConfig {
   protocol: Protocol;
   headers: Record<string, string>;
   timeoutMs: number;
-  /** OTEL_EXPORTER_OTLP_(TRACES_)COMPRESSION: bodies sent gzip-compressed (`content-encoding: gzip`). */
+  /**
+   * OTEL_EXPORTER_OTLP_(TRACES_)COMPRESSION: bodies sent gzip-compressed (`content-encoding: gzip`).
+   * Default: gzip when signing for CloudWatch's endpoint (service `xray`), none elsewhere.
+   */
   gzip: boolean;
+  /** Exports signed with AWS Signature Version 4 (PERKAMO_OTEL_SIGV4), or undefined: unsigned. */
+  sigv4: Sigv4Config | undefined;
+}
+
+export interface Sigv4Config {
+  /** The signing service: `xray` for CloudWatch's OTLP traces endpoint. */
+  service: string;
+  /** The signing region: the one the X-Ray host names, else AWS_REGION. */
+  region: string;
 }
 
 export interface TracingConfig {
@@ -113,9 +125,13 @@ function readExporters(env: Env, warn: Warn): ExporterName[] {
 }
 
 function readOtlp(env: Env, warn: Warn): OtlpConfig {
+  const url = readEndpoint(env, warn);
+  const sigv4 = readSigv4(env, xrayEndpointRegion(url), warn);
   return {
-    gzip: readCompression(env, warn),
-    url: readEndpoint(env, warn),
+    // X-Ray bills ingested bytes and spans compress well: gzip there, however it is reached.
+    gzip: readCompression(env, warn) ?? sigv4?.service === 'xray',
+    url,
+    sigv4,
     protocol: readProtocol(env, warn),
     headers: {
       ...parseHeaders(value(env, 'OTEL_EXPORTER_OTLP_HEADERS'), 'OTEL_EXPORTER_OTLP_HEADERS', warn),
@@ -128,7 +144,8 @@ function readOtlp(env: Env, warn: Warn): OtlpConfig {
   };
 }
 
-function readCompression(env: Env, warn: Warn): boolean {
+/** Undefined when neither variable is set (the destination decides). */
+function readCompression(env: Env, warn: Warn): boolean | undefined {
   for (const name of ['OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', 'OTEL_EXPORTER_OTLP_COMPRESSION']) {
     const raw = value(env, name)?.toLowerCase();
     if (raw === undefined) continue;
@@ -136,7 +153,48 @@ function readCompression(env: Env, warn: Warn): boolean {
     warn(`${name}="${raw}" is not gzip or none; spans are sent uncompressed`);
     return false;
   }
-  return false;
+  return undefined;
+}
+
+/**
+ * CloudWatch's OTLP traces endpoint, in the host forms AWS documents: `xray.<region>.amazonaws.com`,
+ * its FIPS twin `xray-fips.<region>…`, the China partition's `….amazonaws.com.cn`, and an interface VPC
+ * endpoint's own DNS name `vpce-….xray.<region>.vpce.amazonaws.com`. Returns the region the host names.
+ */
+const xrayHost = /^(?:xray|xray-fips|vpce-[a-z0-9-]+\.xray)\.([a-z]{2}(?:-[a-z]+)+-\d+)\.(?:vpce\.)?amazonaws\.com(?:\.cn)?$/;
+
+export function xrayEndpointRegion(url: string): string | undefined {
+  try {
+    const { hostname, protocol } = new URL(url);
+    return protocol === 'https:' ? xrayHost.exec(hostname)?.[1] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * PERKAMO_OTEL_SIGV4: a signing service's name (`xray`) signs every export for any endpoint (a VPC
+ * endpoint with a private name, a proxy, a test stand-in); `off` never signs; unset signs only for the
+ * X-Ray host. The region: the X-Ray host's own (a function may export to another region), else AWS_REGION.
+ */
+function readSigv4(env: Env, xrayRegion: string | undefined, warn: Warn): Sigv4Config | undefined {
+  const raw = value(env, 'PERKAMO_OTEL_SIGV4')?.toLowerCase();
+  if (raw === 'off') return undefined;
+  let service: string;
+  if (raw === undefined) {
+    if (xrayRegion === undefined) return undefined;
+    service = 'xray';
+  } else if (/^[a-z][a-z0-9-]{0,63}$/.test(raw) && !['on', 'true', 'yes'].includes(raw)) service = raw;
+  else {
+    warn(`PERKAMO_OTEL_SIGV4="${raw}" is not a signing service name (xray) or off; exports are not signed`);
+    return undefined;
+  }
+  const region = xrayRegion ?? value(env, 'AWS_REGION') ?? value(env, 'AWS_DEFAULT_REGION');
+  if (region === undefined) {
+    warn('PERKAMO_OTEL_SIGV4: no region to sign for (set AWS_REGION); exports are not signed');
+    return undefined;
+  }
+  return { service, region };
 }
 
 function readEndpoint(env: Env, warn: Warn): string {

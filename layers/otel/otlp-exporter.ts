@@ -1,53 +1,67 @@
 // OTLP over HTTP, protobuf or JSON, with a deadline. The official exporter retries with backoff for
-// seconds and keeps a request running after its caller gave up; here one POST runs within the
+// seconds and keeps a request running after its caller gave up; here each POST runs within the
 // caller's deadline and is destroyed when it passes, so nothing is left to hold the process or to
-// wake up in the next invocation. The serializers (otel-export.mjs in the built layer), node:http
-// and node:zlib load at the first export — after the first response, not in the cold start.
+// wake up in the next invocation. Every request keeps the endpoint's limits (limits.ts) and, for
+// CloudWatch's endpoint or with PERKAMO_OTEL_SIGV4, is signed with SigV4 (sigv4.ts). What only an
+// export needs (export-module.ts: otel-export.mjs in the built layer), node:http and node:zlib load
+// at the first export — after the first response, not in the cold start.
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { IncomingMessage, RequestOptions } from 'node:http';
-import type { OtlpConfig } from './config.ts';
+import type { Env, OtlpConfig } from './config.ts';
 import type { DeadlineExporter } from './processor.ts';
 
 type RequestFn = (url: URL, options: RequestOptions, callback: (res: IncomingMessage) => void) => import('node:http').ClientRequest;
-type Serializers = typeof import('./otlp-serializers.ts');
+type ExportModule = typeof import('./export-module.ts');
+type Signer = ReturnType<ExportModule['requestSigner']>;
 
 /** The collector did not take the spans and says (or shows) it may later: OTLP's retryable answers. */
 const transientStatuses = new Set([429, 502, 503, 504]);
+/** Of a refusal's body, only what names the reason is read. */
+const maxRefusalBodyBytes = 4 * 1024;
 
 export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
   private readonly url: URL;
   private request: Promise<RequestFn> | undefined;
-  private serializers: Promise<Serializers> | undefined;
+  private module: Promise<ExportModule> | undefined;
+  /** The loaded module (set by the first export, before any request). */
+  private parts: ExportModule | undefined;
+  private signer: Signer | undefined;
 
-  constructor(private readonly config: OtlpConfig) {
+  /** `env`: where signing reads its credentials, at each export (process.env on Lambda). */
+  constructor(
+    private readonly config: OtlpConfig,
+    private readonly env: Env = process.env,
+  ) {
     this.url = new URL(config.url);
   }
 
+  /**
+   * Sends the spans in as many requests as the limits need, one after the other. On a failure the
+   * error's `unsent` holds the spans no request delivered (those of the failed request and after).
+   */
   async exportWithin(spans: ReadableSpan[], timeoutMs: number, signal: AbortSignal): Promise<void> {
     if (spans.length === 0) return;
     const json = this.config.protocol === 'http/json';
-    this.serializers ??= import('./otlp-serializers.ts');
-    const { JsonTraceSerializer, ProtobufTraceSerializer } = await this.serializers;
-    const serialized = (json ? JsonTraceSerializer : ProtobufTraceSerializer).serializeRequest(spans);
-    if (!serialized) throw new Error('could not serialize the spans');
-    const body = this.config.gzip ? await gzip(serialized) : serialized;
+    this.module ??= import('./export-module.ts');
+    const parts = (this.parts = await this.module);
+    const serializer = json ? parts.JsonTraceSerializer : parts.ProtobufTraceSerializer;
+    const requests = parts.limitedRequests(spans.map((span) => parts.boundSpan(span)), (part) => {
+      const body = serializer.serializeRequest(part);
+      if (!body) throw new Error('could not serialize the spans');
+      return body;
+    });
+    if (this.config.sigv4) this.signer ??= parts.requestSigner(this.config.sigv4, parts.credentialsSource(this.env));
     // Our own timer only when OTEL_EXPORTER_OTLP_TIMEOUT is the tighter bound; otherwise the flush
     // budget ends the request (through `signal`), and the grace keeps the two timers from racing.
     const own = this.config.timeoutMs;
     const deadline = Date.now() + (own < timeoutMs ? own : timeoutMs + 50);
-    const headers = {
-      ...this.config.headers,
-      'content-type': json ? 'application/json' : 'application/x-protobuf',
-      'content-length': String(body.byteLength),
-      ...(this.config.gzip && { 'content-encoding': 'gzip' }),
-    };
-    try {
-      await this.post(body, headers, deadline, signal);
-    } catch (error) {
-      // A kept-alive socket the collector closed while Lambda was frozen fails at once: retry once.
-      if (!(error as { retryable?: boolean }).retryable || Date.now() >= deadline || signal.aborted) throw error;
-      await this.post(body, headers, deadline, signal);
+    for (let i = 0; i < requests.length; i++) {
+      try {
+        await this.send(requests[i]!.body, json, deadline, signal);
+      } catch (error) {
+        throw Object.assign(error as Error, { unsent: requests.slice(i).flatMap((request) => request.spans) });
+      }
     }
   }
 
@@ -62,40 +76,90 @@ export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
     return Promise.resolve();
   }
 
+  private async send(serialized: Uint8Array, json: boolean, deadline: number, signal: AbortSignal): Promise<void> {
+    const body = this.config.gzip ? await gzip(serialized) : serialized;
+    let headers: Record<string, string> = {
+      ...this.config.headers,
+      'content-type': json ? 'application/json' : 'application/x-protobuf',
+      'content-length': String(body.byteLength),
+      ...(this.config.gzip && { 'content-encoding': 'gzip' }),
+    };
+    if (this.signer) headers = await this.signer.sign({ url: this.url, headers, body }, deadline);
+    try {
+      await this.post(body, headers, deadline, signal);
+    } catch (error) {
+      // A kept-alive socket the collector closed while Lambda was frozen fails at once: retry once.
+      // (The signature stays valid: it is minutes, not milliseconds, that AWS allows.)
+      if (!(error as { retryable?: boolean }).retryable || Date.now() >= deadline || signal.aborted) throw error;
+      await this.post(body, headers, deadline, signal);
+    }
+  }
+
   private async post(body: Uint8Array, headers: Record<string, string>, deadline: number, signal: AbortSignal): Promise<void> {
     this.request ??= (this.url.protocol === 'https:' ? import('node:https') : import('node:http')).then((m) => m.request as RequestFn);
     const request = await this.request;
     const url = this.url;
+    const where = `${url.origin}${url.pathname}`;
     await new Promise<void>((resolve, reject) => {
       if (signal.aborted) return reject(new Error('export aborted'));
       const req = request(url, { method: 'POST', headers }, (res) => {
         const status = res.statusCode ?? 0;
-        res.resume();
         res.on('error', () => undefined);
-        if (status >= 200 && status < 300) resolve();
-        else reject(Object.assign(new Error(`${url.origin}${url.pathname} answered HTTP ${status}`), { transient: transientStatuses.has(status) }));
-        cleanup();
+        if (status >= 200 && status < 300) {
+          res.resume();
+          cleanup();
+          return resolve();
+        }
+        if (transientStatuses.has(status)) {
+          res.resume();
+          cleanup();
+          return reject(Object.assign(new Error(`${where} answered HTTP ${status}`), { transient: true }));
+        }
+        // A refusal: resending will not help. Its body says why; read a bounded piece of it.
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const refused = () => {
+          if (cleaned) return;
+          cleanup();
+          req.destroy();
+          const refusal = this.parts!.refusalOf({
+            status,
+            errorType: String(res.headers['x-amzn-errortype'] ?? ''),
+            body: Buffer.concat(chunks),
+            signed: this.signer !== undefined,
+            secrets: this.signer?.secrets ?? [],
+          });
+          reject(Object.assign(new Error(`${where} answered HTTP ${status}${refusal.detail}; ${refusal.fix}`), { warnKey: refusal.key }));
+        };
+        res.on('data', (chunk: Buffer) => {
+          if (size >= maxRefusalBodyBytes) return;
+          chunks.push(chunk);
+          size += chunk.length;
+          if (size >= maxRefusalBodyBytes) refused();
+        });
+        res.on('end', refused);
       });
       const fail = (error: Error) => {
         cleanup();
         req.destroy();
         reject(error);
       };
-      const timer = setTimeout(
-        () => fail(new Error(`${url.origin}${url.pathname} did not answer in time`)),
-        Math.max(0, deadline - Date.now()),
-      );
+      const timer = setTimeout(() => fail(new Error(`${where} did not answer in time`)), Math.max(0, deadline - Date.now()));
       const onAbort = () => fail(new Error('export aborted'));
+      let cleaned = false;
       const cleanup = () => {
+        if (cleaned) return;
+        cleaned = true;
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
       };
       signal.addEventListener('abort', onAbort);
       req.on('error', (error: Error & { code?: string; retryable?: boolean; transient?: boolean }) => {
+        if (cleaned) return;
         if (error.code === 'ECONNRESET' && req.reusedSocket) error.retryable = true;
         // Nothing reached the collector: the spans can go with the next export.
         if (error.code === 'ECONNREFUSED') error.transient = true;
-        error.message = `${url.origin}${url.pathname}: ${error.message}`;
+        error.message = `${where}: ${error.message}`;
         fail(error);
       });
       req.end(body);

@@ -37,7 +37,8 @@ export class BufferedSpanProcessor implements SpanProcessor {
   private readonly cooldownMs: number;
   private readonly probeMs: number;
   private warnedOverflow = false;
-  private warnedFailure = false;
+  /** Kinds of failure already warned about: one warning each per environment, never one per invocation. */
+  private readonly warned = new Set<string>();
   private warnedRetry = false;
   /** Until then the collector is presumed hanging: flushes only probe it briefly. */
   private degradedUntil = 0;
@@ -83,7 +84,7 @@ export class BufferedSpanProcessor implements SpanProcessor {
     // A collector that hung once would otherwise cost every invocation its whole remaining time.
     const budget = Date.now() < this.degradedUntil ? Math.min(given, this.probeMs) : given;
     if (budget === 0) {
-      this.failed(spans.length, 'no time left in the invocation');
+      this.failed(spans.length, 'no time left in the invocation', 'timeout');
       return;
     }
     const controller = new AbortController();
@@ -97,18 +98,18 @@ export class BufferedSpanProcessor implements SpanProcessor {
     try {
       const exported = Promise.all(this.exporters.map((exporter) => exportOne(exporter, spans, budget, controller.signal)))
         .then(() => undefined)
-        .catch((error: unknown) => ({ reason: describe(error), transient: isTransient(error) }));
+        .catch((error: unknown) => ({ reason: describe(error), transient: isTransient(error), key: warnKey(error), unsent: unsentOf(error) }));
       const failure = await Promise.race([exported, timedOut]);
       if (failure === undefined) this.degradedUntil = 0;
       else if (typeof failure === 'string') {
         controller.abort();
-        this.failed(spans.length, failure);
+        this.failed(spans.length, failure, 'timeout');
       } else if (failure.transient && this.exporters.length === 1) {
         // Refused before it was taken (503, 429, connection refused): the spans go with the next export
         // — the next invocation's, or the last one at shutdown. (With two exporters the one that
-        // succeeded would repeat them.)
-        this.keep(spans, failure.reason);
-      } else this.failed(spans.length, failure.reason);
+        // succeeded would repeat them.) Of a split export, only the requests not delivered.
+        this.keep(failure.unsent ?? spans, failure.reason);
+      } else this.failed((failure.unsent ?? spans).length, failure.reason, failure.key);
     } catch (error) {
       this.failed(spans.length, describe(error));
     } finally {
@@ -136,10 +137,10 @@ export class BufferedSpanProcessor implements SpanProcessor {
     }
   }
 
-  private failed(count: number, reason: string): void {
-    if (this.warnedFailure) return;
-    this.warnedFailure = true;
-    this.warn(`dropped ${count} span${count === 1 ? '' : 's'}: ${reason} (later export failures are not logged)`);
+  private failed(count: number, reason: string, key = 'failure'): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.warn(`dropped ${count} span${count === 1 ? '' : 's'}: ${reason} (later failures of this kind are not logged)`);
   }
 }
 
@@ -151,6 +152,18 @@ function exportOne(exporter: AnyExporter, spans: ReadableSpan[], timeoutMs: numb
       else reject(result.error ?? new Error('export failed'));
     });
   });
+}
+
+/** The spans of a split export that no request delivered (otlp-exporter.ts), when it says. */
+function unsentOf(error: unknown): ReadableSpan[] | undefined {
+  const unsent = (error as { unsent?: unknown } | undefined)?.unsent;
+  return Array.isArray(unsent) ? (unsent as ReadableSpan[]) : undefined;
+}
+
+/** What kind of failure this is, for warning once per kind (a refusal names its own). */
+function warnKey(error: unknown): string {
+  const key = (error as { warnKey?: unknown } | undefined)?.warnKey;
+  return typeof key === 'string' ? key : 'failure';
 }
 
 function isTransient(error: unknown): boolean {

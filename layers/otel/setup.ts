@@ -70,7 +70,7 @@ export function setupTracing(env: Env = process.env, options: SetupOptions = {})
   const exporters: AnyExporter[] = options.exporter
     ? [options.exporter]
     : config.exporters.map((name) =>
-        name === 'console' ? new WaterfallConsoleExporter(options.write) : new OtlpHttpExporter(config.otlp),
+        name === 'console' ? new WaterfallConsoleExporter(options.write) : new OtlpHttpExporter(config.otlp, env),
       );
   const processor =
     exporters.length > 0

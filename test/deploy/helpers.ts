@@ -198,13 +198,21 @@ export function policyStatements(template: Template): FoundStatement[] {
   return found;
 }
 
-/** The statements in effect for a function: those of its role, plus policies attached to that role. */
+/**
+ * The statements in effect for a function: those of its role, of the stack's managed policies the
+ * role attaches (ManagedPolicyArns), and of the policies attached to that role.
+ */
 export function functionStatements(template: Template, functionId: string): Statement[] {
   const roleId = refOf(resource(template, functionId, 'AWS::Lambda::Function').Properties.Role);
   if (!roleId) throw new Error(`${functionId} has no in-stack role`);
   const role = resource(template, roleId, 'AWS::IAM::Role');
   const statements: Statement[] = [];
   for (const policy of asArray(role.Properties.Policies as Props[] | undefined)) statements.push(...asArray(policy.PolicyDocument.Statement as Statement[]));
+  for (const arn of asArray(role.Properties.ManagedPolicyArns as unknown[] | undefined)) {
+    const policyId = refOf(arn);
+    if (!policyId) throw new Error(`${roleId} attaches ${JSON.stringify(arn)}, not a policy of the stack`);
+    statements.push(...asArray(resource(template, policyId, 'AWS::IAM::ManagedPolicy').Properties.PolicyDocument.Statement as Statement[]));
+  }
   for (const [, res] of resourcesOfType(template, 'AWS::IAM::Policy')) {
     if (asArray(res.Properties.Roles as unknown[]).some((r) => refOf(r) === roleId)) {
       statements.push(...asArray(res.Properties.PolicyDocument.Statement as Statement[]));

@@ -3,7 +3,8 @@
 // zips and check every promise of serverless.yml (issue 6, docs/deploy.md): runtime and
 // architecture, the OTel layer, HTTP routes, queues and their event sources, EventBridge rules,
 // least-privilege IAM, log retention, artifact contents; then the same with the FIFO variant, the
-// API Gateway JWT authorizer, a KMS key and an SSM parameter switched on with `--param`.
+// API Gateway JWT authorizer, a KMS key and an SSM parameter switched on with `--param`; and where
+// the spans go: `traces` xray (the default), otlp and none, and `transactionSearch`.
 import { functionNames, operations, type FunctionName } from '../../src/lambda/functions.ts';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +28,7 @@ import {
   type Template,
 } from './helpers.ts';
 import { specProblems } from './resource-spec.ts';
+import { xrayEndpointRegion } from '../../layers/otel/config.ts';
 
 // The function list every tool reads (src/lambda/functions.ts): serverless.yml must deploy exactly it.
 const FUNCTIONS = functionNames;
@@ -58,6 +60,16 @@ let ssm: Template;
 let ssmRun: RunResult;
 let invalid: RunResult;
 let localRun: RunResult;
+/** traces: the default (xray) in us-west-2 with transactionSearch, xray with `--region cn-north-1`, otlp, none. */
+let search: Template;
+let china: Template;
+let otlp: Template;
+let none: Template;
+/** Bad traces parameters: otlp's, xray's, an unknown `traces`. */
+let invalidOtlp: RunResult;
+let invalidXray: RunResult;
+let invalidTraces: RunResult;
+const HONEYCOMB_KEY = 'hc-key-not-to-be-printed';
 
 /** `serverless package` again (no build) into `out`, with extra `--param`s. */
 const packageWith = (out: string, args: string[]) =>
@@ -113,6 +125,31 @@ beforeAll(async () => {
   ssm = readTemplate(join(dir, '.serverless-ssm'));
 
   localRun = await packageWith('.serverless-local', ['--stage', 'local']);
+
+  const tracesPackage = async (out: string, args: string[]) => {
+    const result = await packageWith(out, [...required, ...args]);
+    if (result.code !== 0) throw new Error(`package ${args.join(' ')} failed:\n${result.output}`);
+    return readTemplate(join(dir, out));
+  };
+  search = await tracesPackage('.serverless-search', ['--param', 'region=us-west-2', '--param', 'transactionSearch=true', '--param', 'transactionSearchIndexingPercentage=5']);
+  china = await tracesPackage('.serverless-china', ['--region', 'cn-north-1']);
+  otlp = await tracesPackage('.serverless-otlp', [
+    '--param', 'traces=otlp',
+    '--param', 'otelExporterEndpoint=https://api.honeycomb.io',
+    '--param', `otelExporterHeaders=x-honeycomb-team=${HONEYCOMB_KEY}`,
+  ]);
+  none = await tracesPackage('.serverless-none', ['--param', 'traces=none']);
+  // Refused while resolving the parameters, before osls writes anything: they may run at once.
+  [invalidOtlp, invalidXray, invalidTraces] = await Promise.all([
+    packageWith('.serverless-invalid-otlp', [...required, '--param', 'traces=otlp', '--param', 'transactionSearch=true', '--param', `otelExporterHeaders=x-honeycomb-team=${HONEYCOMB_KEY},${HONEYCOMB_KEY}`]),
+    packageWith('.serverless-invalid-xray', [
+      ...required,
+      '--param', 'otelExporterEndpoint=https://api.honeycomb.io',
+      '--param', `otelExporterHeaders=x-honeycomb-team=${HONEYCOMB_KEY}`,
+      '--param', 'transactionSearchIndexingPercentage=101',
+    ]),
+    packageWith('.serverless-invalid-traces', [...required, '--param', 'traces=zipkin']),
+  ]);
 
   invalid = await packageWith('.serverless-invalid', [
     '--param', 'fifo=true',
@@ -183,11 +220,16 @@ function text(value: unknown): string {
 
 const isWildcard = (value: unknown) => asArray(value as unknown).some((v) => v === '*');
 
+/** What traces=xray adds to every function's role, and nothing else: X-Ray's actions take no resource but "*". */
+const XRAY_ACTIONS = ['xray:PutSpans', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+const isXrayStatement = (statement: { Action: string | string[] }) => actionsOf(statement as never).some((a) => a.startsWith('xray:'));
+
 // ---------------------------------------------------------------------------------------------
 
 describe("the templates against AWS's resource specification (@aws-cdk/aws-service-spec)", () => {
-  it('every resource type, property name, value type and required property of the default, variant and SSM templates is valid', () => {
-    for (const [name, t] of [['default', template], ['variant', variant], ['ssm', ssm]] as const) expect(specProblems(t), name).toEqual([]);
+  it('every resource type, property name, value type and required property of the default, variant, SSM and traces templates is valid', () => {
+    const templates = { default: template, variant, ssm, 'transactionSearch, us-west-2': search, 'cn-north-1': china, otlp, none };
+    for (const [name, t] of Object.entries(templates)) expect(specProblems(t), name).toEqual([]);
   });
 
   it('the check itself finds a wrong type, an unknown property, a missing required property and an unknown resource type', () => {
@@ -431,11 +473,17 @@ describe('npm run package (offline, no account)', () => {
     }
   });
 
-  it('grants nothing on "*": no statement anywhere has Resource "*" or a wildcard action', () => {
+  it('grants nothing on "*" but the X-Ray statement: no other statement has Resource "*", none a wildcard action', () => {
     const statements = policyStatements(template);
     expect(statements.length).toBeGreaterThan(10);
     for (const { where, statement } of statements) {
       if (statement.Effect !== 'Allow') continue;
+      if (isXrayStatement(statement)) {
+        // X-Ray's actions have no resource type: "*" is all they take (checked in full under "traces").
+        expect(where).toBe('XRayTracesPolicy/policy');
+        expect([...actionsOf(statement)].sort()).toEqual(XRAY_ACTIONS);
+        continue;
+      }
       // Only statements naming AWS principals (trust and resource policies) may omit Resource.
       if (statement.Resource === undefined) expect(statement.Principal, where).toBeDefined();
       expect(isWildcard(statement.Resource), `${where} ${JSON.stringify(statement)}`).toBe(false);
@@ -478,7 +526,7 @@ describe('npm run package (offline, no account)', () => {
       } else {
         expect(send, name).toEqual([]);
       }
-      const known = new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:SendMessage']);
+      const known = new Set(['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:SendMessage', ...XRAY_ACTIONS]);
       expect(actions.filter((a) => !known.has(a)), name).toEqual([]);
     }
     expect(template.Resources.IamRoleLambdaExecution, 'no shared default role').toBeUndefined();
@@ -598,7 +646,7 @@ describe('serverless package --param fifo=true, jwtIssuer/jwtAudience, kmsKeyArn
       expect(text(kms[0]!.Condition!.StringEquals['kms:ViaService'])).toBe('secretsmanager.${AWS::Region}.amazonaws.com');
       expect(asArray(resource(variant, functionId(variant, name)).DependsOn), `${name} waits for the KMS policy`).toContain('PerkamoSecretKmsPolicy');
     }
-    for (const { where, statement } of policyStatements(variant)) expect(isWildcard(statement.Resource), where).toBe(false);
+    for (const { where, statement } of policyStatements(variant)) if (!isXrayStatement(statement)) expect(isWildcard(statement.Resource), where).toBe(false);
   });
 
   it('subscribes to the given bus and source, and admits exactly those rules to the DLQ', () => {
@@ -644,6 +692,196 @@ describe('serverless package --param secretParameter (SSM) and kmsKeyArn', () =>
     expect(policy.Properties.Statement).toMatchObject({ Effect: 'Deny', Principal: '*', Action: 'events:PutEvents' });
     expect(text(policy.Properties.Statement.Resource)).toBe('arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/perkamo-lambda-dev');
     expect(policy.Properties.Statement.Condition).toEqual({ ArnNotLike: { 'aws:PrincipalArn': PRODUCERS } });
+  });
+});
+
+/** The OTel variables of a function's environment. */
+function otelEnv(t: Template, name: FunctionName): Record<string, string> {
+  return Object.fromEntries(Object.entries(env(t, name)).filter(([key]) => key.startsWith('OTEL_') || key.startsWith('PERKAMO_OTEL_')));
+}
+
+/** Every function's X-Ray statements (its role's, and the policies that role attaches). */
+const xrayStatements = (t: Template, name: FunctionName) => functionStatements(t, functionId(t, name)).filter(isXrayStatement);
+
+/** No X-Ray anywhere: no active tracing, no X-Ray statement, no X-Ray policy, no Transaction Search. */
+function expectNoXray(t: Template): void {
+  for (const name of FUNCTIONS) {
+    expect(fn(t, name).TracingConfig, name).toBeUndefined();
+    expect(xrayStatements(t, name), name).toEqual([]);
+  }
+  expect(policyStatements(t).filter(({ statement }) => isXrayStatement(statement))).toEqual([]);
+  for (const [id, r] of resourcesOfType(t, 'AWS::IAM::Role')) expect(r.Properties.ManagedPolicyArns, id).toBeUndefined();
+  expect(Object.values(t.Resources).filter((r) => /^AWS::XRay::|^AWS::IAM::ManagedPolicy$|^AWS::Logs::ResourcePolicy$/.test(r.Type))).toEqual([]);
+}
+
+describe('traces=xray, the default: CloudWatch, through the X-Ray OTLP endpoint of the region', () => {
+  it("sends every function's spans to its region's X-Ray endpoint (a plain string), W3C and Lambda's X-Ray header as parents", () => {
+    for (const name of FUNCTIONS) {
+      expect(otelEnv(template, name), name).toEqual({
+        OTEL_SERVICE_NAME: 'perkamo-lambda',
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://xray.eu-central-1.amazonaws.com/v1/traces',
+        OTEL_EXPORTER_OTLP_ENDPOINT: '',
+        OTEL_EXPORTER_OTLP_HEADERS: '',
+        OTEL_PROPAGATORS: 'tracecontext,baggage,xray-lambda',
+      });
+    }
+    // The layer signs for that host with SigV4 on its own (no PERKAMO_OTEL_SIGV4), for that region.
+    expect(xrayEndpointRegion(env(template, 'emit').OTEL_EXPORTER_OTLP_TRACES_ENDPOINT!)).toBe('eu-central-1');
+  });
+
+  it("follows the stack's region: --param region=us-west-2, and China's domain for --region cn-north-1", () => {
+    for (const name of FUNCTIONS) {
+      expect(env(search, name).OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, name).toBe('https://xray.us-west-2.amazonaws.com/v1/traces');
+      expect(env(china, name).OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, name).toBe('https://xray.cn-north-1.amazonaws.com.cn/v1/traces');
+    }
+    expect(xrayEndpointRegion(env(search, 'emit').OTEL_EXPORTER_OTLP_TRACES_ENDPOINT!)).toBe('us-west-2');
+    expect(xrayEndpointRegion(env(china, 'emit').OTEL_EXPORTER_OTLP_TRACES_ENDPOINT!)).toBe('cn-north-1');
+  });
+
+  it("turns Lambda's active tracing on for every function", () => {
+    for (const t of [template, search, china]) for (const name of FUNCTIONS) expect(fn(t, name).TracingConfig, name).toEqual({ Mode: 'Active' });
+  });
+
+  it("gives every function's role exactly one X-Ray statement: PutSpans, PutTraceSegments, PutTelemetryRecords on \"*\", attached before the function is created", () => {
+    const policy = resource(template, 'XRayTracesPolicy', 'AWS::IAM::ManagedPolicy').Properties;
+    expect(policy.PolicyDocument.Statement).toEqual([
+      { Sid: 'Traces', Effect: 'Allow', Action: ['xray:PutSpans', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' },
+    ]);
+    // Attached from the role (not from the policy's side), so the role — and the function, whose
+    // Role is the role's ARN — is created after it: Lambda refuses an actively traced function whose
+    // role may not call xray:PutTraceSegments.
+    expect(policy.Roles).toBeUndefined();
+    for (const name of FUNCTIONS) {
+      const roleId = refOf(fn(template, name).Role)!;
+      expect(asArray(resource(template, roleId, 'AWS::IAM::Role').Properties.ManagedPolicyArns as unknown[]).map(refOf), name).toEqual(['XRayTracesPolicy']);
+      const statements = xrayStatements(template, name);
+      expect(statements, name).toHaveLength(1);
+      expect([...actionsOf(statements[0]!)].sort(), name).toEqual(XRAY_ACTIONS);
+      expect(statements[0]!.Resource, name).toBe('*');
+      expect(statements[0]!.Condition, name).toBeUndefined();
+    }
+    // The only Resource "*" of the stack.
+    const wildcards = policyStatements(template).filter(({ statement }) => statement.Effect === 'Allow' && isWildcard(statement.Resource));
+    expect(wildcards.map(({ where }) => where)).toEqual(['XRayTracesPolicy/policy']);
+  });
+
+  it('leaves Transaction Search alone unless transactionSearch=true', () => {
+    for (const t of [template, china]) {
+      expect(resourcesOfType(t, 'AWS::XRay::TransactionSearchConfig')).toEqual([]);
+      expect(resourcesOfType(t, 'AWS::Logs::ResourcePolicy')).toEqual([]);
+    }
+  });
+});
+
+describe('transactionSearch=true: CloudWatch Transaction Search on from this stack', () => {
+  it('creates the Transaction Search configuration with IndexingPercentage, after the Logs resource policy; both retained', () => {
+    const configs = resourcesOfType(search, 'AWS::XRay::TransactionSearchConfig');
+    expect(configs.map(([id]) => id)).toEqual(['TransactionSearchConfig']);
+    const [, config] = configs[0]!;
+    expect(config.Properties).toEqual({ IndexingPercentage: 5 });
+    expect(asArray(config.DependsOn)).toEqual(['TransactionSearchLogsPolicy']);
+    expect((config as Props).DeletionPolicy).toBe('Retain');
+    expect((resource(search, 'TransactionSearchLogsPolicy') as Props).DeletionPolicy).toBe('Retain');
+  });
+
+  it("lets X-Ray of this account and region write the aws/spans and /aws/application-signals/data log groups (AWS's policy)", () => {
+    const policies = resourcesOfType(search, 'AWS::Logs::ResourcePolicy');
+    expect(policies.map(([id]) => id)).toEqual(['TransactionSearchLogsPolicy']);
+    const { PolicyName, PolicyDocument } = policies[0]![1].Properties;
+    expect(PolicyName).toBe('TransactionSearchAccess');
+    // A JSON string, its ${AWS::…} filled in by Fn::Sub.
+    expect(JSON.parse(text(PolicyDocument))).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'TransactionSearchXRayAccess',
+          Effect: 'Allow',
+          Principal: { Service: 'xray.amazonaws.com' },
+          Action: 'logs:PutLogEvents',
+          Resource: [
+            'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:aws/spans:*',
+            'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/application-signals/data:*',
+          ],
+          Condition: {
+            ArnLike: { 'aws:SourceArn': 'arn:${AWS::Partition}:xray:${AWS::Region}:${AWS::AccountId}:*' },
+            StringEquals: { 'aws:SourceAccount': '${AWS::AccountId}' },
+          },
+        },
+      ],
+    });
+  });
+
+  it('changes nothing else: the functions still trace to X-Ray as by default', () => {
+    for (const name of FUNCTIONS) {
+      expect(fn(search, name).TracingConfig, name).toEqual({ Mode: 'Active' });
+      expect(xrayStatements(search, name).flatMap(actionsOf).sort(), name).toEqual(XRAY_ACTIONS);
+    }
+  });
+});
+
+describe('traces=otlp: any OTLP/HTTP backend (Honeycomb here)', () => {
+  it('exports to otelExporterEndpoint with otelExporterHeaders, W3C propagation only', () => {
+    for (const name of FUNCTIONS) {
+      expect(otelEnv(otlp, name), name).toEqual({
+        OTEL_SERVICE_NAME: 'perkamo-lambda',
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'https://api.honeycomb.io',
+        OTEL_EXPORTER_OTLP_HEADERS: `x-honeycomb-team=${HONEYCOMB_KEY}`,
+        OTEL_PROPAGATORS: '',
+      });
+    }
+    expect(xrayEndpointRegion('https://api.honeycomb.io/v1/traces'), 'the layer does not sign for it').toBeUndefined();
+  });
+
+  it('has no active tracing and no X-Ray statement', () => expectNoXray(otlp));
+});
+
+describe('traces=none: no export', () => {
+  it('sets OTEL_TRACES_EXPORTER=none and no endpoint', () => {
+    for (const name of FUNCTIONS) {
+      expect(otelEnv(none, name), name).toEqual({
+        OTEL_SERVICE_NAME: 'perkamo-lambda',
+        OTEL_TRACES_EXPORTER: 'none',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '',
+        OTEL_EXPORTER_OTLP_ENDPOINT: '',
+        OTEL_EXPORTER_OTLP_HEADERS: '',
+        OTEL_PROPAGATORS: '',
+      });
+    }
+  });
+
+  it('has no active tracing and no X-Ray statement', () => expectNoXray(none));
+});
+
+describe('serverless package with bad traces parameters', () => {
+  it('traces=otlp: otelExporterEndpoint is required, a header entry must be name=value (its value never printed), transactionSearch needs xray', () => {
+    expect(invalidOtlp.code).not.toBe(0);
+    expect(invalidOtlp.output).toContain('param "otelExporterEndpoint": required with traces=otlp');
+    expect(invalidOtlp.output).toContain('param "otelExporterHeaders": entry 2 is not name=value');
+    expect(invalidOtlp.output).toContain('param "transactionSearch": applies to traces=xray (traces is otlp)');
+    expect(invalidOtlp.output).not.toContain(HONEYCOMB_KEY);
+  });
+
+  it('traces=xray: otelExporterEndpoint and otelExporterHeaders apply to otlp only; transactionSearchIndexingPercentage is 0–100', () => {
+    expect(invalidXray.code).not.toBe(0);
+    expect(invalidXray.output).toContain('param "otelExporterEndpoint": applies to traces=otlp (traces is xray)');
+    expect(invalidXray.output).toContain('param "otelExporterHeaders": applies to traces=otlp (traces is xray)');
+    expect(invalidXray.output).toContain('param "transactionSearchIndexingPercentage": "101" is not a whole number from 0 to 100');
+    expect(invalidXray.output).not.toContain(HONEYCOMB_KEY);
+  });
+
+  it('an unknown traces value: one line listing the three', () => {
+    expect(invalidTraces.code).not.toBe(0);
+    expect(invalidTraces.output).toContain('param "traces": "zipkin" is not one of xray, otlp, none');
+    expect(invalidTraces.output.match(/param "/g)).toHaveLength(1);
+  });
+
+  it('writes nothing', () => {
+    for (const out of ['.serverless-invalid-otlp', '.serverless-invalid-xray', '.serverless-invalid-traces']) {
+      expect(existsSync(join(dir, out, 'cloudformation-template-update-stack.json')), out).toBe(false);
+    }
   });
 });
 

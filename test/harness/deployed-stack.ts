@@ -3,7 +3,10 @@
 // environment (the layer's exec wrapper, NODE_OPTIONS, OTEL_*, PERKAMO_SECRET_ARN, AUTH_*). The
 // parameters point the URLs at loopback stand-ins — the emulator, a JWKS issuer, an OTLP receiver —
 // and the one addition, AWS_ENDPOINT_URL_SECRETS_MANAGER, sends the secret read to a loopback
-// Secrets Manager: everything else is what Lambda would be given.
+// Secrets Manager: everything else is what Lambda would be given. Packaged with `traces=xray` (the
+// deploy's default), the receiver is a stand-in for CloudWatch's OTLP endpoint that verifies SigV4
+// against the credentials the harness gives functions, and the traces endpoint is the one more
+// addition (with PERKAMO_OTEL_SIGV4=xray, as a VPC endpoint's private name would need).
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { packageFunctions, type DeployedFunction } from '../../src/local/harness/deployed.ts';
@@ -14,6 +17,7 @@ import {
   type LambdaNodeMajor,
   type StartFunctionOptions,
 } from '../../src/local/harness/index.ts';
+import { lambdaCredentials } from '../../src/local/harness/bootstrap.ts';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../src/local/harness/otlp-receiver.ts';
 import { startSecretsManager, type SecretsManagerStandIn } from '../../src/local/harness/secrets-manager.ts';
 import { AUDIENCE, claims, ISSUER, signRs256, startIssuer } from '../lambda/helpers/jwt-issuer.ts';
@@ -30,6 +34,8 @@ export interface DeployedStack {
   receiver: OtlpReceiver;
   secrets: SecretsManagerStandIn;
   functions: Record<string, DeployedFunction>;
+  /** The execution role's credentials the harness hands every function (what the CloudWatch stand-in verifies). */
+  credentials: typeof lambdaCredentials;
   /** Starts one function as deployed; `env` is merged over the deployed environment (say, a user's OTEL_PROPAGATORS). */
   start(name: string, env?: Record<string, string>, options?: Partial<StartFunctionOptions>): Promise<LambdaEnvironment>;
   /** An RS256 bearer token from the JWKS issuer the functions trust. */
@@ -47,7 +53,11 @@ export async function deployedStack(major: LambdaNodeMajor, params: Record<strin
   const node = await lambdaNode(major);
   const emulator = await startEmulator({ quiet: true });
   const issuer = await startIssuer();
-  const receiver = await startOtlpReceiver();
+  const xray = params.traces === 'xray';
+  const region = params.region ?? 'eu-central-1';
+  const receiver = await startOtlpReceiver(xray ? { sigv4: { region, credentials: lambdaCredentials }, limits: true } : undefined);
+  // With traces=xray the template names CloudWatch's endpoint; the functions reach the stand-in instead.
+  const tracesEnv: Record<string, string> = xray ? { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/v1/traces`, PERKAMO_OTEL_SIGV4: 'xray' } : {};
   const secrets = await startSecretsManager({ [secretName]: emulator.keys.server[0]! });
   const environments: LambdaEnvironment[] = [];
   try {
@@ -62,7 +72,7 @@ export async function deployedStack(major: LambdaNodeMajor, params: Record<strin
         authAudience: AUDIENCE,
         browserKey: emulator.keys.browser[0]!,
         corsAllowedOrigins: corsOrigin,
-        otelExporterEndpoint: receiver.url,
+        ...(xray ? {} : { traces: 'otlp', otelExporterEndpoint: receiver.url }),
         ...params,
       },
     });
@@ -72,6 +82,7 @@ export async function deployedStack(major: LambdaNodeMajor, params: Record<strin
       receiver,
       secrets,
       functions,
+      credentials: lambdaCredentials,
       async start(name, env = {}, options = {}) {
         const fn = functions[name];
         if (!fn) throw new Error(`no function ${name} in the template (${Object.keys(functions).join(', ')})`);
@@ -82,7 +93,8 @@ export async function deployedStack(major: LambdaNodeMajor, params: Record<strin
           functionName: fn.functionName,
           memoryMb: fn.memoryMb,
           timeoutSeconds: fn.timeoutSeconds,
-          env: { ...fn.environment, ...secrets.env, ...env },
+          env: { ...fn.environment, ...secrets.env, ...tracesEnv, ...env },
+          region,
           ...options,
         });
         environments.push(environment);

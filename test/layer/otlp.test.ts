@@ -226,16 +226,24 @@ describe('flush bounds', () => {
     expect(warnings).toEqual([expect.stringContaining('did not answer in time')]);
   });
 
-  it('collector rejecting the export (400, 500): the spans are dropped with the one warning', async () => {
-    receiver.enqueue((_req, res) => json(res, 400, { error: 'bad' }), (_req, res) => json(res, 500, {}));
+  it('collector rejecting the export (400, 500): the spans are dropped, one warning per kind of refusal', async () => {
+    receiver.enqueue(
+      (_req, res) => json(res, 400, { message: 'bad' }),
+      (_req, res) => json(res, 500, {}),
+      (_req, res) => json(res, 400, { message: 'bad again' }),
+      (_req, res) => json(res, 500, {}),
+    );
     const { spans, tracing, warnings, timedFlush } = traced({});
-    spans(1);
-    expect(await timedFlush(2000)).toBeLessThan(1000);
-    spans(1);
-    await timedFlush(2000);
+    for (let i = 0; i < 4; i++) {
+      spans(1);
+      expect(await timedFlush(2000)).toBeLessThan(1000);
+    }
     expect(tracing.processor!.buffered).toBe(0);
-    expect(receiver.requests).toHaveLength(2);
-    expect(warnings).toEqual([expect.stringMatching(/dropped 1 span: .*answered HTTP 400/)]);
+    expect(receiver.requests).toHaveLength(4);
+    expect(warnings).toEqual([
+      expect.stringMatching(/dropped 1 span: .*answered HTTP 400 \(bad\); .*OTEL_EXPORTER_OTLP_PROTOCOL/),
+      expect.stringMatching(/dropped 1 span: .*answered HTTP 500; the endpoint refused the spans/),
+    ]);
   });
 
   it.each(['http/json', 'http/protobuf'])('OTEL_EXPORTER_OTLP_COMPRESSION=gzip (%s): a gzip body the collector can read', async (protocol) => {

@@ -60,6 +60,17 @@ export function lambdaLogStreamName(now: Date = new Date()): string {
 }
 
 /**
+ * The execution role's credentials Lambda hands a function (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN): fake ones that only look like some, exported so that the OTLP receiver standing
+ * in for CloudWatch verifies the layer's signatures against the very credentials the function got.
+ */
+export const lambdaCredentials = {
+  accessKeyId: 'ASIAHARNESSLOCAL0000',
+  secretAccessKey: 'harness-local-secret-access-key-not-real',
+  sessionToken: 'harness-local-session-token-not-real',
+};
+
+/**
  * The runtime's environment: Lambda's unreserved defaults (LANG, PATH, NODE_PATH, the X-Ray daemon),
  * then the function's environment as given, then the reserved variables, which a function cannot set.
  * PATH starts with the chosen Node's bin folder, so a wrapper script's `node` is that Node.
@@ -92,10 +103,9 @@ export function functionEnvironment(input: FunctionEnvironmentInput): Record<str
     AWS_REGION: input.region,
     AWS_DEFAULT_REGION: input.region,
     TZ: ':UTC',
-    // Lambda hands the execution role's credentials; these only have to look like some.
-    AWS_ACCESS_KEY_ID: 'ASIAHARNESSLOCAL0000',
-    AWS_SECRET_ACCESS_KEY: 'harness-local-secret-access-key-not-real',
-    AWS_SESSION_TOKEN: 'harness-local-session-token-not-real',
+    AWS_ACCESS_KEY_ID: lambdaCredentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: lambdaCredentials.secretAccessKey,
+    AWS_SESSION_TOKEN: lambdaCredentials.sessionToken,
   };
   return {
     ...defaults,

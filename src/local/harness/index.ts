@@ -9,11 +9,20 @@
  */
 export { startFunction } from './environment.ts';
 export { nodeMajorOf, packageFunctions, type DeployedFunction, type PackageOptions } from './deployed.ts';
-export { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.ts';
+export {
+  startOtlpReceiver,
+  xrayOtlpLimits,
+  type OtlpDenial,
+  type OtlpReceiver,
+  type OtlpReceiverOptions,
+  type OtlpRequest,
+  type ReceivedSpan,
+} from './otlp-receiver.ts';
+export { verifySigV4, type SigV4Credentials, type SigV4Expectation, type SigV4Refusal, type SigV4Request, type SigV4Verdict } from './sigv4-verify.ts';
 export { startSecretsManager, type SecretsManagerStandIn } from './secrets-manager.ts';
 export { lambdaNode, lambdaNodeEnv, lambdaNodeMajors, lambdaNodePackages, nodeVersion, type LambdaNodeMajor } from './node-binaries.ts';
 export { lambdaTraceHeader, lambdaTraceHeaderPattern } from './trace-header.ts';
-export { lambdaNodeArguments, runtimeClientPath } from './bootstrap.ts';
+export { lambdaCredentials, lambdaNodeArguments, runtimeClientPath } from './bootstrap.ts';
 export { maxInvokePayloadBytes, maxResponsePayloadBytes, maxStreamingResponseBytes } from './runtime-api.ts';
 export type {
   EnvironmentState,

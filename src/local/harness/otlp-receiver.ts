@@ -3,10 +3,16 @@
 // normalised to one flat shape, so a test asserts on what the functions exported, whatever the
 // protocol. The protobuf reader knows only the fields of ExportTraceServiceRequest a test looks at
 // (opentelemetry-proto trace/v1 and common/v1); unknown fields are skipped by wire type.
+//
+// Started with `sigv4` and `limits` it stands in for CloudWatch's OTLP traces endpoint
+// (https://xray.<region>.amazonaws.com/v1/traces): it refuses what AWS refuses — a bad or missing
+// signature, a body, request or span over the endpoint's limits — in AWS's JSON error shape, and
+// keeps no span of a refused export; `deny` plays an account that may not write traces.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { readBody } from './http-body.ts';
+import { verifySigV4, type SigV4Credentials } from './sigv4-verify.ts';
 
 export type AttributeValue = string | number | boolean | AttributeValue[] | undefined;
 
@@ -27,15 +33,52 @@ export interface ReceivedSpan {
   resource: Record<string, AttributeValue>;
 }
 
+export interface OtlpReceiverOptions {
+  /**
+   * Verify AWS Signature Version 4 on every request before anything else, as CloudWatch's endpoint
+   * does, with these credentials (the harness's: `lambdaCredentials` of bootstrap.ts).
+   */
+  sigv4?: {
+    region: string;
+    /** The signing service: `xray` (the default) for CloudWatch's OTLP traces endpoint. */
+    service?: string;
+    credentials: SigV4Credentials;
+  };
+  /** Enforce the traces endpoint's published limits: 5 MB uncompressed, 10,000 spans a request, 200 KB a span. */
+  limits?: boolean;
+}
+
+/** Why an account may not write traces: no IAM permission, or Transaction Search not enabled. */
+export type OtlpDenial = 'access-denied' | 'transaction-search-off';
+
+export interface OtlpRequest {
+  path: string;
+  contentType: string;
+  /** `gzip`, or undefined. */
+  contentEncoding: string | undefined;
+  bytes: number;
+  /** It carried a SigV4 Authorization header (`AWS4-HMAC-SHA256 …`), valid or not, checked or not. */
+  signed: boolean;
+  /** The HTTP status answered; undefined until the answer is decided. */
+  status: number | undefined;
+  /** The AWS error code of an AWS-style refusal (x-amzn-errortype): a failed signature check, a `deny`, a limit. */
+  errorType: string | undefined;
+}
+
 export interface OtlpReceiver {
   url: string;
   spans: ReceivedSpan[];
-  /** Export requests seen, with their content type and encoding (`gzip`, or undefined). */
-  requests: { path: string; contentType: string; contentEncoding: string | undefined; bytes: number }[];
+  /** Export requests seen, with their content type and encoding, and the answer they got. */
+  requests: OtlpRequest[];
   /** Answer every export this many ms after it arrived (its spans count at once): a remote backend. */
   delayMs: number;
   /** Answer this many of the next exports 503 Service Unavailable, without taking their spans. */
   refuse: number;
+  /**
+   * Answer every export that passes the signature check (every export, without `sigv4`) as AWS answers
+   * an account that may not write traces, without taking its spans.
+   */
+  deny: OtlpDenial | undefined;
   /** Resolves when at least `count` spans arrived, or rejects after `timeoutMs`. */
   waitForSpans(count: number, timeoutMs?: number): Promise<ReceivedSpan[]>;
   reset(): void;
@@ -44,34 +87,85 @@ export interface OtlpReceiver {
 
 const maxBodyBytes = 16 * 1024 * 1024;
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+/** The traces endpoint's limits (docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-OTLPEndpoint.html). */
+export const xrayOtlpLimits = { requestBytes: 5 * 1024 * 1024, spansPerRequest: 10_000, spanBytes: 200 * 1024 };
+
+// Whom an access-denied answer names: a Lambda execution role's session, as AWS writes it.
+const deniedPrincipal = 'arn:aws:sts::123456789012:assumed-role/harness-lambda-role/harness-function';
+
+export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
-  const requests: OtlpReceiver['requests'] = [];
+  const requests: OtlpRequest[] = [];
   let waiters: { count: number; resolve: () => void }[] = [];
   const server = createServer(async (req, res) => {
     const { body, tooLarge } = await readBody(req, maxBodyBytes).catch(() => ({ body: Buffer.alloc(0), tooLarge: true }));
     const contentType = String(req.headers['content-type'] ?? '');
     const contentEncoding = req.headers['content-encoding'];
-    requests.push({ path: req.url ?? '', contentType, contentEncoding, bytes: body.length });
+    const signed = /^AWS4-HMAC-SHA256\s/.test(req.headers.authorization ?? '');
+    const request: OtlpRequest = { path: req.url ?? '', contentType, contentEncoding, bytes: body.length, signed, status: undefined, errorType: undefined };
+    requests.push(request);
+    const answer = (status: number, headers: Record<string, string>, text?: string) => {
+      request.status = status;
+      res.writeHead(status, headers).end(text);
+    };
+    // AWS's JSON protocol error: the code in `__type` and in x-amzn-errortype.
+    const refuseAsAws = (status: number, type: string, message: string) => {
+      request.errorType = type;
+      answer(status, { 'content-type': 'application/json', 'x-amzn-errortype': type }, JSON.stringify({ __type: type, message }));
+    };
+    // unconfirmed: AWS documents only that it rejects a request over 5 MB, not the answer; 413 is the usual one.
+    const entityTooLarge = () => answer(413, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Request entity too large' }));
     if (tooLarge) {
-      res.writeHead(413, { 'content-type': 'text/plain' }).end(`OTLP body over ${maxBodyBytes} bytes`);
+      if (options.limits) entityTooLarge();
+      else answer(413, { 'content-type': 'text/plain' }, `OTLP body over ${maxBodyBytes} bytes`);
       return;
+    }
+    if (options.sigv4) {
+      const { region, service = 'xray', credentials } = options.sigv4;
+      const verdict = verifySigV4({ method: req.method ?? '', path: req.url ?? '', headers: req.headersDistinct, body }, { region, service, credentials });
+      if (!verdict.ok) return refuseAsAws(verdict.status, verdict.type, verdict.message);
     }
     if (receiver.refuse > 0) {
       receiver.refuse--;
-      res.writeHead(503, { 'content-type': 'text/plain' }).end('refused by the test');
+      answer(503, { 'content-type': 'text/plain' }, 'refused by the test');
       return;
     }
+    if (receiver.deny === 'access-denied') {
+      // The action AWS's bearer-token page says the OTLP traces endpoint is authorized as.
+      const action = 'xray:PutTraceSegments';
+      return refuseAsAws(403, 'AccessDeniedException', `User: ${deniedPrincipal} is not authorized to perform: ${action} because no identity-based policy allows the ${action} action`);
+    }
+    if (receiver.deny === 'transaction-search-off') {
+      // The message is AWS's (CloudWatch's OTLP troubleshooting page); unconfirmed: the 400 and the
+      // type, seen only in third-party collector logs.
+      return refuseAsAws(400, 'InvalidRequestException', 'The OTLP API is supported with CloudWatch Logs as a Trace Segment Destination.');
+    }
+    let decoded: EncodedSpan[];
     try {
-      spans.push(...decodeOtlpTraces(body, contentType, contentEncoding));
+      const raw = inflate(body, contentEncoding, options.limits ? xrayOtlpLimits.requestBytes : maxBodyBytes);
+      if (options.limits && raw.length > xrayOtlpLimits.requestBytes) return entityTooLarge();
+      decoded = decodeSpans(raw, contentType);
     } catch (error) {
-      res.writeHead(400, { 'content-type': 'text/plain' }).end(`unreadable OTLP body: ${(error as Error).message}`);
+      if (options.limits && (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return entityTooLarge();
+      answer(400, { 'content-type': 'text/plain' }, `unreadable OTLP body: ${(error as Error).message}`);
       return;
     }
+    if (options.limits) {
+      // unconfirmed: the status, type and wording of both refusals; AWS documents only that it rejects them.
+      if (decoded.length > xrayOtlpLimits.spansPerRequest) {
+        return refuseAsAws(400, 'InvalidRequestException', `The max allowed number of spans in one request is 10,000; this one has ${decoded.length}.`);
+      }
+      const big = decoded.find((s) => s.bytes > xrayOtlpLimits.spanBytes);
+      if (big) {
+        return refuseAsAws(400, 'InvalidRequestException', `Spans more than 200KB are rejected: span ${big.span.spanId} (${big.span.name}) is ${big.bytes} bytes.`);
+      }
+    }
+    spans.push(...decoded.map((s) => s.span));
     waiters = waiters.filter((w) => (spans.length >= w.count ? (w.resolve(), false) : true));
+    // Decided now: a test that reads `requests` while the answer is held back sees it.
+    request.status = 200;
     if (receiver.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, receiver.delayMs));
-    res.writeHead(200, { 'content-type': contentType.includes('json') ? 'application/json' : 'application/x-protobuf' });
-    res.end(contentType.includes('json') ? '{}' : undefined);
+    answer(200, { 'content-type': contentType.includes('json') ? 'application/json' : 'application/x-protobuf' }, contentType.includes('json') ? '{}' : undefined);
   });
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
   const receiver: OtlpReceiver = {
@@ -80,6 +174,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     requests,
     delayMs: 0,
     refuse: 0,
+    deny: undefined,
     waitForSpans(count, timeoutMs = 5_000) {
       if (spans.length >= count) return Promise.resolve(spans);
       return new Promise((resolve, reject) => {
@@ -92,6 +187,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       requests.length = 0;
       receiver.delayMs = 0;
       receiver.refuse = 0;
+      receiver.deny = undefined;
     },
     close: () =>
       new Promise<void>((closed) => {
@@ -107,7 +203,21 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
  * gzip-compressed or not. Throws on a body it cannot read.
  */
 export function decodeOtlpTraces(body: Buffer, contentType: string, contentEncoding?: string): ReceivedSpan[] {
-  const raw = contentEncoding === 'gzip' ? gunzipSync(body, { maxOutputLength: maxBodyBytes }) : body;
+  return decodeSpans(inflate(body, contentEncoding, maxBodyBytes), contentType).map((s) => s.span);
+}
+
+/** A span with its encoded size: the Span message's bytes (protobuf), its JSON text's bytes (json). */
+interface EncodedSpan {
+  span: ReceivedSpan;
+  bytes: number;
+}
+
+/** The body uncompressed; throws ERR_BUFFER_TOO_LARGE past `maxBytes`. */
+function inflate(body: Buffer, contentEncoding: string | undefined, maxBytes: number): Buffer {
+  return contentEncoding === 'gzip' ? gunzipSync(body, { maxOutputLength: maxBytes }) : body;
+}
+
+function decodeSpans(raw: Buffer, contentType: string): EncodedSpan[] {
   return contentType.includes('json') ? fromJson(JSON.parse(raw.toString('utf8'))) : fromProtobuf(raw);
 }
 
@@ -115,13 +225,13 @@ export function decodeOtlpTraces(body: Buffer, contentType: string, contentEncod
 
 type JsonValue = Record<string, any>;
 
-function fromJson(request: JsonValue): ReceivedSpan[] {
-  const out: ReceivedSpan[] = [];
+function fromJson(request: JsonValue): EncodedSpan[] {
+  const out: EncodedSpan[] = [];
   for (const rs of request.resourceSpans ?? []) {
     const resource = jsonAttributes(rs.resource?.attributes);
     for (const ss of rs.scopeSpans ?? []) {
       for (const s of ss.spans ?? []) {
-        out.push({
+        const span: ReceivedSpan = {
           traceId: s.traceId ?? '',
           spanId: s.spanId ?? '',
           parentSpanId: s.parentSpanId ?? '',
@@ -133,7 +243,8 @@ function fromJson(request: JsonValue): ReceivedSpan[] {
           links: (s.links ?? []).map((l: JsonValue) => ({ traceId: l.traceId, spanId: l.spanId, attributes: jsonAttributes(l.attributes) })),
           status: { code: s.status?.code ?? 0, message: s.status?.message ?? '' },
           resource,
-        });
+        };
+        out.push({ span, bytes: Buffer.byteLength(JSON.stringify(s)) });
       }
     }
   }
@@ -213,14 +324,15 @@ const num = (f: Fields, n: number): bigint => (f.get(n)?.[0] as bigint | undefin
 const str = (f: Fields, n: number): string => bytes(f, n).toString('utf8');
 const hex = (f: Fields, n: number): string => bytes(f, n).toString('hex');
 
-function fromProtobuf(body: Buffer): ReceivedSpan[] {
-  const out: ReceivedSpan[] = [];
+function fromProtobuf(body: Buffer): EncodedSpan[] {
+  const out: EncodedSpan[] = [];
   for (const rs of messages(readFields(body), 1)) {
     const resource = pbAttributes(message(rs, 1), 1);
     for (const ss of messages(rs, 2)) {
-      for (const s of messages(ss, 2)) {
+      for (const encoded of (ss.get(2) ?? []) as Buffer[]) {
+        const s = readFields(encoded);
         const status = message(s, 15);
-        out.push({
+        const span: ReceivedSpan = {
           traceId: hex(s, 1),
           spanId: hex(s, 2),
           parentSpanId: hex(s, 4),
@@ -232,7 +344,8 @@ function fromProtobuf(body: Buffer): ReceivedSpan[] {
           links: messages(s, 13).map((l) => ({ traceId: hex(l, 1), spanId: hex(l, 2), attributes: pbAttributes(l, 4) })),
           status: { code: Number(num(status, 3)), message: str(status, 2) },
           resource,
-        });
+        };
+        out.push({ span, bytes: encoded.length });
       }
     }
   }
