@@ -7,7 +7,7 @@ import type { Sigv4Config } from './config.ts';
 import type { AwsCredentials, CredentialsSource } from './credentials.ts';
 
 /** The signer's hash: SHA-256, or HMAC-SHA256 when given a key (the @smithy/types Checksum shape). */
-class Sha256 {
+export class Sha256 {
   private readonly hash: Hash | Hmac;
   constructor(secret?: SourceData) {
     this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));

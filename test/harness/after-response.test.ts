@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { InvokeResult, LambdaEnvironment, LambdaNodeMajor } from '../../src/local/harness/index.ts';
 import { httpApiEvent } from '../helpers/aws-events.ts';
-import { useDeployedStack, type DeployedStack } from './deployed-stack.ts';
+import { expectHttpOk, useDeployedStack, type DeployedStack } from './deployed-stack.ts';
 
 /** A backend far away: its round trip dwarfs what an invocation costs on a loaded CI machine. */
 const backendMs = 300;
@@ -31,31 +31,21 @@ describe.each([24, 22] as LambdaNodeMajor[])('Node %i: spans exported after the 
       httpApiEvent('POST /events', { user_id: user, event: 'page.viewed', transaction_id: `tx-${user}` }, await stack.bearer('backend', ['perkamo:emit'])),
     );
   };
-  const expectAnswered = (result: InvokeResult) => {
-    expect(result.ok, JSON.stringify(result.error)).toBe(true);
-    expect((result.payload as { statusCode: number }).statusCode).toBe(200);
-    expect(result.timedOut).toBe(false);
-  };
-  /** The spans of the invocation's trace that reached the receiver so far. */
-  const spansOf = (result: InvokeResult) => {
-    const root = stack.receiver.spans.find((s) => s.attributes['faas.invocation_id'] === result.requestId);
-    return root ? stack.receiver.spans.filter((s) => s.traceId === root.traceId) : [];
-  };
 
   it(`the response reaches the Runtime API before the ${backendMs} ms export; every span arrives before the freeze`, async () => {
     const cold = await emit(envs.after!); // the cold start, with an instant backend
-    expectAnswered(cold);
-    const perInvocation = spansOf(cold).length;
+    expectHttpOk(cold);
+    const perInvocation = stack.spansOf(cold).length;
     // The server span, `perkamo emit` and its HTTP call at least.
     expect(perInvocation).toBeGreaterThanOrEqual(3);
     stack.receiver.delayMs = backendMs;
     for (let i = 0; i < 3; i++) {
       const result = await emit(envs.after!);
-      expectAnswered(result);
+      expectHttpOk(result);
       // The export is not the caller's: it runs in the post-runtime phase, before the next freeze.
       expect(result.responseMs!).toBeLessThan(backendMs);
       expect(result.postRuntimeMs!).toBeGreaterThanOrEqual(backendMs - 20);
-      expect(spansOf(result), `invocation ${i}: its spans arrived before the invoke completed`).toHaveLength(perInvocation);
+      expect(stack.spansOf(result), `invocation ${i}: its spans arrived before the invoke completed`).toHaveLength(perInvocation);
     }
   });
 
@@ -64,20 +54,20 @@ describe.each([24, 22] as LambdaNodeMajor[])('Node %i: spans exported after the 
     const results: InvokeResult[] = [];
     for (let i = 0; i < 200; i++) {
       const result = await emit(fresh);
-      expectAnswered(result);
+      expectHttpOk(result);
       expect(fresh.state).toBe('frozen');
       results.push(result);
     }
-    const perInvocation = spansOf(results[0]!).length;
-    for (const result of results) expect(spansOf(result)).toHaveLength(perInvocation);
+    const perInvocation = stack.spansOf(results[0]!).length;
+    for (const result of results) expect(stack.spansOf(result)).toHaveLength(perInvocation);
     // The last invocation before the spindown: the collector refuses its export (503). Its spans are
     // kept, and the SIGTERM Lambda sends at SHUTDOWN (an extension is registered) exports them.
     stack.receiver.refuse = 1;
     const last = await emit(fresh);
-    expectAnswered(last);
-    expect(spansOf(last)).toEqual([]);
+    expectHttpOk(last);
+    expect(stack.spansOf(last)).toEqual([]);
     await fresh.shutdown();
-    expect(spansOf(last)).toHaveLength(perInvocation);
+    expect(stack.spansOf(last)).toHaveLength(perInvocation);
     expect(fresh.logs.some((line) => line.includes('kept for the next export'))).toBe(true);
     const ids = stack.receiver.spans.map((s) => s.spanId);
     expect(new Set(ids).size).toBe(ids.length);
@@ -87,7 +77,7 @@ describe.each([24, 22] as LambdaNodeMajor[])('Node %i: spans exported after the 
   it('a collector that hangs: the post-response part ends before the deadline, later invocations only probe it', async () => {
     stack.receiver.delayMs = 60_000;
     const hung = await emit(envs.after!);
-    expectAnswered(hung);
+    expectHttpOk(hung);
     expect(hung.responseMs!).toBeLessThan(backendMs);
     // Lambda's timeout is 3 s: the extension gives up on the export in time and is back on `next`.
     expect(hung.durationMs).toBeLessThan(timeoutSeconds * 1000);
@@ -95,42 +85,42 @@ describe.each([24, 22] as LambdaNodeMajor[])('Node %i: spans exported after the 
     // Still hanging: the next invocations give the collector a short probe, not their whole budget.
     for (let i = 0; i < 2; i++) {
       const probed = await emit(envs.after!);
-      expectAnswered(probed);
+      expectHttpOk(probed);
       expect(probed.postRuntimeMs!).toBeLessThan(600);
     }
     stack.receiver.delayMs = 0;
     const after = await emit(envs.after!);
-    expectAnswered(after);
-    expect(spansOf(after).length).toBeGreaterThan(0);
+    expectHttpOk(after);
+    expect(stack.spansOf(after).length).toBeGreaterThan(0);
   });
 
   it("the extension's event/next connection dropped: it polls again, no invocation is held to its timeout", async () => {
-    expectAnswered(await emit(envs.after!));
+    expectHttpOk(await emit(envs.after!));
     envs.after!.dropExtensionPolls(3);
     const dropped = await emit(envs.after!);
-    expectAnswered(dropped);
+    expectHttpOk(dropped);
     expect(dropped.durationMs).toBeLessThan(timeoutSeconds * 1000 - 500);
     expect(dropped.logs.filter((line) => line.includes('event/next failed'))).toHaveLength(1);
-    expect(spansOf(dropped).length).toBeGreaterThan(0);
+    expect(stack.spansOf(dropped).length).toBeGreaterThan(0);
     const next = await emit(envs.after!);
-    expectAnswered(next);
-    expect(spansOf(next).length).toBeGreaterThan(0);
+    expectHttpOk(next);
+    expect(stack.spansOf(next).length).toBeGreaterThan(0);
   });
 
   it('PERKAMO_OTEL_FLUSH=in-invocation still makes the caller wait for the export', async () => {
     stack.receiver.delayMs = backendMs;
     const result = await emit(envs.during!);
-    expectAnswered(result);
+    expectHttpOk(result);
     expect(result.responseMs!).toBeGreaterThanOrEqual(backendMs - 20);
-    expect(spansOf(result).length).toBeGreaterThan(0);
+    expect(stack.spansOf(result).length).toBeGreaterThan(0);
   });
 
   it('OTEL_EXPORTER_OTLP_COMPRESSION=gzip: the receiver reads gzip bodies, after the response', async () => {
     stack.receiver.delayMs = backendMs;
     const result = await emit(envs.gzip!);
-    expectAnswered(result);
+    expectHttpOk(result);
     expect(result.responseMs!).toBeLessThan(backendMs);
-    expect(spansOf(result).length).toBeGreaterThanOrEqual(3);
+    expect(stack.spansOf(result).length).toBeGreaterThanOrEqual(3);
     expect(stack.receiver.requests.map((r) => r.contentEncoding)).toEqual(['gzip']);
   });
 });

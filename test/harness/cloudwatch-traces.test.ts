@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { InvokeResult, LambdaEnvironment, LambdaNodeMajor } from '../../src/local/harness/index.ts';
 import { httpApiEvent, sqsEvent } from '../helpers/aws-events.ts';
-import { useDeployedStack, type DeployedStack } from './deployed-stack.ts';
+import { expectHttpOk, useDeployedStack, type DeployedStack } from './deployed-stack.ts';
 
 /** CloudWatch seen from a function: a region away, say. */
 const backendMs = 300;
@@ -42,15 +42,6 @@ describe.each([24, 22] as LambdaNodeMajor[])('Node %i: traces=xray, signed OTLP 
     );
     return { result, tracing };
   };
-  const expectAnswered = (result: InvokeResult) => {
-    expect(result.ok, JSON.stringify(result.error)).toBe(true);
-    expect((result.payload as { statusCode: number }).statusCode).toBe(200);
-    expect(result.timedOut).toBe(false);
-  };
-  const spansOf = (result: InvokeResult) => {
-    const root = stack.receiver.spans.find((s) => s.attributes['faas.invocation_id'] === result.requestId);
-    return root ? stack.receiver.spans.filter((s) => s.traceId === root.traceId) : [];
-  };
   const warningsIn = (env: LambdaEnvironment) =>
     env.logs.filter((line) => line.includes('"level":"WARN"') && line.includes('[otel]')).map((line) => JSON.parse(line) as { message: string });
 
@@ -65,11 +56,11 @@ describe.each([24, 22] as LambdaNodeMajor[])('Node %i: traces=xray, signed OTLP 
     const runs = [];
     for (let i = 0; i < 3; i++) {
       const run = await emit(envs.emit!);
-      expectAnswered(run.result);
+      expectHttpOk(run.result);
       runs.push(run);
     }
     for (const { result, tracing } of runs) {
-      const spans = spansOf(result);
+      const spans = stack.spansOf(result);
       expect(spans.length).toBeGreaterThanOrEqual(3);
       const server = spans.find((s) => s.attributes['faas.invocation_id'] === result.requestId)!;
       // One trace with Lambda's own segments: its Root, and the function segment as the parent.
@@ -85,25 +76,25 @@ describe.each([24, 22] as LambdaNodeMajor[])('Node %i: traces=xray, signed OTLP 
 
   it('http/json is signed and accepted too', async () => {
     const { result } = await emit(envs.json!);
-    expectAnswered(result);
-    expect(spansOf(result).length).toBeGreaterThanOrEqual(3);
+    expectHttpOk(result);
+    expect(stack.spansOf(result).length).toBeGreaterThanOrEqual(3);
     expect(stack.receiver.requests.every((r) => r.status === 200 && r.contentType === 'application/json' && r.contentEncoding === 'gzip')).toBe(true);
   });
 
   it("Lambda's Sampled=0 is followed: no span of that invocation is exported, not even part of it", async () => {
     const { result } = await emit(envs.emit!, 0);
-    expectAnswered(result);
+    expectHttpOk(result);
     const sampled = await emit(envs.emit!, 1);
-    expectAnswered(sampled.result);
-    expect(spansOf(sampled.result).length).toBeGreaterThan(0);
+    expectHttpOk(sampled.result);
+    expect(stack.spansOf(sampled.result).length).toBeGreaterThan(0);
     expect(stack.receiver.spans.filter((s) => s.traceId !== sampled.tracing.traceId)).toEqual([]);
   });
 
   it("a trigger's own trace context wins over Lambda's header: the caller's trace continues", async () => {
     const traceId = randomBytes(16).toString('hex');
     const { result } = await emit(envs.emit!, 1, { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
-    expectAnswered(result);
-    expect(spansOf(result)[0]!.traceId).toBe(traceId);
+    expectHttpOk(result);
+    expect(stack.spansOf(result)[0]!.traceId).toBe(traceId);
   });
 
   it("an SQS batch (no trace context of its own) continues Lambda's segment", async () => {
@@ -123,40 +114,40 @@ describe.each([24, 22] as LambdaNodeMajor[])('Node %i: traces=xray, signed OTLP 
   it(`with the endpoint ${backendMs} ms away the response does not wait; every span arrives across frozen invokes and at SHUTDOWN`, async () => {
     const env = await stack.start('emit');
     const results: InvokeResult[] = [];
-    expectAnswered((await emit(env)).result); // the cold start
+    expectHttpOk((await emit(env)).result); // the cold start
     stack.receiver.reset();
     stack.receiver.delayMs = backendMs;
     for (let i = 0; i < 5; i++) {
       const { result } = await emit(env);
-      expectAnswered(result);
+      expectHttpOk(result);
       expect(result.responseMs!).toBeLessThan(backendMs);
       expect(result.postRuntimeMs!).toBeGreaterThanOrEqual(backendMs - 20);
       expect(env.state).toBe('frozen');
       results.push(result);
     }
     stack.receiver.delayMs = 0;
-    const perInvocation = spansOf(results[0]!).length;
-    for (const result of results) expect(spansOf(result)).toHaveLength(perInvocation);
+    const perInvocation = stack.spansOf(results[0]!).length;
+    for (const result of results) expect(stack.spansOf(result)).toHaveLength(perInvocation);
     // The last invocation's export is refused for now (503): kept, and signed again at SHUTDOWN.
     stack.receiver.refuse = 1;
     const { result: last } = await emit(env);
-    expectAnswered(last);
-    expect(spansOf(last)).toEqual([]);
+    expectHttpOk(last);
+    expect(stack.spansOf(last)).toEqual([]);
     await env.shutdown();
-    expect(spansOf(last)).toHaveLength(perInvocation);
+    expect(stack.spansOf(last)).toHaveLength(perInvocation);
     expect(stack.receiver.requests.filter((r) => r.status !== 503).every((r) => r.status === 200 && r.signed)).toBe(true);
   }, 60_000);
 
   it('refused with 403 (no permission, then Transaction Search off): normal answers, one warning each, naming the fix', async () => {
     const env = await stack.start('emit');
     stack.receiver.deny = 'access-denied';
-    for (let i = 0; i < 3; i++) expectAnswered((await emit(env)).result);
+    for (let i = 0; i < 3; i++) expectHttpOk((await emit(env)).result);
     stack.receiver.deny = 'transaction-search-off';
-    for (let i = 0; i < 3; i++) expectAnswered((await emit(env)).result);
+    for (let i = 0; i < 3; i++) expectHttpOk((await emit(env)).result);
     stack.receiver.deny = undefined;
     const { result } = await emit(env);
-    expectAnswered(result);
-    expect(spansOf(result).length).toBeGreaterThan(0);
+    expectHttpOk(result);
+    expect(stack.spansOf(result).length).toBeGreaterThan(0);
     const warnings = warningsIn(env).map((w) => w.message);
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toMatch(/HTTP 403 \(AccessDeniedException: .*xray:PutTraceSegments/);
@@ -166,7 +157,7 @@ describe.each([24, 22] as LambdaNodeMajor[])('Node %i: traces=xray, signed OTLP 
 
   it('an unsigned export (PERKAMO_OTEL_SIGV4=off) is refused as AWS refuses it, with the fix in the one warning', async () => {
     const env = await stack.start('emit', { PERKAMO_OTEL_SIGV4: 'off' });
-    for (let i = 0; i < 2; i++) expectAnswered((await emit(env)).result);
+    for (let i = 0; i < 2; i++) expectHttpOk((await emit(env)).result);
     expect(stack.receiver.spans).toEqual([]);
     expect(stack.receiver.requests.every((r) => r.status === 403 && !r.signed)).toBe(true);
     const warnings = warningsIn(env).map((w) => w.message);

@@ -7,12 +7,13 @@
 // deploy's default), the receiver is a stand-in for CloudWatch's OTLP endpoint that verifies SigV4
 // against the credentials the harness gives functions, and the traces endpoint is the one more
 // addition (with PERKAMO_OTEL_SIGV4=xray, as a VPC endpoint's private name would need).
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { packageFunctions, type DeployedFunction } from '../../src/local/harness/deployed.ts';
 import {
   lambdaNode,
   startFunction,
+  type InvokeResult,
   type LambdaEnvironment,
   type LambdaNodeMajor,
   type StartFunctionOptions,
@@ -42,6 +43,8 @@ export interface DeployedStack {
   bearer(sub: string, scopes?: string[]): Promise<Record<string, string>>;
   /** The spans of one invocation's trace, found by the SERVER/CONSUMER span's faas.invocation_id. */
   traceOf(requestId: string, timeoutMs?: number): Promise<ReceivedSpan[]>;
+  /** The spans of the invocation's trace that reached the receiver so far (no waiting). */
+  spansOf(result: InvokeResult): ReceivedSpan[];
   close(): Promise<void>;
 }
 
@@ -112,6 +115,10 @@ export async function deployedStack(major: LambdaNodeMajor, params: Record<strin
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
       },
+      spansOf(result) {
+        const root = receiver.spans.find((s) => s.attributes['faas.invocation_id'] === result.requestId);
+        return root ? receiver.spans.filter((s) => s.traceId === root.traceId) : [];
+      },
       async close() {
         await Promise.all(environments.map((e) => e.shutdown()));
         await Promise.all([emulator.close(), receiver.close(), secrets.close()]);
@@ -123,6 +130,13 @@ export async function deployedStack(major: LambdaNodeMajor, params: Record<strin
     issuer.close();
     throw error;
   }
+}
+
+/** An HTTP invocation answered 200, in time. */
+export function expectHttpOk(result: InvokeResult): void {
+  expect(result.ok, JSON.stringify(result.error)).toBe(true);
+  expect((result.payload as { statusCode: number }).statusCode).toBe(200);
+  expect(result.timedOut).toBe(false);
 }
 
 /**

@@ -1,10 +1,11 @@
 // The harness's SigV4 verifier (aws4 underneath) accepts what AWS's own signer signed — AWS's
 // published test vectors — and what the layer's signer (@smithy/signature-v4) signs, and refuses
 // each kind of bad request as AWS does: one thing changed, one refusal, with AWS's status and type.
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '../../layers/otel/sigv4.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { lambdaCredentials } from '../../src/local/harness/bootstrap.ts';
 import { verifySigV4, type SigV4Credentials, type SigV4Expectation, type SigV4Refusal, type SigV4Request, type SigV4Verdict } from '../../src/local/harness/sigv4-verify.ts';
@@ -220,24 +221,6 @@ describe("AWS's SigV4 test vectors", () => {
 });
 
 // --- What the layer's signer signs --------------------------------------------------------------
-
-type SourceData = string | ArrayBuffer | ArrayBufferView;
-const bytesOf = (data: SourceData): Buffer =>
-  typeof data === 'string' ? Buffer.from(data, 'utf8') : ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data);
-
-/** @smithy/signature-v4's hash: SHA-256, or HMAC-SHA-256 when given a key. */
-class Sha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: SourceData) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytesOf(secret));
-  }
-  update(data: SourceData): void {
-    this.hash.update(bytesOf(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-}
 
 const region = 'eu-west-1';
 const host = `xray.${region}.amazonaws.com`;
