@@ -7,9 +7,11 @@
 //   record-by-record Powertools batch processing (bench/baselines/powertools-batch.mjs).
 // The emulator and a local OTLP receiver run in their own processes. Cold starts (section 1) run
 // as deployed: the functions packaged by `serverless package`, each in a fresh loopback Lambda
-// environment (dist/harness: aws-lambda-ric under the Runtime API) on Lambda's Node. The other
-// measurements run in fresh worker processes (bench/lib/worker.mjs). Variants are interleaved round
-// by round.
+// environment (dist/harness: aws-lambda-ric under the Runtime API) on Lambda's Node, packaged with
+// traces=otlp pointing at the local receiver (and with traces=xray, the deploy default, for what a
+// signed, gzipped export costs; the receiver stands in for CloudWatch's endpoint and verifies the
+// signatures). The other measurements run in fresh worker processes (bench/lib/worker.mjs; the
+// export micro-benchmark bench/lib/export-cost.mjs). Variants are interleaved round by round.
 //
 //   node bench/run.mjs [--quick] [--out FILE] [--json FILE] [--build-dir DIR]
 //
@@ -53,6 +55,7 @@ const config = quick
       cold: { runs: 2, functions: ['emit', 'batch'] },
       warmDeployed: { warmup: 3, rounds: 2, blockSize: 10, delays: [0, 50], hangInvocations: 2 },
       layerInit: { runs: 3 },
+      exportCost: { rounds: 2, sizes: [10, 100], warmup: 5, blocks: 3, count: 10 },
       warmHttp: { rounds: 2, warmup: 10, blocks: 2, blockSize: 20 },
       warmSqs: { rounds: 2, warmup: 2, blocks: 2, blockSize: 3, records: 10 },
       throughput: { rounds: 2, records: 100, warmup: 1, count: 1 },
@@ -65,6 +68,7 @@ const config = quick
       cold: { runs: 15, functions: FUNCTIONS },
       warmDeployed: { warmup: 20, rounds: 5, blockSize: 100, delays: [0, 50], hangInvocations: 3 },
       layerInit: { runs: 20 },
+      exportCost: { rounds: 5, sizes: [10, 100], warmup: 100, blocks: 10, count: 100 },
       warmHttp: { rounds: 5, warmup: 100, blocks: 10, blockSize: 200 },
       warmSqs: { rounds: 5, warmup: 20, blocks: 10, blockSize: 20, records: 10 },
       throughput: { rounds: 5, records: 1000, warmup: 2, count: 3 },
@@ -76,6 +80,9 @@ const config = quick
 
 // The functions' own default (src/lambda/config.ts), set explicitly so that the report can state it.
 const perkamoConcurrency = 4;
+// The region of every environment under the harness (its AWS_REGION): what the layer signs for with
+// traces=xray, and what the receiver verifies.
+const lambdaRegion = 'eu-central-1';
 
 const started = Date.now();
 const elapsed = () => {
@@ -90,6 +97,7 @@ const functionRoot = (fn) => join(root, 'dist/functions', fn);
 const fnFile = (fn) => join(functionRoot(fn), 'index.mjs');
 const worker = join(root, 'bench/lib/worker.mjs');
 const layerInitScript = join(root, 'bench/lib/layer-init.mjs');
+const exportCostScript = join(root, 'bench/lib/export-cost.mjs');
 const layerExport = join(root, 'dist/layers/otel/otel-export.mjs');
 const ingestScript = join(root, 'bench/lib/ingest.mjs');
 // What the run loads from dist/: the functions and the layer it measures, the harness that runs them as
@@ -154,7 +162,7 @@ async function main() {
   log('starting the emulator and the OTLP receiver, each in its own process');
   const emulator = await startServer('emulator', ['dist/bin/emulator.mjs', '--port', '0', '--quiet'], /listening on (http:\/\/[\d.]+:\d+)\s/);
   const baseUrl = emulator.match[1];
-  const receiver = await startServer('otlp receiver', ['bench/lib/otlp-receiver.mjs', '0'], /listening (\d+)\s/);
+  const receiver = await startServer('otlp receiver', ['bench/lib/otlp-receiver.mjs', '0', lambdaRegion], /listening (\d+)\s/);
   const receiverUrl = `http://127.0.0.1:${receiver.match[1]}`;
 
   const resetEmulator = () => control(`${baseUrl}/__emulator/reset`, 'POST');
@@ -225,10 +233,14 @@ async function main() {
       traces: 'otlp',
       otelExporterEndpoint: receiverUrl,
     };
-    log('packaging the functions with `serverless package` (osls, offline): nodejs24.x, and with sourceMaps=true');
+    // traces=xray (the deploy default): the region's CloudWatch OTLP endpoint, which the variants below
+    // point at the receiver; otelExporterEndpoint applies to traces=otlp only.
+    const { otelExporterEndpoint: _, ...xrayParams } = { ...params, traces: 'xray' };
+    log('packaging the functions with `serverless package` (osls, offline): nodejs24.x, with sourceMaps=true, and with traces=xray');
     const deployed = {
       node24: await packageDeployed(harness, params),
       node24SourceMaps: await packageDeployed(harness, { ...params, sourceMaps: 'true' }),
+      node24Xray: await packageDeployed(harness, xrayParams),
     };
     const node24 = await harness.lambdaNode(24);
     // The Node 22 pair (source maps on emit) needs a Node 22 binary: without one it is left out, and said so.
@@ -251,6 +263,16 @@ async function main() {
         expectTemplate(`${key} ${fn} runtime ${f.runtime}`, f.runtime === (key.startsWith('node22') ? 'nodejs22.x' : 'nodejs24.x'));
         expectTemplate(`${key} ${fn} NODE_OPTIONS '${f.environment.NODE_OPTIONS}'`, f.environment.NODE_OPTIONS === (key.endsWith('SourceMaps') ? '--enable-source-maps' : ''));
         expectTemplate(`${key} ${fn} AWS_LAMBDA_EXEC_WRAPPER ${f.environment.AWS_LAMBDA_EXEC_WRAPPER}`, f.environment.AWS_LAMBDA_EXEC_WRAPPER === layerHandler);
+        const e = f.environment;
+        expectTemplate(`${key} ${fn} OTEL_TRACES_EXPORTER ${e.OTEL_TRACES_EXPORTER}`, e.OTEL_TRACES_EXPORTER === 'otlp');
+        if (key.endsWith('Xray')) {
+          expectTemplate(`${key} ${fn} OTEL_EXPORTER_OTLP_TRACES_ENDPOINT '${e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT}'`, /^https:\/\/xray\.[a-z0-9-]+\.amazonaws\.com\/v1\/traces$/.test(e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? ''));
+          expectTemplate(`${key} ${fn} OTEL_PROPAGATORS '${e.OTEL_PROPAGATORS}'`, e.OTEL_PROPAGATORS === 'tracecontext,baggage,xray-lambda');
+          expectTemplate(`${key} ${fn} OTEL_EXPORTER_OTLP_HEADERS '${e.OTEL_EXPORTER_OTLP_HEADERS}'`, !e.OTEL_EXPORTER_OTLP_HEADERS);
+        } else {
+          expectTemplate(`${key} ${fn} OTEL_EXPORTER_OTLP_ENDPOINT '${e.OTEL_EXPORTER_OTLP_ENDPOINT}'`, e.OTEL_EXPORTER_OTLP_ENDPOINT === receiverUrl);
+          expectTemplate(`${key} ${fn} OTEL_EXPORTER_OTLP_TRACES_ENDPOINT '${e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT}'`, !e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+        }
       }
     }
     const secretId = deployed.node24.emit.environment.PERKAMO_SECRET_ARN;
@@ -261,13 +283,24 @@ async function main() {
       const { [key]: _, ...rest } = env;
       return rest;
     };
-    // `env` turns the deployed environment into the variant's; `spans`: whether the first invocation exports.
+    // traces=xray under the harness: the template's environment plus the loopback endpoint, signed for
+    // xray all the same (PERKAMO_OTEL_SIGV4, as for a VPC endpoint's private name): the layer signs with
+    // the execution role's credentials the harness hands every function, gzip on by default.
+    const xrayEnv = (e) => ({ ...e, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiverUrl}/v1/traces`, PERKAMO_OTEL_SIGV4: 'xray' });
+    // Active tracing: Lambda's X-Ray header with Lambda's sampling decision, here always Sampled=1 (the
+    // layer follows it through xray-lambda; Lambda's default header, Sampled=0, would export nothing).
+    const sampledTraceHeader = () => harness.lambdaTraceHeader().replace(/Sampled=0$/, 'Sampled=1');
+    // `env` turns the deployed environment into the variant's; `spans`: whether the first invocation exports;
+    // `signed`: whether every export must arrive gzip-compressed and validly signed; `traceHeader`: the
+    // invocation's X-Ray header when not Lambda's default.
     const allColdVariants = [
       { key: 'untraced', pkg: 'node24', node: node24, env: (e) => without(e, 'AWS_LAMBDA_EXEC_WRAPPER'), spans: false },
       { key: 'ours', pkg: 'node24', node: node24, env: (e) => e, spans: true },
       { key: 'official', pkg: 'node24', node: node24, env: (e) => ({ ...e, AWS_LAMBDA_EXEC_WRAPPER: officialWrapper }), spans: true },
       // What the first export costs (emit and batch: one function of each kind of trigger is enough to tell it).
       { key: 'oursNone', pkg: 'node24', node: node24, env: (e) => ({ ...e, OTEL_TRACES_EXPORTER: 'none' }), spans: false, only: ['emit', 'batch'] },
+      // traces=xray as packaged: what signing and gzip change in the cold start and the first export.
+      { key: 'oursXray', pkg: 'node24Xray', node: node24, env: xrayEnv, spans: true, signed: true, traceHeader: sampledTraceHeader, only: ['emit', 'batch'] },
       { key: 'sourceMaps', pkg: 'node24SourceMaps', node: node24, env: (e) => e, spans: true },
       ...(node22
         ? [
@@ -300,12 +333,13 @@ async function main() {
           functionName: f.functionName,
           memoryMb: f.memoryMb,
           timeoutSeconds: f.timeoutSeconds,
+          region: lambdaRegion,
           env: v.env({ ...f.environment, ...secrets.env }),
         });
         let r;
         let cpuMs;
         try {
-          r = await env.invoke(event);
+          r = await env.invoke(event, v.traceHeader ? { traceHeader: v.traceHeader() } : undefined);
           cpuMs = await processCpuMs(env.pid);
         } finally {
           await env.shutdown();
@@ -317,6 +351,11 @@ async function main() {
         const stats = await receiverStats();
         if (stats.unparsed > 0) throw new Error(`${what}: the OTLP receiver could not count the spans of ${stats.unparsed} export(s)`);
         if (v.spans !== stats.spans > 0) throw new Error(`${what}: ${stats.spans} spans reached the receiver, expected ${v.spans ? 'some' : 'none'}`);
+        if (stats.badSignatures > 0) throw new Error(`${what}: ${stats.badSignatures} export(s) carried a signature that did not verify`);
+        const requests = stats.json + stats.protobuf;
+        if (v.signed ? stats.signed !== requests || stats.gzip !== requests : stats.signed > 0 || stats.gzip > 0) {
+          throw new Error(`${what}: ${requests} export(s), ${stats.gzip} gzip-compressed, ${stats.signed} signed; expected ${v.signed ? 'all of them both' : 'neither'}`);
+        }
         done++;
         if (done % 10 === 0 || done === total) {
           log(`cold start ${done}/${total}: ${fn} ${v.key} Init Duration ${r.initDurationMs.toFixed(0)} ms + first invocation ${r.durationMs.toFixed(0)} ms, ${stats.spans} spans`);
@@ -329,6 +368,9 @@ async function main() {
           cpuMs,
           spans: stats.spans,
           encoding: stats.protobuf ? 'protobuf' : stats.json ? 'json' : undefined,
+          exports: stats.json + stats.protobuf,
+          gzip: stats.gzip,
+          signed: stats.signed,
         };
       });
     }
@@ -340,9 +382,13 @@ async function main() {
         harness,
         node: node24,
         fn: emitFn,
+        region: lambdaRegion,
         secretsEnv: secrets.env,
         mint: () => jwks.mint('bench_backend', 'perkamo:emit'),
-        variants: allColdVariants.filter((v) => ['untraced', 'ours', 'official'].includes(v.key)),
+        // Each variant's own package: emit with traces=otlp, and with traces=xray for oursXray.
+        variants: allColdVariants
+          .filter((v) => ['untraced', 'ours', 'official', 'oursXray'].includes(v.key))
+          .map((v) => ({ ...v, fn: { ...deployed[v.pkg].emit, taskRoot: root } })),
         receiver: { reset: resetReceiver, stats: receiverStats, delay: (ms) => control(`${receiverUrl}/delay?ms=${ms}`, 'POST') },
         config: config.warmDeployed,
         log,
@@ -369,6 +415,57 @@ async function main() {
       api.close();
       const med = (key, part) => median(results.layerInit[key].map((r) => r[part])).toFixed(2);
       log(`layer init (Node 24, ${c.runs} processes each): load ${med('lambda', 'loadMs')} ms, setup ${med('lambda', 'setupMs')} ms, hooks + extension ${med('lambda', 'hooksMs')} ms, total ${med('lambda', 'totalMs')} ms; without the Runtime API total ${med('noRuntimeApi', 'totalMs')} ms`);
+    }
+    // ---- 1d. What one export costs in CPU, in-process: serialize, + gzip, + SigV4 ------------------------
+    // A fresh process per round on Lambda's Node 24: the layer's setupTracing with an in-memory exporter
+    // collects real spans from emit and batch (the emulator answering), then the layer's export steps
+    // (dist/layers/otel/otel-export.mjs) run on batches of 10 and 100 of them, the three modes in
+    // interleaved blocks.
+    {
+      const c = config.exportCost;
+      const xrayEmit = deployed.node24Xray.emit;
+      const creds = harness.lambdaCredentials;
+      const rounds = [];
+      for (let round = 0; round < c.rounds; round++) {
+        await resetEmulator();
+        const r = await runNode({
+          node: node24,
+          nodeArgs: lambdaV8Flags(xrayEmit.memoryMb),
+          script: exportCostScript,
+          job: {
+            spanSource: baselines.spanSource,
+            exportModule: layerExport,
+            handlers: { emit: fnFile('emit'), batch: fnFile('batch') },
+            url: xrayEmit.environment.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+            sizes: c.sizes,
+            warmup: c.warmup,
+            blocks: c.blocks,
+            count: c.count,
+          },
+          env: workerEnv(xrayEmit.functionName, functionRoot('emit'), {
+            memoryMb: xrayEmit.memoryMb,
+            env: {
+              AWS_REGION: lambdaRegion,
+              AWS_DEFAULT_REGION: lambdaRegion,
+              AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+              OTEL_SERVICE_NAME: xrayEmit.environment.OTEL_SERVICE_NAME ?? 'perkamo-bench',
+              AWS_ACCESS_KEY_ID: creds.accessKeyId,
+              AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+              AWS_SESSION_TOKEN: creds.sessionToken,
+              LOG_LEVEL: 'error',
+              PERKAMO_METRICS: 'false',
+            },
+          }),
+          timeoutMs: 300_000,
+        });
+        rounds.push(r);
+        const med = (size, mode) => median(r.sizes[size].us[mode]).toFixed(0);
+        log(
+          `export cost round ${round + 1}/${c.rounds} (Node ${r.node}), wall µs per export: ` +
+            c.sizes.map((n) => `${n} spans serialize ${med(n, 'serialize')} / + gzip ${med(n, 'gzip')} / + sign ${med(n, 'sign')} (${r.sizes[n].bytes.raw} → ${r.sizes[n].bytes.gzip} bytes)`).join('; '),
+        );
+      }
+      results.exportCost = { rounds, sizes: c.sizes, warmup: c.warmup, blocks: c.blocks, count: c.count };
     }
     jwks.close();
     await secrets.close();

@@ -3,7 +3,9 @@
 // createRequire banner, no legal comments), so that both sides are built the same way: the official
 // OpenTelemetry init as our layer's otel-init.mjs (minified, no source map; it keeps the banner, which
 // its CommonJS dependencies need) and the Powertools record-by-record handler as our function bundles
-// (minified, with a source map, the AWS SDK external).
+// (minified, with a source map, the AWS SDK external). Also the span source of the export
+// micro-benchmark (bench/lib/span-source.mjs: the layer's setupTracing with an in-memory exporter),
+// built as the layer's otel-init.mjs is.
 import { build } from 'esbuild';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -33,7 +35,9 @@ export async function buildBaselines(dir) {
     outfile: powertools,
     external: ['@aws-sdk/*'],
   });
-  return { officialInit, powertools, powertoolsRoot: dirname(powertools), iitmBytes: await iitmBytes() };
+  const spanSource = join(dir, 'span-source', 'span-source.mjs');
+  await build({ ...minified, entryPoints: ['bench/lib/span-source.mjs'], outfile: spanSource, sourcemap: false });
+  return { officialInit, powertools, powertoolsRoot: dirname(powertools), iitmBytes: await iitmBytes(), spanSource };
 }
 
 /** JavaScript bytes of import-in-the-middle and its dependencies, which the official init loads from node_modules. */

@@ -6,12 +6,22 @@
 // the counters (spans, unparsed, and export requests by encoding), POST /reset clears them. Prints
 // `listening <port>` when ready. POST /delay?ms=N makes it answer every export N ms after it arrived
 // (its spans count at once): a remote backend; a large N is a collector that hangs. Bodies sent
-// with `content-encoding: gzip` are read too.
+// with `content-encoding: gzip` are read too (counted in `gzip`). A request with an Authorization
+// header is checked as CloudWatch's OTLP endpoint checks it: its SigV4 signature, for service xray
+// in the region given as the second argument, with the credentials the loopback Lambda harness hands
+// every function (the harness's verifySigV4: aws4, not the signer the layer uses); `signed` counts
+// those that verify, `badSignatures` those that do not (the benchmark stops on one). It answers
+// before it counts (gunzip, parse, verify), so that its own work is not in an exporter's time.
+//
+//   node bench/lib/otlp-receiver.mjs <port> [region]
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { lambdaCredentials, verifySigV4 } from '../../dist/harness/index.mjs';
 
-// `byVariant`: spans by the request's `x-bench-variant` header (OTEL_EXPORTER_OTLP_HEADERS of each variant).
-const empty = () => ({ spans: 0, unparsed: 0, json: 0, protobuf: 0, byVariant: {} });
+const region = process.argv[3] ?? 'eu-central-1';
+// `byVariant`: spans by the request's `x-bench-variant` header (OTEL_EXPORTER_OTLP_HEADERS of each
+// variant); `requestsByVariant`: its export requests, how many gzip-compressed, how many signed.
+const empty = () => ({ spans: 0, unparsed: 0, json: 0, protobuf: 0, gzip: 0, signed: 0, badSignatures: 0, byVariant: {}, requestsByVariant: {} });
 let stats = empty();
 let delayMs = 0;
 const server = http.createServer((req, res) => {
@@ -35,11 +45,37 @@ const server = http.createServer((req, res) => {
   const chunks = [];
   req.on('data', (chunk) => chunks.push(chunk));
   req.on('end', () => {
-    let body = Buffer.concat(chunks);
+    const received = Buffer.concat(chunks);
     const type = String(req.headers['content-type']);
     const json = type.includes('json');
+    // An empty ExportTraceServiceResponse in the request's encoding.
+    const answer = () => {
+      res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
+      res.end(json ? '{}' : undefined);
+    };
+    if (delayMs > 0) setTimeout(answer, delayMs).unref();
+    else answer();
+
+    const variant = String(req.headers['x-bench-variant'] ?? '');
+    const requests = (stats.requestsByVariant[variant] ??= { requests: 0, gzip: 0, signed: 0 });
+    requests.requests++;
+    if (req.headers.authorization !== undefined) {
+      const verdict = verifySigV4({ method: req.method ?? '', path: req.url ?? '', headers: req.headersDistinct, body: received }, { region, service: 'xray', credentials: lambdaCredentials });
+      if (verdict.ok) {
+        stats.signed++;
+        requests.signed++;
+      } else {
+        stats.badSignatures++;
+        process.stderr.write(`otlp receiver: a signature did not verify: ${verdict.type}: ${verdict.message}\n`);
+      }
+    }
+    let body = received;
     try {
-      if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+      if (req.headers['content-encoding'] === 'gzip') {
+        body = gunzipSync(body);
+        stats.gzip++;
+        requests.gzip++;
+      }
       let spans = 0;
       if (json) {
         for (const rs of JSON.parse(body.toString('utf8')).resourceSpans ?? []) {
@@ -51,18 +87,10 @@ const server = http.createServer((req, res) => {
         stats.protobuf++;
       } else stats.unparsed++;
       stats.spans += spans;
-      const variant = String(req.headers['x-bench-variant'] ?? '');
       stats.byVariant[variant] = (stats.byVariant[variant] ?? 0) + spans;
     } catch {
       stats.unparsed++;
     }
-    // An empty ExportTraceServiceResponse in the request's encoding.
-    const answer = () => {
-      res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
-      res.end(json ? '{}' : undefined);
-    };
-    if (delayMs > 0) setTimeout(answer, delayMs).unref();
-    else answer();
   });
 });
 server.keepAliveTimeout = 60_000;

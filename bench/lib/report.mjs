@@ -29,7 +29,7 @@ export function renderReport(results) {
         encoding: v[key][0]?.encoding,
       };
     }
-    for (const key of ['ours', 'official', 'oursNone', 'sourceMaps']) {
+    for (const key of ['ours', 'official', 'oursNone', 'oursXray', 'sourceMaps']) {
       if (!v[key]) continue;
       cold[fn][key].overInit = summary(diff(get(key, 'initMs'), get('untraced', 'initMs')));
       cold[fn][key].overResponse = summary(diff(get(key, 'responseMs'), get('untraced', 'responseMs')));
@@ -38,6 +38,25 @@ export function renderReport(results) {
     }
     cold[fn].ratioInit = summary(ratio(diff(get('ours', 'initMs'), get('untraced', 'initMs')), diff(get('official', 'initMs'), get('untraced', 'initMs'))));
     cold[fn].ratioTotal = summary(ratio(diff(total('ours'), total('untraced')), diff(total('official'), total('untraced'))));
+    // traces=xray (signed, gzip) against traces=otlp (unsigned, uncompressed), paired within each round:
+    // unchanged within noise when the median difference lies within the otlp variant's own spread
+    // (its min – max around its median).
+    if (v.oursXray) {
+      const within = (d, s) => d.median >= s.min - s.median && d.median <= s.max - s.median;
+      const x = {
+        overInit: summary(diff(get('oursXray', 'initMs'), get('ours', 'initMs'))),
+        overFirst: summary(diff(get('oursXray', 'firstMs'), get('ours', 'firstMs'))),
+        overPost: summary(diff(get('oursXray', 'postRuntimeMs'), get('ours', 'postRuntimeMs'))),
+        overResponse: summary(diff(get('oursXray', 'responseMs'), get('ours', 'responseMs'))),
+        overCpu: summary(diff(get('oursXray', 'cpuMs'), get('ours', 'cpuMs'))),
+        post: summary(get('oursXray', 'postRuntimeMs')),
+        oursPost: summary(get('ours', 'postRuntimeMs')),
+        exports: median(get('oursXray', 'exports')),
+      };
+      x.initWithin = within(x.overInit, cold[fn].ours.init);
+      x.firstWithin = within(x.overFirst, cold[fn].ours.first);
+      cold[fn].xray = x;
+    }
     // Source maps: what --enable-source-maps adds to the deploy default, on the same Node, same round.
     cold[fn].sourceMapPairs = [];
     for (const [node, on, off] of [[24, 'sourceMaps', 'ours'], [22, 'sourceMaps22', 'ours22']]) {
@@ -60,6 +79,7 @@ export function renderReport(results) {
   const worstResponse = worst('overResponse');
   const coldResponseMs = { ours: cold[worstResponse].ours.overResponse.median, official: cold[worstResponse].official.overResponse.median };
   const lambda = results.lambda;
+  const xrayFns = fns.filter((fn) => cold[fn].xray);
 
   // ---- warm ----
   // Per round: a variant's figure is the median of its blocks; an overhead is the median of the
@@ -118,7 +138,7 @@ export function renderReport(results) {
     const over = (key, field) => summary(rounds.map((r) => r[key][`over${field[0].toUpperCase()}${field.slice(1)}`]));
     const plain = (key, field) => summary(rounds.map((r) => r[key][field]));
     deployedWarm[delay] = {};
-    for (const key of ['untraced', 'ours', 'official']) {
+    for (const key of ['untraced', 'ours', 'official', 'oursXray'].filter((k) => rounds[0][k])) {
       deployedWarm[delay][key] = {
         response: plain(key, 'responseMs'),
         responseP90: plain(key, 'responseP90Ms'),
@@ -126,16 +146,45 @@ export function renderReport(results) {
         duration: plain(key, 'durationMs'),
         spans: median(rounds.map((r) => r[key].spans)) / wd.blockSize,
         ...(key !== 'untraced' && { overResponse: over(key, 'responseMs'), overPost: over(key, 'postMs'), overDuration: over(key, 'durationMs') }),
+        // Signed over unsigned (ours), paired per cycle.
+        ...(rounds[0][key].overOursPostMs !== undefined && {
+          overOursResponse: plain(key, 'overOursResponseMs'),
+          overOursPost: plain(key, 'overOursPostMs'),
+          overOursDuration: plain(key, 'overOursDurationMs'),
+        }),
       };
     }
   }
   const warmResponse = (delay, key) => deployedWarm[delay][key].overResponse.median;
+  const delays = Object.keys(deployedWarm);
+  const signedWarm = delays.every((delay) => deployedWarm[delay].oursXray?.overOursPost);
   const hang = Object.fromEntries(
     Object.entries(wd.hanging).map(([key, runs]) => [
       key,
       { maxMs: Math.max(...runs.map((r) => r.durationMs)), timedOut: runs.filter((r) => r.timedOut).length, runs: runs.length, laterPostMs: median(runs.slice(1).map((r) => r.postRuntimeMs ?? NaN)) },
     ]),
   );
+
+  // ---- one export's CPU work, in-process (section 1d) ----
+  // Per round (one process): a mode's figure is the median of its blocks; an increment (gzip over
+  // serialize, signing over gzip) the median of the paired block differences. Then the median over rounds.
+  const ec = results.exportCost;
+  const exportCost = {};
+  for (const size of ec.sizes) {
+    const of = (field, mode) => ec.rounds.map((r) => median(r.sizes[size][field][mode]));
+    const between = (field, a, b) => ec.rounds.map((r) => median(diff(r.sizes[size][field][a], r.sizes[size][field][b])));
+    const perSpan = (values) => values.map((x) => x / size);
+    exportCost[size] = {
+      cpu: Object.fromEntries(['serialize', 'gzip', 'sign'].map((mode) => [mode, summary(of('cpuUs', mode))])),
+      cpuPerSpan: Object.fromEntries(['serialize', 'gzip', 'sign'].map((mode) => [mode, summary(perSpan(of('cpuUs', mode)))])),
+      wall: Object.fromEntries(['serialize', 'gzip', 'sign'].map((mode) => [mode, summary(of('us', mode))])),
+      gzipOver: summary(between('cpuUs', 'gzip', 'serialize')),
+      signOver: summary(between('cpuUs', 'sign', 'gzip')),
+      bytes: ec.rounds[0].sizes[size].bytes,
+    };
+  }
+  const ec100 = exportCost[100] ?? exportCost[Math.max(...ec.sizes)];
+  const ecSize = exportCost[100] ? 100 : Math.max(...ec.sizes);
 
   // ---- layer init by part (section 1c) ----
   const li = results.layerInit;
@@ -206,6 +255,31 @@ export function renderReport(results) {
     [`a collector that hangs: the longest invocation (timeout ${wd.timeoutSeconds} s)`, '< timeout',
       `${num(hang.ours.maxMs)} ms, ${hang.ours.timedOut} of ${hang.ours.runs} timed out`, `official ${num(hang.official.maxMs)} ms, ${hang.official.timedOut} of ${hang.official.runs} timed out`, '',
       met(hang.ours.timedOut === 0)],
+    ...(xrayFns.length
+      ? [
+          [`cold start with \`traces=xray\` (SigV4-signed, gzip) vs \`traces=otlp\`: Init Duration, as deployed`, 'unchanged within noise',
+            xrayFns.map((fn) => `${fn} ${fmt(cold[fn].xray.overInit, ' ms', { sign: true, spread: false })}`).join(', '),
+            `otlp ${xrayFns.map((fn) => `${fn} ${fmt(cold[fn].ours.init, ' ms')}`).join(', ')}`, '',
+            met(xrayFns.every((fn) => cold[fn].xray.initWithin))],
+          [`cold start with \`traces=xray\` vs \`traces=otlp\`: the first invocation's Duration, its first (signed, gzipped) export included`, 'unchanged within noise',
+            xrayFns.map((fn) => `${fn} ${fmt(cold[fn].xray.overFirst, ' ms', { sign: true, spread: false })}`).join(', '),
+            `otlp ${xrayFns.map((fn) => `${fn} ${fmt(cold[fn].ours.first, ' ms')}`).join(', ')}`, '',
+            met(xrayFns.every((fn) => cold[fn].xray.firstWithin))],
+        ]
+      : []),
+    ...(signedWarm
+      ? [
+          [`post-response cost of a signed, gzipped export per invocation, as deployed (emit, ${num(wd.spansPer.oursXray)} spans), receiver at once / after 50 ms`, '–',
+            delays.map((delay) => fmt(deployedWarm[delay].oursXray.overOursPost, ' ms', { sign: true, digits: 2, spread: false })).join(' / '),
+            `post-response unsigned, uncompressed (\`traces=otlp\`) ${delays.map((delay) => num(deployedWarm[delay].ours.post.median, 2)).join(' / ')} ms; ` +
+              `signed ${delays.map((delay) => num(deployedWarm[delay].oursXray.post.median, 2)).join(' / ')} ms`,
+            `${delays.map((delay) => `+${num((deployedWarm[delay].oursXray.overOursPost.median / deployedWarm[delay].ours.post.median) * 100, 0)} %`).join(' / ')}`, '–'],
+        ]
+      : []),
+    [`post-response cost of a signed, gzipped export per ${ecSize} spans, in-process CPU on Node ${ec.rounds[0].node.replace(/^v/, '')}: serialize / + gzip / + SigV4`, '–',
+      `${num(ec100.cpu.serialize.median)} / ${num(ec100.cpu.gzip.median)} / ${num(ec100.cpu.sign.median)} µs`,
+      `serialize only (\`traces=otlp\`) ${num(ec100.cpu.serialize.median)} µs; per span ${num(ec100.cpuPerSpan.serialize.median, 1)} / ${num(ec100.cpuPerSpan.gzip.median, 1)} / ${num(ec100.cpuPerSpan.sign.median, 1)} µs`,
+      `${num(ec100.cpu.sign.median / ec100.cpu.serialize.median, 1)}× serialize only`, '–'],
     ['warm overhead per HTTP invocation, spans exported to the local OTLP receiver', '≤ 50 µs',
       `+${num(warmOver('http', 'ours'))} µs`, `official +${num(warmOver('http', 'official'))} µs`, fmtRatio(warm.http.ratio), met(warmOver('http', 'ours') <= 50)],
     ['warm overhead per HTTP invocation, spans recorded, not exported (`OTEL_TRACES_EXPORTER=none`)', '≤ 50 µs',
@@ -292,6 +366,12 @@ export function renderReport(results) {
     '- (a) without the layer: the deployed environment without `AWS_LAMBDA_EXEC_WRAPPER`.',
     '- ours: the deployed environment as is.',
     '- ours, `OTEL_TRACES_EXPORTER=none` (emit and batch): spans made, not exported — what the first export adds.',
+    ...(xrayFns.length
+      ? ['- ours, `traces=xray` (emit and batch): packaged with `--param traces=xray` (the deploy default: CloudWatch\'s OTLP endpoint of the region, ' +
+          '`OTEL_PROPAGATORS=tracecontext,baggage,xray-lambda`, active tracing), its endpoint pointed at the local receiver with ' +
+          '`PERKAMO_OTEL_SIGV4=xray`: every export gzip-compressed and SigV4-signed with the execution role\'s credentials the harness hands the function; ' +
+          'the invocation carries Lambda\'s X-Ray header with `Sampled=1` (active tracing\'s decision for a sampled request). Section 1d compares it with ours.']
+      : []),
     '- ours, `sourceMaps=true`: packaged with `--param sourceMaps=true`, which sets `NODE_OPTIONS=--enable-source-maps` (the deploy default leaves it off).',
     '- (b) official OTel: `AWS_LAMBDA_EXEC_WRAPPER` pointing at a wrapper that adds `--import` of the official init bundle to `NODE_OPTIONS` ' +
       'and execs the runtime, as the opentelemetry-lambda layer\'s `otel-handler` does.',
@@ -303,13 +383,14 @@ export function renderReport(results) {
     untraced: '(a) without the layer',
     ours: 'ours, as deployed',
     oursNone: 'ours, `OTEL_TRACES_EXPORTER=none`',
+    oursXray: 'ours, `traces=xray` (signed, gzip)',
     sourceMaps: 'ours, `sourceMaps=true`',
     official: '(b) official OTel',
   };
   for (const fn of fns) {
     const c = cold[fn];
     let first = true;
-    for (const key of ['untraced', 'ours', 'oursNone', 'sourceMaps', 'official']) {
+    for (const key of ['untraced', 'ours', 'oursNone', 'oursXray', 'sourceMaps', 'official']) {
       const t = c[key];
       if (!t) continue;
       const ratios = key === 'ours' ? `${fmtRatio(c.ratioInit)} / ${fmtRatio(c.ratioTotal)}` : '';
@@ -354,7 +435,8 @@ export function renderReport(results) {
   // 1b. warm, as deployed
   p('## 1b. Warm responses as deployed', '');
   p(
-    `**emit** (\`POST /events\` with an RS256 bearer token) in three long-lived environments under the harness — (a) without the layer, ours as deployed, (b) the official way — ` +
+    `**emit** (\`POST /events\` with an RS256 bearer token) in ${deployedWarm[delays[0]].oursXray ? 'four' : 'three'} long-lived environments under the harness — (a) without the layer, ours as deployed` +
+      `${deployedWarm[delays[0]].oursXray ? ' (`traces=otlp`: unsigned, uncompressed), ours packaged with `traces=xray` (each export gzip-compressed and SigV4-signed; section 1d)' : ''}, (b) the official way — ` +
       `each warmed up with ${wd.warmup} invocations, then, for an OTLP receiver answering at once and one answering after 50 ms (a backend in another region; its spans count on arrival), ` +
       `${wd.rounds} rounds of ${num(wd.blockSize)} cycles; a cycle invokes each variant once, the order rotating from cycle to cycle, so that the machine's drift cancels out of the ` +
       'differences; every environment is frozen between its invocations, as Lambda does. ' +
@@ -365,11 +447,17 @@ export function renderReport(results) {
   );
   p('| receiver | variant | response ms | response p90 ms | response overhead | post-response ms | post-response overhead | Duration overhead | spans per invocation |');
   p('|---|---|---|---|---|---|---|---|---|');
-  const wdLabel = { untraced: '(a) without the layer', ours: 'ours, as deployed', official: '(b) official OTel' };
+  const wdLabel = {
+    untraced: '(a) without the layer',
+    ours: 'ours, as deployed (`traces=otlp`)',
+    oursXray: 'ours, `traces=xray`: signed, gzip',
+    official: '(b) official OTel',
+  };
   for (const [delay, rows] of Object.entries(deployedWarm)) {
     let first = true;
-    for (const key of ['untraced', 'ours', 'official']) {
+    for (const key of ['untraced', 'ours', 'oursXray', 'official']) {
       const r = rows[key];
+      if (!r) continue;
       const over = (x) => (x ? fmt(x, ' ms', { sign: true, digits: 2 }) : '');
       p(
         `| ${first ? (Number(delay) === 0 ? 'at once' : `+${delay} ms`) : ''} | ${wdLabel[key]} | ${fmt(r.response, '', { digits: 2 })} | ${fmt(r.responseP90, '', { digits: 2 })} | ` +
@@ -382,7 +470,11 @@ export function renderReport(results) {
   p(
     `**Spans lost.** Each round's spans are counted at the receiver, per variant (by an \`x-bench-variant\` header each variant's exporter sends), against the spans one invocation exports (${JSON.stringify(wd.spansPer)}, from the warm-up): ` +
       `ours ${num(wd.counted.ours.spans)} of ${num(wd.counted.ours.invocations)} invocations × ${wd.spansPer.ours} — **${num(wd.lost.ours)} lost**; ` +
-      `then ours was shut down (SIGTERM, as Lambda ends an environment with an extension) and ${num(wd.atShutdown)} more arrived. (b): ${num(wd.lost.official)} lost.`,
+      `then ours was shut down (SIGTERM, as Lambda ends an environment with an extension) and ${num(wd.atShutdown)} more arrived. ` +
+      (wd.lost.oursXray !== undefined
+        ? `Ours with \`traces=xray\`: ${num(wd.counted.oursXray.spans)} of ${num(wd.counted.oursXray.invocations)} × ${wd.spansPer.oursXray}, ${num(wd.atShutdownOf?.oursXray ?? 0)} more at shutdown — **${num(wd.lost.oursXray)} lost** (the header is among the signed ones; every signature verified). `
+        : '') +
+      `(b): ${num(wd.lost.official)} lost.`,
     '',
   );
   p(
@@ -404,6 +496,79 @@ export function renderReport(results) {
   p('| mode | load ms | setup ms | hooks ms | total ms |', '|---|---|---|---|---|');
   for (const [mode, label] of [['lambda', 'under Lambda (AWS_LAMBDA_RUNTIME_API set: the extension registers)'], ['noRuntimeApi', 'no Runtime API (local runs: no extension)']]) {
     p(`| ${label} | ${fmt(initPart(mode, 'loadMs'), '', { digits: 2 })} | ${fmt(initPart(mode, 'setupMs'), '', { digits: 2 })} | ${fmt(initPart(mode, 'hooksMs'), '', { digits: 2 })} | ${fmt(initPart(mode, 'totalMs'), '', { digits: 2 })} |`);
+  }
+  p('');
+
+  // 1d. signed, gzipped exports
+  p('## 1d. Signed, gzipped exports (`traces=xray`)', '');
+  p(
+    'What `traces=xray` — the deploy default: every export to CloudWatch\'s OTLP endpoint gzip-compressed and signed with SigV4 — changes against ' +
+      '`traces=otlp` (ours elsewhere in this file: OTLP/protobuf, unsigned, uncompressed), measured three ways in this run. The signing code ' +
+      '(@smithy/signature-v4, the credentials and the request limits) is in `otel-export.mjs`, which the first export loads after the first response: ' +
+      'none of it is in the cold start. The local receiver stands in for CloudWatch\'s endpoint: it verifies every signature (with the harness\'s ' +
+      '`verifySigV4`: aws4, not the signer the layer uses) against the credentials and region the harness gives the function, and decompresses and counts the spans; ' +
+      'it answers before it does that work. A signed variant whose exports are not all gzip-compressed and validly signed, or an unsigned one that signs, stops the run.',
+    '',
+  );
+  if (xrayFns.length) {
+    p(
+      `**Cold start** (section 1's environments, ${config.cold.runs} per variant, interleaved): ours packaged with \`traces=xray\` against ours packaged with \`traces=otlp\`, ` +
+        'paired within each round. **Unchanged within noise** = the median paired difference lies within the `traces=otlp` variant\'s own spread (its min – max around its median). ' +
+        'The first invocation\'s post-response phase holds the first export: the load of `otel-export.mjs`, and for `traces=xray` the first signature (deriving the signing key) and the first gzip.',
+      '',
+    );
+    p('| function | Init Duration ms, otlp | Init Duration ms, xray | xray − otlp, Init | first invocation ms, otlp | first invocation ms, xray | xray − otlp, first invocation | post-response ms, otlp / xray | xray − otlp, CPU to the end of the first invocation | within noise, Init / first |');
+    p('|---|---|---|---|---|---|---|---|---|---|');
+    for (const fn of xrayFns) {
+      const c = cold[fn];
+      const x = c.xray;
+      p(
+        `| ${fn} | ${fmt(c.ours.init)} | ${fmt(c.oursXray.init)} | ${fmt(x.overInit, ' ms', { sign: true })} | ${fmt(c.ours.first)} | ${fmt(c.oursXray.first)} | ` +
+          `${fmt(x.overFirst, ' ms', { sign: true })} | ${fmt(x.oursPost, '', { digits: 1, spread: false })} / ${fmt(x.post, '', { digits: 1, spread: false })} | ` +
+          `${fmt(x.overCpu, ' ms', { sign: true, spread: false })} | ${x.initWithin ? 'yes' : 'no'} / ${x.firstWithin ? 'yes' : 'no'} |`,
+      );
+    }
+    p('');
+  }
+  if (signedWarm) {
+    p(
+      `**Per invocation, as deployed** (section 1b: emit, ${num(wd.spansPer.oursXray)} spans per export, each variant's environment warm and frozen between invocations, ` +
+        `${wd.rounds} rounds of ${num(wd.blockSize)} cycles per receiver): the post-response phase Lambda bills, where ours exports. ` +
+        'Signed − unsigned = the median of the per-cycle differences between the two environments of ours, then the median (min – max) over rounds.',
+      '',
+    );
+    p('| receiver | post-response ms, unsigned (`traces=otlp`) | post-response ms, signed (`traces=xray`) | signed − unsigned, post-response | signed − unsigned, Duration | signed − unsigned, response |');
+    p('|---|---|---|---|---|---|');
+    for (const delay of delays) {
+      const r = deployedWarm[delay];
+      const d = (x) => fmt(x, ' ms', { sign: true, digits: 2 });
+      p(`| ${Number(delay) === 0 ? 'at once' : `+${delay} ms`} | ${fmt(r.ours.post, '', { digits: 2 })} | ${fmt(r.oursXray.post, '', { digits: 2 })} | ${d(r.oursXray.overOursPost)} | ${d(r.oursXray.overOursDuration)} | ${d(r.oursXray.overOursResponse)} |`);
+    }
+    p('');
+  }
+  p(
+    `**Per export, in-process** (\`bench/lib/export-cost.mjs\`): ${ec.rounds.length} fresh processes on Lambda's Node ${ec.rounds[0].node.replace(/^v/, '')}, each with the layer's \`setupTracing\` ` +
+      '(`bench/lib/span-source.mjs`, bundled) and an in-memory exporter while the emit and batch bundles take invocations against the emulator, alternately ' +
+      `(${median(ec.rounds[0].spansPerInvocation.emit)} spans per HTTP invocation, ${median(ec.rounds[0].spansPerInvocation.batch)} per SQS batch of 10): a batch of n spans is the first n that ended. ` +
+      'Then the layer\'s own export steps from the built `otel-export.mjs`, called as `otlp-exporter.ts` calls them: `boundSpan` on each span and `limitedRequests` with ' +
+      '`ProtobufTraceSerializer` (**serialize**: what `traces=otlp` does), then node:zlib\'s asynchronous `gzip` (**+ gzip**), then `requestSigner(…).sign` with ' +
+      '`credentialsSource` (**+ SigV4**: `traces=xray`; one signer per process, as the exporter keeps, which caches the signing key per day). Nothing is sent. ' +
+      `After ${num(ec.warmup)} warm-up exports per mode, ${ec.blocks} blocks of ${num(ec.count)} exports per mode, the modes interleaved (their order rotating from block to block). ` +
+      '**CPU** = `process.cpuUsage()` (user + system, every thread: the compression on the threadpool counts); **wall** = `performance.now()`, the gzip\'s threadpool ' +
+      'round trip included, as the exporter awaits it. A round\'s figure is the median of its blocks, an increment the median of the paired block differences; ' +
+      'the table shows the median (min – max) over rounds.',
+    '',
+  );
+  p('| spans | bytes, protobuf → gzip | serialize, CPU µs | + gzip, CPU µs | + SigV4, CPU µs | gzip adds | SigV4 adds | per span, CPU µs: serialize / + gzip / + SigV4 | wall µs: serialize / + gzip / + SigV4 |');
+  p('|---|---|---|---|---|---|---|---|---|');
+  for (const size of ec.sizes) {
+    const e = exportCost[size];
+    const d = (x) => fmt(x, ' µs', { sign: true, digits: 0 });
+    p(
+      `| ${size} | ${num(e.bytes.raw)} → ${num(e.bytes.gzip)} | ${fmt(e.cpu.serialize, '', { digits: 0 })} | ${fmt(e.cpu.gzip, '', { digits: 0 })} | ${fmt(e.cpu.sign, '', { digits: 0 })} | ` +
+        `${d(e.gzipOver)} | ${d(e.signOver)} | ${['serialize', 'gzip', 'sign'].map((m) => num(e.cpuPerSpan[m].median, 1)).join(' / ')} | ` +
+        `${['serialize', 'gzip', 'sign'].map((m) => num(e.wall[m].median, 0)).join(' / ')} |`,
+    );
   }
   p('');
 
@@ -551,8 +716,14 @@ export function renderReport(results) {
       'with Lambda\'s variables, a context whose remaining time counts down, and the V8 heap flags of a 1,024 MB function unless stated. ' +
       'HTTP events carry API Gateway JWT-authorizer claims (`AUTH_TRUST_API_GATEWAY=true`) so no variant spends time verifying a JWT; ' +
       '`LOG_LEVEL=warn` for all. Any failed invocation or record stops the run.',
+    '- Signed exports (`traces=xray`, sections 1, 1b and 1d) are measured in the same run as their unsigned baseline: the functions packaged a third time with ' +
+      '`--param traces=xray` (no `otelExporterEndpoint`), the template\'s environment changed only by the loopback endpoint (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) and ' +
+      '`PERKAMO_OTEL_SIGV4=xray`; their environments interleave with the others round by round and cycle by cycle, and take Lambda\'s X-Ray header with `Sampled=1`. ' +
+      'The receiver verifies each signature (service xray, the environments\' region, the harness\'s execution-role credentials) and counts each variant\'s spans by its ' +
+      '`x-bench-variant` header, which is signed with the rest. The in-process figures (1d) time the layer\'s export steps from the built `otel-export.mjs` on real spans; ' +
+      'they leave out the socket and the network, which the per-invocation figures include (on loopback).',
     '- The emulator (`dist/bin/emulator.mjs`) and the OTLP receiver (`bench/lib/otlp-receiver.mjs`, which counts spans in OTLP/JSON and ' +
-      'OTLP/protobuf bodies) run in their own processes on loopback. ' +
+      'OTLP/protobuf bodies, gzip-compressed or not, and verifies SigV4 signatures) run in their own processes on loopback; it answers an export before it counts it. ' +
       'The emulator is reset before each process or environment that calls it (before each round in the warm benchmark, whose workers live through the round); ' +
       'the receiver only counts spans, and is reset before each cold start and each warm block to count that one\'s. ' +
       'The machine runs everything else too: a busy machine moves the absolute numbers; rounds are interleaved ' +

@@ -2,8 +2,11 @@
 // between invocations): what tracing adds to the response a caller waits for, and what it adds
 // after it (the post-response phase Lambda bills), with an OTLP receiver that answers at once and
 // one that answers after 50 ms (a remote backend); every span counted, none may be lost; then a
-// receiver that hangs. Variants: untraced (no exec wrapper), ours (the layer as deployed: it exports
-// after the response) and the official way (its forceFlush before the handler returns).
+// receiver that hangs. Variants: untraced (no exec wrapper), ours (the layer as deployed with
+// traces=otlp: it exports after the response, unsigned, uncompressed), the official way (its
+// forceFlush before the handler returns) and, when given, oursXray (the layer as deployed with
+// traces=xray: each export gzip-compressed and SigV4-signed, the X-Ray header Sampled=1 as active
+// tracing samples; the receiver verifies every signature).
 import { randomUUID } from 'node:crypto';
 import { httpApiEvent } from './events.mjs';
 import { median, rotate } from './stats.mjs';
@@ -14,22 +17,39 @@ const quantile = (values, q) => {
 };
 
 /**
- * `variants`: [{ key, env }] (env: the deployed environment turned into the variant's).
+ * `variants`: [{ key, env, fn?, traceHeader?, signed? }] (env: the deployed environment turned into the
+ * variant's; fn: the deployed function, when not `fn`; traceHeader(): the invocations' X-Ray header,
+ * when not Lambda's default; signed: every export must arrive gzip-compressed and validly signed).
  * `receiver`: { reset(), stats(), delay(ms) }. Returns the raw figures for the report.
  */
-export async function measureWarmDeployed({ harness, node, fn, secretsEnv, mint, variants, receiver, config, log }) {
-  const start = (variant) =>
-    harness.startFunction({
+export async function measureWarmDeployed({ harness, node, fn, region, secretsEnv, mint, variants, receiver, config, log }) {
+  const variantOf = Object.fromEntries(variants.map((v) => [v.key, v]));
+  const start = (variant) => {
+    const f = variant.fn ?? fn;
+    return harness.startFunction({
       node,
-      taskRoot: fn.taskRoot,
-      handler: fn.handler,
-      functionName: fn.functionName,
-      memoryMb: fn.memoryMb,
-      timeoutSeconds: fn.timeoutSeconds,
-      // The receiver counts each variant's spans by this header (both tracers send OTEL_EXPORTER_OTLP_HEADERS).
-      env: { ...variant.env({ ...fn.environment, ...secretsEnv }), OTEL_EXPORTER_OTLP_HEADERS: `x-bench-variant=${variant.key}` },
+      taskRoot: f.taskRoot,
+      handler: f.handler,
+      functionName: f.functionName,
+      memoryMb: f.memoryMb,
+      timeoutSeconds: f.timeoutSeconds,
+      region,
+      // The receiver counts each variant's spans by this header (both tracers send OTEL_EXPORTER_OTLP_HEADERS;
+      // the traces=xray template sets it to '', and the signature covers it).
+      env: { ...variant.env({ ...f.environment, ...secretsEnv }), OTEL_EXPORTER_OTLP_HEADERS: `x-bench-variant=${variant.key}` },
     });
+  };
   const envs = Object.fromEntries(await Promise.all(variants.map(async (v) => [v.key, await start(v)])));
+  /** Each variant's exports arrived as it sends them: gzip-compressed and signed (verified) or neither. */
+  const checkExports = (stats, what) => {
+    if (stats.unparsed > 0) throw new Error(`${what}: the receiver could not count ${stats.unparsed} export(s)`);
+    if (stats.badSignatures > 0) throw new Error(`${what}: ${stats.badSignatures} export(s) carried a signature that did not verify`);
+    for (const v of variants) {
+      const r = stats.requestsByVariant[v.key] ?? { requests: 0, gzip: 0, signed: 0 };
+      const ok = v.signed ? r.signed === r.requests && r.gzip === r.requests : r.signed === 0;
+      if (!ok) throw new Error(`${what}: ${v.key} sent ${r.requests} export(s), ${r.gzip} gzip-compressed, ${r.signed} signed; expected ${v.signed ? 'all of them both' : 'none signed'}`);
+    }
+  };
   let token = await mint();
   let tokenAt = Date.now();
   const invoke = async (key) => {
@@ -39,7 +59,8 @@ export async function measureWarmDeployed({ harness, node, fn, secretsEnv, mint,
     }
     const user = `warm-${key}-${randomUUID()}`;
     const event = httpApiEvent('POST /events', { user_id: user, event: 'page.viewed', transaction_id: `tx-${user}` }, { authorizer: false, headers: { authorization: `Bearer ${token}` } });
-    const r = await envs[key].invoke(event);
+    const traceHeader = variantOf[key]?.traceHeader;
+    const r = await envs[key].invoke(event, traceHeader ? { traceHeader: traceHeader() } : undefined);
     if (!r.ok || r.payload?.statusCode !== 200) throw new Error(`warm ${key}: ${JSON.stringify(r.error ?? r.payload)?.slice(0, 300)}\n${r.logs.slice(-10).join('\n')}`);
     return r;
   };
@@ -51,7 +72,10 @@ export async function measureWarmDeployed({ harness, node, fn, secretsEnv, mint,
       for (let i = 0; i < config.warmup; i++) await invoke(v.key);
       await receiver.reset();
       await invoke(v.key);
-      spansPer[v.key] = (await receiver.stats()).byVariant[v.key] ?? 0;
+      const stats = await receiver.stats();
+      checkExports(stats, `warm-up of ${v.key}`);
+      spansPer[v.key] = stats.byVariant[v.key] ?? 0;
+      if (v.key !== 'untraced' && spansPer[v.key] === 0) throw new Error(`warm: ${v.key} exported no span`);
     }
     log(`warm responses under the harness: ${config.warmup} warm-up invocations each; spans per invocation ${JSON.stringify(spansPer)}`);
 
@@ -73,8 +97,9 @@ export async function measureWarmDeployed({ harness, node, fn, secretsEnv, mint,
             samples[v.key].duration.push(r.durationMs);
           }
         }
-        const { byVariant, unparsed } = await receiver.stats();
-        if (unparsed > 0) throw new Error(`warm: the receiver could not count ${unparsed} export(s)`);
+        const stats = await receiver.stats();
+        checkExports(stats, `warm, receiver +${delayMs} ms`);
+        const { byVariant } = stats;
         const data = {};
         for (const v of variants) {
           const x = samples[v.key];
@@ -91,6 +116,12 @@ export async function measureWarmDeployed({ harness, node, fn, secretsEnv, mint,
             overResponseMs: median(x.response.map((ms, i) => ms - base.response[i])),
             overPostMs: median(x.post.map((ms, i) => ms - base.post[i])),
             overDurationMs: median(x.duration.map((ms, i) => ms - base.duration[i])),
+            // A signed variant: the median of the per-cycle differences with ours (unsigned, uncompressed).
+            ...(v.signed && samples.ours && {
+              overOursResponseMs: median(x.response.map((ms, i) => ms - samples.ours.response[i])),
+              overOursPostMs: median(x.post.map((ms, i) => ms - samples.ours.post[i])),
+              overOursDurationMs: median(x.duration.map((ms, i) => ms - samples.ours.duration[i])),
+            }),
           };
         }
         rounds.push(data);
@@ -106,14 +137,21 @@ export async function measureWarmDeployed({ harness, node, fn, secretsEnv, mint,
     }
     await receiver.delay(0);
 
-    // Shutdown: what ours still had buffered leaves at SIGTERM; nothing may be missing after it.
+    // Shutdown: what ours (either template) still had buffered leaves at SIGTERM; nothing may be missing after it.
     await receiver.reset();
-    await envs.ours.shutdown();
-    const atShutdown = (await receiver.stats()).byVariant.ours ?? 0;
+    const layered = variants.filter((v) => v.key.startsWith('ours')).map((v) => v.key);
+    for (const key of layered) await envs[key].shutdown();
+    const shutdownStats = await receiver.stats();
+    checkExports(shutdownStats, 'at shutdown');
+    const atShutdownOf = Object.fromEntries(layered.map((key) => [key, shutdownStats.byVariant[key] ?? 0]));
+    const atShutdown = atShutdownOf.ours;
     const lost = Object.fromEntries(
-      variants.map((v) => [v.key, counted[v.key].invocations * spansPer[v.key] - counted[v.key].spans - (v.key === 'ours' ? atShutdown : 0)]),
+      variants.map((v) => [v.key, counted[v.key].invocations * spansPer[v.key] - counted[v.key].spans - (atShutdownOf[v.key] ?? 0)]),
     );
-    log(`spans lost over ${counted.ours.invocations} frozen invocations and a shutdown: ours ${lost.ours} (${atShutdown} sent at shutdown), official ${lost.official}`);
+    log(
+      `spans lost over ${counted.ours.invocations} frozen invocations and a shutdown: ` +
+        variants.filter((v) => v.key !== 'untraced').map((v) => `${v.key} ${lost[v.key]}${v.key in atShutdownOf ? ` (${atShutdownOf[v.key]} sent at shutdown)` : ''}`).join(', '),
+    );
 
     // A collector that hangs: no invocation may reach the function's timeout. Ours in a fresh
     // environment (the warm one is shut down), after a first invocation the collector answered.
@@ -133,7 +171,7 @@ export async function measureWarmDeployed({ harness, node, fn, secretsEnv, mint,
       );
     }
     await receiver.delay(0);
-    return { spansPer, phases, counted, atShutdown, lost, hanging, timeoutSeconds: fn.timeoutSeconds, blockSize: config.blockSize, rounds: config.rounds, warmup: config.warmup };
+    return { spansPer, phases, counted, atShutdown, atShutdownOf, lost, hanging, timeoutSeconds: fn.timeoutSeconds, blockSize: config.blockSize, rounds: config.rounds, warmup: config.warmup };
   } finally {
     await Promise.all(Object.values(envs).map((e) => e.shutdown()));
   }

@@ -34,7 +34,7 @@ describe('npm run bench --quick', () => {
     const { stdout, stderr } = await run(
       process.execPath,
       ['bench/run.mjs', '--quick', '--out', out, '--json', json, '--build-dir', buildDir],
-      { cwd: root, timeout: 260_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, NODE_OPTIONS: '' } },
+      { cwd: root, timeout: 360_000, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, NODE_OPTIONS: '' } },
     );
 
     // Progress on stderr, the targets table on stdout.
@@ -43,7 +43,7 @@ describe('npm run bench --quick', () => {
     expect(stdout).toContain('| figure | target | ours | baseline, same run | ratio | |');
 
     const markdown = readFileSync(out, 'utf8');
-    for (const heading of ['# Benchmark results', '## Targets', '## 1. Cold start', '## 1b. Warm responses as deployed', "## 1c. The layer's init, by part", '## 2. Warm overhead', '## 3. SQS throughput', '## 4. Memory', '## 5. Emulator ingest', '## Method']) {
+    for (const heading of ['# Benchmark results', '## Targets', '## 1. Cold start', '## 1b. Warm responses as deployed', "## 1c. The layer's init, by part", '## 1d. Signed, gzipped exports (`traces=xray`)', '## 2. Warm overhead', '## 3. SQS throughput', '## 4. Memory', '## 5. Emulator ingest', '## Method']) {
       expect(markdown).toContain(heading);
     }
     // The targets table: a header, a separator, then one row per figure, each with six cells, a
@@ -52,14 +52,14 @@ describe('npm run bench --quick', () => {
     const start = afterHeading.findIndex((line) => line.startsWith('|'));
     const end = afterHeading.findIndex((line, i) => i > start && !line.startsWith('|'));
     const table = afterHeading.slice(start, end);
-    expect(table.length).toBe(2 + 19);
+    expect(table.length).toBe(2 + 23);
     for (const row of table.slice(2)) {
       expect(row.split('|').length - 2).toBe(6);
       expect(row.split('|')[3]).toMatch(/\d/);
       expect(row).toMatch(/✅ met|❌ missed|not the bottleneck|may limit|\| – \|$/);
       expect(row).not.toMatch(/NaN|undefined|Infinity/);
     }
-    for (const figure of ['cold start', 'the first response', 'warm HTTP response overhead as deployed', 'spans lost', 'a collector that hangs', 'warm overhead per HTTP invocation', 'bytes: function bundle', 'bytes: layer', 'events/s', 'peak RSS', 'our code per SQS record', 'emulator ingest', 'logs + metrics per HTTP invocation', 'logs + metrics per SQS record']) {
+    for (const figure of ['cold start', 'the first response', 'warm HTTP response overhead as deployed', 'spans lost', 'a collector that hangs', 'warm overhead per HTTP invocation', 'bytes: function bundle', 'bytes: layer', 'events/s', 'peak RSS', 'our code per SQS record', 'emulator ingest', 'logs + metrics per HTTP invocation', 'logs + metrics per SQS record', 'cold start with `traces=xray` (SigV4-signed, gzip) vs `traces=otlp`: Init Duration', 'cold start with `traces=xray` vs `traces=otlp`: the first invocation', 'post-response cost of a signed, gzipped export per invocation', 'post-response cost of a signed, gzipped export per 100 spans']) {
       expect(table.some((row) => row.includes(figure))).toBe(true);
     }
     expect(stdout).toContain(table[2]!);
@@ -82,6 +82,20 @@ describe('npm run bench --quick', () => {
         }
       }
       expect(raw.cold[fn].ours[0].encoding).toBe('protobuf');
+      // traces=xray, as packaged, interleaved with the rest: every first export gzip-compressed and
+      // signed (the receiver verified each signature); ours with traces=otlp neither.
+      const xray = raw.cold[fn].oursXray;
+      expect(xray.length, `${fn} oursXray`).toBe(raw.cold[fn].ours.length);
+      for (const r of xray) {
+        expect(r.initMs).toBeGreaterThan(0);
+        expect(r.firstMs).toBeGreaterThan(0);
+        expect(r.spans, `${fn} oursXray spans`).toBeGreaterThan(0);
+        expect(r.encoding).toBe('protobuf');
+        expect(r.exports).toBeGreaterThan(0);
+        expect(r.gzip).toBe(r.exports);
+        expect(r.signed).toBe(r.exports);
+      }
+      for (const r of raw.cold[fn].ours) expect([r.gzip, r.signed]).toEqual([0, 0]);
     }
     expect(markdown).toContain("Lambda's Init Duration under the real runtime client, aws-lambda-ric");
     expect(raw.warm_http.rounds[0].ours.spans[0]).toBeGreaterThan(0); // our layer exported spans
@@ -110,14 +124,40 @@ describe('npm run bench --quick', () => {
     expect(Object.keys(warm.phases)).toEqual(['0', '50']);
     expect(warm.spansPer.ours).toBeGreaterThan(0);
     expect(warm.spansPer.untraced).toBe(0);
-    expect(warm.lost).toEqual({ untraced: 0, ours: 0, official: 0 });
+    expect(warm.lost).toEqual({ untraced: 0, ours: 0, official: 0, oursXray: 0 });
+    // The signed variant exported (its x-bench-variant header survived signing) the same spans as ours,
+    // and its post-response phase is paired with ours cycle by cycle.
+    expect(warm.spansPer.oursXray).toBe(warm.spansPer.ours);
+    for (const delay of ['0', '50']) {
+      for (const round of warm.phases[delay]) {
+        expect(round.oursXray.spans).toBe(warm.spansPer.oursXray * warm.blockSize);
+        expect(Number.isFinite(round.oursXray.overOursPostMs)).toBe(true);
+      }
+    }
     for (const round of warm.phases['50']) expect(round.official.responseMs).toBeGreaterThan(50); // it waits for the export
     expect(warm.hanging.ours.every((r: { timedOut: boolean }) => !r.timedOut)).toBe(true);
+    // One export's CPU work in-process, on Lambda's Node 24: every mode timed in every block, for
+    // batches of 10 and 100 real spans, each export one request whose gzip body is smaller.
+    expect(raw.exportCost.rounds.length).toBe(raw.config.exportCost.rounds);
+    for (const round of raw.exportCost.rounds) {
+      expect(round.node).toMatch(/^v24\./);
+      expect(Object.keys(round.sizes)).toEqual(['10', '100']);
+      for (const size of Object.values(round.sizes) as { us: Record<string, number[]>; cpuUs: Record<string, number[]>; bytes: { raw: number; gzip: number; requests: number } }[]) {
+        for (const mode of ['serialize', 'gzip', 'sign']) {
+          expect(size.us[mode]!.length).toBe(raw.config.exportCost.blocks);
+          expect(size.cpuUs[mode]!.length).toBe(raw.config.exportCost.blocks);
+          for (const us of size.us[mode]!) expect(us).toBeGreaterThan(0);
+        }
+        expect(size.bytes.requests).toBe(1);
+        expect(size.bytes.gzip).toBeGreaterThan(0);
+        expect(size.bytes.gzip).toBeLessThan(size.bytes.raw);
+      }
+    }
     // The layer's init by part: the extension registers only with the Runtime API.
     for (const r of raw.layerInit.lambda) expect(r.hooksMs).toBeGreaterThan(r.loadMs / 100);
     for (const r of raw.layerInit.noRuntimeApi) expect(r.totalMs).toBeGreaterThan(0);
 
     const after = existsSync(results) ? { text: readFileSync(results, 'utf8'), mtime: statSync(results).mtimeMs } : undefined;
     expect(after).toEqual(before);
-  }, 270_000);
+  }, 370_000);
 });
