@@ -170,7 +170,7 @@ export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
 /**
  * Up to this size a body is compressed in one synchronous call: for an invocation's few KB the
  * thread pool's round trip costs more CPU than the compression (measured: ≈ 300 µs async against
- * ≈ 115 µs sync for 3.9 KB, bench/RESULTS.md) — and this runs after the response. Larger ones stay off the event loop.
+ * ≈ 115 µs sync for 3.9 KB on this machine) — and this runs after the response. Larger ones stay off the event loop.
  */
 const syncGzipBytes = 64 * 1024;
 
