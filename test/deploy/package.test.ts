@@ -5,7 +5,7 @@
 // least-privilege IAM, log retention, artifact contents; then the same with the FIFO variant, the
 // API Gateway JWT authorizer, a KMS key and an SSM parameter switched on with `--param`; and where
 // the spans go: `traces` xray (the default), otlp and none, and `transactionSearch`.
-import { functionNames, operations, type FunctionName } from '../../src/lambda/functions.ts';
+import { functionNames, functions, type FunctionName } from '../../src/lambda/functions/index.ts';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +30,7 @@ import {
 import { specProblems } from './resource-spec.ts';
 import { xrayEndpointRegion } from '../../layers/otel/config.ts';
 
-// The function list every tool reads (src/lambda/functions.ts): serverless.yml must deploy exactly it.
+// The function list every tool reads (src/lambda/functions/index.ts): serverless.yml must deploy exactly it.
 const FUNCTIONS = functionNames;
 
 const KMS_KEY = 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -321,7 +321,7 @@ describe('npm run package (offline, no account)', () => {
   it("routes each function's HTTP route (and the browser functions' preflights) to it, as the function list says, no authorizer by default", () => {
     const r = routes(template);
     const expected: Record<string, FunctionName> = {};
-    for (const operation of operations) {
+    for (const operation of functions) {
       if (!operation.triggers.includes('http')) continue;
       expected[operation.route] = operation.name;
       if (operation.browser) expected[`OPTIONS ${operation.route.split(' ')[1]}`] = operation.name;
@@ -621,7 +621,7 @@ describe('serverless package --param fifo=true, jwtIssuer/jwtAudience, kmsKeyArn
     });
     const r = routes(variant);
     // Each route's scopes are its operation's (the function list): the gateway checks what the function would.
-    const scopes = Object.fromEntries(operations.map((operation) => [operation.route, operation.scope === undefined ? undefined : [operation.scope]]));
+    const scopes = Object.fromEntries(functions.map((operation) => [operation.route, operation.scope === undefined ? undefined : [operation.scope]]));
     expect(scopes).toMatchObject({ 'POST /events': ['perkamo:emit'], 'GET /customer': ['perkamo:read'], 'POST /stream-token': undefined });
     for (const [key, expected] of Object.entries(scopes)) {
       const route = r.get(key)!;

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { lambdaContext } from '../helpers/aws-events.ts';
-import { functionNames } from '../../src/lambda/functions.ts';
+import { functionNames } from '../../src/lambda/functions/index.ts';
 import { functionEnv, loadFunction, sampleEvent, type Handler } from '../helpers/functions.ts';
 
 const dir = new URL('../../events/', import.meta.url);

@@ -4,7 +4,7 @@
 // Checked: the answers, Perkamo's effects (the emulator's ledger), the spans at an OTLP receiver
 // (http/protobuf, the deployed default), a function that throws, an invocation that runs out of
 // time, a configuration that cannot start, and the X-Ray opt-in.
-import { functionNames } from '../../src/lambda/functions.ts';
+import { functionNames } from '../../src/lambda/functions/index.ts';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -12,7 +12,7 @@ import { startEmulator, type Emulator, type FaultRule } from '../../src/emulator
 import { eventBridgeEvent, httpApiEvent, lambdaContext, sqsEvent } from '../helpers/aws-events.ts';
 import { functionEnv, jwtSecret, loadFunction, token, type Handler } from '../helpers/functions.ts';
 import { setupTestTracing } from '../helpers/tracing.ts';
-import { operationOf } from '../../src/lambda/functions.ts';
+import { functionOf } from '../../src/lambda/functions/index.ts';
 import { CaseCounter, functionNames, routeOf, type FunctionName } from './harness.ts';
 
 const counter = new CaseCounter();
@@ -156,7 +156,7 @@ async function flow(name: FunctionName, trigger: Trigger, scenario: Scenario) {
   let event: unknown;
   switch (trigger) {
     case 'http': {
-      const scope = operationOf(name).scope;
+      const scope = functionOf(name).scope;
       const scopes = scope === undefined ? [] : [scope];
       const caller = scenario === 'auth' ? await token(user, scopes, { expiresIn: Math.floor(Date.now() / 1000) - 60 }) : await token(user, scopes);
       tokens.add(caller);
