@@ -12,6 +12,8 @@
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
+// Each function's own variables are made by functions.cjs, which knows their parameters.
+const { parameterOfVariable } = require('./functions.cjs');
 
 const HANDLER = /^dist\/functions\/([^/]+)\/index\.handler$/;
 const PARAM = /^\$\{param:([A-Za-z0-9]+)\}$/;
@@ -49,8 +51,8 @@ class Startable {
       } catch (error) {
         if (!Array.isArray(error?.problems)) throw error;
         const parameterOf = (variable) => {
-          const raw = input.functions?.[key]?.environment?.[variable] ?? input.provider?.environment?.[variable];
-          return typeof raw === 'string' ? PARAM.exec(raw)?.[1] : undefined;
+          const raw = input.provider?.environment?.[variable];
+          return (typeof raw === 'string' ? PARAM.exec(raw)?.[1] : undefined) ?? parameterOfVariable(variable);
         };
         problems = error.problems.map((problem) => {
           const parameter = parameterOf(problem.split(':')[0]);

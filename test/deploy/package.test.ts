@@ -17,7 +17,9 @@ import {
   functionStatements,
   offlineEnv,
   policyStatements,
+  projectDir,
   readTemplate,
+  stableTemplate,
   readZip,
   refOf,
   resource,
@@ -32,6 +34,11 @@ import { xrayEndpointRegion } from '../../layers/otel/config.ts';
 
 // The function list every tool reads (src/lambda/functions/index.ts): serverless.yml must deploy exactly it.
 const FUNCTIONS = functionNames;
+
+/** Every file below `dir`. */
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? walk(join(dir, entry.name)) : [join(dir, entry.name)]));
+}
 
 const KMS_KEY = 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:perkamo/prod/secret-key-AbCdEf';
@@ -248,6 +255,46 @@ describe("the templates against AWS's resource specification (@aws-cdk/aws-servi
         expect.stringMatching(/Bogus: AWS::Lambda::Functon is not a CloudFormation resource type/),
       ]),
     );
+  });
+});
+
+describe('the functions, made from the function list (serverless/functions.cjs)', () => {
+  /** What the generated template says differently from the hand-written one (the description is made from the route now). */
+  const changed: Record<string, unknown> = {
+    'Resources.CustomerLambdaFunction.Properties.Description': 'Perkamo customer — GET /customer (browsers)',
+  };
+  it.each([
+    ['default', () => template],
+    ['variant', () => variant],
+  ])('%s: every resource and output of the hand-written serverless.yml is there, unchanged', (name, current) => {
+    const before = JSON.parse(readFileSync(join(import.meta.dirname, `fixtures/template-${name}-before-generation.json`), 'utf8')) as Template & { Outputs: Record<string, unknown> };
+    for (const [path, value] of Object.entries(changed)) {
+      const keys = path.split('.');
+      const owner = keys.slice(0, -1).reduce<any>((o, k) => o[k], before);
+      owner[keys.at(-1)!] = value;
+    }
+    const now = stableTemplate(current()) as Template & { Outputs: Record<string, unknown> };
+    for (const [id, resource] of Object.entries(before.Resources)) expect(now.Resources[id], id).toEqual(resource);
+    for (const [id, output] of Object.entries(before.Outputs)) expect(now.Outputs[id], id).toEqual(output);
+    // Only the functions of the list (and nothing they do not bring) are added.
+    const added = Object.keys(now.Resources).filter((id) => !(id in before.Resources));
+    const known = new Set(functionNames.map((fn) => fn.replace(/(^|-)([a-z])/g, (_, _d, c: string) => c.toUpperCase())));
+    for (const id of added) expect([...known].some((fn) => id.includes(fn) || id.includes(fn.replace('Token', 'Dashtoken'))), id).toBe(true);
+  });
+
+  it("a route and a scope are written once in the package's sources: in the function's own module", () => {
+    const sources = [...walk(join(projectDir, 'src/lambda')), ...walk(join(projectDir, 'serverless')), join(projectDir, 'serverless.yml'), ...walk(join(projectDir, 'functions'))];
+    const texts = sources.map((file) => [file.slice(projectDir.length + 1), readFileSync(file, 'utf8')] as const);
+    for (const fn of functions) {
+      const home = `src/lambda/functions/${fn.name}.ts`;
+      const route = texts.filter(([, text]) => text.includes(`'${fn.route}'`)).map(([file]) => file);
+      expect(route, fn.route).toEqual([home]);
+      if (fn.scope !== undefined) {
+        const scope = texts.filter(([, text]) => text.includes(`'${fn.scope}'`)).map(([file]) => file);
+        expect(scope, fn.scope).toContain(home);
+        for (const file of scope) expect(file, `${fn.scope} outside a function module`).toMatch(/^src\/lambda\/functions\/[a-z-]+\.ts$/);
+      }
+    }
   });
 });
 
