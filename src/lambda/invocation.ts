@@ -31,9 +31,11 @@ export type Command =
       kind: 'call';
       /** The Perkamo operation: `perkamo <operation>` span, the report's call name. */
       operation: string;
-      /** Whom the call is about (its span says so as PERKAMO_TRACE_USER_IDS says). */
-      userId: string;
+      /** Whom the call is about, if anyone (its span says so as PERKAMO_TRACE_USER_IDS says). */
+      userId?: string;
       call(context: CallContext): Promise<unknown>;
+      /** An answer the function still holds from an earlier call (program's 60 s): then no call is made. */
+      held?(context: CallContext): unknown;
       origin: Origin;
     };
 

@@ -37,8 +37,8 @@ async function perkamoCall<T>(operation: string, attributes: Attributes, options
   }
 }
 
-function userAttributes(userId: string, policy: UserIdPolicy = 'hash'): Record<string, string> {
-  const value = traceUserId(userId, policy);
+function userAttributes(userId: string | undefined, policy: UserIdPolicy = 'hash'): Record<string, string> {
+  const value = userId === undefined ? undefined : traceUserId(userId, policy);
   return value === undefined ? {} : { [attr.perkamoUserId]: value };
 }
 
@@ -110,6 +110,8 @@ type EmitCommand = Extract<Command, { kind: 'emit' }>;
 /** A function's own call (identify, mint, read…): one Perkamo call, in its operation span. */
 function runCall(command: Command, options: RunOptions): Promise<unknown> {
   if (command.kind === 'emit') throw new Error('emits are run in batches');
+  const held = command.held?.(options);
+  if (held !== undefined) return Promise.resolve(held);
   return perkamoCall(command.operation, userAttributes(command.userId, options.userIds), options, () => command.call(options));
 }
 
