@@ -2,17 +2,8 @@
 // their own (another route, another middleware order, an extra middleware of theirs).
 export * from './middleware/index.ts';
 export { defineFunction, recordParser, type HttpMethod, type PerkamoFunction } from './function.ts';
-export {
-  batchFunction,
-  customerFunction,
-  emitFunction,
-  functionNames,
-  functionOf,
-  functions,
-  identifyFunction,
-  streamTokenFunction,
-  type FunctionName,
-} from './functions/index.ts';
+// Every function of the list (functions, functionNames, functionOf, emitFunction …), whatever it holds.
+export * from './functions/index.ts';
 export { createHandler } from './function-handler.ts';
 export { Budget } from './budget.ts';
 export { sources, sourceOf, type Source, type SourceScope } from './sources/index.ts';
