@@ -25,6 +25,7 @@ describe('events/ samples invoke the built functions as they are', () => {
       'customer-direct.json', 'customer-http.json', // after batch-*: customer_123 exists
       'emit-direct.json', 'emit-eventbridge.json', 'emit-http.json',
       'identify-direct.json', 'identify-eventbridge.json', 'identify-http.json', 'identify-sqs.json',
+      'program-direct.json', 'program-http.json',
       'stream-token-http.json',
     ]);
   });

@@ -164,6 +164,22 @@ describe.each([
     }
   });
 
+  it('program: the browser-safe view over HTTP and a direct invoke, one Perkamo call for both (held 60 s), frozen between them', async () => {
+    const http = await envs.program!.invoke(httpApiEvent('GET /program', undefined, { ...(await stack.bearer(`p-${major}`, [])), origin: corsOrigin }));
+    const answer = http.payload as { statusCode: number; headers: Record<string, string>; body: string };
+    expect(answer.statusCode, answer.body).toBe(200);
+    expect(answer.headers['cache-control']).toBe('private, max-age=60');
+    const view = JSON.parse(answer.body);
+    expect(view.perks).toContainEqual(expect.objectContaining({ key: 'loyal_customer', unlock: { wallet: 'points', at_least: 500 } }));
+    expect(answer.body).not.toMatch(/"(formula|reward|blueprint)"/);
+    const direct = await envs.program!.invoke({});
+    expect(direct.payload).toEqual(view);
+    expect(stack.emulator.ledger().requests.by_route['GET /v1/program']).toBe(1);
+    const { root, spans } = await trace(http.requestId, http.traceHeader, SERVER);
+    expect(root.name).toBe('GET /program');
+    expectPerkamoCall(spans, 'program');
+  });
+
   it('stream-token: a token for the caller, and the browser preflight answered, its span ended and exported', async () => {
     const minted = await envs['stream-token']!.invoke(httpApiEvent('POST /stream-token', {}, { ...(await stack.bearer('alice', [])), origin: corsOrigin }));
     const answer = minted.payload as { statusCode: number; headers: Record<string, string>; body: string };

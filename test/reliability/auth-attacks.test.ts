@@ -33,6 +33,7 @@ const validBody: Record<FunctionName, unknown> = {
   identify: { user_id: 'u1', traits: { plan: 'pro' } },
   'stream-token': {},
   customer: undefined, // GET: no body
+  program: undefined,
 };
 
 /** The functions' environment verifying tokens against a JWKS URL (no shared secret beside it). */
