@@ -21,7 +21,7 @@ const libraries = {
   lambda: 'src/lambda/index.ts',
   emulator: 'src/emulator/index.ts',
 };
-// The function list is src/lambda/functions.ts (one place for the build, the local stack and the deploy checks).
+// The function list is src/lambda/functions/index.ts (one place for the build, the local stack and the deploy checks).
 const functions = await functionNames();
 
 const kb = async (file) => `${((await stat(file)).size / 1024).toFixed(1).padStart(7)} KB`;
@@ -114,9 +114,9 @@ async function buildLayer() {
   for (const file of (await readdir(dir)).sort()) console.log(`  ${`${dir}/${file}`.padEnd(36)} ${await kb(`${dir}/${file}`)}`);
 }
 
-/** Reads the function names from src/lambda/functions.ts: bundled in memory and imported. */
+/** Reads the function names from src/lambda/functions/index.ts: bundled in memory and imported. */
 async function functionNames() {
-  const out = await build({ entryPoints: ['src/lambda/functions.ts'], bundle: true, format: 'esm', platform: 'node', write: false, logLevel: 'silent' });
+  const out = await build({ entryPoints: ['src/lambda/functions/index.ts'], bundle: true, format: 'esm', platform: 'node', write: false, logLevel: 'silent' });
   const source = out.outputFiles[0].text;
   const { functionNames: names } = await import(`data:text/javascript;base64,${Buffer.from(source).toString('base64')}`);
   return names;

@@ -1,5 +1,5 @@
-// The batch function: composition only — its operation in the shared middleware order (createHandler).
+// The batch function: composition only — its module in the shared middleware order (createHandler).
 import { createHandler } from '../src/lambda/function-handler.ts';
-import { batchOperation } from '../src/lambda/operations.ts';
+import { batchFunction } from '../src/lambda/functions/batch.ts';
 
-export const handler = createHandler(batchOperation);
+export const handler = createHandler(batchFunction);

@@ -1,5 +1,5 @@
-// The customer function: composition only — its operation in the shared middleware order (createHandler).
+// The customer function: composition only — its module in the shared middleware order (createHandler).
 import { createHandler } from '../src/lambda/function-handler.ts';
-import { customerOperation } from '../src/lambda/operations.ts';
+import { customerFunction } from '../src/lambda/functions/customer.ts';
 
-export const handler = createHandler(customerOperation);
+export const handler = createHandler(customerFunction);

@@ -1,5 +1,5 @@
-// The emit function: composition only — its operation in the shared middleware order (createHandler).
+// The emit function: composition only — its module in the shared middleware order (createHandler).
 import { createHandler } from '../src/lambda/function-handler.ts';
-import { emitOperation } from '../src/lambda/operations.ts';
+import { emitFunction } from '../src/lambda/functions/emit.ts';
 
-export const handler = createHandler(emitOperation);
+export const handler = createHandler(emitFunction);

@@ -1,5 +1,5 @@
-// The identify function: composition only — its operation in the shared middleware order (createHandler).
+// The identify function: composition only — its module in the shared middleware order (createHandler).
 import { createHandler } from '../src/lambda/function-handler.ts';
-import { identifyOperation } from '../src/lambda/operations.ts';
+import { identifyFunction } from '../src/lambda/functions/identify.ts';
 
-export const handler = createHandler(identifyOperation);
+export const handler = createHandler(identifyFunction);

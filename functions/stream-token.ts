@@ -1,5 +1,5 @@
-// The stream-token function: composition only — its operation in the shared middleware order (createHandler).
+// The stream-token function: composition only — its module in the shared middleware order (createHandler).
 import { createHandler } from '../src/lambda/function-handler.ts';
-import { streamTokenOperation } from '../src/lambda/operations.ts';
+import { streamTokenFunction } from '../src/lambda/functions/stream-token.ts';
 
-export const handler = createHandler(streamTokenOperation);
+export const handler = createHandler(streamTokenFunction);

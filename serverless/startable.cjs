@@ -12,6 +12,8 @@
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
+// Each function's own variables are made by functions.cjs, which knows their parameters.
+const { parameterOfVariable } = require('./functions.cjs');
 
 const HANDLER = /^dist\/functions\/([^/]+)\/index\.handler$/;
 const PARAM = /^\$\{param:([A-Za-z0-9]+)\}$/;
@@ -28,7 +30,7 @@ class Startable {
   async check() {
     const library = join(this.serverless.serviceDir, 'dist/lib/lambda.mjs');
     if (!existsSync(library)) throw this.error('dist/lib/lambda.mjs is missing: run `npm run build` before packaging (`npm run package` does both)');
-    const { functionNames, operations, loadFunctionConfig } = await import(pathToFileURL(library).href);
+    const { functionNames, functions, loadFunctionConfig } = await import(pathToFileURL(library).href);
     const service = this.serverless.service;
     // The configuration as written (osls resolves variables in place): which ${param:…} sets a variable.
     const input = this.serverless.utils.readFileSync(join(this.serverless.serviceDir, this.serverless.configurationFilename ?? 'serverless.yml')) ?? {};
@@ -39,18 +41,18 @@ class Startable {
     const groups = new Map();
     for (const [key, fn] of Object.entries(service.functions ?? {})) {
       const name = HANDLER.exec(fn.handler ?? '')?.[1];
-      const operation = operations.find((op) => op.name === name);
-      if (!operation) throw this.error(`function "${key}": its handler ${fn.handler} is none of the built functions (${functionNames.join(', ')})`);
+      const definition = functions.find((fn) => fn.name === name);
+      if (!definition) throw this.error(`function "${key}": its handler ${fn.handler} is none of the built functions (${functionNames.join(', ')})`);
       const environment = { ...service.provider.environment, ...fn.environment };
       const env = Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, v === undefined || v === null ? undefined : String(v)]));
       let problems = [];
       try {
-        loadFunctionConfig(operation, env);
+        loadFunctionConfig(definition, env);
       } catch (error) {
         if (!Array.isArray(error?.problems)) throw error;
         const parameterOf = (variable) => {
-          const raw = input.functions?.[key]?.environment?.[variable] ?? input.provider?.environment?.[variable];
-          return typeof raw === 'string' ? PARAM.exec(raw)?.[1] : undefined;
+          const raw = input.provider?.environment?.[variable];
+          return (typeof raw === 'string' ? PARAM.exec(raw)?.[1] : undefined) ?? parameterOfVariable(variable);
         };
         problems = error.problems.map((problem) => {
           const parameter = parameterOf(problem.split(':')[0]);

@@ -81,11 +81,11 @@ describe('the packed package, installed in another project', () => {
       [
         "import { createTransactionId } from 'perkamo-lambda/core';",
         "import { createPerkamoClient, PerkamoApiError, type PerkamoClient } from 'perkamo-lambda/sdk';",
-        "import { createHandler, loadFunctionConfig, operations } from 'perkamo-lambda/lambda';",
+        "import { createHandler, functions, loadFunctionConfig } from 'perkamo-lambda/lambda';",
         "import { startEmulator } from 'perkamo-lambda/emulator';",
         "const client: PerkamoClient = createPerkamoClient({ apiKey: 'sk_test', baseUrl: 'http://127.0.0.1:1' });",
         'const tx: string = createTransactionId();',
-        'const handler = createHandler(operations[0]);',
+        'const handler = createHandler(functions[0]);',
         'export { client, tx, handler, loadFunctionConfig, PerkamoApiError, startEmulator };',
         '',
       ].join('\n'),

@@ -1,17 +1,9 @@
-// perkamo-lambda/lambda: the pieces the four functions are composed of, for teams that compose
+// perkamo-lambda/lambda: the pieces the functions are composed of, for teams that compose
 // their own (another route, another middleware order, an extra middleware of theirs).
 export * from './middleware/index.ts';
-export {
-  batchOperation,
-  customerOperation,
-  defineOperation,
-  emitOperation,
-  identifyOperation,
-  streamTokenOperation,
-  type HttpMethod,
-  type Operation,
-} from './operations.ts';
-export { functionNames, operations, type FunctionName } from './functions.ts';
+export { defineFunction, recordParser, type HttpMethod, type PerkamoFunction } from './function.ts';
+// Every function of the list (functions, functionNames, functionOf, emitFunction …), whatever it holds.
+export * from './functions/index.ts';
 export { createHandler } from './function-handler.ts';
 export { Budget } from './budget.ts';
 export { sources, sourceOf, type Source, type SourceScope } from './sources/index.ts';
@@ -32,5 +24,5 @@ export {
   toHttpError,
 } from './errors.ts';
 export { createLogger, type Logger, type LogLevel } from './logger.ts';
-export type { Command, Invocation, Item, Origin, Outcome } from './invocation.ts';
+export type { CallContext, Command, Invocation, Item, Origin, Outcome } from './invocation.ts';
 export type { CleanupFunction, HttpRequest, PerkamoInternal, PerkamoRequest, Principal, Trigger } from './request.ts';

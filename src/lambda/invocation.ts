@@ -1,24 +1,43 @@
 import type { Context as OtelContext } from '@opentelemetry/api';
-import type { JsonObject, PerkamoEventInput } from '../core/index.ts';
+import type { PerkamoEventInput } from '../core/index.ts';
+import type { PerkamoClient } from '../sdk/index.ts';
 import type { InvocationReport } from './report.ts';
 import type { Trigger } from './request.ts';
 
-/** Where a command came from: enough to answer the trigger and to explain a failure in logs. */
+/** Which record a command came from: enough to answer the trigger and to explain a failure in logs. */
 export interface Origin {
-  trigger: Trigger;
   /** SQS messageId, EventBridge event id, or the index in a direct/HTTP batch. */
   id?: string;
   /** SQS FIFO message group: after a failure the rest of the group fails too. */
   group?: string;
 }
 
+/** What a function's Perkamo call is given: the client, the invocation's deadline, the function's settings. */
+export interface CallContext {
+  client: PerkamoClient;
+  /** Epoch ms: no Perkamo request is started that could not finish by then. */
+  deadline: number;
+  browserKey?: string;
+  streamTokenTtlSeconds?: number;
+}
+
+/**
+ * One unit of work. Events are coalesced by the runner into `events:batch` calls; every other
+ * command carries its function's own Perkamo call (one each), named for its span and the report.
+ */
 export type Command =
   | { kind: 'emit'; event: PerkamoEventInput; origin: Origin }
-  | { kind: 'identify'; user_id: string; traits: JsonObject; origin: Origin }
-  | { kind: 'mint'; user_id: string; origin: Origin }
-  | { kind: 'read'; user_id: string; origin: Origin };
-
-export type CommandKind = Command['kind'];
+  | {
+      kind: 'call';
+      /** The Perkamo operation: `perkamo <operation>` span, the report's call name. */
+      operation: string;
+      /** Whom the call is about, if anyone (its span says so as PERKAMO_TRACE_USER_IDS says). */
+      userId?: string;
+      call(context: CallContext): Promise<unknown>;
+      /** An answer the function still holds from an earlier call (program's 60 s): then no call is made. */
+      held?(context: CallContext): unknown;
+      origin: Origin;
+    };
 
 /** What happened to one command (or to a record that never became one). */
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: Error };

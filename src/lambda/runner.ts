@@ -1,22 +1,18 @@
 import type { Attributes } from '@opentelemetry/api';
-import { PerkamoError, PerkamoValidationError, canonicalJson, limits, type PerkamoEventInput } from '../core/index.ts';
+import { PerkamoValidationError, canonicalJson, limits, type PerkamoEventInput } from '../core/index.ts';
 import { PerkamoApiError, responseMeta, type EventIngestResponse, type PerkamoClient } from '../sdk/index.ts';
 import { attr, traceUserId, type UserIdPolicy } from '../telemetry/attributes.ts';
 import { withOperationSpan } from '../telemetry/perkamo-spans.ts';
-import type { Command, Outcome } from './invocation.ts';
+import type { CallContext, Command, Outcome } from './invocation.ts';
 import { PerkamoItemRejectedError } from './errors.ts';
 import { runInGroupOrder } from './fifo.ts';
 import { mapWithConcurrency } from './pool.ts';
 import type { PerkamoCall } from './report.ts';
 
-export interface RunOptions {
+export interface RunOptions extends CallContext {
   client: PerkamoClient;
-  /** Epoch ms: no Perkamo request is started that could not finish by then. */
-  deadline: number;
   /** Perkamo calls in flight at once. */
   concurrency: number;
-  browserKey?: string;
-  streamTokenTtlSeconds?: number;
   /** What operation spans say about user ids (default: a hash). */
   userIds?: UserIdPolicy;
   /** Told about every Perkamo call when it ends (the invocation's report). */
@@ -41,30 +37,16 @@ async function perkamoCall<T>(operation: string, attributes: Attributes, options
   }
 }
 
-function userAttributes(userId: string, policy: UserIdPolicy = 'hash'): Record<string, string> {
-  const value = traceUserId(userId, policy);
+function userAttributes(userId: string | undefined, policy: UserIdPolicy = 'hash'): Record<string, string> {
+  const value = userId === undefined ? undefined : traceUserId(userId, policy);
   return value === undefined ? {} : { [attr.perkamoUserId]: value };
-}
-
-/**
- * A Perkamo answer (identify, customer) with `traits` replaced by `trait_names`: trait values are
- * customer data (emails, names) that must not travel back through HTTP answers, invoke results or
- * DLQ payloads. Changed in place (the client's own parsed answer), so its response metadata — the
- * request id for the answer's header — stays attached.
- */
-function withoutTraitValues<T extends { traits?: unknown }>(answer: T): Omit<T, 'traits'> & { trait_names?: string[] } {
-  if (answer.traits === undefined) return answer;
-  const { traits } = answer;
-  const names = typeof traits === 'object' && traits !== null && !Array.isArray(traits) ? Object.keys(traits).sort() : [];
-  delete answer.traits;
-  return Object.assign(answer, { trait_names: names });
 }
 
 /**
  * Runs commands against Perkamo and returns one outcome per command, in order.
  *
  * Emits are coalesced into `events:batch` calls of up to 100 (a lone emit uses `POST /v1/events`),
- * run in parallel up to `concurrency`. Two commands with the same transaction_id are sent once and
+ * run in parallel up to `concurrency`; every other command makes its own call. Two commands with the same transaction_id are sent once and
  * share the outcome; with different payloads the later one fails as a conflict, never sent.
  * Records of a FIFO message group go one per round (`fifo.ts`): never two of a group in one call or
  * in flight at once, and nothing after a group's failure.
@@ -87,7 +69,7 @@ export async function runCommands(commands: Command[], options: RunOptions): Pro
         await Promise.all([
           mapWithConcurrency(chunks, options.concurrency, (chunk) => sendChunk(commands, chunk, outcomes, options, single)),
           mapWithConcurrency(others, options.concurrency, async (i) => {
-            outcomes[i] = await settle(() => runSingle(commands[i] as Command, options));
+            outcomes[i] = await settle(() => runCall(commands[i] as Command, options));
           }),
         ]);
       },
@@ -125,25 +107,12 @@ function refuseConflicts(commands: Command[], outcomes: Outcome[]): Map<number, 
 
 type EmitCommand = Extract<Command, { kind: 'emit' }>;
 
-type Runner<K extends Command['kind']> = (command: Extract<Command, { kind: K }>, options: RunOptions) => Promise<unknown>;
-
-/** How each kind of command reaches Perkamo, one call each (emits are batched: `sendChunk`). */
-const runners: { [K in Exclude<Command['kind'], 'emit'>]: Runner<K> } = {
-  identify: async ({ user_id, traits }, options) =>
-    withoutTraitValues(await perkamoCall('identify', userAttributes(user_id, options.userIds), options, () => options.client.identify(user_id, traits, { deadline: options.deadline }))),
-  mint: ({ user_id }, options) =>
-    perkamoCall('stream_token', userAttributes(user_id, options.userIds), options, () => {
-      const { client, deadline, browserKey, streamTokenTtlSeconds } = options;
-      if (!browserKey) throw new PerkamoError('PERKAMO_BROWSER_KEY is not set; stream tokens cannot be minted');
-      return client.createStreamToken(browserKey, user_id, streamTokenTtlSeconds ?? 120, { deadline });
-    }),
-  read: async ({ user_id }, options) =>
-    withoutTraitValues(await perkamoCall('customer', userAttributes(user_id, options.userIds), options, () => options.client.customer(user_id, { deadline: options.deadline }))),
-};
-
-function runSingle(command: Command, options: RunOptions): Promise<unknown> {
+/** A function's own call (identify, mint, read…): one Perkamo call, in its operation span. */
+function runCall(command: Command, options: RunOptions): Promise<unknown> {
   if (command.kind === 'emit') throw new Error('emits are run in batches');
-  return (runners[command.kind] as Runner<typeof command.kind>)(command as never, options);
+  const held = command.held?.(options);
+  if (held !== undefined) return Promise.resolve(held);
+  return perkamoCall(command.operation, userAttributes(command.userId, options.userIds), options, () => command.call(options));
 }
 
 async function sendChunk(commands: Command[], chunk: number[], outcomes: Outcome[], options: RunOptions, single: boolean) {

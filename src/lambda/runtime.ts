@@ -7,13 +7,13 @@ import { BudgetExhaustedError } from './errors.ts';
 import { MessageGroups } from './fifo.ts';
 import { createTracedFetch } from './fetch.ts';
 import { createLogger, type Logger } from './logger.ts';
-import type { Operation } from './operations.ts';
+import type { PerkamoFunction } from './function.ts';
 import { runCommands } from './runner.ts';
 import { createApiKeySupplier } from './secrets.ts';
 
 /** What a function builds once, at cold start: validated config, the Perkamo client, the logger. */
 export interface Runtime {
-  operation: Operation;
+  function: PerkamoFunction;
   config: LambdaConfig;
   /** Auth settings for the HTTP trigger (every function takes HTTP). */
   auth: AuthConfig;
@@ -28,18 +28,18 @@ export interface Runtime {
  * that would stop the function at init — so `serverless package` (serverless/startable.cjs) asks
  * this same question of the environment it is about to deploy.
  */
-export function loadFunctionConfig(operation: Operation, env: Record<string, string | undefined>): LambdaConfig {
-  return loadConfig(env, { http: operation.triggers.includes('http'), browserKey: operation.needsBrowserKey === true });
+export function loadFunctionConfig(fn: PerkamoFunction, env: Record<string, string | undefined>): LambdaConfig {
+  return loadConfig(env, { http: fn.triggers.includes('http'), browserKey: fn.needsBrowserKey === true });
 }
 
-/** Lambda's name for the function (perkamo-lambda-prod-emit), the operation's outside Lambda: every log line's `function_name`. */
-export function functionNameOf(operation: Operation, env: Record<string, string | undefined> = process.env): string {
-  return env.AWS_LAMBDA_FUNCTION_NAME || operation.name;
+/** Lambda's name for the function (perkamo-lambda-prod-emit), the function's own name outside Lambda: every log line's `function_name`. */
+export function functionNameOf(fn: PerkamoFunction, env: Record<string, string | undefined> = process.env): string {
+  return env.AWS_LAMBDA_FUNCTION_NAME || fn.name;
 }
 
-export function createRuntime(operation: Operation, env: Record<string, string | undefined> = process.env): Runtime {
-  const config = loadFunctionConfig(operation, env);
-  const logger = createLogger(config.logLevel, { function_name: functionNameOf(operation, env) });
+export function createRuntime(fn: PerkamoFunction, env: Record<string, string | undefined> = process.env): Runtime {
+  const config = loadFunctionConfig(fn, env);
+  const logger = createLogger(config.logLevel, { function_name: functionNameOf(fn, env) });
   const client = createPerkamoClient({
     apiKey: createApiKeySupplier(config.perkamo.secret, {
       ttlMs: config.perkamo.secretTtlMs,
@@ -51,8 +51,8 @@ export function createRuntime(operation: Operation, env: Record<string, string |
     // Each attempt's timeout comes from the invocation's deadline; retries stop when it is near.
     retry: { attempts: 4, baseDelayMs: 100, maxDelayMs: 5_000 },
   });
-  if (!config.auth) throw new LambdaConfigurationError([`the ${operation.name} function takes HTTP requests but has no auth settings`]);
-  return { operation, config, auth: config.auth, client, logger, budget: new Budget(config.reserveMs) };
+  if (!config.auth) throw new LambdaConfigurationError([`the ${fn.name} function takes HTTP requests but has no auth settings`]);
+  return { function: fn, config, auth: config.auth, client, logger, budget: new Budget(config.reserveMs) };
 }
 
 /**

@@ -20,24 +20,24 @@ import {
   writeAnswer,
   type HttpAnswer,
 } from './api-gateway.ts';
-import { operations } from '../lambda/functions.ts';
+import { functions } from '../lambda/functions/index.ts';
 import { decodeOtlpTraces } from './harness/otlp-receiver.ts';
 import type { TraceStore } from './trace-store.ts';
 import { routeParams } from '../lambda/sources/http.ts';
 import type { FunctionName } from './lambda.ts';
 
-/** The HTTP routes of the function list (src/lambda/functions.ts), as serverless.yml declares them: `METHOD /path` → function. */
+/** The HTTP routes of the function list (src/lambda/functions/index.ts), as serverless.yml declares them: `METHOD /path` → function. */
 export const routes: Record<string, FunctionName> = Object.fromEntries(
-  operations.filter((operation) => operation.triggers.includes('http')).map((operation) => [operation.route, operation.name]),
+  functions.filter((fn) => fn.triggers.includes('http')).map((fn) => [fn.route, fn.name]),
 );
 
 /** The function serving `method path` (exact, as API Gateway routes; OPTIONS for browser functions' preflights). */
 export function routeOf(method: string, path: string): FunctionName | undefined {
-  for (const operation of operations) {
-    if (!operation.triggers.includes('http')) continue;
-    const [routeMethod, routePath] = operation.route.split(' ') as [string, string];
+  for (const fn of functions) {
+    if (!fn.triggers.includes('http')) continue;
+    const [routeMethod, routePath] = fn.route.split(' ') as [string, string];
     if (!routeParams(routePath, path)) continue;
-    if (method === routeMethod || (method === 'OPTIONS' && operation.browser)) return operation.name;
+    if (method === routeMethod || (method === 'OPTIONS' && fn.browser)) return fn.name;
   }
   return undefined;
 }

@@ -162,7 +162,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         emulator_url: emulator.url,
         stream_path: '/v1/client/customer/{user_id}/stream',
         traces_path: tracesPath,
-        program: { wallets: emulator.program.wallets, levels: emulator.program.levels ?? null, perks: emulator.program.perks ?? [] },
       }),
       log,
     });

@@ -222,3 +222,14 @@ export function functionStatements(template: Template, functionId: string): Stat
 }
 
 export const actionsOf = (statement: Statement): string[] => asArray(statement.Action);
+
+/**
+ * A packaged template without what changes from one packaging of the same configuration to the
+ * next: the artifacts' S3 folder (a timestamp) and the layer's content hash.
+ */
+export function stableTemplate(template: unknown): unknown {
+  const text = JSON.stringify(template).replace(/(serverless\/[^/"]+\/[^/"]+\/)\d+-[^/"]+\//g, '$1<deployment>/');
+  const stable = JSON.parse(text) as { Outputs?: Record<string, { Value?: unknown }> };
+  if (stable.Outputs?.OtelLambdaLayerHash) stable.Outputs.OtelLambdaLayerHash.Value = '<layer hash>';
+  return stable;
+}

@@ -5,7 +5,7 @@
 // least-privilege IAM, log retention, artifact contents; then the same with the FIFO variant, the
 // API Gateway JWT authorizer, a KMS key and an SSM parameter switched on with `--param`; and where
 // the spans go: `traces` xray (the default), otlp and none, and `transactionSearch`.
-import { functionNames, operations, type FunctionName } from '../../src/lambda/functions.ts';
+import { functionNames, functions, type FunctionName } from '../../src/lambda/functions/index.ts';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,9 @@ import {
   functionStatements,
   offlineEnv,
   policyStatements,
+  projectDir,
   readTemplate,
+  stableTemplate,
   readZip,
   refOf,
   resource,
@@ -28,10 +30,19 @@ import {
   type Template,
 } from './helpers.ts';
 import { specProblems } from './resource-spec.ts';
+import { createRequire } from 'node:module';
+
+/** osls's naming of logical ids (`stream-token` → `StreamDashtoken`), from the deploy's own helper. */
+const { normalizedName } = createRequire(import.meta.url)('../../serverless/osls.cjs') as { normalizedName: (name: string) => string };
 import { xrayEndpointRegion } from '../../layers/otel/config.ts';
 
-// The function list every tool reads (src/lambda/functions.ts): serverless.yml must deploy exactly it.
+// The function list every tool reads (src/lambda/functions/index.ts): serverless.yml must deploy exactly it.
 const FUNCTIONS = functionNames;
+
+/** Every file below `dir`. */
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? walk(join(dir, entry.name)) : [join(dir, entry.name)]));
+}
 
 const KMS_KEY = 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:perkamo/prod/secret-key-AbCdEf';
@@ -251,13 +262,60 @@ describe("the templates against AWS's resource specification (@aws-cdk/aws-servi
   });
 });
 
+describe('the functions, made from the function list (serverless/functions.cjs)', () => {
+  /** What the generated template says differently from the hand-written one (the description is made from the route now). */
+  const changed: Record<string, unknown> = {
+    'Resources.CustomerLambdaFunction.Properties.Description': 'Perkamo customer — GET /customer (browsers)',
+  };
+  it.each([
+    ['default', () => template],
+    ['variant', () => variant],
+  ])('%s: every resource and output of the hand-written serverless.yml is there, unchanged', (name, current) => {
+    const before = JSON.parse(readFileSync(join(import.meta.dirname, `fixtures/template-${name}-before-generation.json`), 'utf8')) as Template & { Outputs: Record<string, unknown> };
+    for (const [path, value] of Object.entries(changed)) {
+      const keys = path.split('.');
+      const owner = keys.slice(0, -1).reduce<any>((o, k) => o[k], before);
+      owner[keys.at(-1)!] = value;
+    }
+    // Functions added to the list since (program) bring resources and list entries of their own: left out here.
+    const added = functionNames.filter((name) => !(`${normalizedName(name)}LambdaFunction` in before.Resources)).map((name) => normalizedName(name));
+    const mentionsAdded = (value: unknown) => added.some((id) => JSON.stringify(value).includes(id));
+    const withoutAdded = (value: unknown): unknown =>
+      Array.isArray(value)
+        ? value.filter((item) => !mentionsAdded(item)).map(withoutAdded)
+        : value && typeof value === 'object'
+          ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutAdded(v)]))
+          : value;
+    const now = withoutAdded(stableTemplate(current())) as Template & { Outputs: Record<string, unknown> };
+    for (const [id, resource] of Object.entries(before.Resources)) expect(now.Resources[id], id).toEqual(resource);
+    for (const [id, output] of Object.entries(before.Outputs)) expect(now.Outputs[id], id).toEqual(output);
+    // Nothing else is new but what the added functions bring.
+    for (const id of Object.keys(now.Resources).filter((id) => !(id in before.Resources))) expect(mentionsAdded({ [id]: now.Resources[id] }), id).toBe(true);
+  });
+
+  it("a route and a scope are written once in the package's sources: in the function's own module", () => {
+    const sources = [...walk(join(projectDir, 'src/lambda')), ...walk(join(projectDir, 'serverless')), join(projectDir, 'serverless.yml'), ...walk(join(projectDir, 'functions'))];
+    const texts = sources.map((file) => [file.slice(projectDir.length + 1), readFileSync(file, 'utf8')] as const);
+    for (const fn of functions) {
+      const home = `src/lambda/functions/${fn.name}.ts`;
+      const route = texts.filter(([, text]) => text.includes(`'${fn.route}'`)).map(([file]) => file);
+      expect(route, fn.route).toEqual([home]);
+      if (fn.scope !== undefined) {
+        const scope = texts.filter(([, text]) => text.includes(`'${fn.scope}'`)).map(([file]) => file);
+        expect(scope, fn.scope).toContain(home);
+        for (const file of scope) expect(file, `${fn.scope} outside a function module`).toMatch(/^src\/lambda\/functions\/[a-z-]+\.ts$/);
+      }
+    }
+  });
+});
+
 describe('npm run package (offline, no account)', () => {
   it('refuses the default parameters: every function that could not start, each problem with its parameter, nothing packaged', () => {
     expect(refused.code).not.toBe(0);
     const out = refused.output;
     expect(out).toContain('These functions could not start with the parameters of stage "dev", so nothing was packaged:');
     // The messages are the functions' own (their cold start's LambdaConfigurationError), with the parameter that sets each variable.
-    expect(out).toMatch(/emit, batch, identify, customer:\n\s+- AUTH_JWKS_URL: HTTP callers cannot be authenticated.*\[parameter authJwksUrl\]/);
+    expect(out).toMatch(/emit, batch, identify, customer, program:\n\s+- AUTH_JWKS_URL: HTTP callers cannot be authenticated.*\[parameter authJwksUrl\]/);
     expect(out).toMatch(/AUTH_ISSUER: required when tokens are verified here.*\[parameter authIssuer\]/);
     expect(out).toMatch(/AUTH_AUDIENCE: required when tokens are verified here.*\[parameter authAudience\]/);
     expect(out).toMatch(/stream-token:\n\s+- PERKAMO_BROWSER_KEY: required by this function.*\[parameter browserKey\]/);
@@ -321,7 +379,7 @@ describe('npm run package (offline, no account)', () => {
   it("routes each function's HTTP route (and the browser functions' preflights) to it, as the function list says, no authorizer by default", () => {
     const r = routes(template);
     const expected: Record<string, FunctionName> = {};
-    for (const operation of operations) {
+    for (const operation of functions) {
       if (!operation.triggers.includes('http')) continue;
       expected[operation.route] = operation.name;
       if (operation.browser) expected[`OPTIONS ${operation.route.split(' ')[1]}`] = operation.name;
@@ -621,7 +679,7 @@ describe('serverless package --param fifo=true, jwtIssuer/jwtAudience, kmsKeyArn
     });
     const r = routes(variant);
     // Each route's scopes are its operation's (the function list): the gateway checks what the function would.
-    const scopes = Object.fromEntries(operations.map((operation) => [operation.route, operation.scope === undefined ? undefined : [operation.scope]]));
+    const scopes = Object.fromEntries(functions.map((operation) => [operation.route, operation.scope === undefined ? undefined : [operation.scope]]));
     expect(scopes).toMatchObject({ 'POST /events': ['perkamo:emit'], 'GET /customer': ['perkamo:read'], 'POST /stream-token': undefined });
     for (const [key, expected] of Object.entries(scopes)) {
       const route = r.get(key)!;

@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { functionNames } from '../../src/lambda/functions.ts';
+import { functionNames } from '../../src/lambda/functions/index.ts';
 import { httpApiEvent, lambdaContext, sqsEvent } from '../helpers/aws-events.ts';
 import { bearer, functionEnv, jwtSecret, loadFunction, sampleEvent, token, type Handler } from '../helpers/functions.ts';
 import { emfProblems, expectInvocationLine, parseLines } from '../helpers/log-lines.ts';

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { lambdaContext } from '../helpers/aws-events.ts';
-import { functionNames } from '../../src/lambda/functions.ts';
+import { functionNames } from '../../src/lambda/functions/index.ts';
 import { functionEnv, loadFunction, sampleEvent, type Handler } from '../helpers/functions.ts';
 
 const dir = new URL('../../events/', import.meta.url);
@@ -25,6 +25,7 @@ describe('events/ samples invoke the built functions as they are', () => {
       'customer-direct.json', 'customer-http.json', // after batch-*: customer_123 exists
       'emit-direct.json', 'emit-eventbridge.json', 'emit-http.json',
       'identify-direct.json', 'identify-eventbridge.json', 'identify-http.json', 'identify-sqs.json',
+      'program-direct.json', 'program-http.json',
       'stream-token-http.json',
     ]);
   });

@@ -4,7 +4,7 @@
 // Checked: the answers, Perkamo's effects (the emulator's ledger), the spans at an OTLP receiver
 // (http/protobuf, the deployed default), a function that throws, an invocation that runs out of
 // time, a configuration that cannot start, and the X-Ray opt-in.
-import { functionNames } from '../../src/lambda/functions.ts';
+import { functionNames } from '../../src/lambda/functions/index.ts';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -162,6 +162,22 @@ describe.each([
       if (r === http) expect(root.name).toBe('GET /customer');
       expect(JSON.stringify(spans.map((s) => s.attributes))).not.toContain(user);
     }
+  });
+
+  it('program: the browser-safe view over HTTP and a direct invoke, one Perkamo call for both (held 60 s), frozen between them', async () => {
+    const http = await envs.program!.invoke(httpApiEvent('GET /program', undefined, { ...(await stack.bearer(`p-${major}`, [])), origin: corsOrigin }));
+    const answer = http.payload as { statusCode: number; headers: Record<string, string>; body: string };
+    expect(answer.statusCode, answer.body).toBe(200);
+    expect(answer.headers['cache-control']).toBe('private, max-age=60');
+    const view = JSON.parse(answer.body);
+    expect(view.perks).toContainEqual(expect.objectContaining({ key: 'loyal_customer', unlock: { wallet: 'points', at_least: 500 } }));
+    expect(answer.body).not.toMatch(/"(formula|reward|blueprint)"/);
+    const direct = await envs.program!.invoke({});
+    expect(direct.payload).toEqual(view);
+    expect(stack.emulator.ledger().requests.by_route['GET /v1/program']).toBe(1);
+    const { root, spans } = await trace(http.requestId, http.traceHeader, SERVER);
+    expect(root.name).toBe('GET /program');
+    expectPerkamoCall(spans, 'program');
   });
 
   it('stream-token: a token for the caller, and the browser preflight answered, its span ended and exported', async () => {

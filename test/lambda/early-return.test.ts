@@ -10,7 +10,7 @@ import { setupTracing } from '../../layers/otel/setup.ts';
 import type { PerkamoRequest } from '../../src/lambda/request.ts';
 import { cleanupKeys, cleanupMiddlewares, respondEarly } from '../../src/lambda/middleware/cleanup.ts';
 import { commands, deadline, tracing, trigger } from '../../src/lambda/middleware/index.ts';
-import { emitOperation } from '../../src/lambda/operations.ts';
+import { emitFunction } from '../../src/lambda/functions/emit.ts';
 import { createRuntime, middyOptions, runInvocation } from '../../src/lambda/runtime.ts';
 import { registerTelemetryHooks, type TelemetryHooks } from '../../src/telemetry/hooks.ts';
 import { httpApiEvent, lambdaContext } from '../helpers/aws-events.ts';
@@ -108,16 +108,16 @@ describe('a CORS preflight, answered by cors before the handler', () => {
 });
 
 describe('respondEarly / cleanupMiddlewares: any early return', () => {
-  const runtime = createRuntime(emitOperation, env);
-  const operation = emitOperation;
+  const runtime = createRuntime(emitFunction, env);
+  const fn = emitFunction;
   /** emit with a middleware of a team's own that answers some requests itself (a cached answer, a throttle…). */
   const handlerWith = (early: middy.MiddlewareObj<any, any, Error, any, any>) =>
     middy(middyOptions(runtime))
-      .use(tracing({ operation }))
-      .use(trigger({ operation }))
+      .use(tracing({ function: fn }))
+      .use(trigger({ function: fn }))
       .use(deadline({ reserveMs: runtime.config.reserveMs }))
       .use(early)
-      .use(commands({ operation }))
+      .use(commands({ function: fn }))
       .handler(runInvocation(runtime));
 
   it('a middleware that answers through respondEarly gets the invocation span ended with its answer, and flushed', async () => {

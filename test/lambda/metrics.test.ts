@@ -3,7 +3,7 @@
 import middy from '@middy/core';
 import { describe, expect, it } from 'vitest';
 import { metrics } from '../../src/lambda/middleware/metrics.ts';
-import { emitOperation } from '../../src/lambda/operations.ts';
+import { emitFunction } from '../../src/lambda/functions/emit.ts';
 import type { PerkamoRequest } from '../../src/lambda/request.ts';
 import { emfProblems } from '../helpers/log-lines.ts';
 
@@ -12,7 +12,7 @@ describe('metrics used without logging', () => {
     let seen: PerkamoRequest | undefined;
     const lines: string[] = [];
     const handler = middy()
-      .use(metrics({ operation: emitOperation, write: (line) => lines.push(line) }))
+      .use(metrics({ function: emitFunction, write: (line) => lines.push(line) }))
       .use({
         before: (request: PerkamoRequest) => {
           seen = request;
@@ -32,7 +32,7 @@ describe('metrics used without logging', () => {
   it('an error thrown back to Lambda: outcome failure', async () => {
     const lines: string[] = [];
     const handler = middy()
-      .use(metrics({ operation: emitOperation, write: (line) => lines.push(line) }))
+      .use(metrics({ function: emitFunction, write: (line) => lines.push(line) }))
       .handler(async () => {
         throw new Error('boom');
       });

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
-import type { Command } from '../../src/lambda/invocation.ts';
+import type { Command, Origin } from '../../src/lambda/invocation.ts';
+import { identifyFunction } from '../../src/lambda/functions/identify.ts';
+import { streamTokenFunction } from '../../src/lambda/functions/stream-token.ts';
 import { GroupBlockedError, PerkamoItemRejectedError } from '../../src/lambda/errors.ts';
 import { runCommands } from '../../src/lambda/runner.ts';
 import { PerkamoDeadlineExceededError, PerkamoValidationError, createPerkamoClient, responseMeta } from '../../src/sdk/index.ts';
@@ -21,8 +23,10 @@ beforeEach(() => {
 const emit = (tx: string, extra: { group?: string; amount?: number; user?: string } = {}): Command => ({
   kind: 'emit',
   event: { user_id: extra.user ?? 'u1', event: 'purchase.completed', transaction_id: tx, context: { amount: extra.amount ?? 100 } },
-  origin: { trigger: 'sqs', id: tx, ...(extra.group !== undefined && { group: extra.group }) },
+  origin: { id: tx, ...(extra.group !== undefined && { group: extra.group }) },
 });
+/** An identify command as the identify function makes it from an SQS body. */
+const identify = (body: unknown, origin: Origin = {}): Command => identifyFunction.parseRecord!(body, {}, origin);
 const run = (commands: Command[], deadlineMs = 5_000, concurrency = 4) =>
   runCommands(commands, { client, deadline: Date.now() + deadlineMs, concurrency });
 
@@ -106,12 +110,7 @@ describe('runCommands', () => {
     expect(emulator.ledger().duplicates.total).toBe(0);
   });
 
-  const plan = (version: number, group = 'P'): Command => ({
-    kind: 'identify',
-    user_id: 'fifo-user',
-    traits: { plan: `v${version}` },
-    origin: { trigger: 'sqs', id: `m${version}`, group },
-  });
+  const plan = (version: number, group = 'P'): Command => identify({ user_id: 'fifo-user', traits: { plan: `v${version}` } }, { id: `m${version}`, group });
 
   it('FIFO identify: a group runs one record at a time, in order, even when the first is slow', async () => {
     emulator.setFaults([{ kind: 'latency', latencyMs: 300, routes: ['/v1/identify'], times: 1 }]);
@@ -139,8 +138,8 @@ describe('runCommands', () => {
   it('runs identify and mint commands beside emits', async () => {
     const outcomes = await runCommands(
       [
-        { kind: 'identify', user_id: 'u9', traits: { plan: 'pro' }, origin: { trigger: 'direct' } },
-        { kind: 'mint', user_id: 'u9', origin: { trigger: 'http' } },
+        identify({ user_id: 'u9', traits: { plan: 'pro' } }),
+        ...streamTokenFunction.parsePayload({}, {}, { userId: 'u9', scopes: [] }),
         emit('m1', { user: 'u9' }),
       ],
       { client, deadline: Date.now() + 5_000, concurrency: 2, browserKey: emulator.keys.browser[0]!, streamTokenTtlSeconds: 60 },
@@ -152,7 +151,7 @@ describe('runCommands', () => {
 
   it('answers identify with the trait names, never their values, and keeps the request id', async () => {
     await client.identify('u8', { email: 'u8@example.test' });
-    const [outcome] = await runCommands([{ kind: 'identify', user_id: 'u8', traits: { plan: 'gold' }, origin: { trigger: 'direct' } }], {
+    const [outcome] = await runCommands([identify({ user_id: 'u8', traits: { plan: 'gold' } })], {
       client,
       deadline: Date.now() + 5_000,
       concurrency: 1,

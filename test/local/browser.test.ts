@@ -36,6 +36,13 @@ describe.skipIf(skipWithoutChromium('browser test'))('demo page in headless Chro
     await page.waitForSelector('#stream-state[data-state="open"]');
     await expect.poll(() => page.textContent('#points')).toBe('0');
     expect(stack.emulator.streamCount()).toBe(1);
+    // The perks still to unlock, and what unlocks each, come from GET /program (the program function).
+    await page.waitForSelector('#perks li[data-perk="loyal_customer"][data-unlocked="false"]');
+    expect(await page.textContent('#perks li[data-perk="loyal_customer"] .state')).toBe('locked · unlocks at 500 points');
+    expect(await page.textContent('#perks li[data-perk="welcome_member"] .state')).toBe('locked · unlocks on user.registered');
+    const perkCount = await page.$$eval('#perks li', (items) => items.length);
+    expect(await page.textContent('#perks-to-unlock')).toBe(`${perkCount} of ${perkCount} still to unlock`);
+    expect(stack.emulator.ledger().requests.by_route['GET /v1/program']).toBe(1);
 
     await page.fill('#amount', '12900');
     await page.click('#btn-purchase');
@@ -59,6 +66,7 @@ describe.skipIf(skipWithoutChromium('browser test'))('demo page in headless Chro
     await expect.poll(() => page.textContent('#points')).toBe('284');
     await page.waitForSelector('#perks li[data-perk="ambassador"][data-unlocked="true"]');
     expect(await page.textContent('#level')).toBe('3');
+    expect(await page.textContent('#perks-to-unlock')).toBe(`${perkCount - 2} of ${perkCount} still to unlock`);
 
     // Every click went through the emit function to the emulator.
     const mine = stack.emulator.ledger().events.filter((e) => e.user_id === 'ada');

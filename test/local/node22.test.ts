@@ -75,6 +75,7 @@ async function smoke(nodeBinary: string, label: string, name: FunctionName) {
     'stream-token': async () => httpEvent('/stream-token', await mintDevToken(user), {}),
     // Run last: emit has created the customer.
     customer: async () => ({ user_id: user }),
+    program: async () => ({}),
   };
   const file = pathToFileURL(join(root, 'dist/functions', name, 'index.mjs')).href;
   const { stdout } = await run(nodeBinary, ['--input-type=module', '-e', child, file, JSON.stringify(await events[name]())], {
@@ -100,6 +101,9 @@ async function smoke(nodeBinary: string, label: string, name: FunctionName) {
       break;
     case 'customer':
       expect(result).toMatchObject({ user_id: user, wallets: { points: expect.any(Number) }, trait_names: ['runtime'] });
+      break;
+    case 'program':
+      expect(result.events).toContainEqual(expect.objectContaining({ event: 'purchase.completed' }));
       break;
     case 'stream-token':
       expect(result.statusCode).toBe(200);

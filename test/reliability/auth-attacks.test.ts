@@ -13,7 +13,7 @@ import { projectRoot } from '../../src/local/lambda.ts';
 import { httpApiEvent, lambdaContext } from '../helpers/aws-events.ts';
 import { audience, functionEnv, issuer, jwtSecret, loadFunction, type Handler } from '../helpers/functions.ts';
 import { startLoopbackServer, json } from '../helpers/loopback-server.ts';
-import { operationOf } from '../../src/lambda/functions.ts';
+import { functionOf } from '../../src/lambda/functions/index.ts';
 import { CaseCounter, functionNames, methodOf, pathOf, routeOf, type FunctionName } from './harness.ts';
 
 const counter = new CaseCounter();
@@ -33,6 +33,7 @@ const validBody: Record<FunctionName, unknown> = {
   identify: { user_id: 'u1', traits: { plan: 'pro' } },
   'stream-token': {},
   customer: undefined, // GET: no body
+  program: undefined,
 };
 
 /** The functions' environment verifying tokens against a JWKS URL (no shared secret beside it). */
@@ -95,7 +96,7 @@ function rs(payload: Record<string, unknown>, key: KeyObject = rsa.privateKey, h
 const valid = (mode: Mode, user: string, scopes: string[], over: Record<string, unknown> = {}) => (mode === 'secret' ? hs(claims(user, scopes, over)) : rs(claims(user, scopes, over)));
 const allScopes = ['perkamo:emit', 'perkamo:identify', 'perkamo:read'];
 /** The functions whose route needs a scope (stream-token takes any authenticated user). */
-const scoped = functionNames.filter((name) => operationOf(name).scope !== undefined);
+const scoped = functionNames.filter((name) => functionOf(name).scope !== undefined);
 
 async function call(mode: Mode, name: FunctionName, authorization: string | undefined, body: unknown = validBody[name]) {
   const res = await fetch(`${stacks[mode].url}${pathOf[name]}`, {
@@ -193,7 +194,7 @@ const attacks: Attack[] = [
   { name: 'a numeric sub', header: (m) => `Bearer ${valid(m, 'backend', allScopes, { sub: 42 })}`, status: 401 },
   { name: 'a sub over 256 bytes', header: (m) => `Bearer ${valid(m, 'x'.repeat(300), allScopes)}`, status: 401 },
   { name: 'no scope', header: (m) => `Bearer ${valid(m, 'backend', [])}`, status: 403, only: scoped },
-  { name: 'the other functions’ scopes', header: (m, name) => `Bearer ${valid(m, 'backend', allScopes.filter((s) => s !== operationOf(name).scope))}`, status: 403, only: scoped },
+  { name: 'the other functions’ scopes', header: (m, name) => `Bearer ${valid(m, 'backend', allScopes.filter((s) => s !== functionOf(name).scope))}`, status: 403, only: scoped },
   { name: 'a scope that only starts like the right one', header: (m) => `Bearer ${valid(m, 'backend', allScopes.map((s) => `${s}x`))}`, status: 403, only: scoped },
   { name: 'the scope in the wrong case', header: (m) => `Bearer ${valid(m, 'backend', allScopes.map((s) => s.toUpperCase()))}`, status: 403, only: scoped },
   { name: 'user A asks a stream token for user B', header: (m) => `Bearer ${valid(m, 'alice', [])}`, status: 403, only: ['stream-token'], body: { user_id: 'bob' } },

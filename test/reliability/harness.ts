@@ -5,14 +5,14 @@
 import { expect } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { tapFunctionLogs, type FunctionFailure } from '../../src/local/chaos/common.ts';
-import { functionNames, operationOf, type FunctionName } from '../../src/lambda/functions.ts';
+import { functionNames, functionOf, type FunctionName } from '../../src/lambda/functions/index.ts';
 import { eventBridgeEvent, httpApiEvent, lambdaContext, sqsEvent } from '../helpers/aws-events.ts';
 import { functionEnv, loadFunction, type Handler } from '../helpers/functions.ts';
 
 export { functionNames, type FunctionName };
 
 /** A function's API Gateway route key ("POST /events", "GET /customer"), from the function list. */
-export const routeOf = (name: FunctionName): string => operationOf(name).route;
+export const routeOf = (name: FunctionName): string => functionOf(name).route;
 /** Each function's HTTP method and path. */
 export const methodOf = (name: FunctionName): string => routeOf(name).split(' ')[0] as string;
 export const pathOf = Object.fromEntries(functionNames.map((name) => [name, routeOf(name).split(' ')[1]])) as Record<FunctionName, string>;

@@ -12,7 +12,7 @@ import { startEmulator, type Emulator, type FaultRule } from '../../src/emulator
 import { eventBridgeEvent, httpApiEvent, lambdaContext, sqsEvent } from '../helpers/aws-events.ts';
 import { functionEnv, jwtSecret, loadFunction, token, type Handler } from '../helpers/functions.ts';
 import { setupTestTracing } from '../helpers/tracing.ts';
-import { operationOf } from '../../src/lambda/functions.ts';
+import { functionOf } from '../../src/lambda/functions/index.ts';
 import { CaseCounter, functionNames, routeOf, type FunctionName } from './harness.ts';
 
 const counter = new CaseCounter();
@@ -113,7 +113,7 @@ function spanText(span: ReadableSpan): string {
 type Trigger = 'http' | 'sqs' | 'eventbridge' | 'direct';
 type Scenario = 'success' | 'validation' | 'auth' | 'perkamo 4xx' | 'perkamo 409 conflict' | 'perkamo 401 (key refused)' | 'perkamo 5xx before' | 'perkamo 5xx after' | 'perkamo 429' | 'timeout';
 
-const matrix: Record<FunctionName, Trigger[]> = { emit: ['http', 'eventbridge', 'direct'], batch: ['http', 'sqs', 'direct'], identify: ['http', 'sqs', 'eventbridge', 'direct'], 'stream-token': ['http'], customer: ['http', 'direct'] };
+const matrix: Record<FunctionName, Trigger[]> = { emit: ['http', 'eventbridge', 'direct'], batch: ['http', 'sqs', 'direct'], identify: ['http', 'sqs', 'eventbridge', 'direct'], 'stream-token': ['http'], customer: ['http', 'direct'], program: ['http', 'direct'] };
 const scenarios: Scenario[] = ['success', 'validation', 'auth', 'perkamo 4xx', 'perkamo 409 conflict', 'perkamo 401 (key refused)', 'perkamo 5xx before', 'perkamo 5xx after', 'perkamo 429', 'timeout'];
 const faultsFor: Partial<Record<Scenario, FaultRule[]>> = {
   'perkamo 4xx': [{ kind: 'error_before', status: 422 }],
@@ -128,6 +128,8 @@ function payload(name: FunctionName, scenario: Scenario, user: string, trigger: 
   const tx = `hyg_${++seq}`;
   // GET /customer has no body (a body is the validation failure); a direct read names the user.
   if (name === 'customer') return trigger === 'http' ? (scenario === 'validation' ? { user_id: user } : undefined) : scenario === 'validation' ? { user_id: user, traits } : { user_id: user };
+  // GET /program has no body either; a direct read sends {} (a field is the validation failure).
+  if (name === 'program') return scenario === 'validation' ? { user_id: user } : trigger === 'http' ? undefined : {};
   if (name === 'identify') return scenario === 'validation' ? { user_id: user, traits: { ...traits, deep: [[[[[[[[[1]]]]]]]]] } } : { user_id: user, traits };
   if (name === 'stream-token') return scenario === 'validation' ? { user_id: user, ttl: 9 } : {};
   const event = { user_id: user, event: 'purchase.completed', transaction_id: tx, context: { order_id: tx, amount: 4200 } };
@@ -145,7 +147,7 @@ async function flow(name: FunctionName, trigger: Trigger, scenario: Scenario) {
   if (name === 'customer') await captureLogs(where, () => fn.identify({ user_id: user, traits }, lambdaContext()));
   emulator.setFaults(faultsFor[scenario] ?? []);
   let body = payload(name, scenario, user, trigger);
-  if (scenario === 'perkamo 409 conflict' && name !== 'customer') {
+  if (scenario === 'perkamo 409 conflict' && name !== 'customer' && name !== 'program') {
     // The same transaction id already applied with another payload.
     const first = payload(name, 'success', user) as { events?: unknown[]; transaction_id?: string };
     await captureLogs(where, () => fn[name](first, lambdaContext()));
@@ -156,7 +158,7 @@ async function flow(name: FunctionName, trigger: Trigger, scenario: Scenario) {
   let event: unknown;
   switch (trigger) {
     case 'http': {
-      const scope = operationOf(name).scope;
+      const scope = functionOf(name).scope;
       const scopes = scope === undefined ? [] : [scope];
       const caller = scenario === 'auth' ? await token(user, scopes, { expiresIn: Math.floor(Date.now() / 1000) - 60 }) : await token(user, scopes);
       tokens.add(caller);

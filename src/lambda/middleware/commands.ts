@@ -1,11 +1,11 @@
 import type { Context } from 'aws-lambda';
 import type { Invocation } from '../invocation.ts';
 import { required, type PerkamoRequest } from '../request.ts';
-import type { Operation } from '../operations.ts';
+import type { PerkamoFunction } from '../function.ts';
 import { sourceOf } from '../sources/index.ts';
 
 export interface CommandsOptions {
-  operation: Operation;
+  function: PerkamoFunction;
 }
 
 /**
@@ -14,9 +14,9 @@ export interface CommandsOptions {
  * An invalid HTTP or direct payload throws (400 / a typed error); an invalid SQS or EventBridge
  * record becomes a failed item, so that only it is reported. The source knows which.
  */
-export function commands({ operation }: CommandsOptions) {
+export function commands({ function: fn }: CommandsOptions) {
   const commandsBefore = (request: PerkamoRequest) => {
-    const items = sourceOf(request).items(request, { operation, functionName: (request.context as Context | undefined)?.functionName });
+    const items = sourceOf(request).items(request, { function: fn, functionName: (request.context as Context | undefined)?.functionName });
     const invocation: Invocation = {
       trigger: required(request, 'trigger'),
       items,

@@ -1,11 +1,11 @@
 import { emfLine, invocationOutcome } from '../emf.ts';
-import type { Operation } from '../operations.ts';
+import type { PerkamoFunction } from '../function.ts';
 import { InvocationReport } from '../report.ts';
 import { tallyOf } from './logging.ts';
 import type { PerkamoRequest } from '../request.ts';
 
 export interface MetricsOptions {
-  operation: Operation;
+  function: PerkamoFunction;
   /** CloudWatch namespace (PERKAMO_METRICS_NAMESPACE). */
   namespace: string;
   /** Where the EMF line goes: stdout, which Lambda sends to CloudWatch Logs. */
@@ -20,8 +20,8 @@ const defaults = { namespace: 'PerkamoLambda', write: (line: string) => void pro
  * `request.internal`, and makes one when used alone. The end runs once (after, onError, or an
  * early return's cleanup).
  */
-export function metrics(options: Pick<MetricsOptions, 'operation'> & Partial<MetricsOptions>) {
-  const { operation, namespace, write } = { ...defaults, ...options };
+export function metrics(options: Pick<MetricsOptions, 'function'> & Partial<MetricsOptions>) {
+  const { function: fn, namespace, write } = { ...defaults, ...options };
 
   const metricsBefore = (request: PerkamoRequest) => {
     request.internal.report ??= new InvocationReport();
@@ -33,7 +33,7 @@ export function metrics(options: Pick<MetricsOptions, 'operation'> & Partial<Met
     request.internal.metricsCleanup = undefined;
     const tally = tallyOf(request);
     if (!tally) return;
-    const dimensions = { function: operation.name, trigger: tally.trigger ?? 'unknown', outcome: invocationOutcome(tally) };
+    const dimensions = { function: fn.name, trigger: tally.trigger ?? 'unknown', outcome: invocationOutcome(tally) };
     write(emfLine(namespace, dimensions, tally, request.internal.logFields ?? {}));
   };
 

@@ -4,11 +4,11 @@ import { Budget } from '../budget.ts';
 import { endInvocationSpan, startInvocationSpan } from '../../telemetry/invocation-span.ts';
 import { telemetryHooks } from '../../telemetry/hooks.ts';
 import type { PerkamoRequest } from '../request.ts';
-import type { Operation } from '../operations.ts';
+import type { PerkamoFunction } from '../function.ts';
 import { sourceOf } from '../sources/index.ts';
 
 export interface TracingOptions {
-  operation: Operation;
+  function: PerkamoFunction;
   /** Kept free after the flush, so the answer still leaves before Lambda's timeout. */
   flushMarginMs: number;
 }
@@ -23,13 +23,13 @@ const defaults = { flushMarginMs: new Budget().flushMarginMs };
  * runs the same ending through `request.internal.tracingCleanup`; it happens once per invocation.
  * API only: without the layer this costs next to nothing.
  */
-export function tracing(options: Pick<TracingOptions, 'operation'> & Partial<TracingOptions>) {
-  const { operation, flushMarginMs } = { ...defaults, ...options };
+export function tracing(options: Pick<TracingOptions, 'function'> & Partial<TracingOptions>) {
+  const { function: fn, flushMarginMs } = { ...defaults, ...options };
   let coldStart = true;
 
   const tracingBefore = (request: PerkamoRequest) => {
     const context = request.context as Context | undefined;
-    const start = sourceOf(request).span(request.event, { operation, functionName: context?.functionName });
+    const start = sourceOf(request).span(request.event, { function: fn, functionName: context?.functionName });
     const { span, context: traceContext } = startInvocationSpan(start, {
       functionName: context?.functionName,
       invokedFunctionArn: context?.invokedFunctionArn,

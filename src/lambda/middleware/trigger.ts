@@ -1,11 +1,11 @@
 import type { Context } from 'aws-lambda';
 import type { Outcome } from '../invocation.ts';
 import type { PerkamoRequest, Trigger } from '../request.ts';
-import type { Operation } from '../operations.ts';
+import type { PerkamoFunction } from '../function.ts';
 import { detectSource, sourceOf, type SourceScope } from '../sources/index.ts';
 
 export interface TriggerOptions {
-  operation: Operation;
+  function: PerkamoFunction;
 }
 
 /** The trigger an event comes from, by its shape. */
@@ -13,8 +13,8 @@ export function detectTrigger(event: unknown): Trigger {
   return detectSource(event).trigger;
 }
 
-const scopeOf = (request: PerkamoRequest, operation: Operation): SourceScope => ({
-  operation,
+const scopeOf = (request: PerkamoRequest, fn: PerkamoFunction): SourceScope => ({
+  function: fn,
   functionName: (request.context as Context | undefined)?.functionName,
 });
 
@@ -23,24 +23,24 @@ const scopeOf = (request: PerkamoRequest, operation: Operation): SourceScope => 
  * for SQS, and for EventBridge and direct invokes the value or a thrown error (so that Lambda's
  * retries and DLQs apply). The handler's result is the list of outcomes; each source owns its answer.
  */
-export function trigger({ operation }: TriggerOptions) {
+export function trigger({ function: fn }: TriggerOptions) {
   const triggerBefore = (request: PerkamoRequest) => {
     const source = sourceOf(request);
-    if (!operation.triggers.includes(source.trigger)) {
-      throw new TypeError(`the ${operation.name} function does not take ${source.trigger} events (it takes: ${operation.triggers.join(', ')})`);
+    if (!fn.triggers.includes(source.trigger)) {
+      throw new TypeError(`the ${fn.name} function does not take ${source.trigger} events (it takes: ${fn.triggers.join(', ')})`);
     }
     request.internal.rawEvent = request.event;
     request.internal.trigger = source.trigger;
-    source.prepare?.(request, scopeOf(request, operation));
+    source.prepare?.(request, scopeOf(request, fn));
   };
 
   const triggerAfter = (request: PerkamoRequest) => {
-    request.response = sourceOf(request).answer(request.internal.rawEvent, request.response as Outcome[], scopeOf(request, operation));
+    request.response = sourceOf(request).answer(request.internal.rawEvent, request.response as Outcome[], scopeOf(request, fn));
   };
 
   const triggerOnError = (request: PerkamoRequest) => {
     if (request.internal.trigger === undefined) return;
-    const answer = sourceOf(request).failed(request.internal.rawEvent, request.error as Error, scopeOf(request, operation));
+    const answer = sourceOf(request).failed(request.internal.rawEvent, request.error as Error, scopeOf(request, fn));
     if (answer !== undefined) request.response = answer;
   };
 

@@ -1,8 +1,8 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { attr } from '../../telemetry/attributes.ts';
 import type { Command, Item, Origin } from '../invocation.ts';
-import { recordParser } from '../operations.ts';
-import type { Defaults } from '../payloads.ts';
+import { recordParser } from '../function.ts';
+import type { Defaults } from '../payload.ts';
 import type { Source } from './source.ts';
 
 export type AnyEventBridgeEvent = EventBridgeEvent<string, unknown>;
@@ -43,7 +43,7 @@ export function eventBridgeItems(
   event: AnyEventBridgeEvent,
   parseRecord: (payload: unknown, defaults: Defaults, origin: Origin) => Command,
 ): Item[] {
-  const origin: Origin = { trigger: 'eventbridge', id: event.id };
+  const origin: Origin = { id: event.id };
   try {
     const payload = withoutTraceFields(event.detail);
     return [{ command: parseRecord(payload, { transactionId: `eb:${event.id}`, occurredAt: event.time }, origin) }];
@@ -68,7 +68,7 @@ export const eventBridgeSource: Source<AnyEventBridgeEvent> = {
       [attr.messagingMessageId]: event.id,
     },
   }),
-  items: (request, { operation }) => eventBridgeItems(request.event, recordParser(operation)),
-  answer: (_event, outcomes, { operation }) => operation.toValue(outcomes).value,
+  items: (request, { function: fn }) => eventBridgeItems(request.event, recordParser(fn)),
+  answer: (_event, outcomes, { function: fn }) => fn.toValue(outcomes).value,
   failed: () => undefined,
 };

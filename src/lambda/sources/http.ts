@@ -4,7 +4,7 @@ import { responseMeta } from '../../sdk/index.ts';
 import { attr } from '../../telemetry/attributes.ts';
 import { HttpError, toHttpError } from '../errors.ts';
 import type { HttpRequest, PerkamoRequest } from '../request.ts';
-import type { Defaults } from '../payloads.ts';
+import type { Defaults } from '../payload.ts';
 import type { Source } from './source.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
@@ -171,14 +171,14 @@ function requestIdHeader(value: unknown): Record<string, string> {
 export const httpSource: Source<HttpEvent> = {
   trigger: 'http',
   matches: isHttpEvent,
-  prepare(request, { operation }) {
+  prepare(request, { function: fn }) {
     const http = httpRequestOf(request);
-    http.params = assertRoute(http, operation.route);
+    http.params = assertRoute(http, fn.route);
   },
-  span(event, { operation }) {
+  span(event, { function: fn }) {
     // The request's own method (a preflight is OPTIONS), with the function's route.
     const method = httpMethod(event);
-    const route = operation.route.split(' ')[1] as string;
+    const route = fn.route.split(' ')[1] as string;
     return {
       name: `${method} ${route}`,
       kind: 'server',
@@ -186,15 +186,15 @@ export const httpSource: Source<HttpEvent> = {
       attributes: { [attr.faasTrigger]: 'http', [attr.httpRequestMethod]: method, [attr.httpRoute]: route },
     };
   },
-  items(request, { operation }) {
+  items(request, { function: fn }) {
     const http = httpRequestOf(request);
-    return operation.parsePayload(parseJsonBody(http), httpDefaults(http), request.internal.principal, http.params).map((command) => ({ command }));
+    return fn.parsePayload(parseJsonBody(http), httpDefaults(http), request.internal.principal, http.params).map((command) => ({ command }));
   },
-  answer(_event, outcomes, { operation }) {
-    const { status, value } = operation.toValue(outcomes);
-    return jsonResponse(status, value, { ...operation.httpHeaders, ...requestIdHeader(value) });
+  answer(_event, outcomes, { function: fn }) {
+    const { status, value } = fn.toValue(outcomes);
+    return jsonResponse(status, value, { ...fn.httpHeaders, ...requestIdHeader(value) });
   },
-  failed(_event, error, { operation }) {
-    return errorResponse(error, operation.httpHeaders);
+  failed(_event, error, { function: fn }) {
+    return errorResponse(error, fn.httpHeaders);
   },
 };

@@ -1,11 +1,11 @@
 import type { InvocationSpanStart } from '../../telemetry/invocation-span.ts';
 import type { Item, Outcome } from '../invocation.ts';
 import type { PerkamoRequest, Trigger } from '../request.ts';
-import type { Operation } from '../operations.ts';
+import type { PerkamoFunction } from '../function.ts';
 
 /** What a source needs to know of the function it serves. */
 export interface SourceScope {
-  operation: Operation;
+  function: PerkamoFunction;
   /** The Lambda function's name (direct invokes name their span after it). */
   functionName: string | undefined;
 }

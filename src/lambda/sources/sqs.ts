@@ -3,8 +3,8 @@ import { PerkamoValidationError } from '../../core/index.ts';
 import type { Command, Item, Origin, Outcome } from '../invocation.ts';
 import { attr } from '../../telemetry/attributes.ts';
 import { MessageGroups } from '../fifo.ts';
-import { recordParser } from '../operations.ts';
-import type { Defaults } from '../payloads.ts';
+import { recordParser } from '../function.ts';
+import type { Defaults } from '../payload.ts';
 import type { Source } from './source.ts';
 
 export function isSqsEvent(event: unknown): event is SQSEvent {
@@ -21,7 +21,7 @@ export function sqsItems(
   parseRecord: (payload: unknown, defaults: Defaults, origin: Origin) => Command,
 ): Item[] {
   return event.Records.map((record, i) => {
-    const origin: Origin = { trigger: 'sqs', id: record.messageId, group: record.attributes?.MessageGroupId };
+    const origin: Origin = { id: record.messageId, group: record.attributes?.MessageGroupId };
     try {
       if (typeof record.messageId !== 'string' || record.messageId === '') {
         // Without it the record can be neither deduplicated (sqs:<messageId>) nor reported alone.
@@ -95,7 +95,7 @@ export const sqsSource: Source<SQSEvent> = {
       },
     };
   },
-  items: (request, { operation }) => sqsItems(request.event, recordParser(operation)),
+  items: (request, { function: fn }) => sqsItems(request.event, recordParser(fn)),
   answer: (event, outcomes) => sqsAnswer(event, outcomes),
   failed: (event) => sqsAllFailed(event),
 };

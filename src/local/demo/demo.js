@@ -10,11 +10,13 @@
 //   4. emit           POST /events           the emit function; the page updates from the stream
 //   5. badge          GET /customer          the customer function: the caller's own state; the
 //                                            "Welcome member" badge shows its flags.perks.welcome_member
-//   6. traces         each event is sent with a `traceparent` the page makes, so its log line links
+//   6. program        GET /program           the program function: the level names and the perks,
+//                                            each still to unlock with what unlocks it
+//   7. traces         each event is sent with a `traceparent` the page makes, so its log line links
 //                     to that trace on the traces page (/traces) once the layer has exported it
 
 const $ = (id) => document.getElementById(id);
-const state = { config: null, userId: null, jwt: null, source: null, retryMs: 1000, retryTimer: null, generation: 0, badgeChecked: false };
+const state = { config: null, program: null, customer: null, userId: null, jwt: null, source: null, retryMs: 1000, retryTimer: null, generation: 0, badgeChecked: false };
 
 function log(text, kind = 'info', traceId = null) {
   const item = document.createElement('li');
@@ -85,12 +87,19 @@ function bump(element, value) {
   }
 }
 
+/** What unlocks a perk, as the program function says. */
+function unlockHint(unlock) {
+  if (!unlock) return '';
+  return 'event' in unlock ? `on ${unlock.event}` : `at ${unlock.at_least} ${unlock.wallet}`;
+}
+
 function render(customer) {
+  state.customer = customer;
   const wallets = customer.wallets ?? {};
   bump($('points'), String(wallets.points ?? 0));
   bump($('xp'), String(wallets.xp ?? 0));
   const level = customer.level;
-  const ladder = state.config?.program?.levels?.ladder ?? [];
+  const ladder = state.program?.levels?.ladder ?? [];
   if (level) {
     bump($('level'), String(level.level));
     $('level-name').textContent = ladder[level.level - 1]?.name ?? '';
@@ -102,7 +111,9 @@ function render(customer) {
   }
   const flags = customer.flags?.perks ?? {};
   const unlocked = new Map((customer.perks ?? []).map((perk) => [perk.key, perk]));
-  const perks = state.config?.program?.perks ?? Object.keys(flags).map((key) => ({ key, name: key }));
+  const perks = state.program?.perks ?? Object.keys(flags).map((key) => ({ key, name: key }));
+  const toUnlock = perks.filter((perk) => flags[perk.key] !== true).length;
+  $('perks-to-unlock').textContent = state.program ? `${toUnlock} of ${perks.length} still to unlock` : '';
   const list = $('perks');
   list.replaceChildren(
     ...perks.map((perk) => {
@@ -116,7 +127,8 @@ function render(customer) {
       const status = document.createElement('span');
       status.className = 'state';
       const at = unlocked.get(perk.key)?.unlocked_at;
-      status.textContent = on ? `unlocked${at ? ` ${new Date(at).toLocaleTimeString()}` : ''}` : 'locked';
+      const hint = unlockHint(perk.unlock);
+      status.textContent = on ? `unlocked${at ? ` ${new Date(at).toLocaleTimeString()}` : ''}` : `locked${hint ? ` · unlocks ${hint}` : ''}`;
       item.append(name, status);
       return item;
     }),
@@ -179,6 +191,17 @@ function retryLater(generation) {
   state.retryMs = Math.min(state.retryMs * 2, 15000);
 }
 
+/** The program's level names and perks, through the program function (any signed-in user may read it). */
+async function loadProgram() {
+  try {
+    const { json } = await api('/program', undefined, { authorization: `Bearer ${state.jwt}` }, 'GET');
+    state.program = json;
+    render(state.customer ?? { wallets: {}, level: null, perks: [], flags: { perks: {} } });
+  } catch (error) {
+    log(`program failed: ${error.message}`, 'error');
+  }
+}
+
 /** Reads the caller's own state through the customer function and shows its member badge. */
 async function refreshBadge() {
   const badge = $('member-badge');
@@ -204,7 +227,7 @@ async function signIn(userId) {
     setButtons(true);
     state.badgeChecked = false;
     $('member-badge').hidden = true;
-    await subscribe();
+    await Promise.all([loadProgram(), subscribe()]);
   } catch (error) {
     $('session').dataset.state = 'error';
     $('session').textContent = `Sign-in failed: ${error.message}`;
