@@ -62,6 +62,8 @@ describe('logs and metrics of every function × trigger (events/ samples)', () =
     const [, name, trigger] = /^(.+)-(http|sqs|eventbridge|direct)\.json$/.exec(file)!;
     const { logged, emf, summary, requestId } = await invoke(fn[name!]!, await sampleEvent(file));
     const span = invocationSpan(requestId);
+    // program holds its answer 60 s: its second sample (warm) is answered without a Perkamo call.
+    const held = name === 'program' && seen.has(name);
 
     for (const line of logged) {
       expectInvocationLine(line, true);
@@ -76,7 +78,8 @@ describe('logs and metrics of every function × trigger (events/ samples)', () =
     expect(summary).toMatchObject({ level: 'INFO', message: 'invocation done', trigger, refused: 0, failed: 0, budget_exhausted: false });
     expect(summary.records).toBeGreaterThan(0);
     expect((summary.applied as number) + (summary.duplicates as number)).toBe(summary.records);
-    expect(summary.perkamo_request_ids).toEqual(expect.arrayContaining([expect.stringMatching(/\S/)]));
+    if (held) expect(summary).toMatchObject({ perkamo_calls: 0 });
+    else expect(summary.perkamo_request_ids).toEqual(expect.arrayContaining([expect.stringMatching(/\S/)]));
     expect(summary.budget_ms).toBeGreaterThan(0);
 
     expect(emfProblems(emf)).toEqual([]);
@@ -92,7 +95,7 @@ describe('logs and metrics of every function × trigger (events/ samples)', () =
       aws_request_id: requestId,
       trace_id: span.spanContext().traceId,
     });
-    expect(emf.PerkamoLatency).toHaveLength(emf.PerkamoCalls as number);
+    expect((emf.PerkamoLatency as unknown[] | undefined) ?? []).toHaveLength(emf.PerkamoCalls as number);
     expect(emf.PerkamoCalls).toBe(summary.perkamo_calls);
   });
 });
