@@ -6,8 +6,15 @@
 export class Budget {
   /** PERKAMO_DEADLINE_RESERVE_MS's default. */
   static readonly defaultReserveMs = 500;
+  /** The remaining time assumed when no Lambda context tells it (local runs, plain tests): Lambda's default timeout is 3 s, ours 10 s. */
+  static readonly unknownRemainingMs = 10_000;
 
   constructor(readonly reserveMs: number = Budget.defaultReserveMs) {}
+
+  /** The invocation's remaining time, as its Lambda context tells it. */
+  remainingMs(context: { getRemainingTimeInMillis?: () => number } | undefined): number {
+    return typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : Budget.unknownRemainingMs;
+  }
 
   /** Epoch ms by which all Perkamo work must be over, for an invocation with `remainingMs` left. */
   deadline(remainingMs: number, now: number = Date.now()): number {

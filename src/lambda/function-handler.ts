@@ -21,13 +21,13 @@ export function createHandler(fn: PerkamoFunction) {
     throw reportInitError(error, createLogger('info', { function_name: functionNameOf(fn) }));
   }
   const handler = middy(middyOptions(runtime))
-    .use(tracing({ function: fn, flushMarginMs: runtime.budget.flushMarginMs }))
+    .use(tracing({ function: fn, budget: runtime.budget }))
     .use(logging({ logger: runtime.logger }));
   if (runtime.config.metrics.enabled) handler.use(metrics({ function: fn, namespace: runtime.config.metrics.namespace }));
   if (fn.browser) handler.use(cors({ origins: runtime.config.corsOrigins, methods: `${fn.route.split(' ')[0]}, OPTIONS` }));
   return handler
     .use(trigger({ function: fn }))
-    .use(deadline({ reserveMs: runtime.config.reserveMs }))
+    .use(deadline({ budget: runtime.budget }))
     .use(auth({ config: runtime.auth, scope: fn.scope }))
     .use(commands({ function: fn }))
     .handler(runInvocation(runtime));

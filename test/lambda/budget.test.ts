@@ -16,6 +16,13 @@ describe('Budget', () => {
     expect(new Budget(2_000)).toMatchObject({ earlyTimeoutMs: 1_000, flushMarginMs: 400 });
     expect(new Budget(0)).toMatchObject({ earlyTimeoutMs: 20, flushMarginMs: 20 });
   });
+
+  it("reads the remaining time from Lambda's context, with one fallback for runs without one (deadline and flush alike)", () => {
+    const budget = new Budget();
+    expect(budget.remainingMs({ getRemainingTimeInMillis: () => 1_234 })).toBe(1_234);
+    expect(budget.remainingMs(undefined)).toBe(Budget.unknownRemainingMs);
+    expect(budget.remainingMs({})).toBe(Budget.unknownRemainingMs);
+  });
 });
 
 describe('isTimeoutError: timeouts recognised in one place', () => {

@@ -9,11 +9,9 @@ import { sourceOf } from '../sources/index.ts';
 
 export interface TracingOptions {
   function: PerkamoFunction;
-  /** Kept free after the flush, so the answer still leaves before Lambda's timeout. */
-  flushMarginMs: number;
+  /** The invocation's time: the flush gets what is left of it, less the budget's flush margin. */
+  budget: Budget;
 }
-
-const defaults = { flushMarginMs: new Budget().flushMarginMs };
 
 /**
  * The invocation span. Use it first: its `before` opens the span before anything else runs, and
@@ -24,7 +22,8 @@ const defaults = { flushMarginMs: new Budget().flushMarginMs };
  * API only: without the layer this costs next to nothing.
  */
 export function tracing(options: Pick<TracingOptions, 'function'> & Partial<TracingOptions>) {
-  const { function: fn, flushMarginMs } = { ...defaults, ...options };
+  const { function: fn } = options;
+  const budget = options.budget ?? new Budget();
   let coldStart = true;
 
   const tracingBefore = (request: PerkamoRequest) => {
@@ -60,8 +59,7 @@ export function tracing(options: Pick<TracingOptions, 'function'> & Partial<Trac
     });
     const hooks = telemetryHooks();
     if (hooks) {
-      const remaining = (request.context as Context | undefined)?.getRemainingTimeInMillis?.() ?? 1_000;
-      await hooks.flush(Math.max(0, remaining - flushMarginMs));
+      await hooks.flush(Math.max(0, budget.remainingMs(request.context) - budget.flushMarginMs));
     }
   };
 
