@@ -12,6 +12,7 @@ import {
   type PerkamoEventInput,
 } from '../core/index.ts';
 import { FaultInjector, parseFaults, type FaultRule } from './faults.ts';
+import { readBody as readBounded } from './http-body.ts';
 import { loadProgram, type CompiledProgram, type ProgramDefinition } from './program.ts';
 import { parseRateLimit, TokenBucket, type RateLimitOptions } from './rate-limit.ts';
 import { Space, type CustomerView, type IdentifyEntry, type IngestResult, type LedgerSnapshot } from './space.ts';
@@ -192,23 +193,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
 
   // ---- helpers ------------------------------------------------------------------------------
-  const readBody = (req: IncomingMessage): Promise<Buffer> =>
-    new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let tooLarge = false;
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > maxBodyBytes) tooLarge = true;
-        else chunks.push(chunk);
-      });
-      req.on('end', () => {
-        if (tooLarge) {
-          reject(new ApiError(413, 'payload_too_large', `the request body is over ${maxBodyBytes} bytes (1 MiB)`));
-        } else resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
-      });
-      req.on('error', reject);
-    });
+  const readBody = async (req: IncomingMessage): Promise<Buffer> => {
+    const { body, tooLarge } = await readBounded(req, maxBodyBytes);
+    if (tooLarge) throw new ApiError(413, 'payload_too_large', `the request body is over ${maxBodyBytes} bytes (1 MiB)`);
+    return body;
+  };
 
   const parseJson = (raw: Buffer): unknown => {
     if (raw.length === 0) throw new ApiError(400, 'invalid_json', 'the request body is empty; send a JSON object');

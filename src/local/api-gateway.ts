@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { sqsAccountId } from './dev-config.ts';
+import { readBody as readBounded } from '../emulator/http-body.ts';
 
 /** Lambda refuses synchronous payloads over 6 MB; API Gateway then answers 413. */
 export const maxEventBodyBytes = 6 * 1024 * 1024;
@@ -34,19 +35,10 @@ export interface RequestParts {
   sourceIp: string;
 }
 
-export function readBody(req: IncomingMessage, limit: number = maxEventBodyBytes): Promise<Buffer | 'too_large'> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) tooLarge = true;
-      if (!tooLarge) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(tooLarge ? 'too_large' : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+/** The request's body, or `too_large` past API Gateway's limit (the rest is read and dropped). */
+export async function readBody(req: IncomingMessage, limit: number = maxEventBodyBytes): Promise<Buffer | 'too_large'> {
+  const { body, tooLarge } = await readBounded(req, limit);
+  return tooLarge ? 'too_large' : body;
 }
 
 /** The API Gateway HTTP API 2.0 event for one request matched to `routeKey` (`POST /events`). */

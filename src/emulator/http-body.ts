@@ -1,9 +1,11 @@
-// The harness's loopback servers (Runtime API, OTLP receiver, Secrets Manager) read request bodies
-// through this one bounded reader: a client that sends too much gets refused, never buffered.
+// The one bounded request-body reader of every loopback server here: the emulator, the local API
+// Gateway and the harness's servers (Runtime API, OTLP receiver, Secrets Manager). A client that
+// sends too much gets refused, never buffered. It lives with the emulator, the lowest of them (the
+// local stack and the harness import the emulator; product code imports none of them).
 import type { IncomingMessage } from 'node:http';
 
-export /** Reads a body up to `limit` bytes; past it, the rest is read and dropped. */
-function readBody(req: IncomingMessage, limit: number): Promise<{ body: Buffer; tooLarge: boolean }> {
+/** Reads a body up to `limit` bytes; past it, the rest is read and dropped. */
+export function readBody(req: IncomingMessage, limit: number): Promise<{ body: Buffer; tooLarge: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
