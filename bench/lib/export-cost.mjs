@@ -4,8 +4,8 @@
 // gzip-compressed, serialized, compressed and SigV4-signed (traces=xray as deployed). The steps are
 // the layer's own, called as layers/otel/otlp-exporter.ts calls them: from the built
 // dist/layers/otel/otel-export.mjs, `boundSpan` on every span, `limitedRequests` with
-// `ProtobufTraceSerializer.serializeRequest`, gzip by node:zlib's asynchronous `gzip` (the
-// threadpool round trip included, as the exporter awaits it), and `requestSigner(…).sign` with
+// `ProtobufTraceSerializer.serializeRequest`, gzip by node:zlib as the exporter compresses (one
+// synchronous call up to 64 KB, the asynchronous `gzip` and its threadpool round trip above), and `requestSigner(…).sign` with
 // `credentialsSource(process.env)` (one signer for the process: it caches the signing key per day).
 // Nothing is sent.
 //
@@ -25,7 +25,7 @@
 // serialized and one compressed body.
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { gzip as gzipCallback } from 'node:zlib';
+import { gzip as gzipCallback, gzipSync } from 'node:zlib';
 import { eventPayload, httpApiEvent, lambdaContext, sqsEvent } from './events.mjs';
 
 const job = JSON.parse(process.argv[2] ?? '{}');
@@ -60,7 +60,10 @@ exporter.reset();
 // ---- one export, as the exporter makes it -------------------------------------------------------------
 const url = new URL(job.url);
 const signer = parts.requestSigner({ service: 'xray', region: process.env.AWS_REGION }, parts.credentialsSource(process.env));
-const gzip = (body) => new Promise((resolve, reject) => gzipCallback(body, (error, out) => (error ? reject(error) : resolve(out))));
+/** As layers/otel/otlp-exporter.ts compresses: its syncGzipBytes. */
+const syncGzipBytes = 64 * 1024;
+const gzip = async (body) =>
+  body.byteLength <= syncGzipBytes ? gzipSync(body) : new Promise((resolve, reject) => gzipCallback(body, (error, out) => (error ? reject(error) : resolve(out))));
 const serialize = (spans) =>
   parts.limitedRequests(spans.map((span) => parts.boundSpan(span)), (part) => {
     const body = parts.ProtobufTraceSerializer.serializeRequest(part);
