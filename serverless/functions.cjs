@@ -25,7 +25,6 @@ const roleId = (name) => `${name.replace(/(^|-)([a-z])/g, (_, _dash, c) => c.toU
  * CloudFormation's own `${AWS::Region}` (Fn::Sub) must not pass through this resolver's answer.
  */
 const setting = (path, fallback) => `\${self:custom.perkamo.${path}${fallback === undefined ? '' : `, ${fallback}`}}`;
-const words = { sqs: (queue) => `the ${queue.label} queue`, eventbridge: () => 'EventBridge' };
 
 /** The queue feeding each function that takes SQS, with its event source settings (from settings.cjs). */
 function queueOf(name, settings) {
@@ -81,7 +80,7 @@ function entryOf(fn, settings) {
   if (fn.triggers.includes('sqs')) {
     const { id, label, ...source } = queueOf(fn.name, settings);
     events.push({ sqs: { arn: getAtt(id), ...source, functionResponseType: 'ReportBatchItemFailures' } });
-    about.push(words.sqs({ label }));
+    about.push(`the ${label} queue`);
   }
   const async = {};
   if (fn.triggers.includes('eventbridge')) {
@@ -97,7 +96,7 @@ function entryOf(fn, settings) {
         deadLetterQueueArn: getAtt('EventBridgeDeadLetterQueue'),
       },
     });
-    about.push(words.eventbridge());
+    about.push('EventBridge');
     // EventBridge invokes asynchronously: when the function fails, Lambda retries twice, then
     // records the event in the EventBridge dead-letter queue.
     Object.assign(async, {

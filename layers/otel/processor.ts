@@ -36,10 +36,8 @@ export class BufferedSpanProcessor implements SpanProcessor {
   private readonly defaultTimeoutMs: number;
   private readonly cooldownMs: number;
   private readonly probeMs: number;
-  private warnedOverflow = false;
-  /** Kinds of failure already warned about: one warning each per environment, never one per invocation. */
+  /** Kinds of trouble already warned about: one warning each per environment, never one per invocation. */
   private readonly warned = new Set<string>();
-  private warnedRetry = false;
   /** Until then the collector is presumed hanging: flushes only probe it briefly. */
   private degradedUntil = 0;
 
@@ -63,10 +61,7 @@ export class BufferedSpanProcessor implements SpanProcessor {
     if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
     if (this.buffer.length >= this.max) {
       this.buffer.shift();
-      if (!this.warnedOverflow) {
-        this.warnedOverflow = true;
-        this.warn(`span buffer full (${this.max} spans): dropping the oldest until the next flush`);
-      }
+      this.warnOnce('overflow', `span buffer full (${this.max} spans): dropping the oldest until the next flush`);
     }
     this.buffer.push(span);
   }
@@ -131,16 +126,17 @@ export class BufferedSpanProcessor implements SpanProcessor {
     const kept = [...spans, ...this.buffer];
     const dropped = Math.max(0, kept.length - this.max);
     this.buffer = kept.slice(dropped);
-    if (!this.warnedRetry) {
-      this.warnedRetry = true;
-      this.warn(`export refused (${reason}): ${spans.length - dropped} span${spans.length - dropped === 1 ? '' : 's'} kept for the next export (later refusals are not logged)`);
-    }
+    this.warnOnce('kept', `export refused (${reason}): ${spans.length - dropped} span${spans.length - dropped === 1 ? '' : 's'} kept for the next export (later refusals are not logged)`);
   }
 
   private failed(count: number, reason: string, key = 'failure'): void {
+    this.warnOnce(key, `dropped ${count} span${count === 1 ? '' : 's'}: ${reason} (later failures of this kind are not logged)`);
+  }
+
+  private warnOnce(key: string, message: string): void {
     if (this.warned.has(key)) return;
     this.warned.add(key);
-    this.warn(`dropped ${count} span${count === 1 ? '' : 's'}: ${reason} (later failures of this kind are not logged)`);
+    this.warn(message);
   }
 }
 

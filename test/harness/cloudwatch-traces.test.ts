@@ -7,7 +7,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { InvokeResult, LambdaEnvironment, LambdaNodeMajor } from '../../src/local/harness/index.ts';
+import { startOtlpReceiver } from '../../src/local/harness/otlp-receiver.ts';
 import { httpApiEvent, sqsEvent } from '../helpers/aws-events.ts';
+import { json, startLoopbackServer } from '../helpers/loopback-server.ts';
 import { expectHttpOk, useDeployedStack, type DeployedStack } from './deployed-stack.ts';
 
 /** CloudWatch seen from a function: a region away, say. */
@@ -153,6 +155,32 @@ describe.each([24, 22] as LambdaNodeMajor[])('Node %i: traces=xray, signed OTLP 
     expect(warnings[0]).toMatch(/HTTP 403 \(AccessDeniedException: .*xray:PutTraceSegments/);
     expect(warnings[1]).toMatch(/Trace Segment Destination.*turn on CloudWatch Transaction Search/);
     for (const line of env.logs) expect(line).not.toContain(stack.credentials.sessionToken);
+  });
+
+  it('credentials from a container credentials endpoint (SnapStart, expected on Managed Instances) win over the variables, and sign', async () => {
+    // Other credentials than the harness's variables: a stand-in that accepts only these proves they were used.
+    const container = { accessKeyId: 'ASIACONTAINERCREDS01', secretAccessKey: 'container-secret-not-real', sessionToken: 'container-session-not-real' };
+    const endpoint = await startLoopbackServer((req, res) =>
+      req.headers.authorization === 'container-token'
+        ? json(res, 200, { AccessKeyId: container.accessKeyId, SecretAccessKey: container.secretAccessKey, Token: container.sessionToken, Expiration: new Date(Date.now() + 3_600_000).toISOString() })
+        : json(res, 403, { message: 'bad token' }),
+    );
+    const xray = await startOtlpReceiver({ sigv4: { region: 'eu-central-1', credentials: container }, limits: true });
+    try {
+      const env = await stack.start('emit', {
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${xray.url}/v1/traces`,
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: `${endpoint.url}/2021-04-23/credentials`,
+        AWS_CONTAINER_AUTHORIZATION_TOKEN: 'container-token',
+      });
+      for (let i = 0; i < 2; i++) expectHttpOk((await emit(env)).result);
+      expect(xray.requests.map((r) => r.status)).toEqual([200, 200]);
+      expect(xray.spans.length).toBeGreaterThanOrEqual(6);
+      // Asked once, kept until shortly before it expires; frozen between the invocations.
+      expect(endpoint.requests).toHaveLength(1);
+      expect(warningsIn(env)).toEqual([]);
+    } finally {
+      await Promise.all([xray.close(), endpoint.close()]);
+    }
   });
 
   it('an unsigned export (PERKAMO_OTEL_SIGV4=off) is refused as AWS refuses it, with the fix in the one warning', async () => {

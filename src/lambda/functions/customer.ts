@@ -15,7 +15,7 @@ export const customerFunction = /* @__PURE__ */ defineFunction({
   parsePayload: (payload, _defaults, principal) => {
     let userId: string;
     if (principal) {
-      if (payload !== undefined) throw new PerkamoValidationError('', 'unexpected_body', "GET /customer takes no body: it reads the authenticated user's own state");
+      if (payload !== undefined) throw new PerkamoValidationError('', 'unexpected_body', `${customerFunction.route} takes no body: it reads the authenticated user's own state`);
       userId = principal.userId;
     } else {
       const body = requireObject(payload, 'the customer request');

@@ -28,7 +28,7 @@ export const programFunction = /* @__PURE__ */ defineFunction({
   triggers: ['http', 'direct'],
   parsePayload: (payload, _defaults, principal) => {
     if (principal) {
-      if (payload !== undefined) throw new PerkamoValidationError('', 'unexpected_body', 'GET /program takes no body');
+      if (payload !== undefined) throw new PerkamoValidationError('', 'unexpected_body', `${programFunction.route} takes no body`);
     } else if (payload !== undefined) onlyFields(requireObject(payload, 'the program request'), [], 'a program request', ' (send {})');
     return [{ kind: 'call', operation: 'program', call: fetchView, held: heldView, origin: {} }];
   },
