@@ -1,8 +1,8 @@
 // Builds everything a clean clone needs, into dist/:
 //   dist/lib/<entry>.mjs + dist/types/      the library entry points (perkamo-lambda/core, /sdk, /lambda, /emulator)
 //   dist/functions/<name>/index.mjs          one minified bundle per Lambda function, exporting `handler`
-//   dist/bin/<name>.mjs                      the command-line tools: src/emulator/cli.ts and src/local/cli/*.ts
-//   dist/harness/index.mjs                   the loopback Lambda harness (src/local/harness), for the benchmark
+//   dist/bin/<name>.mjs                      the command-line tools: src/emulator/cli.ts and dev/cli/*.ts
+//   dist/harness/index.mjs                   the loopback Lambda harness (dev/harness), for the benchmark
 //   dist/layers/otel/                        the OpenTelemetry layer's exact content: otel-init.mjs, otel-export.mjs, perkamo-otel-handler
 //                                            (`--layer-only` builds just the layer)
 import { build } from 'esbuild';
@@ -43,14 +43,14 @@ if (!onlyFunctions) {
     console.log(`  ${outfile.padEnd(36)} ${await kb(outfile)}`);
   }
   const tools = { emulator: 'src/emulator/cli.ts' };
-  if (existsSync('src/local/cli')) {
-    for (const file of readdirSync('src/local/cli')) if (file.endsWith('.ts')) tools[file.slice(0, -3)] = `src/local/cli/${file}`;
+  if (existsSync('dev/cli')) {
+    for (const file of readdirSync('dev/cli')) if (file.endsWith('.ts')) tools[file.slice(0, -3)] = `dev/cli/${file}`;
   }
   for (const [name, entry] of Object.entries(tools)) {
     await build({ ...shared, entryPoints: [entry], outfile: `dist/bin/${name}.mjs`, packages: 'external' });
   }
   // The loopback Lambda harness (test and benchmark infrastructure), for the plain-JS benchmark.
-  await build({ ...shared, entryPoints: ['src/local/harness/index.ts'], outfile: 'dist/harness/index.mjs', packages: 'external' });
+  await build({ ...shared, entryPoints: ['dev/harness/index.ts'], outfile: 'dist/harness/index.mjs', packages: 'external' });
 }
 
 await rm('dist/functions', { recursive: true, force: true });

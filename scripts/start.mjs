@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: checks the ports first — a taken port is found in a second, not after the 5–20 s
 // build — then builds (`npm run build`) and runs the local stack (dist/bin/start.mjs, from
-// src/local/cli/start.ts), passing its arguments on. Plain JavaScript: it runs before the build.
+// dev/cli/start.ts), passing its arguments on. Plain JavaScript: it runs before the build.
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -14,7 +14,7 @@ const fail = (message) => {
   process.exit(1);
 };
 
-// The servers and their defaults, as src/local/dev-config.ts and src/local/stack.ts name them.
+// The servers and their defaults, as dev/stack/dev-config.ts and dev/stack/stack.ts name them.
 const servers = [
   { what: 'local HTTP API', flag: 'port', variable: 'PERKAMO_LOCAL_PORT', port: 3000 },
   { what: 'Perkamo emulator', flag: 'emulator-port', variable: 'PERKAMO_LOCAL_EMULATOR_PORT', port: 4001 },

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { projectRoot } from '../src/local/lambda.ts';
+import { projectRoot } from '../dev/stack/lambda.ts';
 
 const root = projectRoot();
 const skip = new Set(['node_modules', '.git', 'dist', '.serverless', '.build']);

@@ -1,5 +1,5 @@
 // The functions as serverless.yml deploys them, for the cold starts under the loopback Lambda
-// harness (dist/harness/index.mjs, built from src/local/harness): packaging, the official
+// harness (dist/harness/index.mjs, built from dev/harness): packaging, the official
 // OpenTelemetry way attached as its layer attaches it, a JWKS issuer for the bearer tokens the
 // deployed functions verify, and the CPU time of an environment's runtime process.
 import { execFileSync } from 'node:child_process';

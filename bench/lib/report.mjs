@@ -348,7 +348,7 @@ export function renderReport(results) {
   p('## 1. Cold start', '');
   p(
     "Lambda's Init Duration under the real runtime client, aws-lambda-ric " +
-      `${lambda.ricVersion}, driven through the loopback Runtime API (\`src/local/harness\`), with the environment \`serverless.yml\` deploys ` +
+      `${lambda.ricVersion}, driven through the loopback Runtime API (\`dev/harness\`), with the environment \`serverless.yml\` deploys ` +
       '(`NODE_OPTIONS`, the layer\'s exec wrapper `AWS_LAMBDA_EXEC_WRAPPER`, `OTEL_*`, `PERKAMO_SECRET_ARN` read through the AWS SDK from a loopback ' +
       `Secrets Manager, \`AUTH_*\` naming a loopback JWKS, ${num(lambda.memoryMb)} MB and the heap flags Lambda's bootstrap derives from it), on Node ${lambda.node[24]}. ` +
       'The functions are packaged by `serverless package` (osls, offline) and every environment is the template\'s, changed only as its variant says. ' +
@@ -705,7 +705,7 @@ export function renderReport(results) {
       '`OTLPTraceExporter` from `@opentelemetry/exporter-trace-otlp-http`, registered with `registerInstrumentations`; the import-in-the-middle ' +
       'loader hook registered as the opentelemetry-lambda layer does, because Lambda loads an `.mjs` handler with `import()` and the instrumentation ' +
       'wraps it through that hook; loaded with `--import`) and `bench/baselines/powertools-batch.mjs` (`@aws-lambda-powertools/batch`).',
-    '- Cold starts (section 1) run under the loopback Lambda harness (`dist/harness/index.mjs`, built from `src/local/harness`): ' +
+    '- Cold starts (section 1) run under the loopback Lambda harness (`dist/harness/index.mjs`, built from `dev/harness`): ' +
       `the real Node runtime client (aws-lambda-ric ${lambda.ricVersion}) started as Lambda's bootstrap starts it — through the exec wrapper when ` +
       'one is set, with `--expose-gc`, the heap flags of the function\'s memory and `NODE_OPTIONS` — on Lambda\'s Node from the npm `node` ' +
       'package, polling the Runtime API on loopback (the Extensions API is served too: ours registers its internal extension there), Lambda\'s default X-Ray header ' +

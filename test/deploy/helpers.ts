@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
-import { offlinePackageEnv } from '../../src/local/harness/deployed.ts';
+import { offlinePackageEnv } from '../../dev/harness/deployed.ts';
 
 export const projectDir = resolve(import.meta.dirname, '../..');
 

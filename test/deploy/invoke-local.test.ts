@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
-import { offlinePackageEnv } from '../../src/local/harness/deployed.ts';
-import { devJwtSecret, mintDevToken } from '../../src/local/dev-config.ts';
+import { offlinePackageEnv } from '../../dev/harness/deployed.ts';
+import { devJwtSecret, mintDevToken } from '../../dev/stack/dev-config.ts';
 import { projectRoot } from '../harness/deployed-stack.ts';
 
 const run = promisify(execFile);

@@ -4,7 +4,7 @@
 // connection dropped. In multi-concurrency mode (no freeze) the export runs in the background.
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { InvokeResult, LambdaEnvironment, LambdaNodeMajor } from '../../src/local/harness/index.ts';
+import type { InvokeResult, LambdaEnvironment, LambdaNodeMajor } from '../../dev/harness/index.ts';
 import { httpApiEvent } from '../helpers/aws-events.ts';
 import { expectHttpOk, useDeployedStack, type DeployedStack } from './deployed-stack.ts';
 

@@ -6,8 +6,8 @@
 // AWS refuses. Lambda's X-Ray header with Sampled=1 (active tracing) is the invocation span's parent.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { InvokeResult, LambdaEnvironment, LambdaNodeMajor } from '../../src/local/harness/index.ts';
-import { startOtlpReceiver } from '../../src/local/harness/otlp-receiver.ts';
+import type { InvokeResult, LambdaEnvironment, LambdaNodeMajor } from '../../dev/harness/index.ts';
+import { startOtlpReceiver } from '../../dev/harness/otlp-receiver.ts';
 import { httpApiEvent, sqsEvent } from '../helpers/aws-events.ts';
 import { json, startLoopbackServer } from '../helpers/loopback-server.ts';
 import { expectHttpOk, useDeployedStack, type DeployedStack } from './deployed-stack.ts';

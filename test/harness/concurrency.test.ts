@@ -4,7 +4,7 @@
 // invocations of emit and of batch each get their own answer, deadline, log line and trace.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { InvokeResult, LambdaEnvironment, LambdaNodeMajor } from '../../src/local/harness/index.ts';
+import type { InvokeResult, LambdaEnvironment, LambdaNodeMajor } from '../../dev/harness/index.ts';
 import { httpApiEvent, sqsEvent } from '../helpers/aws-events.ts';
 import { useDeployedStack, type DeployedStack } from './deployed-stack.ts';
 

@@ -9,7 +9,7 @@
 // addition (with PERKAMO_OTEL_SIGV4=xray, as a VPC endpoint's private name would need).
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
-import { packageFunctions, type DeployedFunction } from '../../src/local/harness/deployed.ts';
+import { packageFunctions, type DeployedFunction } from '../../dev/harness/deployed.ts';
 import {
   lambdaNode,
   startFunction,
@@ -17,10 +17,10 @@ import {
   type LambdaEnvironment,
   type LambdaNodeMajor,
   type StartFunctionOptions,
-} from '../../src/local/harness/index.ts';
-import { lambdaCredentials } from '../../src/local/harness/bootstrap.ts';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../src/local/harness/otlp-receiver.ts';
-import { startSecretsManager, type SecretsManagerStandIn } from '../../src/local/harness/secrets-manager.ts';
+} from '../../dev/harness/index.ts';
+import { lambdaCredentials } from '../../dev/harness/bootstrap.ts';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../../dev/harness/otlp-receiver.ts';
+import { startSecretsManager, type SecretsManagerStandIn } from '../../dev/harness/secrets-manager.ts';
 import { AUDIENCE, claims, ISSUER, signRs256, startIssuer } from '../lambda/helpers/jwt-issuer.ts';
 import { nodeOrSkipReason } from './support.ts';
 

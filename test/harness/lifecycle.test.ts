@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describe, expect } from 'vitest';
-import { lambdaNodeMajors } from '../../src/local/harness/index.ts';
+import { lambdaNodeMajors } from '../../dev/harness/index.ts';
 import { alive, fixture, lambdaNodeSuite, sleep } from './support.ts';
 
 describe.each(lambdaNodeMajors)('the Lambda harness on Node %i', (major) => {

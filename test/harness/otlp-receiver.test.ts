@@ -9,9 +9,9 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from '@open
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { setupTracing } from '../../layers/otel/setup.ts';
-import { lambdaCredentials } from '../../src/local/harness/bootstrap.ts';
-import { startOtlpReceiver, xrayOtlpLimits, type OtlpReceiver, type ReceivedSpan } from '../../src/local/harness/otlp-receiver.ts';
-import type { SigV4Credentials } from '../../src/local/harness/sigv4-verify.ts';
+import { lambdaCredentials } from '../../dev/harness/bootstrap.ts';
+import { startOtlpReceiver, xrayOtlpLimits, type OtlpReceiver, type ReceivedSpan } from '../../dev/harness/otlp-receiver.ts';
+import type { SigV4Credentials } from '../../dev/harness/sigv4-verify.ts';
 
 let receiver: OtlpReceiver;
 beforeAll(async () => {

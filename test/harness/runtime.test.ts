@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
-import { lambdaNodeMajors, lambdaTraceHeaderPattern } from '../../src/local/harness/index.ts';
+import { lambdaNodeMajors, lambdaTraceHeaderPattern } from '../../dev/harness/index.ts';
 import { alive, fixture, lambdaNodeSuite } from './support.ts';
 
 describe.each(lambdaNodeMajors)('the Lambda harness on Node %i', (major) => {

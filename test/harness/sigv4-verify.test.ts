@@ -7,8 +7,8 @@ import { gzipSync } from 'node:zlib';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '../../layers/otel/sigv4.ts';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lambdaCredentials } from '../../src/local/harness/bootstrap.ts';
-import { verifySigV4, type SigV4Credentials, type SigV4Expectation, type SigV4Refusal, type SigV4Request, type SigV4Verdict } from '../../src/local/harness/sigv4-verify.ts';
+import { lambdaCredentials } from '../../dev/harness/bootstrap.ts';
+import { verifySigV4, type SigV4Credentials, type SigV4Expectation, type SigV4Refusal, type SigV4Request, type SigV4Verdict } from '../../dev/harness/sigv4-verify.ts';
 
 const minute = 60_000;
 const mismatch =

@@ -13,7 +13,7 @@ import {
   type LambdaEnvironment,
   type LambdaNodeMajor,
   type StartFunctionOptions,
-} from '../../src/local/harness/index.ts';
+} from '../../dev/harness/index.ts';
 
 export const fixtures = fileURLToPath(new URL('../fixtures/harness/', import.meta.url));
 export const fixture = (...path: string[]) => join(fixtures, ...path);

@@ -5,8 +5,8 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { defaultPorts } from '../../src/local/dev-config.ts';
-import { projectRoot } from '../../src/local/lambda.ts';
+import { defaultPorts } from '../../dev/stack/dev-config.ts';
+import { projectRoot } from '../../dev/stack/lambda.ts';
 
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(executablePath);

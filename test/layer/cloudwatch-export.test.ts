@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Env } from '../../layers/otel/config.ts';
 import { setupTracing } from '../../layers/otel/setup.ts';
-import { lambdaCredentials } from '../../src/local/harness/bootstrap.ts';
-import { startOtlpReceiver, type OtlpReceiver } from '../../src/local/harness/otlp-receiver.ts';
+import { lambdaCredentials } from '../../dev/harness/bootstrap.ts';
+import { startOtlpReceiver, type OtlpReceiver } from '../../dev/harness/otlp-receiver.ts';
 
 const region = 'eu-central-1';
 let receiver: OtlpReceiver;

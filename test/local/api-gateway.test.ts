@@ -1,9 +1,9 @@
 // The local API Gateway and SQS event source mapping: the events they build and how they read answers.
 import { SendMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromFunctionResult, isTextContentType, toHttpApiEvent } from '../../src/local/api-gateway.ts';
-import { failedMessageIds, startLocalSqs, toSqsEvent, type LocalSqs } from '../../src/local/sqs.ts';
-import { lambdaContext } from '../../src/local/lambda.ts';
+import { fromFunctionResult, isTextContentType, toHttpApiEvent } from '../../dev/stack/api-gateway.ts';
+import { failedMessageIds, startLocalSqs, toSqsEvent, type LocalSqs } from '../../dev/stack/sqs.ts';
+import { lambdaContext } from '../../dev/stack/lambda.ts';
 
 const request = (over: Partial<Parameters<typeof toHttpApiEvent>[0]> = {}) => ({
   method: 'POST',

@@ -6,7 +6,7 @@
 // is written when missing or with UPDATE_DEMO_SCREENSHOT=1 (else to the OS temp directory).
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../src/local/stack.ts';
+import { startLocalStack, type LocalStack } from '../../dev/stack/stack.ts';
 import { launchChromium, pageWithProblems, screenshotPath, screenshotPorts, skipWithoutChromium } from '../helpers/chromium.ts';
 
 const screenshot = screenshotPath('demo.png');

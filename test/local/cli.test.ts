@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleCommands } from '../../src/local/banner.ts';
-import { devAudience, devIssuer, devJwtSecret, mintDevToken } from '../../src/local/dev-config.ts';
-import { projectRoot } from '../../src/local/lambda.ts';
-import { startLocalStack, type LocalStack } from '../../src/local/stack.ts';
+import { exampleCommands } from '../../dev/stack/banner.ts';
+import { devAudience, devIssuer, devJwtSecret, mintDevToken } from '../../dev/stack/dev-config.ts';
+import { projectRoot } from '../../dev/stack/lambda.ts';
+import { startLocalStack, type LocalStack } from '../../dev/stack/stack.ts';
 
 const run = promisify(execFile);
 const root = projectRoot();

@@ -1,7 +1,7 @@
 // npm start's check of PERKAMO_* variables: a likely typo is named with the variable it resembles;
 // variables another command of the project reads are left alone.
 import { describe, expect, it } from 'vitest';
-import { unknownVariableWarnings } from '../../src/local/env-check.ts';
+import { unknownVariableWarnings } from '../../dev/stack/env-check.ts';
 
 describe('unknownVariableWarnings', () => {
   it('names a typo with the closest known variable, and an unrelated name without a guess', () => {

@@ -1,7 +1,7 @@
 // The chaos FIFO queue keeps SQS's FIFO delivery rules (the ones fauxqs 1.9 does not: several
 // records of one group per receive), so the FIFO chaos run sees the batches Lambda sees.
 import { describe, expect, it } from 'vitest';
-import { FifoQueue } from '../../src/local/chaos/fifo-queue.ts';
+import { FifoQueue } from '../../dev/chaos/fifo-queue.ts';
 
 const bodies = (records: { body: string }[]) => records.map((r) => r.body);
 

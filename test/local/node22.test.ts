@@ -8,9 +8,9 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
-import { devFunctionEnv, mintDevToken } from '../../src/local/dev-config.ts';
-import { lambdaNode, lambdaNodeEnv, lambdaNodePackages } from '../../src/local/harness/node-binaries.ts';
-import { functionNames, projectRoot, type FunctionName } from '../../src/local/lambda.ts';
+import { devFunctionEnv, mintDevToken } from '../../dev/stack/dev-config.ts';
+import { lambdaNode, lambdaNodeEnv, lambdaNodePackages } from '../../dev/harness/node-binaries.ts';
+import { functionNames, projectRoot, type FunctionName } from '../../dev/stack/lambda.ts';
 
 const run = promisify(execFile);
 const root = projectRoot();

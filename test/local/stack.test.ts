@@ -3,8 +3,8 @@
 import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devAudience, devIssuer, devJwtSecret, mintDevToken } from '../../src/local/dev-config.ts';
-import { startLocalStack, type LocalStack } from '../../src/local/stack.ts';
+import { devAudience, devIssuer, devJwtSecret, mintDevToken } from '../../dev/stack/dev-config.ts';
+import { startLocalStack, type LocalStack } from '../../dev/stack/stack.ts';
 
 let stack: LocalStack;
 beforeAll(async () => {

@@ -5,9 +5,9 @@
 // docs/traces.png is written when missing or with UPDATE_DEMO_SCREENSHOT=1.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintDevToken } from '../../src/local/dev-config.ts';
-import { startLocalStack, type LocalStack } from '../../src/local/stack.ts';
-import type { TraceSummary, ViewSpan } from '../../src/local/trace-store.ts';
+import { mintDevToken } from '../../dev/stack/dev-config.ts';
+import { startLocalStack, type LocalStack } from '../../dev/stack/stack.ts';
+import type { TraceSummary, ViewSpan } from '../../dev/stack/trace-store.ts';
 import { launchChromium, pageWithProblems, screenshotPath, screenshotPorts, skipWithoutChromium } from '../helpers/chromium.ts';
 
 const screenshot = screenshotPath('traces.png');

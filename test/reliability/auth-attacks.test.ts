@@ -8,8 +8,8 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
-import { createLocalApi } from '../../src/local/http-api.ts';
-import { projectRoot } from '../../src/local/lambda.ts';
+import { createLocalApi } from '../../dev/stack/http-api.ts';
+import { projectRoot } from '../../dev/stack/lambda.ts';
 import { httpApiEvent, lambdaContext } from '../helpers/aws-events.ts';
 import { audience, functionEnv, issuer, jwtSecret, loadFunction, type Handler } from '../helpers/functions.ts';
 import { startLoopbackServer, json } from '../helpers/loopback-server.ts';
@@ -52,7 +52,7 @@ beforeAll(async () => {
     for (const name of functionNames) fn[name] = await loadFunction(name, env[mode]);
     const server = createLocalApi({
       invoke: () => (name, event) => fn[name](event, lambdaContext(5_000, `perkamo-${name}`)),
-      demoDir: join(projectRoot(), 'src/local/demo'),
+      demoDir: join(projectRoot(), 'dev/stack/demo'),
       pageConfig: () => ({}),
       log: () => {},
     });

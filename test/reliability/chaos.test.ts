@@ -6,7 +6,7 @@
 // applied twice, every poison payload ends in the DLQ with its reason.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { formatChaosTable, runChaos, type ChaosSummary, type VariantSummary } from '../../src/local/chaos.ts';
+import { formatChaosTable, runChaos, type ChaosSummary, type VariantSummary } from '../../dev/chaos/index.ts';
 
 function expectExactlyOnce(run: VariantSummary) {
   const where = `${run.variant} ${run.budget}`;

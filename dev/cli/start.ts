@@ -14,9 +14,9 @@
  *   --no-otel                  do not load the OpenTelemetry layer
  */
 import { parseArgs } from 'node:util';
-import { devFunctionTimeoutMs } from '../dev-config.ts';
-import { unknownVariableWarnings } from '../env-check.ts';
-import { PortInUseError, startLocalStack, type LocalStack } from '../stack.ts';
+import { devFunctionTimeoutMs } from '../stack/dev-config.ts';
+import { unknownVariableWarnings } from '../stack/env-check.ts';
+import { PortInUseError, startLocalStack, type LocalStack } from '../stack/stack.ts';
 
 function fail(message: string): never {
   process.stderr.write(`npm start: ${message}\n`);

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { startEmulator, type Emulator } from '../emulator/index.ts';
+import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { bannerText } from './banner.ts';
 import {
   defaultHost,
@@ -156,7 +156,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const server = createLocalApi({
       traces,
       invoke: () => functions && ((name: FunctionName, event: unknown) => functions!.invoke(name, event, settings.functionTimeoutMs)),
-      demoDir: join(root, 'src/local/demo'),
+      demoDir: join(root, 'dev/stack/demo'),
       pageConfig: () => ({
         api_url: apiUrl,
         emulator_url: emulator.url,

@@ -3,9 +3,9 @@
  * reason a record failed comes from the function's own failure log line), percentiles, and the
  * ledger check that turns "what was sent" + "what the emulator applied" into the verdict.
  */
-import { startEmulator, type Emulator, type FaultRule, type RateLimitOptions } from '../../emulator/index.ts';
-import { devSecretKey } from '../dev-config.ts';
-import { InvocationTimeoutError } from '../lambda.ts';
+import { startEmulator, type Emulator, type FaultRule, type RateLimitOptions } from '../../src/emulator/index.ts';
+import { devSecretKey } from '../stack/dev-config.ts';
+import { InvocationTimeoutError } from '../stack/lambda.ts';
 
 export type Budget = 'tiny' | 'normal';
 export type Variant = 'sqs' | 'eventbridge' | 'http' | 'fifo';

@@ -5,8 +5,8 @@
  */
 import { ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { loadFunctions } from '../lambda.ts';
-import { startLocalSqs, startPoller, type LocalSqs, type Poller, type QueueInfo } from '../sqs.ts';
+import { loadFunctions } from '../stack/lambda.ts';
+import { startLocalSqs, startPoller, type LocalSqs, type Poller, type QueueInfo } from '../stack/sqs.ts';
 import {
   checkLedger,
   InvocationMeter,

@@ -6,8 +6,8 @@
  * in ascending order (a version may be applied again after a fault — identify sets, it does not
  * add — but never after a later one), and each customer must end on the last version applied.
  */
-import { loadFunctions } from '../lambda.ts';
-import { failedMessageIds } from '../sqs.ts';
+import { loadFunctions } from '../stack/lambda.ts';
+import { failedMessageIds } from '../stack/sqs.ts';
 import { poisonDlqProblems, queueRun, sleep, startChaosEmulator, summarize, type DeadLetter, type VariantOptions, type VariantSummary } from './common.ts';
 import { functionEnv } from './env.ts';
 import { FifoQueue } from './fifo-queue.ts';

@@ -20,10 +20,10 @@ import {
   writeAnswer,
   type HttpAnswer,
 } from './api-gateway.ts';
-import { functions } from '../lambda/functions/index.ts';
-import { decodeOtlpTraces } from './harness/otlp-receiver.ts';
+import { functions } from '../../src/lambda/functions/index.ts';
+import { decodeOtlpTraces } from '../harness/otlp-receiver.ts';
 import type { TraceStore } from './trace-store.ts';
-import { routeParams } from '../lambda/sources/http.ts';
+import { routeParams } from '../../src/lambda/sources/http.ts';
 import type { FunctionName } from './lambda.ts';
 
 /** The HTTP routes of the function list (src/lambda/functions/index.ts), as serverless.yml declares them: `METHOD /path` → function. */

@@ -1,9 +1,9 @@
 /**
  * `npm run token -- <user> [scopes…]`: prints a dev JWT the local functions accept (HS256 with the
- * dev secret, issuer and audience of src/local/dev-config.ts; default scopes perkamo:emit
+ * dev secret, issuer and audience of dev/stack/dev-config.ts; default scopes perkamo:emit
  * perkamo:identify; valid 1 h). Only the token goes to stdout, so `$(npm run -s token -- alice)` works.
  */
-import { devDefaultScopes, mintDevToken } from '../dev-config.ts';
+import { devDefaultScopes, mintDevToken } from '../stack/dev-config.ts';
 
 const [user, ...scopes] = process.argv.slice(2);
 if (!user || user === '-h' || user === '--help') {

@@ -6,10 +6,10 @@
  */
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { mintDevToken } from '../dev-config.ts';
-import { createLocalApi } from '../http-api.ts';
-import { retryAfterOf } from '../../sdk/index.ts';
-import { loadFunctions, projectRoot, type FunctionName } from '../lambda.ts';
+import { mintDevToken } from '../stack/dev-config.ts';
+import { createLocalApi } from '../stack/http-api.ts';
+import { retryAfterOf } from '../../src/sdk/index.ts';
+import { loadFunctions, projectRoot, type FunctionName } from '../stack/lambda.ts';
 import {
   budgets,
   checkLedger,
@@ -50,7 +50,7 @@ export async function runHttpChaos(options: VariantOptions): Promise<VariantSumm
   let retries = 0;
   const server = createLocalApi({
     invoke: () => invokeTimed,
-    demoDir: join(root, 'src/local/demo'),
+    demoDir: join(root, 'dev/stack/demo'),
     pageConfig: () => ({}),
     log: () => {},
   });

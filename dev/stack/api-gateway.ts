@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { sqsAccountId } from './dev-config.ts';
-import { readBody as readBounded } from '../emulator/http-body.ts';
+import { readBody as readBounded } from '../../src/emulator/http-body.ts';
 
 /** Lambda refuses synchronous payloads over 6 MB; API Gateway then answers 413. */
 export const maxEventBodyBytes = 6 * 1024 * 1024;

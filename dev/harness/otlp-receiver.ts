@@ -11,7 +11,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { readBody } from '../../emulator/http-body.ts';
+import { readBody } from '../../src/emulator/http-body.ts';
 import { verifySigV4, type SigV4Credentials } from './sigv4-verify.ts';
 
 export type AttributeValue = string | number | boolean | AttributeValue[] | undefined;

@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { devFunctionTimeoutMs, sqsAccountId, sqsRegion } from './dev-config.ts';
 
-import { functionNames, type FunctionName } from '../lambda/functions/index.ts';
+import { functionNames, type FunctionName } from '../../src/lambda/functions/index.ts';
 
 export { functionNames, type FunctionName };
 

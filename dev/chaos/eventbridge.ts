@@ -4,8 +4,8 @@
  * Lambda's async retry count of 2, after which it goes to the on-failure "DLQ" with its error.
  * Lambda waits about 1 and 2 minutes between the attempts; here that is scaled down (0.5 s, 1 s).
  */
-import { sqsAccountId, sqsRegion } from '../dev-config.ts';
-import { loadFunctions } from '../lambda.ts';
+import { sqsAccountId, sqsRegion } from '../stack/dev-config.ts';
+import { loadFunctions } from '../stack/lambda.ts';
 import {
   budgets,
   checkLedger,

@@ -1,6 +1,6 @@
 /** The environment the chaos runs load the built functions with: the local stack's dev settings. */
-import type { Emulator } from '../../emulator/index.ts';
-import { devFunctionEnv } from '../dev-config.ts';
+import type { Emulator } from '../../src/emulator/index.ts';
+import { devFunctionEnv } from '../stack/dev-config.ts';
 
 export function functionEnv(emulator: Emulator, reserveMs: number): Record<string, string> {
   return {

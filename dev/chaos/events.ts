@@ -3,7 +3,7 @@
  * and non-ASCII contexts, with and without an explicit transaction_id or occurred_at), and poison
  * payloads that no function may ever accept, each with the words its failure reason must contain.
  */
-import { mulberry32 } from '../../emulator/index.ts';
+import { mulberry32 } from '../../src/emulator/index.ts';
 
 export interface ChaosEvent {
   seq: number;

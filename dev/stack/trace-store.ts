@@ -4,7 +4,7 @@
  * invocation; a trace grows when a later export adds to it (an SQS message's consumer, say), and
  * listeners hear each change (the traces page's live list).
  */
-import type { AttributeValue, ReceivedSpan } from './harness/otlp-receiver.ts';
+import type { AttributeValue, ReceivedSpan } from '../harness/otlp-receiver.ts';
 
 /** A span as the traces page draws it: times in ms since the epoch, ids in hex. */
 export interface ViewSpan {

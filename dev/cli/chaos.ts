@@ -1,12 +1,12 @@
 /**
  * `npm run test:chaos [-- --events 20000 --seed 1 --budget tiny|normal|both --variants sqs,eventbridge,http,fifo]`
  *
- * Runs the chaos proof against the BUILT functions (see src/local/chaos.ts), prints the summary
+ * Runs the chaos proof against the BUILT functions (see dev/chaos/index.ts), prints the summary
  * table, and exits 1 on any lost or doubly applied event (or any other failed check), 2 on bad
  * arguments. Progress goes to stderr, the table to stdout.
  */
 import { parseArgs } from 'node:util';
-import { formatChaosTable, runChaos, variantNames, type Budget, type Variant } from '../chaos.ts';
+import { formatChaosTable, runChaos, variantNames, type Budget, type Variant } from '../chaos/index.ts';
 
 function fail(message: string): never {
   process.stderr.write(`chaos: ${message}\n`);

@@ -10,11 +10,11 @@
  * a token-bucket rate limit; at the end the emulator's ledger is checked against what was sent.
  */
 import { cpus } from 'node:os';
-import { budgets, variantNames, type Budget, type Variant, type VariantOptions, type VariantSummary } from './chaos/common.ts';
-import { runEventBridgeChaos } from './chaos/eventbridge.ts';
-import { runHttpChaos } from './chaos/http.ts';
-import { fifoVersions, runFifoChaos } from './chaos/fifo.ts';
-import { runSqsChaos } from './chaos/sqs.ts';
+import { budgets, variantNames, type Budget, type Variant, type VariantOptions, type VariantSummary } from './common.ts';
+import { runEventBridgeChaos } from './eventbridge.ts';
+import { runHttpChaos } from './http.ts';
+import { fifoVersions, runFifoChaos } from './fifo.ts';
+import { runSqsChaos } from './sqs.ts';
 
 const runners: Record<Variant, (options: VariantOptions) => Promise<VariantSummary>> = {
   sqs: runSqsChaos,
@@ -23,7 +23,7 @@ const runners: Record<Variant, (options: VariantOptions) => Promise<VariantSumma
   fifo: runFifoChaos,
 };
 
-export { budgets, faultProfile, rateLimitProfile, variantNames, type Budget, type Variant, type VariantOptions, type VariantSummary } from './chaos/common.ts';
+export { budgets, faultProfile, rateLimitProfile, variantNames, type Budget, type Variant, type VariantOptions, type VariantSummary } from './common.ts';
 
 export interface ChaosOptions {
   /** SQS events (default 20,000). */

@@ -3,7 +3,7 @@
  * otherwise start on 3000 without a word. Each unknown `PERKAMO_*` variable is named, with the
  * closest known one when it is a likely typo.
  */
-import { configVariableNames } from '../lambda/config/index.ts';
+import { configVariableNames } from '../../src/lambda/config/index.ts';
 
 /**
  * What the project's other commands and the layer read besides the functions' configuration: a

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
-import { sqsAccountId, sqsRegion } from '../dev-config.ts';
+import { sqsAccountId, sqsRegion } from '../stack/dev-config.ts';
 
 interface Stored {
   messageId: string;

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { readBody } from '../../emulator/http-body.ts';
+import { readBody } from '../../src/emulator/http-body.ts';
 import type { LambdaError } from './types.ts';
 
 /** A synchronous invocation's request payload limit. */

@@ -6,9 +6,9 @@
  */
 import { parseArgs } from 'node:util';
 import { GetQueueUrlCommand, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
-import { defaultHost, defaultPorts, queues } from '../dev-config.ts';
-import { poisonBody, runId, sampleEvent, sampleIdentify } from '../samples.ts';
-import { sqsClient } from '../sqs.ts';
+import { defaultHost, defaultPorts, queues } from '../stack/dev-config.ts';
+import { poisonBody, runId, sampleEvent, sampleIdentify } from '../stack/samples.ts';
+import { sqsClient } from '../stack/sqs.ts';
 
 function fail(message: string): never {
   process.stderr.write(`enqueue: ${message}\n`);

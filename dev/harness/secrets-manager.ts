@@ -3,7 +3,7 @@
 // AWS_ENDPOINT_URL_SECRETS_MANAGER (the SDK's own per-service endpoint variable) pointing here.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readBody } from '../../emulator/http-body.ts';
+import { readBody } from '../../src/emulator/http-body.ts';
 
 export interface SecretsManagerStandIn {
   url: string;
