@@ -2,7 +2,7 @@
 // turns into metrics — no API call, no dependency, nothing to flush. Spec:
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
 import { jsonMembers } from './logger.ts';
-import type { Tally } from './report.ts';
+import type { InvocationOutcome, Tally } from './report.ts';
 
 /** Low-cardinality only: the operation (emit, batch, …), the trigger, and how the invocation went. */
 export interface MetricDimensions {
@@ -11,8 +11,6 @@ export interface MetricDimensions {
   outcome: InvocationOutcome;
 }
 
-/** `success`: every record applied or duplicate; `partial`: some not; `failure`: none, or the invocation failed as a whole. */
-export type InvocationOutcome = 'success' | 'partial' | 'failure';
 
 /** EMF's limit on values per metric; past it a line is rejected. */
 const maxValues = 100;
@@ -31,12 +29,6 @@ export const metricUnits = {
 } as const;
 
 export type MetricName = keyof typeof metricUnits;
-
-export function invocationOutcome(tally: Tally): InvocationOutcome {
-  const notOk = tally.refused + tally.failed;
-  if (tally.end !== 'answered' || (tally.records > 0 && notOk === tally.records)) return 'failure';
-  return notOk > 0 ? 'partial' : 'success';
-}
 
 /**
  * The EMF line of one invocation. Per-call metrics (latency, attempts) are value arrays, one value

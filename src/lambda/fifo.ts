@@ -1,12 +1,14 @@
-import type { Outcome } from './invocation.ts';
+import type { Item, Outcome } from './invocation.ts';
 import { GroupBlockedError } from './errors.ts';
 
 /**
  * The FIFO rule, in one place: the records of one SQS message group reach Perkamo one at a time, in
  * order, and once one fails none after it is sent — they are reported failed with it, so SQS
  * redelivers the group from that record on, in order. Records without a group are not held.
+ * This module applies it at each of its three moments: before sending (`blockAfterInvalid`), while
+ * sending (`runInGroupOrder`) and when answering SQS (`reportedFailed`).
  */
-export class MessageGroups {
+class MessageGroups {
   readonly #stopped = new Set<string>();
 
   /** Notes a record's result; a failure stops its group. */
@@ -95,4 +97,28 @@ export async function runInGroupOrder(indexes: number[], outcomes: Outcome[], or
     await order.run(round);
     for (const i of round) groups.settle(order.groupOf(i), outcomes[i]?.ok === true);
   }
+}
+
+/** Before sending: a record after an invalid one of the same message group is not sent at all. */
+export function blockAfterInvalid(items: Item[]): Item[] {
+  const groups = new MessageGroups();
+  return items.map((item) => {
+    const origin = 'command' in item ? item.command.origin : item.origin;
+    if (origin.group === undefined) return item;
+    if (groups.isStopped(origin.group)) return { origin, error: groups.blocked(origin.group) };
+    groups.settle(origin.group, 'command' in item);
+    return item;
+  });
+}
+
+/**
+ * When answering: which records to report failed — each one that failed and, once a record of a
+ * group failed, every later record of that group (so the group is redelivered in order).
+ */
+export function reportedFailed(records: { group: string | undefined; ok: boolean }[]): boolean[] {
+  const groups = new MessageGroups();
+  return records.map(({ group, ok }) => {
+    groups.settle(group, !groups.isStopped(group) && ok);
+    return !ok || groups.isStopped(group);
+  });
 }

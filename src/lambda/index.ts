@@ -10,8 +10,8 @@ export { sources, sourceOf, type Source, type SourceScope } from './sources/inde
 export { createRuntime, loadFunctionConfig, middyOptions, runInvocation, type Runtime } from './runtime.ts';
 export { runCommands, type RunOptions } from './runner.ts';
 export { LambdaConfigurationError, loadConfig, type AuthConfig, type ConfigNeeds, type LambdaConfig, type SecretSource } from './config/index.ts';
-export { InvocationReport, recordResult, type PerkamoCall, type RecordResult, type Tally } from './report.ts';
-export { emfLine, type InvocationOutcome, type MetricDimensions } from './emf.ts';
+export { InvocationReport, outcomeKind, type InvocationOutcome, type OutcomeKind, type PerkamoCall, type Tally } from './report.ts';
+export { emfLine, type MetricDimensions } from './emf.ts';
 export { createApiKeySupplier } from './secrets.ts';
 export {
   AuthenticationError,

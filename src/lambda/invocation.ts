@@ -2,7 +2,6 @@ import type { Context as OtelContext } from '@opentelemetry/api';
 import type { PerkamoEventInput } from '../core/index.ts';
 import type { PerkamoClient } from '../sdk/index.ts';
 import type { InvocationReport } from './report.ts';
-import type { Trigger } from './request.ts';
 
 /** Which record a command came from: enough to answer the trigger and to explain a failure in logs. */
 export interface Origin {
@@ -47,7 +46,6 @@ export type Item = { command: Command } | { origin: Origin; error: Error };
 
 /** What the handler works on, built by the commands middleware from the trigger's event. */
 export interface Invocation {
-  trigger: Trigger;
   items: Item[];
   /** Epoch ms by which all Perkamo work must be over. */
   deadline: number;

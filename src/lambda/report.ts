@@ -15,8 +15,12 @@ export interface PerkamoCall {
   requestId: string | undefined;
 }
 
-/** What became of one record: the one rule every count, log line and metric uses. */
-export type RecordResult = 'applied' | 'duplicate' | 'refused' | 'failed';
+/**
+ * One word for what became of something: a record's `Outcome` (invocation.ts), the kind of that
+ * outcome (`OutcomeKind`, what every count, log line and metric uses) and the invocation's outcome
+ * as a whole (`InvocationOutcome`).
+ */
+export type OutcomeKind = 'applied' | 'duplicate' | 'refused' | 'failed';
 
 /**
  * `applied`: Perkamo took it (for identify, stream-token and customer: the call succeeded);
@@ -24,12 +28,12 @@ export type RecordResult = 'applied' | 'duplicate' | 'refused' | 'failed';
  * from Perkamo other than 408/429) — resending will not help; `failed`: anything else (5xx, 429,
  * unreachable, out of time, a FIFO record blocked by an earlier one) — it comes back.
  */
-export function recordResult(outcome: Outcome): RecordResult {
+export function outcomeKind(outcome: Outcome): OutcomeKind {
   if (outcome.ok) return (outcome.value as { duplicate?: unknown } | null)?.duplicate === true ? 'duplicate' : 'applied';
-  return resultOfStatus(toHttpError(outcome.error).status);
+  return kindOfStatus(toHttpError(outcome.error).status);
 }
 
-const resultOfStatus = (status: number): RecordResult => (status >= 400 && status < 500 && status !== 408 && status !== 429 ? 'refused' : 'failed');
+const kindOfStatus = (status: number): OutcomeKind => (status >= 400 && status < 500 && status !== 408 && status !== 429 ? 'refused' : 'failed');
 
 /** Bounds: a 10,000-record batch must not make a 10,000-entry log line. */
 const maxCalls = 1_000;
@@ -38,11 +42,10 @@ const maxFailures = 20;
 const maxErrorCodes = 20;
 
 /**
- * How the invocation ended as a whole, from what the trigger was answered: `answered` (its records
- * counted one by one), `refused` (a 4xx before any record: a bad token, a bad body) or `failed` (a
- * 5xx, or an error thrown back to Lambda). The one rule the log level and the metrics' outcome use.
+ * The invocation's outcome, the metrics' `outcome` dimension: `success` (every record applied or
+ * duplicate), `partial` (some not), `failure` (none, or the invocation refused or failed as a whole).
  */
-export type InvocationEnd = 'answered' | 'refused' | 'failed';
+export type InvocationOutcome = 'success' | 'partial' | 'failure';
 
 /** What the middlewares know when the invocation ends. */
 export interface EndState {
@@ -57,7 +60,9 @@ export interface EndState {
 export interface Tally {
   trigger: Trigger | undefined;
   status: number | undefined;
-  end: InvocationEnd;
+  outcome: InvocationOutcome;
+  /** Failed as a whole: a 5xx, or an error thrown back to Lambda (ours to fix; the log line is an error). */
+  failedWhole: boolean;
   records: number;
   applied: number;
   duplicate: number;
@@ -71,7 +76,7 @@ export interface Tally {
   /** A record or the invocation itself ran out of the invocation's time. */
   budgetExhausted: boolean;
   /** The first failed or refused records: where they came from and why. */
-  failures: { id: string | undefined; result: RecordResult; error: string; code?: string; message: string }[];
+  failures: { id: string | undefined; result: OutcomeKind; error: string; code?: string; message: string }[];
 }
 
 /**
@@ -108,10 +113,13 @@ export class InvocationReport {
 
   private count({ trigger, status, error }: EndState): Tally {
     const records = this.outcomes.length;
+    const failedWhole = status !== undefined ? status >= 500 : error != null;
+    const refusedWhole = status !== undefined && status >= 400 && status < 500 && records === 0;
     const tally: Tally = {
       trigger,
       status,
-      end: status !== undefined ? (status >= 500 ? 'failed' : status >= 400 && records === 0 ? 'refused' : 'answered') : error != null ? 'failed' : 'answered',
+      outcome: 'success',
+      failedWhole,
       records,
       applied: 0,
       duplicate: 0,
@@ -127,11 +135,11 @@ export class InvocationReport {
     for (const call of this.calls) if (call.requestId !== undefined && ids.size < maxRequestIds) ids.add(call.requestId);
     this.outcomes.forEach((outcome, i) => {
       if (outcome.ok) {
-        tally[recordResult(outcome)]++;
+        tally[outcomeKind(outcome)]++;
         return;
       }
       const answer = toHttpError(outcome.error);
-      const result = resultOfStatus(answer.status);
+      const result = kindOfStatus(answer.status);
       tally[result]++;
       if (isTimeoutError(outcome.error)) tally.budgetExhausted = true;
       const code = result === 'refused' ? answer.code : undefined;
@@ -143,6 +151,9 @@ export class InvocationReport {
       }
     });
     tally.requestIds = [...ids];
+    const notOk = tally.refused + tally.failed;
+    if (failedWhole || refusedWhole || (records > 0 && notOk === records)) tally.outcome = 'failure';
+    else if (notOk > 0) tally.outcome = 'partial';
     return tally;
   }
 }

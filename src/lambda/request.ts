@@ -37,17 +37,19 @@ export type CleanupFunction = (request: PerkamoRequest<any, any>) => Promise<voi
 /**
  * Per-invocation state, kept on middy's `request.internal` (never in module variables). Each key
  * has one writer: `source` whoever asks first (`sourceOf`), `http` its first reader (`httpRequestOf`),
- * `trigger` the trigger middleware, `deadline` the deadline middleware,
+ * `rawEvent` the trigger middleware, `deadline` the deadline middleware,
  * `principal` the auth middleware, `span`, `traceContext` and `tracingCleanup` the tracing middleware,
  * `logger`, `logFields`, `report` and `loggingCleanup` the logging middleware, `metricsCleanup` the
  * metrics middleware.
  */
 export type PerkamoInternal = {
-  /** The trigger's own event, kept for the answer (request.event becomes the Invocation). */
+  /** The trigger's own event, kept for the answer (request.event becomes the Invocation); set once the function accepted the trigger. */
   rawEvent?: unknown;
-  /** The trigger's source, detected once: read it with `sourceOf` (sources/index.ts), which knows its type. */
+  /**
+   * The trigger's source, detected once from the event's shape — the one record of the trigger, right
+   * for every trigger. Read it with `sourceOf` (sources/index.ts), which knows its type.
+   */
   source?: { readonly trigger: Trigger };
-  trigger?: Trigger;
   http?: HttpRequest;
   principal?: Principal;
   /** Epoch ms by which all Perkamo work must be over (remaining time minus the reserve). */

@@ -1,10 +1,10 @@
 import { context as otelContext } from '@opentelemetry/api';
 import { createPerkamoClient, type PerkamoClient } from '../sdk/index.ts';
-import type { Command, Invocation, Item, Outcome } from './invocation.ts';
+import type { Command, Invocation, Outcome } from './invocation.ts';
 import { LambdaConfigurationError, loadConfig, type AuthConfig, type LambdaConfig } from './config/index.ts';
 import { Budget } from './budget.ts';
 import { BudgetExhaustedError } from './errors.ts';
-import { MessageGroups } from './fifo.ts';
+import { blockAfterInvalid } from './fifo.ts';
 import { createTracedFetch } from './fetch.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { PerkamoFunction } from './function.ts';
@@ -71,7 +71,7 @@ export function middyOptions(runtime: Runtime) {
 /** The handler: runs the invocation's commands and returns one outcome per item, in order. */
 export function runInvocation(runtime: Runtime) {
   return async function perkamoHandler(invocation: Invocation): Promise<Outcome[]> {
-    const items = blockFifoGroups(invocation.items);
+    const items = blockAfterInvalid(invocation.items);
     const commands: Command[] = [];
     for (const item of items) if ('command' in item) commands.push(item.command);
     const run = () =>
@@ -91,16 +91,4 @@ export function runInvocation(runtime: Runtime) {
     invocation.report?.record(items, outcomes);
     return outcomes;
   };
-}
-
-/** In a FIFO batch, a record after an invalid one of the same message group is not sent at all. */
-function blockFifoGroups(items: Item[]): Item[] {
-  const groups = new MessageGroups();
-  return items.map((item) => {
-    const origin = 'command' in item ? item.command.origin : item.origin;
-    if (origin.group === undefined) return item;
-    if (groups.isStopped(origin.group)) return { origin, error: groups.blocked(origin.group) };
-    groups.settle(origin.group, 'command' in item);
-    return item;
-  });
 }

@@ -74,7 +74,7 @@ function pipeline(authOptions: AuthOptions) {
   handler
     .before(function fixtureTrigger(request) {
       internal = request.internal;
-      request.internal.trigger = next.trigger;
+      request.internal.source = { trigger: next.trigger };
       if (next.http) request.internal.http = next.http;
     })
     .use(auth(authOptions))

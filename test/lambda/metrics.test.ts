@@ -16,7 +16,7 @@ describe('metrics used without logging', () => {
       .use({
         before: (request: PerkamoRequest) => {
           seen = request;
-          request.internal.trigger = 'direct';
+          request.internal.source = { trigger: 'direct' };
           request.internal.report!.record([], [{ ok: true, value: { applied: true } }, { ok: true, value: { duplicate: true } }]);
         },
       })

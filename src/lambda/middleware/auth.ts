@@ -20,6 +20,7 @@ import { PerkamoConfigurationError } from '../../sdk/index.ts';
 import type { AuthConfig } from '../config/index.ts';
 import { AuthenticationError, ForbiddenError, HttpError } from '../errors.ts';
 import { required, type PerkamoInternal, type PerkamoRequest, type Principal } from '../request.ts';
+import { sourceOf } from '../sources/index.ts';
 import { isHmacAlgorithm } from '../jws-algorithms.ts';
 import { withinDeadline } from '../wait.ts';
 
@@ -49,7 +50,7 @@ export function auth(options: AuthOptions): MiddlewareObj<any, any, Error, Conte
   const fetchesKeys = config.jwksUrl !== undefined;
 
   const authBefore = async (request: PerkamoRequest<any, any>): Promise<void> => {
-    if (request.internal.trigger !== 'http') return;
+    if (sourceOf(request).trigger !== 'http') return;
     const http = required(request, 'http');
     const claims = verify
       ? await withinDeadline(verify(bearerToken(http.headers)), fetchesKeys ? request.internal.deadline : undefined, keysTooSlow, now)

@@ -18,7 +18,6 @@ export function commands({ function: fn }: CommandsOptions) {
   const commandsBefore = (request: PerkamoRequest) => {
     const items = sourceOf(request).items(request, { function: fn, functionName: (request.context as Context | undefined)?.functionName });
     const invocation: Invocation = {
-      trigger: required(request, 'trigger'),
       items,
       deadline: required(request, 'deadline'),
       traceContext: request.internal.traceContext,

@@ -51,7 +51,7 @@ export function cors(options: Partial<CorsOptions> & Pick<CorsOptions, 'origins'
 
   const corsAfter = (request: PerkamoRequest) => {
     const response = request.response as APIGatewayProxyResult | undefined;
-    if (request.internal.trigger !== 'http' || !response) return;
+    if (sourceOf(request).trigger !== 'http' || !response) return;
     const origin = request.internal.http?.headers.origin;
     response.headers = { ...response.headers, vary: 'origin', ...(origin !== undefined && allowed.has(origin) && { 'access-control-allow-origin': origin }) };
   };

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.ts';
 import { InvocationReport, type Tally } from '../report.ts';
 import { toHttpError } from '../errors.ts';
 import type { PerkamoRequest } from '../request.ts';
+import { sourceOf } from '../sources/index.ts';
 
 export interface LoggingOptions {
   logger: Logger;
@@ -48,8 +49,8 @@ export function logging({ logger }: LoggingOptions) {
     const fields = summaryFields(tally, request, report.startedAt);
     // Refused as a whole or some records not done: the caller's or the records' to fix (warn);
     // failed as a whole (a 5xx, an error thrown back to Lambda): ours (error).
-    if (tally.end === 'failed') invocationLogger.error('invocation failed', fields);
-    else if (tally.end === 'refused' || tally.failed + tally.refused > 0) invocationLogger.warn('invocation done with failures', fields);
+    if (tally.failedWhole) invocationLogger.error('invocation failed', fields);
+    else if (tally.outcome !== 'success') invocationLogger.warn('invocation done with failures', fields);
     else invocationLogger.info('invocation done', fields);
   };
 
@@ -59,7 +60,7 @@ export function logging({ logger }: LoggingOptions) {
 /** The invocation's counts, from its report and what the trigger was answered; undefined without a report. */
 export function tallyOf(request: PerkamoRequest): Tally | undefined {
   const status = (request.response as Partial<APIGatewayProxyResult> | undefined)?.statusCode;
-  return request.internal.report?.tally({ trigger: request.internal.trigger, status: typeof status === 'number' ? status : undefined, error: request.error });
+  return request.internal.report?.tally({ trigger: sourceOf(request).trigger, status: typeof status === 'number' ? status : undefined, error: request.error });
 }
 
 function summaryFields(tally: Tally, request: PerkamoRequest, startedAt: number): Record<string, unknown> {

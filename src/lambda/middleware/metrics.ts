@@ -1,4 +1,4 @@
-import { emfLine, invocationOutcome } from '../emf.ts';
+import { emfLine } from '../emf.ts';
 import type { PerkamoFunction } from '../function.ts';
 import { InvocationReport } from '../report.ts';
 import { tallyOf } from './logging.ts';
@@ -33,7 +33,7 @@ export function metrics(options: Pick<MetricsOptions, 'function'> & Partial<Metr
     request.internal.metricsCleanup = undefined;
     const tally = tallyOf(request);
     if (!tally) return;
-    const dimensions = { function: fn.name, trigger: tally.trigger ?? 'unknown', outcome: invocationOutcome(tally) };
+    const dimensions = { function: fn.name, trigger: tally.trigger ?? 'unknown', outcome: tally.outcome };
     write(emfLine(namespace, dimensions, tally, request.internal.logFields ?? {}));
   };
 

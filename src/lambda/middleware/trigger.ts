@@ -30,7 +30,6 @@ export function trigger({ function: fn }: TriggerOptions) {
       throw new TypeError(`the ${fn.name} function does not take ${source.trigger} events (it takes: ${fn.triggers.join(', ')})`);
     }
     request.internal.rawEvent = request.event;
-    request.internal.trigger = source.trigger;
     source.prepare?.(request, scopeOf(request, fn));
   };
 
@@ -39,7 +38,8 @@ export function trigger({ function: fn }: TriggerOptions) {
   };
 
   const triggerOnError = (request: PerkamoRequest) => {
-    if (request.internal.trigger === undefined) return;
+    // A refused trigger (this function does not take it) is thrown as is: there is no answer to give.
+    if (!('rawEvent' in request.internal)) return;
     const answer = sourceOf(request).failed(request.internal.rawEvent, request.error as Error, scopeOf(request, fn));
     if (answer !== undefined) request.response = answer;
   };

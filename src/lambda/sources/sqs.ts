@@ -2,7 +2,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { PerkamoValidationError } from '../../core/index.ts';
 import type { Command, Item, Origin, Outcome } from '../invocation.ts';
 import { attr } from '../../telemetry/attributes.ts';
-import { MessageGroups } from '../fifo.ts';
+import { reportedFailed } from '../fifo.ts';
 import { recordParser } from '../function.ts';
 import type { Defaults } from '../payload.ts';
 import type { Source } from './source.ts';
@@ -55,15 +55,9 @@ export function sqsItems(
  * later records of that group are reported too, so the group is redelivered in order.
  */
 export function sqsAnswer(event: SQSEvent, outcomes: Outcome[]): SQSBatchResponse {
-  const groups = new MessageGroups();
-  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-  event.Records.forEach((record, i) => {
-    const group = record.attributes?.MessageGroupId;
-    groups.settle(group, !groups.isStopped(group) && outcomes[i]?.ok === true);
-    // A record without a messageId is reported with an empty identifier, which makes Lambda fail the whole batch: it still comes back.
-    if (outcomes[i]?.ok !== true || groups.isStopped(group)) batchItemFailures.push({ itemIdentifier: record.messageId ?? '' });
-  });
-  return { batchItemFailures };
+  const failed = reportedFailed(event.Records.map((record, i) => ({ group: record.attributes?.MessageGroupId, ok: outcomes[i]?.ok === true })));
+  // A record without a messageId is reported with an empty identifier, which makes Lambda fail the whole batch: it still comes back.
+  return { batchItemFailures: event.Records.filter((_, i) => failed[i]).map((record) => ({ itemIdentifier: record.messageId ?? '' })) };
 }
 
 /** When the whole invocation fails (budget gone, crash), every record comes back. */
