@@ -149,6 +149,44 @@ function assertPayloadSize(payload: unknown, field: string, what: string, maxByt
  * field that breaks a rule. Nothing is sent for an event that fails here.
  */
 export function assertSafeEventInput(input: unknown): asserts input is PerkamoEventInput {
+  if (checkedEvents.has(input as object)) return;
+  checkEvent(input);
+}
+
+/**
+ * Events checked once, by identity. The Lambda path checks each record at its edge (the function's
+ * parser) and hands the same object to the client, which checks what direct SDK users give it: a
+ * checked event is not checked again, and a checked event's context — the costly part — is not
+ * checked again when a single emit rebuilds the body around it (the official surface takes the
+ * event as arguments). Checked events are frozen, their context all the way down, so what was
+ * checked is what is sent. Only code that owns the objects marks them (not the client: a caller's
+ * objects stay theirs).
+ */
+const checkedEvents = new WeakSet<object>();
+const checkedContextBytes = new WeakMap<object, number>();
+
+function asSafeEvent(input: unknown): PerkamoEventInput {
+  assertSafeEventInput(input);
+  return input;
+}
+
+/** Checks an event, marks it checked and freezes it: the client will not check it again. */
+export function checkedEvent(input: unknown): PerkamoEventInput {
+  if (checkedEvents.has(input as object)) return input as PerkamoEventInput;
+  const { event, contextBytes } = checkEvent(input);
+  if (event.context !== undefined) checkedContextBytes.set(freezeJson(event.context), contextBytes);
+  checkedEvents.add(Object.freeze(event));
+  return event;
+}
+
+/** Freezes a checked JSON value all the way down. */
+function freezeJson<T extends object>(value: T): T {
+  for (const inner of Object.values(value)) if (inner !== null && typeof inner === 'object') freezeJson(inner);
+  return Object.freeze(value);
+}
+
+/** The event's checks; returns it with the upper bound of its context's size the walk found. */
+function checkEvent(input: unknown): { event: PerkamoEventInput; contextBytes: number } {
   if (!isPlainObject(input)) {
     throw new PerkamoValidationError('', 'not_object', `an event must be a JSON object, got ${describeType(input)}`);
   }
@@ -166,10 +204,12 @@ export function assertSafeEventInput(input: unknown): asserts input is PerkamoEv
   assertUserId(input.user_id);
   assertIdentifier(input.event, 'event', limits.eventBytes);
   assertIdentifier(input.transaction_id, 'transaction_id', limits.transactionIdBytes);
-  const contextBytes = input.context === undefined ? 0 : checkEventContext(input.context, 'context');
+  const context = input.context;
+  const contextBytes = context === undefined ? 0 : (checkedContextBytes.get(context as object) ?? checkEventContext(context, 'context'));
   if (input.occurred_at !== undefined) assertIsoDateTime(input.occurred_at, 'occurred_at');
   const idBytes = 6 * (input.user_id.length + input.event.length + input.transaction_id.length + ((input.occurred_at as string | undefined)?.length ?? 0));
   assertPayloadSize(input, 'context', 'the event', 100 + idBytes + contextBytes);
+  return { event: input as unknown as PerkamoEventInput, contextBytes };
 }
 
 /**
@@ -192,8 +232,9 @@ export function toIdentifyBody(input: { user_id: unknown; traits?: unknown }): P
 /**
  * Validates a batch (1–100 events, each with its own transaction_id) and returns its wire events;
  * a `Date` in `occurred_at` becomes its ISO string. Errors name the index: `events[3].user_id`.
+ * `{ mark: true }` marks each event checked (`checkedEvent`): for code that owns the events.
  */
-export function toBatchEvents(events: unknown): PerkamoEventInput[] {
+export function toBatchEvents(events: unknown, { mark = false }: { mark?: boolean } = {}): PerkamoEventInput[] {
   if (!Array.isArray(events)) {
     throw new PerkamoValidationError('events', 'not_array', `'events' must be an array of 1–${limits.batchMaxEvents} events`);
   }
@@ -211,8 +252,8 @@ export function toBatchEvents(events: unknown): PerkamoEventInput[] {
       const event = isPlainObject(item) && item.occurred_at instanceof Date
         ? { ...item, occurred_at: toOccurredAt(item.occurred_at) }
         : item;
-      assertSafeEventInput(event);
-      const first = seen.get(event.transaction_id);
+      const checked = mark ? checkedEvent(event) : asSafeEvent(event);
+      const first = seen.get(checked.transaction_id);
       if (first !== undefined) {
         throw new PerkamoValidationError(
           'transaction_id',
@@ -220,8 +261,8 @@ export function toBatchEvents(events: unknown): PerkamoEventInput[] {
           `'transaction_id' repeats events[${first}].transaction_id; each event in a batch needs its own`,
         );
       }
-      seen.set(event.transaction_id, index);
-      return event;
+      seen.set(checked.transaction_id, index);
+      return checked;
     } catch (error) {
       throw error instanceof PerkamoValidationError ? error.within(at) : error;
     }

@@ -1,4 +1,4 @@
-import { PerkamoValidationError, assertSafeEventInput, describeType, isPlainObject, type PerkamoEventInput } from '../core/index.ts';
+import { PerkamoValidationError, checkedEvent, describeType, isPlainObject, type PerkamoEventInput } from '../core/index.ts';
 
 /**
  * What every function's payload parser shares. Payloads use Perkamo's own snake_case fields on
@@ -49,6 +49,6 @@ export function parseEventPayload(value: unknown, defaults: Defaults = {}): Perk
     event.transaction_id = defaults.transactionId;
     if (event.occurred_at === undefined && defaults.occurredAt !== undefined) event.occurred_at = defaults.occurredAt;
   }
-  assertSafeEventInput(event);
-  return event;
+  // Checked here, at the edge, once: the client does not check it again (core/validation.ts).
+  return checkedEvent(event);
 }

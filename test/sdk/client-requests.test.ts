@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { checkedEvent } from '../../src/core/index.ts';
 import { createPerkamoClient, responseMeta, verifySignature, type PerkamoRequestInit } from '../../src/sdk/index.ts';
 import { ingestResult, json, startLoopbackServer } from '../helpers/loopback-server.ts';
 
@@ -223,5 +224,47 @@ describe('requests on the wire', () => {
       { operation: 'emit', attempt: 0, deadline, timeoutMs: 5000 },
       { operation: 'emit', attempt: 1, deadline, timeoutMs: 5000 },
     ]);
+  });
+});
+
+describe('an event checked at the edge is not checked again (the Lambda path pays once)', () => {
+  /** A context whose one value counts how often a check walks it. */
+  function countedContext() {
+    const seen = { reads: 0 };
+    const context = {
+      get amount() {
+        seen.reads++;
+        return 12900;
+      },
+    };
+    return { context, seen };
+  }
+
+  it('batch and emit walk a checked event\'s context no more; they still walk a caller\'s own', async () => {
+    const checked = countedContext();
+    const event = checkedEvent({ user_id: 'customer_123', event: 'purchase.completed', transaction_id: 'order_1', context: checked.context });
+    const readsAfterTheEdge = checked.seen.reads;
+    expect(readsAfterTheEdge).toBeGreaterThan(0);
+    server.enqueue((_req, res) => json(res, 200, { results: [ingestResult()] }));
+    await client().batch([event]);
+    await client().emit(event.user_id, event.event, event.context, { txId: event.transaction_id });
+    expect(checked.seen.reads - readsAfterTheEdge).toBe(2); // only JSON.stringify of each request body
+    expect(server.requests.map((r) => r.json())).toMatchObject([{ events: [{ context: { amount: 12900 } }] }, { context: { amount: 12900 } }]);
+
+    const callers = countedContext();
+    server.enqueue((_req, res) => json(res, 200, { results: [ingestResult()] }));
+    await client().batch([{ user_id: 'customer_123', event: 'purchase.completed', transaction_id: 'order_2', context: callers.context }]);
+    // The client's own check walked it (and the body's JSON read it once more): a caller's object is never taken as checked.
+    expect(callers.seen.reads).toBeGreaterThan(1);
+  });
+
+  it('a checked event is frozen all the way down, so what was checked is what is sent; the client never freezes a caller\'s objects', async () => {
+    const event = checkedEvent({ user_id: 'customer_123', event: 'purchase.completed', transaction_id: 'order_3', context: { cart: { items: [{ sku: 'a' }] } } });
+    expect(Object.isFrozen(event)).toBe(true);
+    expect(Object.isFrozen((event.context as { cart: { items: object[] } }).cart.items[0])).toBe(true);
+    server.enqueue((_req, res) => json(res, 200, { results: [ingestResult()] }));
+    const own = { user_id: 'customer_123', event: 'purchase.completed', transaction_id: 'order_4', context: { cart: { items: [] } } };
+    await client().batch([own]);
+    expect(Object.isFrozen(own) || Object.isFrozen(own.context)).toBe(false);
   });
 });

@@ -20,7 +20,7 @@ export const batchFunction = /* @__PURE__ */ defineFunction({
       Array.isArray(body.events) && key !== undefined
         ? body.events.map((item: unknown, i) => (isPlainObject(item) && item.transaction_id === undefined ? { ...item, transaction_id: `${key}:${i}` } : item))
         : body.events;
-    return toBatchEvents(events).map((event, i) => ({ kind: 'emit', event, origin: { id: String(i) } }));
+    return toBatchEvents(events, { mark: true }).map((event, i) => ({ kind: 'emit', event, origin: { id: String(i) } }));
   },
   parseRecord: (payload, defaults, origin) => ({ kind: 'emit', event: parseEventPayload(payload, defaults), origin }),
   toValue: many,
