@@ -4,11 +4,9 @@
 // registered extension calls `event/next` again — so the export costs the caller nothing, while it
 // still happens before the freeze and within the invocation's deadline. (The post-response time is
 // billed as part of the invocation's duration.)
+import { flushMarginMs, reserveMsOf } from '../../src/telemetry/flush-margin.ts';
 import type { Warn } from './config.ts';
 import { ExtensionsApi, type ExtensionEvent } from './extensions-api.ts';
-
-/** Kept free before the INVOKE event's deadline, so the extension is back on `next` in time. */
-const marginMs = 200;
 /** The last export at SIGTERM: within the 500 ms Lambda waits before SIGKILL, with room to exit. */
 const shutdownFlushMs = 300;
 
@@ -28,6 +26,8 @@ export async function startAfterResponseFlush(
   warn: Warn,
 ): Promise<AfterResponseFlush | undefined> {
   const api = new ExtensionsApi(runtimeApi);
+  // Kept free before the INVOKE event's deadline, so the extension is back on `next` in time.
+  const marginMs = flushMarginMs(reserveMsOf(process.env));
   try {
     await api.register('perkamo-otel', ['INVOKE']);
   } catch (error) {

@@ -1,3 +1,5 @@
+import { defaultReserveMs, flushMarginMs } from '../telemetry/flush-margin.ts';
+
 /**
  * The invocation's time, in one place. Lambda's remaining time minus a reserve is the budget every
  * Perkamo request, retry and wait must fit; the reserve is what reporting failures and flushing
@@ -5,7 +7,7 @@
  */
 export class Budget {
   /** PERKAMO_DEADLINE_RESERVE_MS's default. */
-  static readonly defaultReserveMs = 500;
+  static readonly defaultReserveMs = defaultReserveMs;
   /** The remaining time assumed when no Lambda context tells it (local runs, plain tests): Lambda's default timeout is 3 s, ours 10 s. */
   static readonly unknownRemainingMs = 10_000;
 
@@ -26,8 +28,8 @@ export class Budget {
     return Math.max(20, Math.floor(this.reserveMs / 2));
   }
 
-  /** Kept free after the final span flush, so the answer still leaves before Lambda's timeout (a fifth of the reserve). */
+  /** Kept free after the final span flush, so the answer still leaves before Lambda's timeout (the layer's rule too). */
   get flushMarginMs(): number {
-    return Math.max(20, Math.floor(this.reserveMs / 5));
+    return flushMarginMs(this.reserveMs);
   }
 }

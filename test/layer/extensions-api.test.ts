@@ -3,6 +3,7 @@
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startAfterResponseFlush } from '../../layers/otel/after-response.ts';
 import { complete, ExtensionsApi } from '../../layers/otel/extensions-api.ts';
 
 const servers: { close(): void }[] = [];
@@ -86,5 +87,47 @@ describe('ExtensionsApi', () => {
     expect(complete(Buffer.from(`${head}ab`), false)).toBeUndefined();
     expect(complete(Buffer.from(`${head}abcd`), false)?.body).toBe('abcd');
     expect(complete(Buffer.from('HTTP/1.1 204 No Content\r\n\r\n'), true)).toMatchObject({ status: 204, body: '' });
+  });
+});
+
+describe('the after-response export keeps the functions\' flush margin before the deadline', () => {
+  /** An Extensions API that registers, hands out one INVOKE with `deadlineMs`, then holds every later poll. */
+  async function oneInvoke(deadlineMs: number) {
+    let polls = 0;
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.url === '/2020-01-01/extension/register') return void res.writeHead(200, { 'Lambda-Extension-Identifier': 'ext-1' }).end('{}');
+        if (polls++ === 0) res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ eventType: 'INVOKE', deadlineMs, requestId: 'r1' }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push({ close: () => server.closeAllConnections() || server.close() });
+    return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  it.each([
+    [undefined, 100],
+    ['2000', 400],
+  ])('PERKAMO_DEADLINE_RESERVE_MS=%s: a handler that never signals is exported %i ms before the deadline, bounded by it', async (reserve, margin) => {
+    const saved = process.env.PERKAMO_DEADLINE_RESERVE_MS;
+    if (reserve === undefined) delete process.env.PERKAMO_DEADLINE_RESERVE_MS;
+    else process.env.PERKAMO_DEADLINE_RESERVE_MS = reserve;
+    try {
+      const deadlineMs = Date.now() + 900;
+      const address = await oneInvoke(deadlineMs);
+      const started = new Promise<{ at: number; timeoutMs: number }>((resolve) => {
+        void startAfterResponseFlush(address, async (timeoutMs) => resolve({ at: Date.now(), timeoutMs }), () => {});
+      });
+      const { at, timeoutMs } = await started;
+      // It waited for a signal until the margin before the deadline (a timer turn later, not earlier)…
+      expect(at).toBeGreaterThanOrEqual(deadlineMs - margin - 2);
+      expect(at).toBeLessThan(deadlineMs - margin + 50);
+      // …and the export is bounded to end by then.
+      expect(at + timeoutMs).toBeLessThanOrEqual(Math.max(at, deadlineMs - margin) + 2);
+    } finally {
+      if (saved === undefined) delete process.env.PERKAMO_DEADLINE_RESERVE_MS;
+      else process.env.PERKAMO_DEADLINE_RESERVE_MS = saved;
+    }
   });
 });
