@@ -12,7 +12,7 @@ export {
   PerkamoResponseError,
   PerkamoTimeoutError,
 } from './errors.ts';
-export { responseMeta, retryAfterOf, type RateLimit, type ResponseMeta } from './response-meta.ts';
+export { carryResponseMeta, responseMeta, retryAfterOf, type RateLimit, type ResponseMeta } from './response-meta.ts';
 export type { CustomerSubscription } from './stream.ts';
 export type {
   ApiKeySupplier,

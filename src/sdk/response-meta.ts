@@ -24,6 +24,12 @@ export function attachMeta<T>(result: T, meta: ResponseMeta): T {
   return result;
 }
 
+/** A value made from a client's result (a view of it) keeps the result's request id, status and attempts. */
+export function carryResponseMeta<T>(from: unknown, to: T): T {
+  const meta = responseMeta(from);
+  return meta ? attachMeta(to, meta) : to;
+}
+
 /** The request id, status and attempts behind a result returned by the client. */
 export function responseMeta(result: unknown): ResponseMeta | undefined {
   return typeof result === 'object' && result !== null ? metas.get(result) : undefined;

@@ -102,7 +102,7 @@ describe('the after-response export keeps the functions\' flush margin before th
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    servers.push({ close: () => server.closeAllConnections() || server.close() });
+    servers.push({ close: () => { server.closeAllConnections(); server.close(); } });
     return `127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 

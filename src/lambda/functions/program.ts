@@ -1,6 +1,5 @@
 import { PerkamoValidationError, isPlainObject } from '../../core/index.ts';
-import { responseMeta, type PerkamoClient } from '../../sdk/index.ts';
-import { attachMeta } from '../../sdk/response-meta.ts';
+import { carryResponseMeta, type PerkamoClient } from '../../sdk/index.ts';
 import { defineFunction, single } from '../function.ts';
 import type { CallContext } from '../invocation.ts';
 import { onlyFields, requireObject } from '../payload.ts';
@@ -60,8 +59,7 @@ function fetchView({ client, deadline }: CallContext): Promise<ProgramView> {
     .program({ deadline })
     .then((program) => {
       // The view names the Perkamo request it came from (its span, the answer's header), as a held answer does too.
-      const meta = responseMeta(program);
-      held.view = meta ? attachMeta(programView(program), meta) : programView(program);
+      held.view = carryResponseMeta(program, programView(program));
       held.until = Date.now() + holdMs;
       return held.view;
     })
