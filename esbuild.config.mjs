@@ -3,6 +3,7 @@
 //   dist/functions/<name>/index.mjs          one minified bundle per Lambda function, exporting `handler`
 //   dist/bin/<name>.mjs                      the command-line tools: src/emulator/cli.ts and dev/cli/*.ts
 //   dist/harness/index.mjs                   the loopback Lambda harness (dev/harness), for the benchmark
+//   dist/harness/aws-events.mjs              its SQS record builder alone, for the benchmark's workers
 //   dist/layers/otel/                        the OpenTelemetry layer's exact content: otel-init.mjs, otel-export.mjs, perkamo-otel-handler
 //                                            (`--layer-only` builds just the layer)
 import { build } from 'esbuild';
@@ -51,6 +52,8 @@ if (!onlyFunctions) {
   }
   // The loopback Lambda harness (test and benchmark infrastructure), for the plain-JS benchmark.
   await build({ ...shared, entryPoints: ['dev/harness/index.ts'], outfile: 'dist/harness/index.mjs', packages: 'external' });
+  // The SQS record builder alone, for the benchmark's workers: the whole harness adds MB to the peak RSS they measure.
+  await build({ ...shared, entryPoints: ['dev/harness/aws-events.ts'], outfile: 'dist/harness/aws-events.mjs', packages: 'external' });
 }
 
 await rm('dist/functions', { recursive: true, force: true });

@@ -1,10 +1,11 @@
 // AWS-shaped trigger events — for the benchmark's workers, with a Lambda context whose remaining
 // time counts down, and for the first invocations under the loopback Lambda harness — the same
 // shapes as test/helpers/aws-events.ts, in plain JS so that Node 20 runs them without a TypeScript step.
+// SQS records come from the one builder in dev/harness/aws-events.ts, built on its own (not the
+// whole harness: the workers measure peak RSS).
 import { randomUUID } from 'node:crypto';
+import { harnessAccountId as ACCOUNT, harnessRegion as REGION, sqsQueueArn, sqsRecord as buildSqsRecord } from '../../dist/harness/aws-events.mjs';
 
-const ACCOUNT = '123456789012';
-const REGION = 'eu-central-1';
 const EVENTS = ['purchase.completed', 'lesson.finished', 'page.viewed', 'referral.completed'];
 
 /** A context as Lambda's Node runtime passes it; getRemainingTimeInMillis() really counts down. */
@@ -94,22 +95,13 @@ function sqsRecord(run, n, sent) {
 
 /** An SQS record as the event source mapping delivers it, `body` as JSON. */
 function sqsMessage(body, sent, queue, receiptHandle = `rh-${randomUUID()}`) {
-  return {
-    messageId: randomUUID(),
+  return buildSqsRecord({
+    queueArn: sqsQueueArn(queue),
     receiptHandle,
     body: JSON.stringify(body),
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: sent,
-      SenderId: 'AIDAEXAMPLE',
-      ApproximateFirstReceiveTimestamp: sent,
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:${queue}`,
-    awsRegion: REGION,
-  };
+    sentTimestamp: sent,
+    firstReceiveTimestamp: sent,
+  });
 }
 
 /** An SQS event of the records first … first + count - 1 of a run. */

@@ -6,20 +6,12 @@
  */
 import { sqsAccountId, sqsRegion } from '../stack/dev-config.ts';
 import { loadFunctions } from '../stack/lambda.ts';
-import {
-  budgets,
-  checkLedger,
-  InvocationMeter,
-  poisonDlqProblems,
-  startChaosEmulator,
-  sleep,
-  summarize,
-  tapFunctionLogs,
-  type DeadLetter,
-  type Expected,
-  type VariantOptions,
-  type VariantSummary,
-} from './common.ts';
+import { budgets, startChaosEmulator } from './budgets.ts';
+import { tapFunctionLogs } from './function-logs.ts';
+import { InvocationMeter, sleep } from './invocations.ts';
+import { checkLedger, poisonDlqProblems, type DeadLetter, type Expected } from './ledger.ts';
+import { summarize } from './summary.ts';
+import type { VariantOptions, VariantSummary } from './variant.ts';
 import { chaosEvents, producerRepeats, withPoison } from './events.ts';
 import { functionEnv } from './env.ts';
 

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
+import { sqsQueueArn, sqsRecord } from '../harness/aws-events.ts';
 import { sqsAccountId, sqsRegion } from '../stack/dev-config.ts';
 
 interface Stored {
@@ -41,7 +42,7 @@ export class FifoQueue {
     readonly name: string,
     private readonly options: { visibilityTimeoutMs: number; maxReceiveCount: number; now?: () => number },
   ) {
-    this.arn = `arn:aws:sqs:${sqsRegion}:${sqsAccountId}:${name}`;
+    this.arn = sqsQueueArn(name, sqsRegion, sqsAccountId);
   }
 
   /** Sends one message; a repeated deduplication id is accepted and dropped, as SQS does within 5 minutes. */
@@ -120,24 +121,18 @@ export class FifoQueue {
   }
 
   #record(message: Stored, receiptHandle: string): SQSRecord {
-    return {
+    return sqsRecord({
+      queueArn: this.arn,
       messageId: message.messageId,
       receiptHandle,
       body: message.body,
-      attributes: {
-        ApproximateReceiveCount: String(message.receives),
-        SentTimestamp: String(message.sentAt),
-        SenderId: 'AIDACHAOS',
-        ApproximateFirstReceiveTimestamp: String(message.firstReceiveAt),
-        MessageGroupId: message.group,
-        MessageDeduplicationId: message.dedupId,
-        SequenceNumber: String(message.sequence).padStart(20, '0'),
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: this.arn,
-      awsRegion: sqsRegion,
-    };
+      receiveCount: message.receives,
+      sentTimestamp: message.sentAt,
+      senderId: 'AIDACHAOS',
+      firstReceiveTimestamp: message.firstReceiveAt,
+      messageGroupId: message.group,
+      messageDeduplicationId: message.dedupId,
+      sequenceNumber: String(message.sequence).padStart(20, '0'),
+    });
   }
 }

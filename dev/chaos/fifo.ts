@@ -8,7 +8,11 @@
  */
 import { loadFunctions } from '../stack/lambda.ts';
 import { failedMessageIds } from '../stack/sqs.ts';
-import { poisonDlqProblems, queueRun, sleep, startChaosEmulator, summarize, type DeadLetter, type VariantOptions, type VariantSummary } from './common.ts';
+import { startChaosEmulator } from './budgets.ts';
+import { queueRun, sleep } from './invocations.ts';
+import { poisonDlqProblems, type DeadLetter } from './ledger.ts';
+import { summarize } from './summary.ts';
+import type { VariantOptions, VariantSummary } from './variant.ts';
 import { functionEnv } from './env.ts';
 import { FifoQueue } from './fifo-queue.ts';
 

@@ -10,19 +10,12 @@ import { mintDevToken } from '../stack/dev-config.ts';
 import { createLocalApi } from '../stack/http-api.ts';
 import { retryAfterOf } from '../../src/sdk/index.ts';
 import { loadFunctions, projectRoot, type FunctionName } from '../stack/lambda.ts';
-import {
-  budgets,
-  checkLedger,
-  InvocationMeter,
-  startChaosEmulator,
-  sleep,
-  summarize,
-  tapFunctionLogs,
-  type DeadLetter,
-  type Expected,
-  type VariantOptions,
-  type VariantSummary,
-} from './common.ts';
+import { budgets, startChaosEmulator } from './budgets.ts';
+import { tapFunctionLogs } from './function-logs.ts';
+import { InvocationMeter, sleep } from './invocations.ts';
+import { checkLedger, type DeadLetter, type Expected } from './ledger.ts';
+import { summarize } from './summary.ts';
+import type { VariantOptions, VariantSummary } from './variant.ts';
 import { chaosEvents, withPoison } from './events.ts';
 import { functionEnv } from './env.ts';
 

@@ -10,7 +10,8 @@
  * a token-bucket rate limit; at the end the emulator's ledger is checked against what was sent.
  */
 import { cpus } from 'node:os';
-import { budgets, variantNames, type Budget, type Variant, type VariantOptions, type VariantSummary } from './common.ts';
+import { budgets, type Budget } from './budgets.ts';
+import { variantNames, type Variant, type VariantOptions, type VariantSummary } from './variant.ts';
 import { runEventBridgeChaos } from './eventbridge.ts';
 import { runHttpChaos } from './http.ts';
 import { fifoVersions, runFifoChaos } from './fifo.ts';
@@ -23,7 +24,8 @@ const runners: Record<Variant, (options: VariantOptions) => Promise<VariantSumma
   fifo: runFifoChaos,
 };
 
-export { budgets, faultProfile, rateLimitProfile, variantNames, type Budget, type Variant, type VariantOptions, type VariantSummary } from './common.ts';
+export { budgets, faultProfile, rateLimitProfile, type Budget } from './budgets.ts';
+export { variantNames, type Variant, type VariantOptions, type VariantSummary } from './variant.ts';
 
 export interface ChaosOptions {
   /** SQS events (default 20,000). */

@@ -7,19 +7,11 @@ import { ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-
 import type { SQSEvent } from 'aws-lambda';
 import { loadFunctions } from '../stack/lambda.ts';
 import { startLocalSqs, startPoller, type LocalSqs, type Poller, type QueueInfo } from '../stack/sqs.ts';
-import {
-  checkLedger,
-  InvocationMeter,
-  poisonDlqProblems,
-  queueRun,
-  startChaosEmulator,
-  sleep,
-  summarize,
-  type DeadLetter,
-  type Expected,
-  type VariantOptions,
-  type VariantSummary,
-} from './common.ts';
+import { startChaosEmulator } from './budgets.ts';
+import { InvocationMeter, queueRun, sleep } from './invocations.ts';
+import { checkLedger, poisonDlqProblems, type DeadLetter, type Expected } from './ledger.ts';
+import { summarize } from './summary.ts';
+import type { VariantOptions, VariantSummary } from './variant.ts';
 import { chaosEvents, producerRepeats, withPoison, type ChaosEvent } from './events.ts';
 import { functionEnv } from './env.ts';
 

@@ -24,6 +24,7 @@ export { lambdaNode, lambdaNodeEnv, lambdaNodeMajors, lambdaNodePackages, nodeVe
 export { lambdaTraceHeader, lambdaTraceHeaderPattern } from './trace-header.ts';
 export { lambdaCredentials, lambdaNodeArguments, runtimeClientPath } from './bootstrap.ts';
 export { maxInvokePayloadBytes, maxResponsePayloadBytes, maxStreamingResponseBytes } from './runtime-api.ts';
+export { harnessAccountId, harnessRegion, sqsQueueArn, sqsRecord, type SqsRecord, type SqsRecordInit } from './aws-events.ts';
 export type {
   EnvironmentState,
   InitResult,

@@ -1,17 +1,18 @@
 /**
- * Lambda's Runtime API (2018-06-01) and Extensions API (2020-01-01) on 127.0.0.1, answered as RAPID
- * answers them (status codes, error types, headers). This file speaks the protocol and keeps who is
- * waiting on `next`; when an invocation starts, completes or fails is environment.ts's business.
+ * Lambda's Runtime API (2018-06-01) on 127.0.0.1, answered as RAPID answers it (status codes, error
+ * types, headers), and the one server that also carries the Extensions API (extensions-api.ts): the
+ * runtime and its extensions find both at AWS_LAMBDA_RUNTIME_API. This file speaks the protocol and
+ * keeps who is waiting on `next`; when an invocation starts, completes or fails is environment.ts's
+ * business.
  *
- * Runtime API: GET /2018-06-01/runtime/invocation/next (long poll), POST …/invocation/{id}/response,
+ * GET /2018-06-01/runtime/invocation/next (long poll), POST …/invocation/{id}/response,
  * POST …/invocation/{id}/error, POST /2018-06-01/runtime/init/error.
- * Extensions API: POST /2020-01-01/extension/register, GET …/extension/event/next (long poll),
- * POST …/extension/init/error, POST …/extension/exit/error.
  */
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { readBody } from '../../src/emulator/http-body.ts';
+import { drain, header, isOpen, maxControlBodyBytes, parseError, sendJson } from './api-http.ts';
+import { ExtensionsApi, type ExtensionsApiListener } from './extensions-api.ts';
 import type { LambdaError } from './types.ts';
 
 /** A synchronous invocation's request payload limit. */
@@ -20,8 +21,6 @@ export const maxInvokePayloadBytes = 6 * 1024 * 1024;
 export const maxResponsePayloadBytes = 6 * 1024 * 1024 + 100;
 /** A streamed response's limit. */
 export const maxStreamingResponseBytes = 20 * 1024 * 1024;
-/** Registration, error reports: small JSON documents. */
-const maxControlBodyBytes = 1024 * 1024;
 
 export interface Invocation {
   requestId: string;
@@ -41,37 +40,11 @@ export type RuntimeAnswer =
   | { kind: 'error'; error: LambdaError }
   | { kind: 'too-large'; error: LambdaError };
 
-export type ExtensionEvent =
-  | {
-      eventType: 'INVOKE';
-      deadlineMs: number;
-      requestId: string;
-      invokedFunctionArn: string;
-      tracing?: { type: 'X-Amzn-Trace-Id'; value: string };
-    }
-  | { eventType: 'SHUTDOWN'; shutdownReason: 'spindown' | 'timeout' | 'failure'; deadlineMs: number };
-
-export interface RegisteredExtension {
-  readonly id: string;
-  readonly name: string;
-  /** Started by the harness (an `extensions` executable), not registered from the function's process. */
-  readonly external: boolean;
-  readonly events: ReadonlySet<'INVOKE' | 'SHUTDOWN'>;
-}
-
-interface ExtensionRecord extends RegisteredExtension {
-  poll: ServerResponse | undefined;
-  queue: ExtensionEvent[];
-}
-
-export interface RuntimeApiListener {
-  /** A runtime or extension began (or stopped) waiting on `next`, or an extension registered. */
-  changed(): void;
+export interface RuntimeApiListener extends ExtensionsApiListener {
   /** The invocation was handed to a runtime's `next`. */
   delivered(requestId: string): void;
   answered(requestId: string, answer: RuntimeAnswer): void;
   initError(error: LambdaError): void;
-  extensionError(extension: RegisteredExtension, phase: 'init' | 'exit', error: LambdaError): void;
 }
 
 export interface RuntimeApiOptions {
@@ -81,18 +54,12 @@ export interface RuntimeApiOptions {
   listener: RuntimeApiListener;
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const invocationPath = /^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/;
 
 export class RuntimeApi {
-  /** Extension registration is open (Lambda: during the init phase only). */
-  registrationOpen = false;
   /** The runtime may post /init/error (during the init phase). */
   initPhase = false;
-  /** The names of the external extensions the environment started (an extension's name is its file name). */
-  externalNames: ReadonlySet<string> = new Set();
-  /** Fault injection: this many of the next extension `event/next` requests lose their connection unanswered. */
-  dropExtensionPolls = 0;
+  readonly extensions: ExtensionsApi;
 
   readonly #options: RuntimeApiOptions;
   readonly #server: Server;
@@ -102,10 +69,10 @@ export class RuntimeApi {
   #queue: Invocation[] = [];
   /** Invocations that may still be answered: 'open' until the runtime posts a response or an error. */
   #invocations = new Map<string, 'open' | 'answered'>();
-  #extensions = new Map<string, ExtensionRecord>();
 
   constructor(options: RuntimeApiOptions) {
     this.#options = options;
+    this.extensions = new ExtensionsApi(options);
     // Long polls wait as long as the environment stays frozen: no keep-alive or request timeouts.
     // Large headers: aws-lambda-ric sends its X-Ray error cause (a stack) as a header.
     this.#server = createServer({ maxHeaderSize: 1024 * 1024, requestTimeout: 0, keepAliveTimeout: 0 }, (req, res) => {
@@ -144,18 +111,6 @@ export class RuntimeApi {
     return this.#pollers.length;
   }
 
-  extensions(): RegisteredExtension[] {
-    return [...this.#extensions.values()];
-  }
-
-  /** Every registered extension waits on `next` with nothing left to receive. */
-  extensionsWaiting(): boolean {
-    for (const extension of this.#extensions.values()) {
-      if (!extension.poll || !isOpen(extension.poll) || extension.queue.length > 0) return false;
-    }
-    return true;
-  }
-
   /** Hands the invocation to a waiting runtime `next`, or queues it for the next one. */
   deliver(invocation: Invocation): void {
     this.#invocations.set(invocation.requestId, 'open');
@@ -170,25 +125,13 @@ export class RuntimeApi {
     this.#queue = this.#queue.filter((queued) => queued.requestId !== requestId);
   }
 
-  /** Sends an event to an extension's `next`, or queues it for its next call. */
-  sendToExtension(extension: RegisteredExtension, event: ExtensionEvent): void {
-    const record = this.#extensions.get(extension.id);
-    if (!record) return;
-    const poll = record.poll;
-    record.poll = undefined;
-    if (poll && isOpen(poll)) writeExtensionEvent(poll, event);
-    else record.queue.push(event);
-  }
-
   /** Forgets everything of the environment's processes (they are gone): waits, queues, extensions. */
   reset(): void {
     for (const poller of this.#pollers) poller.destroy();
-    for (const extension of this.#extensions.values()) extension.poll?.destroy();
+    this.extensions.reset();
     this.#pollers = [];
     this.#queue = [];
     this.#invocations.clear();
-    this.#extensions.clear();
-    this.registrationOpen = false;
     this.initPhase = false;
   }
 
@@ -243,14 +186,14 @@ export class RuntimeApi {
         if (expect('POST')) await this.#runtimeInitError(req, res);
         return;
       case '/2020-01-01/extension/register':
-        if (expect('POST')) await this.#register(req, res);
+        if (expect('POST')) await this.extensions.register(req, res);
         return;
       case '/2020-01-01/extension/event/next':
-        if (expect('GET')) this.#extensionNext(req, res);
+        if (expect('GET')) this.extensions.next(req, res);
         return;
       case '/2020-01-01/extension/init/error':
       case '/2020-01-01/extension/exit/error':
-        if (expect('POST')) await this.#extensionError(req, res, path.endsWith('/init/error') ? 'init' : 'exit');
+        if (expect('POST')) await this.extensions.error(req, res, path.endsWith('/init/error') ? 'init' : 'exit');
         return;
       default:
         drain(req);
@@ -271,7 +214,6 @@ export class RuntimeApi {
     });
     this.#options.listener.changed();
   }
-
   async #runtimeAnswer(req: IncomingMessage, res: ServerResponse, requestId: string, kind: 'response' | 'error'): Promise<void> {
     const refusal = this.#refuseAnswer(requestId);
     if (refusal) {
@@ -345,136 +287,4 @@ export class RuntimeApi {
     sendJson(res, 202, { status: 'OK' });
     this.#options.listener.initError(parseError(body, header(req, 'lambda-runtime-function-error-type')));
   }
-
-  async #register(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const { body, tooLarge } = await readBody(req, maxControlBodyBytes);
-    const forbid = (errorType: string, errorMessage: string) => sendJson(res, 403, { errorMessage, errorType });
-    const name = header(req, 'lambda-extension-name');
-    if (!name) return forbid('Extension.InvalidExtensionName', 'Empty extension name');
-    let events: unknown;
-    try {
-      if (tooLarge) throw new Error('request too large');
-      events = (JSON.parse(body.toString('utf8')) as { events?: unknown }).events ?? [];
-      if (!Array.isArray(events)) throw new Error('events must be an array');
-    } catch (error) {
-      return forbid('InvalidRequestFormat', (error as Error).message);
-    }
-    const known = [...this.#extensions.values()].some((extension) => extension.name === name);
-    const external = this.externalNames.has(name) && !known;
-    const subscribed = new Set<'INVOKE' | 'SHUTDOWN'>();
-    for (const event of events as unknown[]) {
-      if (event === 'INVOKE' || (event === 'SHUTDOWN' && external)) subscribed.add(event);
-      else if (event === 'SHUTDOWN') return forbid('Extension.InvalidEventType', 'SHUTDOWN: ShutdownEventNotSupportedForInternalExtension');
-      else return forbid('Extension.InvalidEventType', `${String(event)}: ErrorInvalidEventType`);
-    }
-    if (!this.registrationOpen) return forbid('Extension.RegistrationClosed', 'Extension registration closed already');
-    if (known) return forbid('Extension.InvalidExtensionState', 'Extension with this name already registered');
-    if (this.#extensions.size >= 10) return forbid('Extension.TooManyExtensions', 'Extension limit (10) reached');
-    const id = randomUUID();
-    this.#extensions.set(id, { id, name, external, events: subscribed, poll: undefined, queue: [] });
-    const answer: Record<string, string> = { functionName: this.#options.functionName, functionVersion: '$LATEST', handler: this.#options.handler };
-    const features = (header(req, 'lambda-extension-accept-feature') ?? '').split(',').map((feature) => feature.trim());
-    if (features.includes('accountId')) answer.accountId = this.#options.accountId;
-    sendJson(res, 200, answer, { 'Lambda-Extension-Identifier': id });
-    this.#options.listener.changed();
-  }
-
-  #extensionNext(req: IncomingMessage, res: ServerResponse): void {
-    drain(req);
-    const extension = this.#identify(req, res);
-    if (!extension) return;
-    if (this.dropExtensionPolls > 0) {
-      this.dropExtensionPolls--;
-      res.socket?.destroy();
-      return;
-    }
-    extension.poll?.destroy();
-    const event = extension.queue.shift();
-    if (event) {
-      extension.poll = undefined;
-      writeExtensionEvent(res, event);
-    } else {
-      extension.poll = res;
-      res.once('close', () => {
-        if (extension.poll === res) {
-          extension.poll = undefined;
-          this.#options.listener.changed();
-        }
-      });
-    }
-    this.#options.listener.changed();
-  }
-
-  async #extensionError(req: IncomingMessage, res: ServerResponse, phase: 'init' | 'exit'): Promise<void> {
-    const { body } = await readBody(req, maxControlBodyBytes);
-    const extension = this.#identify(req, res);
-    if (!extension) return;
-    const errorType = header(req, 'lambda-extension-function-error-type');
-    if (!errorType) {
-      sendJson(res, 403, { errorMessage: 'Lambda-Extension-Function-Error-Type not found', errorType: 'Extension.MissingHeader' });
-      return;
-    }
-    sendJson(res, 202, { status: 'OK' });
-    const reported = parseError(body, errorType);
-    this.#options.listener.extensionError(extension, phase, {
-      ...reported,
-      errorType,
-      errorMessage: reported.errorMessage || `Extension ${extension.name} reported ${phase}/error ${errorType}`,
-    });
-  }
-
-  #identify(req: IncomingMessage, res: ServerResponse): ExtensionRecord | undefined {
-    const id = header(req, 'lambda-extension-identifier');
-    const forbid = (errorType: string, errorMessage: string) => {
-      sendJson(res, 403, { errorMessage, errorType });
-      return undefined;
-    };
-    if (!id) return forbid('Extension.MissingExtensionIdentifier', 'Missing Lambda-Extension-Identifier header');
-    if (!uuidPattern.test(id)) return forbid('Extension.InvalidExtensionIdentifier', 'Invalid Lambda-Extension-Identifier');
-    return this.#extensions.get(id) ?? forbid('Extension.UnknownExtensionIdentifier', `Unknown extension ${id}`);
-  }
-}
-
-function isOpen(res: ServerResponse): boolean {
-  return !res.destroyed && !res.writableEnded && !res.socket?.destroyed;
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
-
-function writeExtensionEvent(res: ServerResponse, event: ExtensionEvent): void {
-  sendJson(res, 200, event, { 'Lambda-Extension-Event-Identifier': randomUUID() });
-}
-
-function drain(req: IncomingMessage): void {
-  req.resume();
-}
-
-/** An error body (`{errorType, errorMessage, trace | stackTrace}`), whatever the runtime sent. */
-function parseError(body: Buffer, headerType: string | undefined): LambdaError {
-  let parsed: { errorType?: unknown; errorMessage?: unknown; trace?: unknown; stackTrace?: unknown } = {};
-  try {
-    const value: unknown = JSON.parse(body.toString('utf8'));
-    if (value && typeof value === 'object') parsed = value as typeof parsed;
-  } catch {
-    parsed = { errorMessage: body.toString('utf8') };
-  }
-  const error: LambdaError = {
-    // The caller sees the body; the header is only Lambda's classification (aws-lambda-ric's native
-    // client does not even send it for invocation errors).
-    errorType: typeof parsed.errorType === 'string' ? parsed.errorType : (headerType ?? 'Runtime.Unknown'),
-    errorMessage: typeof parsed.errorMessage === 'string' ? parsed.errorMessage : '',
-  };
-  const stack = Array.isArray(parsed.stackTrace) ? parsed.stackTrace : parsed.trace;
-  if (Array.isArray(stack)) error.stackTrace = stack.map(String);
-  return error;
 }

@@ -13,9 +13,10 @@ import {
   type Message,
   type MessageAttributeValue,
 } from '@aws-sdk/client-sqs';
-import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import type { SQSEvent, SQSMessageAttributes } from 'aws-lambda';
 import { buildApp } from 'fauxqs';
-import { sqsCredentials, sqsRegion } from './dev-config.ts';
+import { sqsRecord } from '../harness/aws-events.ts';
+import { sqsAccountId, sqsCredentials, sqsRegion } from './dev-config.ts';
 
 export interface QueueSpec {
   name: string;
@@ -125,33 +126,29 @@ function lambdaMessageAttribute(value: MessageAttributeValue): SQSMessageAttribu
 
 /** The SQS event Lambda's event source mapping would build for these messages. */
 export function toSqsEvent(messages: Message[], queueArn: string): SQSEvent {
-  const region = queueArn.split(':')[3] ?? sqsRegion;
   return {
-    Records: messages.map((m): SQSRecord => {
-      const attributes = (m.Attributes ?? {}) as Record<string, string>;
+    Records: messages.map((m) => {
+      const attributes = (m.Attributes ?? {}) as Record<string, string | undefined>;
       const messageAttributes: SQSMessageAttributes = {};
       for (const [name, value] of Object.entries(m.MessageAttributes ?? {})) messageAttributes[name] = lambdaMessageAttribute(value);
-      return {
+      return sqsRecord({
+        queueArn,
         messageId: m.MessageId!,
         receiptHandle: m.ReceiptHandle!,
         body: m.Body ?? '',
-        attributes: {
-          ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
-          SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
-          SenderId: attributes.SenderId ?? '000000000000',
-          ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-          ...(attributes.MessageGroupId !== undefined && { MessageGroupId: attributes.MessageGroupId }),
-          ...(attributes.MessageDeduplicationId !== undefined && { MessageDeduplicationId: attributes.MessageDeduplicationId }),
-          ...(attributes.SequenceNumber !== undefined && { SequenceNumber: attributes.SequenceNumber }),
-          ...(attributes.AWSTraceHeader !== undefined && { AWSTraceHeader: attributes.AWSTraceHeader }),
-        },
+        receiveCount: attributes.ApproximateReceiveCount,
+        sentTimestamp: attributes.SentTimestamp,
+        // fauxqs's messages are all sent by its one account.
+        senderId: attributes.SenderId ?? sqsAccountId,
+        firstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp,
+        messageGroupId: attributes.MessageGroupId,
+        messageDeduplicationId: attributes.MessageDeduplicationId,
+        sequenceNumber: attributes.SequenceNumber,
+        traceHeader: attributes.AWSTraceHeader,
         messageAttributes,
         md5OfBody: m.MD5OfBody ?? '',
-        ...(m.MD5OfMessageAttributes !== undefined && { md5OfMessageAttributes: m.MD5OfMessageAttributes }),
-        eventSource: 'aws:sqs',
-        eventSourceARN: queueArn,
-        awsRegion: region,
-      };
+        md5OfMessageAttributes: m.MD5OfMessageAttributes,
+      });
     }),
   };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { harnessAccountId, harnessRegion, sqsQueueArn, sqsRecord, type SqsRecord } from '../../dev/harness/aws-events.ts';
 
 /** A Lambda context whose getRemainingTimeInMillis() really counts down from `timeoutMs`. */
 export function lambdaContext(timeoutMs = 10_000, functionName = 'perkamo-test'): Context {
@@ -8,7 +9,7 @@ export function lambdaContext(timeoutMs = 10_000, functionName = 'perkamo-test')
     callbackWaitsForEmptyEventLoop: false,
     functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:eu-central-1:123456789012:function:${functionName}`,
+    invokedFunctionArn: `arn:aws:lambda:${harnessRegion}:${harnessAccountId}:function:${functionName}`,
     memoryLimitInMB: '512',
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,
@@ -36,9 +37,9 @@ export function httpApiEvent(
     rawQueryString: '',
     headers: { 'content-type': 'application/json', ...headers },
     requestContext: {
-      accountId: '123456789012',
+      accountId: harnessAccountId,
       apiId: 'api123',
-      domainName: 'api123.execute-api.eu-central-1.amazonaws.com',
+      domainName: `api123.execute-api.${harnessRegion}.amazonaws.com`,
       domainPrefix: 'api123',
       http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.1', userAgent: 'test' },
       requestId: randomUUID(),
@@ -65,7 +66,7 @@ export function restApiEvent(route: string, body: unknown, headers: Record<strin
     queryStringParameters: null,
     pathParameters: null,
     stageVariables: null,
-    requestContext: { accountId: '123456789012', apiId: 'rest123', httpMethod: method, path: `/prod${path}`, stage: 'prod', requestId: randomUUID(), resourcePath: path },
+    requestContext: { accountId: harnessAccountId, apiId: 'rest123', httpMethod: method, path: `/prod${path}`, stage: 'prod', requestId: randomUUID(), resourcePath: path },
     body: body === undefined ? null : JSON.stringify(body),
     isBase64Encoded: false,
   };
@@ -78,26 +79,20 @@ export interface SqsMessage {
   attributes?: Record<string, { stringValue: string; dataType: string }>;
 }
 
-/** An SQS event; `fifo` makes a FIFO queue's records (with MessageGroupId). */
-export function sqsEvent(messages: SqsMessage[], queue = 'perkamo-events') {
+/** An SQS event; a message with a `group` is a FIFO queue's record (MessageGroupId and the rest). */
+export function sqsEvent(messages: SqsMessage[], queue = 'perkamo-events'): { Records: SqsRecord[] } {
+  const queueArn = sqsQueueArn(queue);
   return {
-    Records: messages.map((m) => ({
-      messageId: m.messageId ?? randomUUID(),
-      receiptHandle: randomUUID(),
-      body: typeof m.body === 'string' ? m.body : JSON.stringify(m.body),
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: String(Date.UTC(2026, 10, 25, 12, 0, 0)),
-        SenderId: 'AIDAEXAMPLE',
-        ApproximateFirstReceiveTimestamp: String(Date.now()),
-        ...(m.group !== undefined && { MessageGroupId: m.group, SequenceNumber: '1', MessageDeduplicationId: randomUUID() }),
-      },
-      messageAttributes: m.attributes ?? {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: `arn:aws:sqs:eu-central-1:123456789012:${queue}`,
-      awsRegion: 'eu-central-1',
-    })),
+    Records: messages.map((m) =>
+      sqsRecord({
+        queueArn,
+        messageId: m.messageId,
+        body: typeof m.body === 'string' ? m.body : JSON.stringify(m.body),
+        sentTimestamp: Date.UTC(2026, 10, 25, 12, 0, 0),
+        ...(m.group !== undefined && { messageGroupId: m.group, messageDeduplicationId: randomUUID(), sequenceNumber: '1' }),
+        messageAttributes: m.attributes,
+      }),
+    ),
   };
 }
 
@@ -107,9 +102,9 @@ export function eventBridgeEvent(detail: unknown, detailType = 'purchase.complet
     id,
     'detail-type': detailType,
     source: 'com.example.shop',
-    account: '123456789012',
+    account: harnessAccountId,
     time: '2026-11-25T12:00:00Z',
-    region: 'eu-central-1',
+    region: harnessRegion,
     resources: [],
     detail,
   };

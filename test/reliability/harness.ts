@@ -4,7 +4,7 @@
 // line), and what a refusal must look like over HTTP, SQS and EventBridge.
 import { expect } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
-import { tapFunctionLogs, type FunctionFailure } from '../../dev/chaos/common.ts';
+import { tapFunctionLogs, type FunctionFailure } from '../../dev/chaos/function-logs.ts';
 import { functionNames, functionOf, type FunctionName } from '../../src/lambda/functions/index.ts';
 import { eventBridgeEvent, httpApiEvent, lambdaContext, sqsEvent } from '../helpers/aws-events.ts';
 import { functionEnv, loadFunction, type Handler } from '../helpers/functions.ts';

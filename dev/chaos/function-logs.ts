@@ -1,0 +1,42 @@
+/**
+ * The function log tap: the reason a record failed comes from the function's own failure log line,
+ * not from the batch answer (which only names the record).
+ */
+export interface FunctionFailure {
+  /** The record id the function logged: SQS messageId, EventBridge event id. */
+  id: string;
+  error: string;
+  message: string;
+}
+
+/**
+ * Taps the functions' JSON log lines (they write to process.stdout): each failure a summary line
+ * names goes to `onFailure`, and the functions' lines (EMF lines too) are kept off the terminal. Other output passes through.
+ * Returns the function that removes the tap.
+ */
+export function tapFunctionLogs(onFailure: (failure: FunctionFailure) => void): () => void {
+  const original = process.stdout.write;
+  const tapped = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
+    if (typeof chunk === 'string' && chunk.startsWith('{')) {
+      try {
+        const line = JSON.parse(chunk) as { function_name?: unknown; _aws?: unknown; failures?: { id?: unknown; error?: unknown; message?: unknown }[] };
+        // The functions' log lines and EMF lines (the logger's lines carry function_name).
+        if (typeof line.function_name === 'string' || line._aws !== undefined) {
+          for (const f of line.failures ?? []) {
+            if (typeof f.id === 'string') onFailure({ id: f.id, error: String(f.error), message: String(f.message) });
+          }
+          const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+          callback?.();
+          return true;
+        }
+      } catch {
+        // not one of ours
+      }
+    }
+    return (original as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as typeof process.stdout.write;
+  process.stdout.write = tapped;
+  return () => {
+    if (process.stdout.write === tapped) process.stdout.write = original;
+  };
+}
