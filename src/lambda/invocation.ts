@@ -1,6 +1,6 @@
 import type { Context as OtelContext } from '@opentelemetry/api';
 import type { PerkamoEventInput } from '../core/index.ts';
-import type { PerkamoClient } from '../sdk/index.ts';
+import type { PerkamoClient, PerkamoOperation } from '../sdk/index.ts';
 import type { InvocationReport } from './report.ts';
 
 /** Which record a command came from: enough to answer the trigger and to explain a failure in logs. */
@@ -28,8 +28,11 @@ export type Command =
   | { kind: 'emit'; event: PerkamoEventInput; origin: Origin }
   | {
       kind: 'call';
-      /** The Perkamo operation: `perkamo <operation>` span, the report's call name. */
-      operation: string;
+      /**
+       * The Perkamo operation the call performs, as the client names it (its errors, its attempts):
+       * the `perkamo <operation>` span, the report's call name. One word, one meaning.
+       */
+      operation: PerkamoOperation;
       /** Whom the call is about, if anyone (its span says so as PERKAMO_TRACE_USER_IDS says). */
       userId?: string;
       call(context: CallContext): Promise<unknown>;

@@ -1,12 +1,13 @@
 import { isTimeoutError } from '../core/index.ts';
 import { toHttpError } from './errors.ts';
 import type { Item, Origin, Outcome } from './invocation.ts';
+import type { PerkamoOperation } from '../sdk/index.ts';
 import type { Trigger } from './request.ts';
 
 /** One Perkamo call of the invocation (retries included), as the runner made it. */
 export interface PerkamoCall {
-  /** The operation span's name: emit, batch, identify, stream_token, customer. */
-  operation: string;
+  /** The Perkamo operation, as the client names it: emit, batch, identify, browser_token, customer, program. */
+  operation: PerkamoOperation;
   ms: number;
   /** HTTP attempts, the first included. */
   attempts: number;

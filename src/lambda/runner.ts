@@ -1,6 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import { PerkamoValidationError, canonicalJson, limits, type PerkamoEventInput } from '../core/index.ts';
-import { PerkamoApiError, responseMeta, type EventIngestResponse, type PerkamoClient } from '../sdk/index.ts';
+import { PerkamoApiError, responseMeta, type EventIngestResponse, type PerkamoClient, type PerkamoOperation } from '../sdk/index.ts';
 import { attr, traceUserId, type UserIdPolicy } from '../telemetry/attributes.ts';
 import { withOperationSpan } from '../telemetry/perkamo-spans.ts';
 import type { CallContext, Command, Outcome } from './invocation.ts';
@@ -24,7 +24,7 @@ const perkamoRequestId = (value: unknown): string | undefined =>
   responseMeta(value)?.requestId ?? ((value as { requestId?: unknown } | null)?.requestId as string | undefined);
 
 /** One Perkamo call: its operation span, and its time and attempts for the invocation's report. */
-async function perkamoCall<T>(operation: string, attributes: Attributes, options: RunOptions, fn: () => Promise<T>): Promise<T> {
+async function perkamoCall<T>(operation: PerkamoOperation, attributes: Attributes, options: RunOptions, fn: () => Promise<T>): Promise<T> {
   const started = performance.now();
   try {
     const value = await withOperationSpan(operation, attributes, perkamoRequestId, fn);

@@ -140,10 +140,10 @@ describe('spans per function × trigger', () => {
     expect(byName('perkamo identify')).toHaveLength(4);
   });
 
-  it('stream-token over HTTP: perkamo stream_token span', async () => {
+  it('stream-token over HTTP: perkamo browser_token span (the Perkamo operation the client names)', async () => {
     await fn['stream-token']!(httpApiEvent('POST /stream-token', {}, await bearer('customer_7', [])), lambdaContext());
     expect(one('POST /stream-token').attributes['http.response.status_code']).toBe(200);
-    expect(one('perkamo stream_token').attributes['perkamo.operation']).toBe('stream_token');
+    expect(one('perkamo browser_token').attributes['perkamo.operation']).toBe('browser_token');
   });
 
   it('stream-token CORS preflight, answered before the handler: the SERVER span still ends, as OPTIONS with the status', async () => {

@@ -23,7 +23,7 @@ export const streamTokenFunction = /* @__PURE__ */ defineFunction({
     return [
       {
         kind: 'call',
-        operation: 'stream_token',
+        operation: 'browser_token',
         userId,
         call: ({ client, deadline, browserKey, streamTokenTtlSeconds }) => {
           if (!browserKey) throw new PerkamoError('PERKAMO_BROWSER_KEY is not set; stream tokens cannot be minted');
