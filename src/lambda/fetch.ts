@@ -40,7 +40,8 @@ export function createTracedFetch(base: PerkamoFetch = (url, init) => globalThis
         return response;
       } catch (error) {
         const name = (error as Error)?.name;
-        span.setAttribute(attr.errorType, isTimeoutError(error) || name === 'AbortError' ? 'timeout' : networkCode(error) ?? name ?? 'Error');
+        // One rule for a timeout (core's isTimeoutError): the transport aborts an attempt with its timeout error as the reason.
+        span.setAttribute(attr.errorType, isTimeoutError(error) ? 'timeout' : networkCode(error) ?? name ?? 'Error');
         span.setStatus({ code: SpanStatusCode.ERROR });
         throw error;
       } finally {
