@@ -93,6 +93,8 @@ const log = (line) => process.stderr.write(`[bench ${elapsed()}] ${line}\n`);
 
 const layerInit = join(root, 'dist/layers/otel/otel-init.mjs');
 const layerHandler = join(root, 'dist/layers/otel/perkamo-otel-handler');
+// The word the deploy adds to NODE_OPTIONS, as the harness rewrites /opt to the built layer.
+const ourImport = `--import ${layerInit}`;
 const functionRoot = (fn) => join(root, 'dist/functions', fn);
 const fnFile = (fn) => join(functionRoot(fn), 'index.mjs');
 const worker = join(root, 'bench/lib/worker.mjs');
@@ -261,8 +263,9 @@ async function main() {
         const f = fns[fn];
         expectTemplate(`${key} has no ${fn}`, f);
         expectTemplate(`${key} ${fn} runtime ${f.runtime}`, f.runtime === (key.startsWith('node22') ? 'nodejs22.x' : 'nodejs24.x'));
-        expectTemplate(`${key} ${fn} NODE_OPTIONS '${f.environment.NODE_OPTIONS}'`, f.environment.NODE_OPTIONS === (key.endsWith('SourceMaps') ? '--enable-source-maps' : ''));
-        expectTemplate(`${key} ${fn} AWS_LAMBDA_EXEC_WRAPPER ${f.environment.AWS_LAMBDA_EXEC_WRAPPER}`, f.environment.AWS_LAMBDA_EXEC_WRAPPER === layerHandler);
+        const nodeOptions = [key.endsWith('SourceMaps') && '--enable-source-maps', ourImport].filter(Boolean).join(' ');
+        expectTemplate(`${key} ${fn} NODE_OPTIONS '${f.environment.NODE_OPTIONS}'`, f.environment.NODE_OPTIONS === nodeOptions);
+        expectTemplate(`${key} ${fn} AWS_LAMBDA_EXEC_WRAPPER ${f.environment.AWS_LAMBDA_EXEC_WRAPPER}`, f.environment.AWS_LAMBDA_EXEC_WRAPPER === undefined);
         const e = f.environment;
         expectTemplate(`${key} ${fn} OTEL_TRACES_EXPORTER ${e.OTEL_TRACES_EXPORTER}`, e.OTEL_TRACES_EXPORTER === 'otlp');
         if (key.endsWith('Xray')) {
@@ -279,10 +282,8 @@ async function main() {
     const secrets = await harness.startSecretsManager({ [secretId]: secretKey });
     const officialWrapper = await writeOfficialWrapper(baselines.officialInit);
 
-    const without = (env, key) => {
-      const { [key]: _, ...rest } = env;
-      return rest;
-    };
+    // The deploy loads our init with NODE_OPTIONS (no exec wrapper): without the layer is without that word.
+    const withoutOurs = (env) => ({ ...env, NODE_OPTIONS: env.NODE_OPTIONS.replace(ourImport, '').trim() });
     // traces=xray under the harness: the template's environment plus the loopback endpoint, signed for
     // xray all the same (PERKAMO_OTEL_SIGV4, as for a VPC endpoint's private name): the layer signs with
     // the execution role's credentials the harness hands every function, gzip on by default.
@@ -294,9 +295,11 @@ async function main() {
     // `signed`: whether every export must arrive gzip-compressed and validly signed; `traceHeader`: the
     // invocation's X-Ray header when not Lambda's default.
     const allColdVariants = [
-      { key: 'untraced', pkg: 'node24', node: node24, env: (e) => without(e, 'AWS_LAMBDA_EXEC_WRAPPER'), spans: false },
+      { key: 'untraced', pkg: 'node24', node: node24, env: withoutOurs, spans: false },
       { key: 'ours', pkg: 'node24', node: node24, env: (e) => e, spans: true },
-      { key: 'official', pkg: 'node24', node: node24, env: (e) => ({ ...e, AWS_LAMBDA_EXEC_WRAPPER: officialWrapper }), spans: true },
+      { key: 'official', pkg: 'node24', node: node24, env: (e) => ({ ...withoutOurs(e), AWS_LAMBDA_EXEC_WRAPPER: officialWrapper }), spans: true },
+      // The layer's exec wrapper (how a team attaching the layer by hand loads it; the deploy's way until issue 26).
+      { key: 'oursWrapper', pkg: 'node24', node: node24, env: (e) => ({ ...withoutOurs(e), AWS_LAMBDA_EXEC_WRAPPER: layerHandler }), spans: true, only: ['emit', 'batch'] },
       // What the first export costs (emit and batch: one function of each kind of trigger is enough to tell it).
       { key: 'oursNone', pkg: 'node24', node: node24, env: (e) => ({ ...e, OTEL_TRACES_EXPORTER: 'none' }), spans: false, only: ['emit', 'batch'] },
       // traces=xray as packaged: what signing and gzip change in the cold start and the first export.

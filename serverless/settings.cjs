@@ -35,6 +35,8 @@ const REGION = /^[a-z]{2,4}(?:-[a-z]+)+-\d+$/;
 // An OTEL_EXPORTER_OTLP_HEADERS entry: an HTTP header name, `=`, a value (no comma: it separates entries).
 const OTLP_HEADER = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+=[^,]+$/;
 const TRACES = ['xray', 'otlp', 'none'];
+// Where Lambda unpacks the layer's init (the layer's content is dist/layers/otel: esbuild.config.mjs).
+const LAYER_INIT = '/opt/otel-init.mjs';
 
 const { normalizedName, resolverError } = require('./osls.cjs');
 
@@ -81,8 +83,11 @@ module.exports = async ({ resolveVariable }) => {
   const memorySize = await int('memorySize', 128, 10240);
   const timeout = await int('timeout', 3, 900);
   const logRetentionInDays = await int('logRetentionInDays', 1, 3653);
-  // Off by default: Node parses the bundle's source map at load, 4–17 ms of every Init Duration.
-  const nodeOptions = (await bool('sourceMaps')) ? '--enable-source-maps' : '';
+  // The layer's init is loaded by NODE_OPTIONS itself, not through its exec wrapper: the wrapper is a
+  // bash process before node, ≈ 5 ms of every Init Duration (bench/RESULTS.md). The wrapper stays in
+  // the layer for teams that attach it by hand. Source maps are off by default: Node parses the
+  // bundle's source map at load, 4–17 ms of every Init Duration.
+  const nodeOptions = [(await bool('sourceMaps')) && '--enable-source-maps', `--import ${LAYER_INIT}`].filter(Boolean).join(' ');
   if (!LOG_RETENTION_DAYS.includes(logRetentionInDays)) {
     problem('logRetentionInDays', `${logRetentionInDays} is not a retention CloudWatch Logs offers (${LOG_RETENTION_DAYS.join(', ')})`);
   }

@@ -29,7 +29,7 @@ export function renderReport(results) {
         encoding: v[key][0]?.encoding,
       };
     }
-    for (const key of ['ours', 'official', 'oursNone', 'oursXray', 'sourceMaps']) {
+    for (const key of ['ours', 'official', 'oursNone', 'oursWrapper', 'oursXray', 'sourceMaps']) {
       if (!v[key]) continue;
       cold[fn][key].overInit = summary(diff(get(key, 'initMs'), get('untraced', 'initMs')));
       cold[fn][key].overResponse = summary(diff(get(key, 'responseMs'), get('untraced', 'responseMs')));
@@ -349,12 +349,12 @@ export function renderReport(results) {
   p(
     "Lambda's Init Duration under the real runtime client, aws-lambda-ric " +
       `${lambda.ricVersion}, driven through the loopback Runtime API (\`dev/harness\`), with the environment \`serverless.yml\` deploys ` +
-      '(`NODE_OPTIONS`, the layer\'s exec wrapper `AWS_LAMBDA_EXEC_WRAPPER`, `OTEL_*`, `PERKAMO_SECRET_ARN` read through the AWS SDK from a loopback ' +
+      '(`NODE_OPTIONS` with the layer\'s `--import /opt/otel-init.mjs`, `OTEL_*`, `PERKAMO_SECRET_ARN` read through the AWS SDK from a loopback ' +
       `Secrets Manager, \`AUTH_*\` naming a loopback JWKS, ${num(lambda.memoryMb)} MB and the heap flags Lambda's bootstrap derives from it), on Node ${lambda.node[24]}. ` +
       'The functions are packaged by `serverless package` (osls, offline) and every environment is the template\'s, changed only as its variant says. ' +
       `${config.cold.runs} fresh environments per variant and function, the variants interleaved round by round; each is started, takes one first invocation ` +
       `(${fns.map((fn) => `${fn}: ${firstEvents[fn]}`).join('; ')}), and is shut down. ` +
-      "**Init Duration** = the REPORT line's: from the runtime's start (its exec wrapper, when set) until the runtime and every registered " +
+      "**Init Duration** = the REPORT line's: from the runtime's start (its exec wrapper, when one is set) until the runtime and every registered " +
       "extension wait on `next` (ours registers one internal extension at init, from the function's own process). **First invocation** = that invocation's Duration: until the runtime and " +
       'the extensions wait on `next` again — ours exports its spans after the response, in that post-response phase, so the Duration includes the export and the ' +
       'response does not; (b) exports before it answers, so both include it; **response** = until the runtime posts the response. ' +
@@ -363,8 +363,9 @@ export function renderReport(results) {
     '',
   );
   p(
-    '- (a) without the layer: the deployed environment without `AWS_LAMBDA_EXEC_WRAPPER`.',
+    '- (a) without the layer: the deployed environment without the layer\'s `--import` in `NODE_OPTIONS`.',
     '- ours: the deployed environment as is.',
+    '- ours, exec wrapper (emit and batch): the layer loaded through `AWS_LAMBDA_EXEC_WRAPPER=/opt/perkamo-otel-handler` instead, as a team attaching the layer by hand does (and the deploy did before): what the bash process in front of node costs.',
     '- ours, `OTEL_TRACES_EXPORTER=none` (emit and batch): spans made, not exported — what the first export adds.',
     ...(xrayFns.length
       ? ['- ours, `traces=xray` (emit and batch): packaged with `--param traces=xray` (the deploy default: CloudWatch\'s OTLP endpoint of the region, ' +
@@ -372,7 +373,7 @@ export function renderReport(results) {
           '`PERKAMO_OTEL_SIGV4=xray`: every export gzip-compressed and SigV4-signed with the execution role\'s credentials the harness hands the function; ' +
           'the invocation carries Lambda\'s X-Ray header with `Sampled=1` (active tracing\'s decision for a sampled request). Section 1d compares it with ours.']
       : []),
-    '- ours, `sourceMaps=true`: packaged with `--param sourceMaps=true`, which sets `NODE_OPTIONS=--enable-source-maps` (the deploy default leaves it off).',
+    '- ours, `sourceMaps=true`: packaged with `--param sourceMaps=true`, which adds `--enable-source-maps` to `NODE_OPTIONS` (the deploy default leaves it off).',
     '- (b) official OTel: `AWS_LAMBDA_EXEC_WRAPPER` pointing at a wrapper that adds `--import` of the official init bundle to `NODE_OPTIONS` ' +
       'and execs the runtime, as the opentelemetry-lambda layer\'s `otel-handler` does.',
     '',
@@ -383,6 +384,7 @@ export function renderReport(results) {
     untraced: '(a) without the layer',
     ours: 'ours, as deployed',
     oursNone: 'ours, `OTEL_TRACES_EXPORTER=none`',
+    oursWrapper: 'ours, through the exec wrapper',
     oursXray: 'ours, `traces=xray` (signed, gzip)',
     sourceMaps: 'ours, `sourceMaps=true`',
     official: '(b) official OTel',
@@ -390,7 +392,7 @@ export function renderReport(results) {
   for (const fn of fns) {
     const c = cold[fn];
     let first = true;
-    for (const key of ['untraced', 'ours', 'oursNone', 'oursXray', 'sourceMaps', 'official']) {
+    for (const key of ['untraced', 'ours', 'oursNone', 'oursWrapper', 'oursXray', 'sourceMaps', 'official']) {
       const t = c[key];
       if (!t) continue;
       const ratios = key === 'ours' ? `${fmtRatio(c.ratioInit)} / ${fmtRatio(c.ratioTotal)}` : '';

@@ -93,7 +93,8 @@ function functionsOf(template: Template, layerDir: string): Record<string, Deplo
     const environment: Record<string, string> = {};
     for (const [key, value] of Object.entries(p.Environment?.Variables ?? {})) {
       if (typeof value !== 'string') throw new Error(`${p.FunctionName}: ${key} is not a plain string in the template (${JSON.stringify(value)}); the harness cannot resolve it`);
-      environment[key] = value.replace(/^\/opt\//, `${layerDir}/`);
+      // A whole value (AWS_LAMBDA_EXEC_WRAPPER) or a word of one (NODE_OPTIONS' --import).
+      environment[key] = value.replace(/(^|\s)\/opt\//g, `$1${layerDir}/`);
     }
     // What Lambda sets from the function's LoggingConfig: the runtime client reads them (JSON
     // console output, level filtering).

@@ -12,6 +12,12 @@ export interface Logger {
   fatal(message: string, fields?: Record<string, unknown>): void;
   /** A logger whose lines also carry `fields` (e.g. the AWS request id of one invocation). */
   child(fields: Record<string, unknown>): Logger;
+  /** Whether a line at `level` is written: callers skip building the fields of one that is not. */
+  enabled(level: LogLevel): boolean;
+  /** The line at `level`, formatted and not written (undefined when the level drops it). */
+  format(level: LogLevel, message: string, fields?: Record<string, unknown>): string | undefined;
+  /** Writes lines at once: one write for all of them (the invocation's summary and EMF lines). */
+  writeLines(lines: readonly string[]): void;
 }
 
 /**
@@ -40,12 +46,16 @@ export function createLogger(
   write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
 ): Logger {
   const min = rank[level];
-  const emit = (lineLevel: LogLevel, message: string, fields?: Record<string, unknown>) => {
-    if (rank[lineLevel] < min) return;
+  const format = (lineLevel: LogLevel, message: string, fields?: Record<string, unknown>): string | undefined => {
+    if (rank[lineLevel] < min) return undefined;
     const head = { level: lineLevel.toUpperCase(), message, timestamp: new Date().toISOString() };
     // A field may replace one of the base's (rare): then the merged object, else the faster join.
     const clash = fields !== undefined && Object.keys(fields).some((key) => key in base);
-    write(clash ? JSON.stringify({ ...head, ...base, ...fields }) : jsonMembers(head, base, fields));
+    return clash ? JSON.stringify({ ...head, ...base, ...fields }) : jsonMembers(head, base, fields);
+  };
+  const emit = (lineLevel: LogLevel, message: string, fields?: Record<string, unknown>) => {
+    const line = format(lineLevel, message, fields);
+    if (line !== undefined) write(line);
   };
   return {
     debug: (message, fields) => emit('debug', message, fields),
@@ -54,5 +64,11 @@ export function createLogger(
     error: (message, fields) => emit('error', message, fields),
     fatal: (message, fields) => emit('fatal', message, fields),
     child: (fields) => createLogger(level, { ...base, ...fields }, write),
+    enabled: (lineLevel) => rank[lineLevel] >= min,
+    format,
+    // `write` adds the newline after its line: the lines are joined by the same.
+    writeLines: (lines) => {
+      if (lines.length > 0) write(lines.join('\n'));
+    },
   };
 }

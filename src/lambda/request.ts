@@ -40,7 +40,7 @@ export type CleanupFunction = (request: PerkamoRequest<any, any>) => Promise<voi
  * `rawEvent` the trigger middleware, `deadline` the deadline middleware,
  * `principal` the auth middleware, `span`, `traceContext` and `tracingCleanup` the tracing middleware,
  * `logger`, `logFields`, `report` and `loggingCleanup` the logging middleware, `metricsCleanup` the
- * metrics middleware.
+ * metrics middleware, `pendingLines` the metrics middleware (the logging middleware empties it).
  */
 export type PerkamoInternal = {
   /** The trigger's own event, kept for the answer (request.event becomes the Invocation); set once the function accepted the trigger. */
@@ -67,6 +67,8 @@ export type PerkamoInternal = {
   report?: InvocationReport;
   /** Writes the summary line, if not done yet: the logging middleware's cleanup. */
   loggingCleanup?: CleanupFunction;
+  /** Lines the logging middleware writes with its summary line, in one write (the metrics middleware's EMF line). */
+  pendingLines?: string[];
   /** Writes the EMF line, if not done yet: the metrics middleware's cleanup. */
   metricsCleanup?: CleanupFunction;
 };

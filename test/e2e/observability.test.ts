@@ -46,7 +46,7 @@ async function invoke(handler: Handler, event: unknown) {
   const summary = logged.filter((line) => /^invocation (done|failed)/.test(String(line.message)));
   expect(emf, 'one EMF line per invocation').toHaveLength(1);
   expect(summary, 'one summary line per invocation').toHaveLength(1);
-  return { answer, lines, logged, emf: emf[0]!, summary: summary[0]!, requestId: context.awsRequestId };
+  return { answer, lines, logged, emf: emf[0]!, summary: summary[0]!, requestId: context.awsRequestId, writes: written };
 }
 
 const invocationSpan = (requestId: string): ReadableSpan => {
@@ -135,6 +135,29 @@ describe('logs and metrics when things go wrong', () => {
     expect(emf.PerkamoRetries).toBe((summary.perkamo_attempts as number) - 1);
     expect(emf.PerkamoAttempts).toEqual([summary.perkamo_attempts]);
     expect(emfProblems(emf)).toEqual([]);
+  });
+
+  it('the summary and EMF lines leave in one write per invocation; at LOG_LEVEL=warn a success writes the EMF line alone', async () => {
+    const body = httpApiEvent('POST /events', { user_id: 'obs-one-write', event: 'page.viewed', transaction_id: 'obs-one-write-1' }, await bearer('obs-one-write', ['perkamo:emit']));
+    const { writes, summary, emf } = await invoke(fn.emit!, body);
+    expect(writes).toHaveLength(1);
+    expect(parseLines(writes[0]!)).toEqual([summary, emf]);
+    expect(writes[0]!.endsWith('}\n')).toBe(true);
+    // Refused as a whole (a bad token): warn summary and EMF line, still one write.
+    const refused = await invoke(fn.emit!, httpApiEvent('POST /events', { user_id: 'x', event: 'page.viewed' }, { authorization: 'Bearer not.a.jwt' }));
+    expect(refused.writes).toHaveLength(1);
+
+    const warnOnly = await loadFunction('emit', functionEnv(suite.emulator, { LOG_LEVEL: 'warn', PERKAMO_METRICS: 'true' }));
+    const written: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof process.stdout.write;
+    try {
+      await warnOnly({ user_id: 'obs-one-write', event: 'page.viewed', transaction_id: 'obs-one-write-2' }, lambdaContext());
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(written).toHaveLength(1);
+    expect(parseLines(written[0]!).map((line) => ('_aws' in line ? 'emf' : line.message))).toEqual(['emf']);
   });
 
   it('a repeated transaction id: counted as a duplicate, not applied twice', async () => {

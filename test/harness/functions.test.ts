@@ -58,11 +58,11 @@ describe.each([
     expect(calls.every((c) => typeof c.attributes['perkamo.request_id'] === 'string')).toBe(true);
   }
 
-  it('is packaged for nodejs' + major + '.x with the layer wrapper and without --enable-source-maps', () => {
+  it('is packaged for nodejs' + major + '.x with the layer\'s init in NODE_OPTIONS (no exec wrapper) and without --enable-source-maps', () => {
     for (const fn of Object.values(stack.functions)) {
       expect(fn.runtime).toBe(`nodejs${major}.x`);
-      expect(fn.environment.AWS_LAMBDA_EXEC_WRAPPER).toMatch(/dist\/layers\/otel\/perkamo-otel-handler$/);
-      expect(fn.environment.NODE_OPTIONS).toBe('');
+      expect(fn.environment.AWS_LAMBDA_EXEC_WRAPPER).toBeUndefined();
+      expect(fn.environment.NODE_OPTIONS).toMatch(/^--import \S*dist\/layers\/otel\/otel-init\.mjs$/);
       expect(fn.environment.PERKAMO_SECRET_ARN).toBe('perkamo/dev/secret-key');
     }
     expect(envs.emit!.initDurationMs ?? 0).toBeGreaterThanOrEqual(0);

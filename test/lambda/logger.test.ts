@@ -50,3 +50,20 @@ describe('jsonMembers (the logger\'s and the EMF line\'s serialiser)', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ function_name: 'field', keep: 1, message: 'm', level: 'INFO' });
   });
 });
+
+describe('several lines in one write', () => {
+  it('format builds a line without writing it, undefined when the level drops it; writeLines writes them at once', () => {
+    const writes: string[] = [];
+    const logger = createLogger('warn', { function: 'emit' }, (text) => writes.push(text)).child({ aws_request_id: 'r1' });
+    expect(logger.enabled('info')).toBe(false);
+    expect(logger.enabled('warn')).toBe(true);
+    expect(logger.format('info', 'dropped', { n: 1 })).toBeUndefined();
+    const line = logger.format('error', 'kept', { n: 2 });
+    expect(JSON.parse(line!)).toMatchObject({ level: 'ERROR', message: 'kept', function: 'emit', aws_request_id: 'r1', n: 2 });
+    expect(writes).toEqual([]);
+    logger.writeLines([line!, '{"_aws":{}}']);
+    expect(writes).toEqual([`${line}\n{"_aws":{}}`]);
+    logger.writeLines([]);
+    expect(writes).toHaveLength(1);
+  });
+});

@@ -1,7 +1,7 @@
 import { isSpanContextValid } from '@opentelemetry/api';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { lambdaTraceHeader, xrayTraceId } from '../../telemetry/lambda-trace-header.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger, LogLevel } from '../logger.ts';
 import { InvocationReport, type Tally } from '../report.ts';
 import { toHttpError } from '../errors.ts';
 import type { PerkamoRequest } from '../request.ts';
@@ -46,12 +46,19 @@ export function logging({ logger }: LoggingOptions) {
     if (!report || !invocationLogger || request.internal.loggingCleanup === undefined) return;
     request.internal.loggingCleanup = undefined;
     const tally = tallyOf(request)!;
-    const fields = summaryFields(tally, request, report.startedAt);
     // Refused as a whole or some records not done: the caller's or the records' to fix (warn);
     // failed as a whole (a 5xx, an error thrown back to Lambda): ours (error).
-    if (tally.failedWhole) invocationLogger.error('invocation failed', fields);
-    else if (tally.outcome !== 'success') invocationLogger.warn('invocation done with failures', fields);
-    else invocationLogger.info('invocation done', fields);
+    const [level, message]: [LogLevel, string] = tally.failedWhole
+      ? ['error', 'invocation failed']
+      : tally.outcome !== 'success'
+        ? ['warn', 'invocation done with failures']
+        : ['info', 'invocation done'];
+    // The fields are built only for a line that is written.
+    const summary = invocationLogger.enabled(level) ? invocationLogger.format(level, message, summaryFields(tally, request, report.startedAt)) : undefined;
+    // One write for the invocation's lines: the summary and what the metrics middleware left (its EMF line).
+    const lines = request.internal.pendingLines ?? [];
+    request.internal.pendingLines = undefined;
+    invocationLogger.writeLines(summary === undefined ? lines : [summary, ...lines]);
   };
 
   return { before: loggingBefore, after: loggingEnd, onError: loggingEnd };

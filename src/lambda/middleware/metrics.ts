@@ -34,7 +34,10 @@ export function metrics(options: Pick<MetricsOptions, 'function'> & Partial<Metr
     const tally = tallyOf(request);
     if (!tally) return;
     const dimensions = { function: fn.name, trigger: tally.trigger ?? 'unknown', outcome: tally.outcome };
-    write(emfLine(namespace, dimensions, tally, request.internal.logFields ?? {}));
+    const line = emfLine(namespace, dimensions, tally, request.internal.logFields ?? {});
+    // With the logging middleware still to end, it writes this line with its summary: one write per invocation.
+    if (request.internal.loggingCleanup !== undefined && options.write === undefined) (request.internal.pendingLines ??= []).push(line);
+    else write(line);
   };
 
   return { before: metricsBefore, after: metricsEnd, onError: metricsEnd };
