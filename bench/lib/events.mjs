@@ -4,24 +4,13 @@
 // SQS records come from the one builder in dev/harness/aws-events.ts, built on its own (not the
 // whole harness: the workers measure peak RSS).
 import { randomUUID } from 'node:crypto';
-import { harnessAccountId as ACCOUNT, harnessRegion as REGION, sqsQueueArn, sqsRecord as buildSqsRecord } from '../../dist/harness/aws-events.mjs';
+import { harnessAccountId as ACCOUNT, harnessRegion as REGION, lambdaContext as buildLambdaContext, sqsQueueArn, sqsRecord as buildSqsRecord } from '../../dist/harness/aws-events.mjs';
 
 const EVENTS = ['purchase.completed', 'lesson.finished', 'page.viewed', 'referral.completed'];
 
 /** A context as Lambda's Node runtime passes it; getRemainingTimeInMillis() really counts down. */
 export function lambdaContext(functionName, timeoutMs = 30_000) {
-  const end = Date.now() + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: '2026/11/25/[$LATEST]bench',
-    getRemainingTimeInMillis: () => Math.max(0, end - Date.now()),
-  };
+  return buildLambdaContext({ functionName, timeoutMs, logStreamSuffix: 'bench' });
 }
 
 /** The n-th payload of a run: varied users and events, a unique transaction id. */

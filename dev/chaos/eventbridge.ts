@@ -8,7 +8,7 @@ import { sqsAccountId, sqsRegion } from '../stack/dev-config.ts';
 import { loadFunctions } from '../stack/lambda.ts';
 import { budgets, startChaosEmulator } from './budgets.ts';
 import { tapFunctionLogs } from './function-logs.ts';
-import { InvocationMeter, sleep } from './invocations.ts';
+import { InvocationMeter, runWorkers, sleep } from './invocations.ts';
 import { checkLedger, poisonDlqProblems, type DeadLetter, type Expected } from './ledger.ts';
 import { summarize } from './summary.ts';
 import type { VariantOptions, VariantSummary } from './variant.ts';
@@ -85,12 +85,7 @@ export async function runEventBridgeChaos(options: VariantOptions): Promise<Vari
         done++;
       }
     };
-    const progress = setInterval(() => log(`eventbridge ${options.budget}: ${done.toLocaleString('en')}/${jobs.length.toLocaleString('en')} events done`), 5_000);
-    try {
-      await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
-    } finally {
-      clearInterval(progress);
-    }
+    await runWorkers(options.concurrency ?? 8, worker, () => `eventbridge ${options.budget}: ${done.toLocaleString('en')}/${jobs.length.toLocaleString('en')} events done`, log);
 
     const expected: Expected[] = jobs.filter((j) => !j.poison).map((j) => ({ key: j.key, tx: j.tx }));
     const poison = jobs.filter((j) => j.poison);

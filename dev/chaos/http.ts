@@ -12,7 +12,7 @@ import { retryAfterOf } from '../../src/sdk/index.ts';
 import { loadFunctions, projectRoot, type FunctionName } from '../stack/lambda.ts';
 import { budgets, startChaosEmulator } from './budgets.ts';
 import { tapFunctionLogs } from './function-logs.ts';
-import { InvocationMeter, sleep } from './invocations.ts';
+import { InvocationMeter, runWorkers, sleep } from './invocations.ts';
 import { checkLedger, type DeadLetter, type Expected } from './ledger.ts';
 import { summarize } from './summary.ts';
 import type { VariantOptions, VariantSummary } from './variant.ts';
@@ -142,12 +142,7 @@ export async function runHttpChaos(options: VariantOptions): Promise<VariantSumm
         done++;
       }
     };
-    const progress = setInterval(() => log(`http ${options.budget}: ${done.toLocaleString('en')}/${units.length.toLocaleString('en')} requests done`), 5_000);
-    try {
-      await Promise.all(Array.from({ length: options.concurrency ?? 8 }, client));
-    } finally {
-      clearInterval(progress);
-    }
+    await runWorkers(options.concurrency ?? 8, client, () => `http ${options.budget}: ${done.toLocaleString('en')}/${units.length.toLocaleString('en')} requests done`, log);
 
     const expected = units.flatMap((u) => u.events);
     const poison = units.filter((u) => u.poison);

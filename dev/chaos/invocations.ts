@@ -59,3 +59,13 @@ export function queueRun(options: VariantOptions) {
   };
   return state;
 }
+
+/** Runs `count` copies of `worker` until all end, logging `progress()` every 5 s meanwhile. */
+export async function runWorkers(count: number, worker: () => Promise<void>, progress: () => string, log: (line: string) => void): Promise<void> {
+  const timer = setInterval(() => log(progress()), 5_000);
+  try {
+    await Promise.all(Array.from({ length: count }, worker));
+  } finally {
+    clearInterval(timer);
+  }
+}

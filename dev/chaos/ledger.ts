@@ -21,9 +21,13 @@ export interface DeadLetter {
 }
 
 export interface LedgerVerdict {
+  /** Valid events sent. */
   valid: number;
+  /** Valid events the ledger shows applied (once). */
   applied: number;
+  /** Repeats Perkamo answered `duplicate: true` (an applied event delivered again). */
   duplicatesAbsorbed: number;
+  /** Repeats with another payload (409): must be 0, a redelivery must carry the same payload. */
   conflicts: number;
   lost: number;
   appliedTwice: number;

@@ -3,6 +3,7 @@
  * summary row it hands back.
  */
 import type { Budget } from './budgets.ts';
+import type { LedgerVerdict } from './ledger.ts';
 
 export type Variant = 'sqs' | 'eventbridge' | 'http' | 'fifo';
 
@@ -29,36 +30,17 @@ export interface VariantOptions {
   root?: string;
 }
 
-export interface VariantSummary {
+/** A variant's run: the ledger's verdict (ledger.ts), and what the run itself counted. */
+export interface VariantSummary extends LedgerVerdict {
   variant: Variant;
   budget: Budget;
   seed: number;
   /** Units sent: valid events plus poison payloads. */
   sent: number;
-  /** Valid events sent. */
-  valid: number;
   poison: number;
-  /** Valid events the ledger shows applied (once). */
-  applied: number;
-  /** Repeats Perkamo answered `duplicate: true` (an applied event delivered again). */
-  duplicatesAbsorbed: number;
-  /** Repeats with another payload (409): must be 0, a redelivery must carry the same payload. */
-  conflicts: number;
   /** Redeliveries (SQS), async retries (EventBridge), client retries (HTTP). */
   retried: number;
   dlqPoison: number;
-  dlqValid: number;
-  dlqValidApplied: number;
-  lost: number;
-  appliedTwice: number;
-  unexpected: number;
-  poisonApplied: number;
-  walletMismatches: number;
-  lostKeys: string[];
-  twiceTx: string[];
-  /** FIFO: applies of a record after a later record of its message group (must be 0). */
-  outOfOrder: number;
-  outOfOrderGroups: string[];
   invocations: number;
   /** Invocations still running at the Lambda timeout (the poller / invoker gave up on them). */
   killedByTimeout: number;

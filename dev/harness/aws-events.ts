@@ -5,7 +5,7 @@
  * workers measure peak RSS, and the whole harness would add several MB to every one of them.
  */
 import { randomUUID } from 'node:crypto';
-import type { SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import type { Context, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 
 /**
  * The region and account of the tests' and the benchmark's events, the same as the harness's
@@ -74,5 +74,39 @@ export function sqsRecord(init: SqsRecordInit): SqsRecord {
     eventSource: 'aws:sqs',
     eventSourceARN: init.queueArn,
     awsRegion: region,
+  };
+}
+
+export interface LambdaContextInit {
+  functionName: string;
+  timeoutMs: number;
+  /** The function ARN's region and account; default the harness's. */
+  region?: string;
+  accountId?: string;
+  /** Default 1024. */
+  memoryMb?: number;
+  /** The log stream's `[$LATEST]<suffix>`; default `local`. */
+  logStreamSuffix?: string;
+  /** Lambda's own default is true; in-process runners that end the invocation themselves pass false. */
+  callbackWaitsForEmptyEventLoop?: boolean;
+}
+
+/** A Lambda context as the Node runtime passes it, whose getRemainingTimeInMillis() really counts down. */
+export function lambdaContext(init: LambdaContextInit): Context {
+  const end = Date.now() + init.timeoutMs;
+  const { functionName } = init;
+  return {
+    callbackWaitsForEmptyEventLoop: init.callbackWaitsForEmptyEventLoop ?? true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${init.region ?? harnessRegion}:${init.accountId ?? harnessAccountId}:function:${functionName}`,
+    memoryLimitInMB: String(init.memoryMb ?? 1024),
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${init.logStreamSuffix ?? 'local'}`,
+    getRemainingTimeInMillis: () => Math.max(0, end - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
   };
 }

@@ -3,11 +3,11 @@
  * would — environment set before the module's cold start — and invokes them with a Lambda context
  * whose remaining time really counts down.
  */
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
+import { lambdaContext as awsLambdaContext } from '../harness/aws-events.ts';
 import { devFunctionTimeoutMs, sqsAccountId, sqsRegion } from './dev-config.ts';
 
 import { functionNames, type FunctionName } from '../../src/lambda/functions/index.ts';
@@ -31,22 +31,7 @@ export const deployedName = (name: FunctionName) => `perkamo-lambda-local-${name
 
 /** A Lambda context whose getRemainingTimeInMillis() counts down from `timeoutMs`. */
 export function lambdaContext(name: FunctionName, timeoutMs: number = devFunctionTimeoutMs): Context {
-  const end = Date.now() + timeoutMs;
-  const functionName = deployedName(name);
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${sqsRegion}:${sqsAccountId}:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]local`,
-    getRemainingTimeInMillis: () => Math.max(0, end - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
+  return awsLambdaContext({ functionName: deployedName(name), timeoutMs, region: sqsRegion, accountId: sqsAccountId, callbackWaitsForEmptyEventLoop: false });
 }
 
 export class InvocationTimeoutError extends Error {

@@ -6,8 +6,7 @@
 // billed as part of the invocation's duration.)
 import { flushMarginMs, reserveMsOf } from '../../src/telemetry/flush-margin.ts';
 import type { Warn } from './config.ts';
-import type { ExtensionEvent } from './extensions-api.ts';
-import type { Registration } from './registration.ts';
+import { ExtensionsApi, type ExtensionEvent } from './extensions-api.ts';
 /** The last export at SIGTERM: within the 500 ms Lambda waits before SIGKILL, with room to exit. */
 const shutdownFlushMs = 300;
 
@@ -17,23 +16,24 @@ export interface AfterResponseFlush {
 }
 
 /**
- * Waits for the extension's registration (registration.ts started it) and starts its loop. Must end
- * before the runtime client's first `invocation/next` (the layer's init awaits it). Undefined when
- * registration failed: the caller falls back to flushing in the invocation.
+ * Registers the extension (for INVOKE: internal extensions get no SHUTDOWN event) and starts its
+ * loop. Must run before the runtime client's first `invocation/next` (the layer's init awaits it).
+ * Undefined when registration fails: the caller falls back to flushing in the invocation.
  */
 export async function startAfterResponseFlush(
-  registration: Registration,
+  runtimeApi: string,
   flush: (timeoutMs: number) => Promise<void>,
   warn: Warn,
 ): Promise<AfterResponseFlush | undefined> {
-  const failed = await registration.registered;
-  const api = registration.api;
-  if (failed || !api) {
-    warn(`the after-response export could not register its extension (${failed?.message}); exporting in the invocation`);
-    return undefined;
-  }
+  const api = new ExtensionsApi(runtimeApi);
   // Kept free before the INVOKE event's deadline, so the extension is back on `next` in time.
   const marginMs = flushMarginMs(reserveMsOf(process.env));
+  try {
+    await api.register('perkamo-otel', ['INVOKE']);
+  } catch (error) {
+    warn(`the after-response export could not register its extension (${(error as Error).message}); exporting in the invocation`);
+    return undefined;
+  }
 
   // Invocations whose spans are complete but not yet exported (a signal can come before the INVOKE event).
   let completed = 0;

@@ -2,8 +2,6 @@
 // adds it) before the function's handler module: registers the tracer provider, the propagator and
 // an AsyncLocalStorage context manager with @opentelemetry/api, and hands the functions a bounded
 // flush through src/telemetry/hooks.ts. It never throws: without it, the functions run untraced.
-// First: its body starts the extension's registration before the modules below are evaluated.
-import { earlyRegistration, flushPlan } from './registration.ts';
 import { registerTelemetryHooks } from '../../src/telemetry/hooks.ts';
 import { startAfterResponseFlush } from './after-response.ts';
 import { startBackgroundFlush } from './background.ts';
@@ -12,15 +10,20 @@ import { defaultWarn, setupTracing, type Tracing } from './setup.ts';
 const loaded = Symbol.for('perkamo-lambda.otel-layer');
 const global = globalThis as Record<symbol, unknown>;
 
-/** When the functions' spans are exported: registration.ts's plan (after the response, in the background, or in the invocation). */
+/**
+ * When the functions' spans are exported. After the response needs Lambda's Runtime API (local runs
+ * and plain tests have none: there the invocation exports). In multi-concurrency mode there is no
+ * freeze between invocations and one extension cannot follow several at once: there it exports in
+ * the background. With nothing to export (OTEL_TRACES_EXPORTER=none) no extension is registered.
+ */
 async function flushHook(tracing: Tracing): Promise<(timeoutMs: number) => Promise<void>> {
-  const plan = flushPlan(tracing.config, process.env);
-  if (plan === 'background') {
+  const runtimeApi = process.env.AWS_LAMBDA_RUNTIME_API;
+  if (tracing.config.flush === 'in-invocation' || !runtimeApi || !tracing.processor) return tracing.flush;
+  if (process.env.AWS_LAMBDA_MAX_CONCURRENCY !== undefined) {
     const background = startBackgroundFlush(tracing.flush, tracing.config.otlp.timeoutMs);
     return async () => background.done();
   }
-  if (plan === 'in-invocation' || !earlyRegistration) return tracing.flush;
-  const after = await startAfterResponseFlush(earlyRegistration, tracing.flush, defaultWarn);
+  const after = await startAfterResponseFlush(runtimeApi, tracing.flush, defaultWarn);
   return after ? async () => after.done() : tracing.flush;
 }
 
@@ -39,9 +42,5 @@ if (!global[loaded]) {
     }
   } catch (error) {
     defaultWarn(`tracing not started: ${error instanceof Error ? error.message : String(error)}`);
-    // Registered already: the extension must still follow every invocation, or Lambda would wait on
-    // it until each one's deadline. The functions' hook signals it; there is nothing to export.
-    const idle = earlyRegistration && (await startAfterResponseFlush(earlyRegistration, async () => {}, defaultWarn));
-    if (idle) registerTelemetryHooks({ flush: async () => idle.done() });
   }
 }

@@ -1,24 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { harnessAccountId, harnessRegion, sqsQueueArn, sqsRecord, type SqsRecord } from '../../dev/harness/aws-events.ts';
+import { harnessAccountId, harnessRegion, lambdaContext as awsLambdaContext, sqsQueueArn, sqsRecord, type SqsRecord } from '../../dev/harness/aws-events.ts';
 
 /** A Lambda context whose getRemainingTimeInMillis() really counts down from `timeoutMs`. */
 export function lambdaContext(timeoutMs = 10_000, functionName = 'perkamo-test'): Context {
-  const end = Date.now() + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${harnessRegion}:${harnessAccountId}:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: '2026/11/25/[$LATEST]abc',
-    getRemainingTimeInMillis: () => Math.max(0, end - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
+  return awsLambdaContext({ functionName, timeoutMs, memoryMb: 512, logStreamSuffix: 'abc', callbackWaitsForEmptyEventLoop: false });
 }
 
 /** API Gateway HTTP API (payload 2.0) event. */

@@ -4,7 +4,6 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAfterResponseFlush } from '../../layers/otel/after-response.ts';
-import { startRegistration } from '../../layers/otel/registration.ts';
 import { complete, ExtensionsApi } from '../../layers/otel/extensions-api.ts';
 
 const servers: { close(): void }[] = [];
@@ -118,7 +117,7 @@ describe('the after-response export keeps the functions\' flush margin before th
       const deadlineMs = Date.now() + 900;
       const address = await oneInvoke(deadlineMs);
       const started = new Promise<{ at: number; timeoutMs: number }>((resolve) => {
-        void startAfterResponseFlush(startRegistration({ AWS_LAMBDA_RUNTIME_API: address })!, async (timeoutMs) => resolve({ at: Date.now(), timeoutMs }), () => {});
+        void startAfterResponseFlush(address, async (timeoutMs) => resolve({ at: Date.now(), timeoutMs }), () => {});
       });
       const { at, timeoutMs } = await started;
       // It waited for a signal until the margin before the deadline (a timer turn later, not earlier)…
