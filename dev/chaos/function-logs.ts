@@ -17,21 +17,18 @@ export interface FunctionFailure {
 export function tapFunctionLogs(onFailure: (failure: FunctionFailure) => void): () => void {
   const original = process.stdout.write;
   const tapped = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
-    if (typeof chunk === 'string' && chunk.startsWith('{')) {
-      try {
-        const line = JSON.parse(chunk) as { function_name?: unknown; _aws?: unknown; failures?: { id?: unknown; error?: unknown; message?: unknown }[] };
-        // The functions' log lines and EMF lines (the logger's lines carry function_name).
-        if (typeof line.function_name === 'string' || line._aws !== undefined) {
-          for (const f of line.failures ?? []) {
-            if (typeof f.id === 'string') onFailure({ id: f.id, error: String(f.error), message: String(f.message) });
-          }
-          const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-          callback?.();
-          return true;
+    // One write may hold several lines: an invocation's summary and EMF lines leave together.
+    const lines = typeof chunk === 'string' && chunk.startsWith('{') ? chunk.split('\n').filter((text) => text !== '') : [];
+    const ours = lines.map(functionLine);
+    if (lines.length > 0 && ours.every((line) => line !== undefined)) {
+      for (const line of ours) {
+        for (const f of line!.failures ?? []) {
+          if (typeof f.id === 'string') onFailure({ id: f.id, error: String(f.error), message: String(f.message) });
         }
-      } catch {
-        // not one of ours
       }
+      const callback = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      callback?.();
+      return true;
     }
     return (original as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
   } as typeof process.stdout.write;
@@ -39,4 +36,16 @@ export function tapFunctionLogs(onFailure: (failure: FunctionFailure) => void): 
   return () => {
     if (process.stdout.write === tapped) process.stdout.write = original;
   };
+}
+
+type FunctionLine = { function_name?: unknown; _aws?: unknown; failures?: { id?: unknown; error?: unknown; message?: unknown }[] };
+
+/** One of the functions' log lines or EMF lines (the logger's lines carry function_name), else undefined. */
+function functionLine(text: string): FunctionLine | undefined {
+  try {
+    const line = JSON.parse(text) as FunctionLine;
+    return typeof line.function_name === 'string' || line._aws !== undefined ? line : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -11,6 +11,8 @@ export interface SecretsManagerStandIn {
   env: Record<string, string>;
   /** SecretIds asked for, in order. */
   requests: string[];
+  /** While on, requests are taken (and counted) but never answered: a Secrets Manager that hangs. */
+  hang(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -19,6 +21,7 @@ const maxBodyBytes = 64 * 1024;
 /** Serves `secrets` (secret name or ARN → SecretString). Unknown ids get ResourceNotFoundException. */
 export async function startSecretsManager(secrets: Record<string, string>): Promise<SecretsManagerStandIn> {
   const requests: string[] = [];
+  let hanging = false;
   const server = createServer(async (req, res) => {
     const answer = (status: number, body: unknown) =>
       res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(body));
@@ -34,6 +37,7 @@ export async function startSecretsManager(secrets: Record<string, string>): Prom
       return answer(400, { __type: 'SerializationException', message: 'body is not JSON' });
     }
     requests.push(String(id));
+    if (hanging) return;
     const value = typeof id === 'string' ? secrets[id] : undefined;
     if (value === undefined) {
       return answer(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
@@ -53,6 +57,7 @@ export async function startSecretsManager(secrets: Record<string, string>): Prom
     url,
     env: { AWS_ENDPOINT_URL_SECRETS_MANAGER: url },
     requests,
+    hang: (on) => void (hanging = on),
     close: () =>
       new Promise<void>((closed) => {
         server.closeAllConnections();

@@ -7,8 +7,12 @@
 //   holding it under `PERKAMO_SECRET_KEY` — the same name as the environment variable. Other
 //   names (`apiKey`, `secretKey`) are not accepted: in a secret shared by several services they
 //   are ambiguous, and one accepted name keeps the docs short. The error lists the names found.
-// - A fetched key is reused for `ttlMs`, then read again on the next call, so a rotated key is
-//   picked up within one TTL. Concurrent callers share one in-flight read.
+// - A fetched key is reused for `ttlMs`. The first call after that starts a refresh and is served
+//   the key it already holds, as is every call while the refresh runs, up to 2 × ttlMs after the
+//   last good read: a slow or hanging Secrets Manager never holds an invocation whose key is in
+//   hand (the hardening probe's defect: every invocation waited for the hung refresh's 2 s abort).
+//   A rotated key is picked up within one TTL and one read; rotate with both keys valid for a
+//   while, as Secrets Manager's rotation does. Concurrent callers share one in-flight read.
 // - A failed read is never cached: with no key yet, the next call reads again. When a refresh
 //   fails but a key was read less than 2 × ttlMs ago, that (stale) key keeps being served,
 //   `onRefreshError` is told, and the next read is not tried for min(ttlMs, 10 s), so an outage
@@ -107,15 +111,20 @@ export function createApiKeySupplier(source: SecretSource, options: ApiKeySuppli
     }
   }
 
+  const startRefresh = (): Promise<string> =>
+    (inflight ??= refresh().finally(() => {
+      inflight = undefined;
+    }));
+
   return function perkamoApiKey(): Promise<string> {
     const t = now();
-    if (cached && (t - cached.at < ttlMs || (t < pausedUntil && t - cached.at < 2 * ttlMs))) {
+    if (cached && t - cached.at < ttlMs) return Promise.resolve(cached.value);
+    if (cached && t - cached.at < 2 * ttlMs) {
+      // Refreshed in the background; a refresh that fails serves the key it holds (refresh above).
+      if (t >= pausedUntil) startRefresh().catch(() => {});
       return Promise.resolve(cached.value);
     }
-    inflight ??= refresh().finally(() => {
-      inflight = undefined;
-    });
-    return inflight;
+    return startRefresh();
   };
 }
 

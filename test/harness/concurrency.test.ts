@@ -6,14 +6,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { InvokeResult, LambdaEnvironment, LambdaNodeMajor } from '../../dev/harness/index.ts';
 import { httpApiEvent, sqsEvent } from '../helpers/aws-events.ts';
-import { useDeployedStack, type DeployedStack } from './deployed-stack.ts';
+import { managedInstances, useDeployedStack, type DeployedStack } from './deployed-stack.ts';
 
-import { resolve } from 'node:path';
-
-// The deploy loads the layer through NODE_OPTIONS and puts no function on Managed Instances yet: as a
-// team that attaches the layer by hand to one, the layer's exec wrapper sizes libuv's pool (its
-// --import is already in NODE_OPTIONS, which it sees and leaves as is).
-const concurrency = { AWS_LAMBDA_MAX_CONCURRENCY: '4', AWS_LAMBDA_EXEC_WRAPPER: resolve('dist/layers/otel/perkamo-otel-handler') };
+const concurrency = managedInstances(4);
 /** Seconds: room for 16 overlapping invocations on a loaded 2-core CI machine, short enough to wait out a hang. */
 const timeoutSeconds = 6;
 const overlapping = 16;

@@ -7,6 +7,7 @@
 // deploy's default), the receiver is a stand-in for CloudWatch's OTLP endpoint that verifies SigV4
 // against the credentials the harness gives functions, and the traces endpoint is the one more
 // addition (with PERKAMO_OTEL_SIGV4=xray, as a VPC endpoint's private name would need).
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { packageFunctions, type DeployedFunction } from '../../dev/harness/deployed.ts';
@@ -137,6 +138,17 @@ export function expectHttpOk(result: InvokeResult): void {
   expect(result.ok, JSON.stringify(result.error)).toBe(true);
   expect((result.payload as { statusCode: number }).statusCode).toBe(200);
   expect(result.timedOut).toBe(false);
+}
+
+/**
+ * What a function on Lambda Managed Instances gets on top of the deployed environment: `slots`
+ * invocations at once. The deploy loads the layer through NODE_OPTIONS and puts no function on
+ * Managed Instances yet: as a team that attaches the layer by hand to one, the layer's exec wrapper
+ * sizes libuv's pool for the runtime client's parked polls (its --import is already in NODE_OPTIONS,
+ * which it sees and leaves as is).
+ */
+export function managedInstances(slots: number): Record<string, string> {
+  return { AWS_LAMBDA_MAX_CONCURRENCY: String(slots), AWS_LAMBDA_EXEC_WRAPPER: resolve('dist/layers/otel/perkamo-otel-handler') };
 }
 
 /**

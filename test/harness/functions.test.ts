@@ -247,6 +247,29 @@ describe.each([
     }
   });
 
+  it('a key refresh that hangs: after the TTL, invocations are served with the key in hand, not held by the read', async () => {
+    const fn = await stack.start('emit', { PERKAMO_SECRET_CACHE_TTL_SECONDS: '2' });
+    const payload = (n: number) => ({ user_id: `k-${major}`, event: 'page.viewed', transaction_id: `k-${major}-${n}-${randomUUID()}` });
+    try {
+      expect((await fn.invoke(payload(0))).ok).toBe(true);
+      const reads = stack.secrets.requests.length;
+      stack.secrets.hang(true);
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      for (const n of [1, 2]) {
+        const result = await fn.invoke(payload(n));
+        expect(result.ok, JSON.stringify(result.error)).toBe(true);
+        expect(result.payload).toMatchObject({ applied: true });
+        // Held by the refresh, it would wait for the read's 2 s abort (and fail: the key is then too old).
+        expect(result.durationMs).toBeLessThan(2_000);
+      }
+      // One refresh in flight, shared: not one per invocation.
+      expect(stack.secrets.requests.length - reads).toBe(1);
+    } finally {
+      stack.secrets.hang(false);
+      await fn.shutdown();
+    }
+  });
+
   it('a configuration that cannot start: init fails with the clear message, and no key or stack dump in it', async () => {
     const broken = await stack.start('emit', { AUTH_JWKS_URL: '' });
     const result = await broken.invoke({ user_id: 'x', event: 'page.viewed' });

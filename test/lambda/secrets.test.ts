@@ -119,7 +119,7 @@ describe('createApiKeySupplier: Secrets Manager', () => {
     expect((await caught(supplier())).message).toContain("function's region");
   });
 
-  it('caches the key within the TTL and reads it again after', async () => {
+  it('caches the key within the TTL; after it, serves that key while one refresh reads the next', async () => {
     smMock.on(GetSecretValueCommand).resolvesOnce({ SecretString: KEY }).resolves({ SecretString: KEY2 });
     const c = clock();
     const supplier = createApiKeySupplier(source, { ttlMs: 60_000, secretsManager, now: c.now });
@@ -128,8 +128,16 @@ describe('createApiKeySupplier: Secrets Manager', () => {
     await expect(supplier()).resolves.toBe(KEY);
     expect(smMock.calls()).toHaveLength(1);
     c.advance(1);
-    await expect(supplier()).resolves.toBe(KEY2);
+    await expect(supplier()).resolves.toBe(KEY);
+    await expect(supplier()).resolves.toBe(KEY);
+    await vi.waitFor(() => expect(smMock.calls()).toHaveLength(2));
+    await vi.waitFor(() => expect(supplier()).resolves.toBe(KEY2));
     expect(smMock.calls()).toHaveLength(2);
+    // Two TTLs after the last good read, a caller waits for the read.
+    smMock.on(GetSecretValueCommand).resolves({ SecretString: KEY });
+    c.advance(120_000);
+    await expect(supplier()).resolves.toBe(KEY);
+    expect(smMock.calls()).toHaveLength(3);
   });
 
   it('reads on every call with ttlMs 0', async () => {
@@ -175,7 +183,7 @@ describe('createApiKeySupplier: Secrets Manager', () => {
 
     c.advance(60_000);
     await expect(supplier()).resolves.toBe(KEY);
-    expect(onRefreshError).toHaveBeenCalledTimes(1);
+    await vi.waitFor(() => expect(onRefreshError).toHaveBeenCalledTimes(1));
     expect(onRefreshError.mock.calls[0]![0]).toBeInstanceOf(SecretLoadError);
     expect(onRefreshError.mock.calls[0]![1]).toEqual({ staleForMs: 60_000 });
     expect(smMock.calls()).toHaveLength(2);
@@ -186,7 +194,8 @@ describe('createApiKeySupplier: Secrets Manager', () => {
     expect(smMock.calls()).toHaveLength(2);
     c.advance(1);
     await expect(supplier()).resolves.toBe(KEY);
-    expect(smMock.calls()).toHaveLength(3);
+    await vi.waitFor(() => expect(smMock.calls()).toHaveLength(3));
+    await vi.waitFor(() => expect(onRefreshError).toHaveBeenCalledTimes(2));
 
     // Two TTLs after the last good read the stale key is no longer served.
     c.advance(50_000);
@@ -208,16 +217,23 @@ describe('createApiKeySupplier: Secrets Manager', () => {
     expect(smMock.calls()).toHaveLength(2);
   });
 
-  it('serves the cached key when a refresh hangs, within readTimeoutMs, and says so', async () => {
+  it('a refresh that hangs holds no caller: each is served the cached key at once, one read in flight, and the hang is said once (the hardening probe)', async () => {
     smMock.on(GetSecretValueCommand).resolvesOnce({ SecretString: KEY }).callsFake(() => new Promise(() => {}));
     const c = clock();
     const onRefreshError = vi.fn();
-    const supplier = createApiKeySupplier(source, { ttlMs: 60_000, secretsManager, now: c.now, onRefreshError, readTimeoutMs: 100 });
+    // The default read timeout (2 s): before the fix, every caller waited for it.
+    const supplier = createApiKeySupplier(source, { ttlMs: 60_000, secretsManager, now: c.now, onRefreshError });
     await supplier();
     c.advance(60_000);
-    await expect(supplier()).resolves.toBe(KEY);
-    expect(onRefreshError).toHaveBeenCalledTimes(1);
-    expect(onRefreshError.mock.calls[0]![0].message).toMatch(/no answer within 100 ms/);
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      await expect(supplier()).resolves.toBe(KEY);
+      // Not a timing test: a wait for the hung read would take its 2 s timeout.
+      expect(performance.now() - started).toBeLessThan(1_000);
+    }
+    expect(smMock.calls()).toHaveLength(2);
+    await vi.waitFor(() => expect(onRefreshError).toHaveBeenCalledTimes(1), { timeout: 5_000 });
+    expect(onRefreshError.mock.calls[0]![0].message).toMatch(/no answer within 2000 ms/);
   });
 
   it('creates its own client lazily when none is given', async () => {
@@ -274,7 +290,11 @@ describe('createApiKeySupplier: SSM', () => {
     expect(ssmMock.calls()).toHaveLength(1);
     c.advance(1_000);
     await supplier();
-    expect(ssmMock.calls()).toHaveLength(2);
+    await vi.waitFor(() => expect(ssmMock.calls()).toHaveLength(2));
+    // Past two TTLs, the caller waits for a read.
+    c.advance(2_000);
+    await supplier();
+    expect(ssmMock.calls()).toHaveLength(3);
   });
 });
 
