@@ -58,3 +58,17 @@ describe('serverless invoke local --stage local, every file in events/', () => {
     else expect(answer, stdout).not.toHaveProperty('errorMessage');
   }, 60_000);
 });
+
+describe('the README and docs/deploy.md give the invoke-local commands this file runs', () => {
+  it.each(['README.md', 'docs/deploy.md'])('%s: the exports and the command, as written', (doc) => {
+    const text = readFileSync(join(projectRoot, doc), 'utf8');
+    const command = 'npx serverless invoke local --stage local -f emit -p events/emit-direct.json';
+    expect(text).toContain(command);
+    // The last export before the command is the one a reader runs with it.
+    const exported = [...text.slice(0, text.indexOf(command)).matchAll(/^export (.+)$/gm)].at(-1)?.[1];
+    expect(exported, `${doc}: an export line before the invoke-local command`).toBeDefined();
+    const variables = Object.fromEntries(exported!.split(/\s+/).map((pair) => pair.split('=') as [string, string]));
+    // The values the test above passes: the emulator's server key and the local stack's dev secret.
+    expect(variables).toEqual({ PERKAMO_SECRET_KEY: emulator.keys.server[0], AUTH_JWT_SECRET: devJwtSecret });
+  });
+});
