@@ -32,7 +32,8 @@ beforeAll(async () => {
   files = info.files.map((f) => f.path);
   project = join(dir, 'consumer');
   execFileSync('mkdir', ['-p', project]);
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  // As a new user makes one: npm 11's `npm init -y` writes "type": "commonjs".
+  await run(npm, ['init', '-y'], { cwd: project });
   await run(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, info.filename)], { cwd: project, timeout: 120_000 });
   emulator = await startEmulator({ quiet: true });
 }, 180_000);
@@ -67,8 +68,15 @@ describe('the packed package, installed in another project', () => {
     expect(Number(stdout)).toBeGreaterThan(3);
   });
 
-  it.each(readmeExamples)('README example "%s" runs there as written', async (heading, code) => {
-    const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', code], {
+  it('the project is the CommonJS one `npm init -y` makes: the examples must say how to run ES modules there', () => {
+    const type = (JSON.parse(readFileSync(join(project, 'package.json'), 'utf8')) as { type?: string }).type;
+    expect(type === undefined || type === 'commonjs').toBe(true);
+  });
+
+  it.each(readmeExamples)('README example "%s" runs there as written, saved as a .mjs file as the README says', async (heading, code) => {
+    const file = join(project, `example-${heading.replace(/\W+/g, '-').toLowerCase()}.mjs`);
+    writeFileSync(file, code);
+    const { stdout, stderr } = await run(process.execPath, [file], {
       cwd: project,
       env: { ...process.env, PERKAMO_BASE_URL: emulator.url, PERKAMO_SECRET_KEY: emulator.keys.server[0], PERKAMO_BROWSER_KEY: emulator.keys.browser[0] },
       timeout: 15_000,
@@ -78,7 +86,7 @@ describe('the packed package, installed in another project', () => {
 
   it('a TypeScript consumer of every entry point type-checks against the published types (strict, no skipLibCheck)', async () => {
     writeFileSync(
-      join(project, 'consumer.ts'),
+      join(project, 'consumer.mts'),
       [
         "import { createTransactionId } from 'perkamo-lambda/core';",
         "import { createPerkamoClient, PerkamoApiError, type PerkamoClient } from 'perkamo-lambda/sdk';",
@@ -94,7 +102,7 @@ describe('the packed package, installed in another project', () => {
     const tsc = join(root, 'node_modules/typescript/bin/tsc');
     // @types/node from this repository: any Node project has it; the package does not ship it.
     const args = ['--noEmit', '--strict', '--skipLibCheck', 'false', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022'];
-    const result = await run(process.execPath, [tsc, ...args, '--typeRoots', join(root, 'node_modules/@types'), '--types', 'node', 'consumer.ts'], { cwd: project }).catch(
+    const result = await run(process.execPath, [tsc, ...args, '--typeRoots', join(root, 'node_modules/@types'), '--types', 'node', 'consumer.mts'], { cwd: project }).catch(
       (error: { stdout: string }) => ({ stdout: error.stdout }),
     );
     expect(result.stdout).toBe('');
