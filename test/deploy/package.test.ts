@@ -172,6 +172,8 @@ beforeAll(async () => {
     '--param', 'eventBus=default',
     '--param', `eventProducers=${PRODUCERS[0]}`,
     '--param', 'logLevel=verbose',
+    '--param', 'authJwksURL=https://login.example.com/.well-known/jwks.json',
+    '--param', 'browserKey=pk_live_…',
   ]);
 }, 300_000);
 
@@ -971,5 +973,10 @@ describe('serverless package with bad parameters', () => {
       'param "queueMaximumConcurrency": the two queues may make 40 Perkamo calls at once (2 × 5 batches × perkamoConcurrency 4), above perkamoMaxConcurrentCalls 10; lower queueMaximumConcurrency to 2 or perkamoConcurrency',
     );
     expect(existsSync(join(dir, '.serverless-invalid', 'cloudformation-template-update-stack.json'))).toBe(false);
+  });
+
+  it('refuses a misspelled parameter with the name it meant, and a placeholder value copied from the docs', () => {
+    expect(invalid.output).toContain('param "authJwksURL": is not a parameter of this service — did you mean authJwksUrl?');
+    expect(invalid.output).toContain('param "browserKey": "pk_live_…" is a placeholder from the docs: put the real value there');
   });
 });
