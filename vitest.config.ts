@@ -13,6 +13,8 @@ export default defineConfig({
     include: process.env.VITEST_UNIT ? unit : ['test/**/*.test.ts'],
     exclude: process.env.VITEST_UNIT ? ['**/node_modules/**', ...needsTheBuild] : ['**/node_modules/**'],
     environment: 'node',
+    // The functions' log lines show only for a failing test (test/helpers/held-function-logs.ts).
+    setupFiles: ['test/helpers/held-function-logs.ts'],
     // The AWS SDK warns once per process that its 2027 releases will need Node 22; the tooling runs
     // on Node 20 on purpose (README, "Set up and test"), and the functions run on 22 and 24.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },

@@ -1,0 +1,36 @@
+// A vitest setup file: the functions' JSON log and EMF lines (the functions run in this process in
+// many suites, and write to stdout as Lambda wants) are held per test and shown only when that test
+// fails — a green run prints none of them, a red one prints the lines of its own invocations.
+// Anything else written to stdout passes through. Suites that capture stdout themselves replace
+// this writer while they do, and see every line as before.
+import { beforeEach } from 'vitest';
+
+const write = process.stdout.write.bind(process.stdout) as (chunk: unknown, ...rest: unknown[]) => boolean;
+let held: string[] = [];
+
+const isFunctionLine = (text: string) => {
+  try {
+    const line = JSON.parse(text) as { function_name?: unknown; _aws?: unknown };
+    return typeof line.function_name === 'string' || line._aws !== undefined;
+  } catch {
+    return false;
+  }
+};
+
+process.stdout.write = function heldFunctionLogs(chunk: unknown, ...rest: unknown[]): boolean {
+  const lines = typeof chunk === 'string' && chunk.startsWith('{') ? chunk.split('\n').filter((line) => line !== '') : [];
+  if (lines.length > 0 && lines.every(isFunctionLine)) {
+    held.push(chunk as string);
+    (rest.find((r) => typeof r === 'function') as (() => void) | undefined)?.();
+    return true;
+  }
+  return write(chunk, ...rest);
+} as typeof process.stdout.write;
+
+beforeEach(({ onTestFailed }) => {
+  held = [];
+  onTestFailed(() => {
+    if (held.length > 0) write(`--- the functions' log lines of this test (${held.length} writes) ---\n${held.join('')}`);
+    held = [];
+  });
+});
