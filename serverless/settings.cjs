@@ -39,21 +39,7 @@ const TRACES = ['xray', 'otlp', 'none'];
 const LAYER_INIT = '/opt/otel-init.mjs';
 
 const { normalizedName, resolverError } = require('./osls.cjs');
-
-/** The closest known name, when one is close (a case slip or a letter or two): ` — did you mean x?`. */
-function didYouMean(name, known) {
-  const distance = (a, b) => {
-    let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-      const next = [i];
-      for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-      row = next;
-    }
-    return row[b.length];
-  };
-  const scored = known.map((k) => [k, k.toLowerCase() === name.toLowerCase() ? 0 : distance(k.toLowerCase(), name.toLowerCase())]).sort((x, y) => x[1] - y[1]);
-  return scored[0] && scored[0][1] <= Math.max(2, Math.floor(name.length / 4)) ? ` — did you mean ${scored[0][0]}?` : '';
-}
+const { unknownAndPlaceholders } = require('./params.cjs');
 
 module.exports = async ({ options, resolveConfigurationProperty, resolveVariable }) => {
   const raw = async (name) => {
@@ -327,21 +313,7 @@ module.exports = async ({ options, resolveConfigurationProperty, resolveVariable
   // Also the functions' async maximumEventAge, which Lambda caps at 6 hours.
   const eventMaxAge = await int('eventMaxAge', 60, 21600);
 
-  // Every parameter there is has a default in params.default: a name given on the command line or
-  // under params.<stage> that is not one of them would be ignored silently (a typo deploys the default).
-  const known = Object.keys((await resolveConfigurationProperty(['params', 'default'])) ?? {});
-  const given = [
-    ...[].concat(options?.param ?? []).map((pair) => String(pair).split('=')[0].trim()),
-    ...Object.keys((await resolveConfigurationProperty(['params', stage])) ?? {}),
-  ];
-  for (const name of new Set(given)) {
-    if (!known.includes(name)) problem(name, `is not a parameter of this service${didYouMean(name, known)} (the parameters: serverless.yml's params.default, docs/deploy.md)`);
-  }
-  // A value copied from the docs with its ellipsis (browserKey=pk_live_…) is not a value.
-  for (const name of known) {
-    const value = await raw(name);
-    if (typeof value === 'string' && /…|\.\.\./.test(value)) problem(name, `${JSON.stringify(value)} is a placeholder from the docs: put the real value there`);
-  }
+  for (const [name, message] of await unknownAndPlaceholders({ options, resolveConfigurationProperty, raw, stage })) problem(name, message);
 
   if (problems.length > 0) {
     throw resolverError(`serverless.yml parameters (stage "${stage}"):\n  - ${problems.join('\n  - ')}`);
