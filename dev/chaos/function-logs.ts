@@ -41,7 +41,7 @@ export function tapFunctionLogs(onFailure: (failure: FunctionFailure) => void): 
 type FunctionLine = { function_name?: unknown; _aws?: unknown; failures?: { id?: unknown; error?: unknown; message?: unknown }[] };
 
 /** One of the functions' log lines or EMF lines (the logger's lines carry function_name), else undefined. */
-function functionLine(text: string): FunctionLine | undefined {
+export function functionLine(text: string): FunctionLine | undefined {
   try {
     const line = JSON.parse(text) as FunctionLine;
     return typeof line.function_name === 'string' || line._aws !== undefined ? line : undefined;

@@ -4,22 +4,14 @@
 // Anything else written to stdout passes through. Suites that capture stdout themselves replace
 // this writer while they do, and see every line as before.
 import { beforeEach } from 'vitest';
+import { functionLine } from '../../dev/chaos/function-logs.ts';
 
 const write = process.stdout.write.bind(process.stdout) as (chunk: unknown, ...rest: unknown[]) => boolean;
 let held: string[] = [];
 
-const isFunctionLine = (text: string) => {
-  try {
-    const line = JSON.parse(text) as { function_name?: unknown; _aws?: unknown };
-    return typeof line.function_name === 'string' || line._aws !== undefined;
-  } catch {
-    return false;
-  }
-};
-
 process.stdout.write = function heldFunctionLogs(chunk: unknown, ...rest: unknown[]): boolean {
   const lines = typeof chunk === 'string' && chunk.startsWith('{') ? chunk.split('\n').filter((line) => line !== '') : [];
-  if (lines.length > 0 && lines.every(isFunctionLine)) {
+  if (lines.length > 0 && lines.every((line) => functionLine(line) !== undefined)) {
     held.push(chunk as string);
     (rest.find((r) => typeof r === 'function') as (() => void) | undefined)?.();
     return true;
