@@ -18,7 +18,7 @@
 //   `onRefreshError` is told, and the next read is not tried for min(ttlMs, 10 s), so an outage
 //   of Secrets Manager does not add a failing AWS call to every request.
 // - ttlMs = 0 disables caching (and the stale fallback): every call reads the secret.
-// - Every read is bounded by `readTimeoutMs` (default 2 s) and then aborted: a Secrets Manager or
+// - Every read is bounded by `readTimeoutMs` (default 2 s; AWS's answer, not the SDK's load) and then aborted: a Secrets Manager or
 //   SSM that never answers fails that read — the shared in-flight read is released, a cached key is
 //   served stale as for any failed refresh, and the next read is tried later — instead of holding
 //   every invocation of a warm environment on one read that never ends. The Perkamo client also
@@ -128,13 +128,23 @@ export function createApiKeySupplier(source: SecretSource, options: ApiKeySuppli
   };
 }
 
-type Reader = (signal: AbortSignal) => Promise<string>;
+/** A source's read, in two steps: loading its AWS SDK client (this process's work), then asking AWS. */
+interface Reader {
+  load(): Promise<void>;
+  read(signal: AbortSignal): Promise<string>;
+}
 
-/** One read, given up (and aborted) after `timeoutMs`, failing with an error that names the source and the wait. */
-function readWithin(reader: Reader, timeoutMs: number, kind: 'secrets-manager' | 'ssm', id: string): Promise<string> {
+/**
+ * One read, given up (and aborted) after `timeoutMs`, failing with an error that names the source
+ * and the wait. Only AWS's answer is held to it: loading the AWS SDK is the process's own work
+ * (seconds on a loaded machine, where a Managed Instance's workers all load it at once), which the
+ * Perkamo client holds to the invocation's deadline like every key lookup.
+ */
+async function readWithin(reader: Reader, timeoutMs: number, kind: 'secrets-manager' | 'ssm', id: string): Promise<string> {
+  await reader.load();
   const controller = new AbortController();
   const sm = kind === 'secrets-manager';
-  return withinDeadline(reader(controller.signal), Date.now() + timeoutMs, () => {
+  return withinDeadline(reader.read(controller.signal), Date.now() + timeoutMs, () => {
     controller.abort();
     return new SecretLoadError(
       kind,
@@ -147,34 +157,52 @@ function readWithin(reader: Reader, timeoutMs: number, kind: 'secrets-manager' |
 
 function secretsManagerReader(arn: string, given: ApiKeySupplierOptions['secretsManager']): Reader {
   let client = given;
-  return async (signal) => {
-    let output;
-    try {
-      const sdk = await import('@aws-sdk/client-secrets-manager');
-      client ??= new sdk.SecretsManagerClient({});
-      output = await client.send(new sdk.GetSecretValueCommand({ SecretId: arn }) as never, { abortSignal: signal });
-    } catch (error) {
-      throw awsError('secrets-manager', arn, error);
-    }
-    if (output.SecretString === undefined && output.SecretBinary !== undefined) {
-      throw new SecretLoadError('secrets-manager', arn, `Secrets Manager secret ${arn} is stored as binary; store the Perkamo server key as a string (SecretString)`);
-    }
-    return keyFrom('secrets-manager', arn, output.SecretString);
+  let sdk: typeof import('@aws-sdk/client-secrets-manager') | undefined;
+  return {
+    async load() {
+      try {
+        sdk ??= await import('@aws-sdk/client-secrets-manager');
+        client ??= new sdk.SecretsManagerClient({});
+      } catch (error) {
+        throw awsError('secrets-manager', arn, error);
+      }
+    },
+    async read(signal) {
+      let output;
+      try {
+        output = await client!.send(new sdk!.GetSecretValueCommand({ SecretId: arn }) as never, { abortSignal: signal });
+      } catch (error) {
+        throw awsError('secrets-manager', arn, error);
+      }
+      if (output.SecretString === undefined && output.SecretBinary !== undefined) {
+        throw new SecretLoadError('secrets-manager', arn, `Secrets Manager secret ${arn} is stored as binary; store the Perkamo server key as a string (SecretString)`);
+      }
+      return keyFrom('secrets-manager', arn, output.SecretString);
+    },
   };
 }
 
 function ssmReader(name: string, given: ApiKeySupplierOptions['ssm']): Reader {
   let client = given;
-  return async (signal) => {
-    let output;
-    try {
-      const sdk = await import('@aws-sdk/client-ssm');
-      client ??= new sdk.SSMClient({});
-      output = await client.send(new sdk.GetParameterCommand({ Name: name, WithDecryption: true }) as never, { abortSignal: signal });
-    } catch (error) {
-      throw awsError('ssm', name, error);
-    }
-    return keyFrom('ssm', name, output.Parameter?.Value);
+  let sdk: typeof import('@aws-sdk/client-ssm') | undefined;
+  return {
+    async load() {
+      try {
+        sdk ??= await import('@aws-sdk/client-ssm');
+        client ??= new sdk.SSMClient({});
+      } catch (error) {
+        throw awsError('ssm', name, error);
+      }
+    },
+    async read(signal) {
+      let output;
+      try {
+        output = await client!.send(new sdk!.GetParameterCommand({ Name: name, WithDecryption: true }) as never, { abortSignal: signal });
+      } catch (error) {
+        throw awsError('ssm', name, error);
+      }
+      return keyFrom('ssm', name, output.Parameter?.Value);
+    },
   };
 }
 

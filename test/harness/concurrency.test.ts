@@ -55,7 +55,7 @@ describe.each([24, 22] as LambdaNodeMajor[])('Node %i: AWS_LAMBDA_MAX_CONCURRENC
       expect(new Set(results.map((r) => r.requestId)).size).toBe(overlapping);
       for (const [i, r] of results.entries()) {
         expect(r.ok, `${name} #${i}: ${JSON.stringify(r.error)}`).toBe(true);
-        expect((r.payload as { statusCode: number }).statusCode, `${name} #${i}`).toBe(200);
+        expect((r.payload as { statusCode: number }).statusCode, `${name} #${i}: ${(r.payload as { body?: string }).body}`).toBe(200);
       }
       // Each invocation's own answer: emit's points follow its own amount.
       if (name === 'emit') {
