@@ -155,55 +155,66 @@ async function readWithin(reader: Reader, timeoutMs: number, kind: 'secrets-mana
   });
 }
 
-function secretsManagerReader(arn: string, given: ApiKeySupplierOptions['secretsManager']): Reader {
+/** A source read through its AWS SDK client: the module loaded once, then one command per read. */
+function awsReader<Sdk, Output>(
+  kind: 'secrets-manager' | 'ssm',
+  id: string,
+  given: AwsClient<Output> | undefined,
+  sdkOf: () => Promise<Sdk>,
+  clientOf: (sdk: Sdk) => AwsClient<Output>,
+  commandOf: (sdk: Sdk) => unknown,
+  keyOf: (output: Output) => string,
+): Reader {
   let client = given;
-  let sdk: typeof import('@aws-sdk/client-secrets-manager') | undefined;
+  let sdk: Sdk | undefined;
   return {
     async load() {
       try {
-        sdk ??= await import('@aws-sdk/client-secrets-manager');
-        client ??= new sdk.SecretsManagerClient({});
+        sdk ??= await sdkOf();
+        client ??= clientOf(sdk);
       } catch (error) {
-        throw awsError('secrets-manager', arn, error);
+        throw awsError(kind, id, error);
       }
     },
     async read(signal) {
-      let output;
+      let output: Output;
       try {
-        output = await client!.send(new sdk!.GetSecretValueCommand({ SecretId: arn }) as never, { abortSignal: signal });
+        output = await client!.send(commandOf(sdk!) as never, { abortSignal: signal });
       } catch (error) {
-        throw awsError('secrets-manager', arn, error);
+        throw awsError(kind, id, error);
       }
+      return keyOf(output);
+    },
+  };
+}
+
+function secretsManagerReader(arn: string, given: ApiKeySupplierOptions['secretsManager']): Reader {
+  return awsReader(
+    'secrets-manager',
+    arn,
+    given,
+    () => import('@aws-sdk/client-secrets-manager'),
+    (sdk) => new sdk.SecretsManagerClient({}),
+    (sdk) => new sdk.GetSecretValueCommand({ SecretId: arn }),
+    (output) => {
       if (output.SecretString === undefined && output.SecretBinary !== undefined) {
         throw new SecretLoadError('secrets-manager', arn, `Secrets Manager secret ${arn} is stored as binary; store the Perkamo server key as a string (SecretString)`);
       }
       return keyFrom('secrets-manager', arn, output.SecretString);
     },
-  };
+  );
 }
 
 function ssmReader(name: string, given: ApiKeySupplierOptions['ssm']): Reader {
-  let client = given;
-  let sdk: typeof import('@aws-sdk/client-ssm') | undefined;
-  return {
-    async load() {
-      try {
-        sdk ??= await import('@aws-sdk/client-ssm');
-        client ??= new sdk.SSMClient({});
-      } catch (error) {
-        throw awsError('ssm', name, error);
-      }
-    },
-    async read(signal) {
-      let output;
-      try {
-        output = await client!.send(new sdk!.GetParameterCommand({ Name: name, WithDecryption: true }) as never, { abortSignal: signal });
-      } catch (error) {
-        throw awsError('ssm', name, error);
-      }
-      return keyFrom('ssm', name, output.Parameter?.Value);
-    },
-  };
+  return awsReader(
+    'ssm',
+    name,
+    given,
+    () => import('@aws-sdk/client-ssm'),
+    (sdk) => new sdk.SSMClient({}),
+    (sdk) => new sdk.GetParameterCommand({ Name: name, WithDecryption: true }),
+    (output) => keyFrom('ssm', name, output.Parameter?.Value),
+  );
 }
 
 /** Extracts the key from a secret string: the raw key, or JSON `{ "PERKAMO_SECRET_KEY": "…" }`. */
