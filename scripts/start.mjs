@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // `npm start`: checks the ports first — a taken port is found in a second, not after the 5–20 s
 // build — then builds (`npm run build`) and runs the local stack (dist/bin/start.mjs, from
-// dev/cli/start.ts), passing its arguments on. Plain JavaScript: it runs before the build.
+// dev/cli/start.ts) on Lambda's Node 24 (scripts/lambda-node.mjs), passing its arguments on.
+// Plain JavaScript: it runs before the build, on the machine's Node.
 import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runOnLambdaNode } from './lambda-node.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const fail = (message) => {
@@ -60,4 +62,4 @@ if (!values.help) {
 const npm = process.env.npm_execpath ? [process.execPath, [process.env.npm_execpath]] : ['npm', []];
 const build = spawnSync(npm[0], [...npm[1], 'run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
-await import(pathToFileURL(join(root, 'dist/bin/start.mjs')).href);
+runOnLambdaNode(join(root, 'dist/bin/start.mjs'), process.argv.slice(2));

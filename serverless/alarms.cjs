@@ -11,10 +11,8 @@
 
 const TOPIC_ARN = /^arn:aws(?:-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
-const { normalizedName, resolverError } = require('./osls.cjs');
+const { functionId, normalizedName, resolverError } = require('./osls.cjs');
 
-/** osls's logical id of a function: `stream-token` → `StreamDashtokenLambdaFunction`. */
-const functionId = (name) => `${normalizedName(name)}LambdaFunction`;
 
 module.exports = async ({ resolveVariable }) => {
   const param = async (name) => {

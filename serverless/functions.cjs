@@ -15,7 +15,9 @@
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
-const { normalizedName, resolverError } = require('./osls.cjs');
+const { functionId, normalizedName, resolverError } = require('./osls.cjs');
+const { didYouMean } = require('./params.cjs');
+const { managedInstancesEntry, managedInstancesResources } = require('./managed-instances.cjs');
 
 const getAtt = (id, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
 /** The role's logical id: `stream-token` → `StreamTokenRole`. */
@@ -54,7 +56,12 @@ async function load(resolveVariable) {
     return import(pathToFileURL(path).href);
   })();
   const { functions } = await library;
-  return { functions, settings: await resolveVariable('self:custom.perkamo') };
+  const settings = await resolveVariable('self:custom.perkamo');
+  const names = functions.map((fn) => fn.name);
+  for (const name of settings.managedInstances.functions) {
+    if (!names.includes(name)) throw resolverError(`param "managedInstances": "${name}" is not a function of this service${didYouMean(name, names)} (the functions: ${names.join(', ')})`);
+  }
+  return { functions, settings };
 }
 
 /** The variables a function's needs add to its environment, and the parameter that sets each. */
@@ -111,6 +118,8 @@ function entryOf(fn, settings) {
       .flatMap(([, variables]) => Object.entries(variables).map(([variable, parameter]) => [variable, `\${param:${parameter}}`])),
   );
   const dir = `dist/functions/${fn.name}`;
+  const managed = settings.managedInstances.functions.includes(fn.name) ? managedInstancesEntry(settings.managedInstances) : undefined;
+  if (managed) Object.assign(environment, managed.environment);
   return {
     description: `Perkamo ${fn.name} — ${about.join(', ')}${fn.browser ? ' (browsers)' : ''}`,
     handler: `${dir}/index.handler`,
@@ -120,6 +129,7 @@ function entryOf(fn, settings) {
     // Its bundle and source map only; index.cjs is for `serverless invoke local`.
     package: { patterns: ['!**', `${dir}/**`, `!${dir}/index.cjs`] },
     ...async,
+    ...(managed && { memorySize: managed.memorySize, reservedConcurrency: managed.reservedConcurrency }),
     ...(Object.keys(environment).length > 0 && { environment }),
     events,
   };
@@ -187,8 +197,11 @@ module.exports = {
           },
         },
       };
-      for (const fn of functions) extensions[`${normalizedName(fn.name)}LambdaFunction`] = { DependsOn: ['PerkamoSecretKmsPolicy'] };
+      for (const fn of functions) extensions[functionId(fn.name)] = { DependsOn: ['PerkamoSecretKmsPolicy'] };
     }
+    const managed = managedInstancesResources(settings.managedInstances, functionId);
+    Object.assign(Resources, managed.Resources);
+    for (const [id, extension] of Object.entries(managed.extensions)) extensions[id] = { ...extensions[id], ...extension };
     return { Resources, ...(Object.keys(extensions).length > 0 && { extensions }) };
   },
 };

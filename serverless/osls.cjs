@@ -7,6 +7,9 @@ function normalizedName(name) {
   return (name.charAt(0).toUpperCase() + name.slice(1)).replace(/-/g, 'Dash').replace(/_/g, 'Underscore');
 }
 
+/** osls's logical id of a function: `stream-token` → `StreamDashtokenLambdaFunction`. */
+const functionId = (name) => `${normalizedName(name)}LambdaFunction`;
+
 /** An error for a variable resolver: osls prints its `stack`, so the stack is the message alone. */
 function resolverError(message) {
   const error = new Error(message);
@@ -14,4 +17,4 @@ function resolverError(message) {
   return error;
 }
 
-module.exports = { normalizedName, resolverError };
+module.exports = { functionId, normalizedName, resolverError };

@@ -40,6 +40,7 @@ const LAYER_INIT = '/opt/otel-init.mjs';
 
 const { normalizedName, resolverError } = require('./osls.cjs');
 const { unknownAndPlaceholders } = require('./params.cjs');
+const { managedInstancesSettings } = require('./managed-instances.cjs');
 
 module.exports = async ({ options, resolveConfigurationProperty, resolveVariable }) => {
   const raw = async (name) => {
@@ -136,6 +137,9 @@ module.exports = async ({ options, resolveConfigurationProperty, resolveVariable
       );
     }
   }
+
+  // --- Lambda Managed Instances: the functions named run many invocations per environment ---------
+  const managedInstances = await managedInstancesSettings({ raw, int, list, problem });
 
   // --- Logs: Lambda's JSON log format, its level filter set from the functions' own level ----------
   // Lambda's application log levels, which the functions' LOG_LEVEL takes as well.
@@ -332,6 +336,7 @@ module.exports = async ({ options, resolveConfigurationProperty, resolveVariable
       reservedConcurrency: reservedConcurrency ?? null,
       queueCalls,
     },
+    managedInstances,
     http: { throttlingRateLimit, throttlingBurstLimit },
     logs: { level: logLevel, applicationLogLevel: logLevel.toUpperCase() },
     traces: {

@@ -32,6 +32,21 @@ describe('the tree', () => {
     expect(wrong).toEqual([]);
   });
 
+  it('what ships imports only its runtime dependencies: never a devDependency (jose signs the tests\' tokens; node:crypto verifies)', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string>; peerDependencies: Record<string, string> };
+    const devOnly = Object.keys(pkg.devDependencies).filter((name) => !(name in pkg.peerDependencies));
+    const shipped = files.filter((file) => /^(src|functions|layers)\//.test(file) && !file.startsWith('layers/otel/'));
+    const wrong = shipped.flatMap((file) => {
+      const text = readFileSync(join(root, file), 'utf8');
+      return [...text.matchAll(/(?:from|import)\s*\(?\s*'([^'.][^']*)'/g)]
+        .map((m) => m[1]!)
+        .filter((spec) => devOnly.some((name) => spec === name || spec.startsWith(`${name}/`)))
+        .map((spec) => `${file} → ${spec}`);
+    });
+    expect(devOnly).toContain('jose');
+    expect(wrong).toEqual([]);
+  });
+
   it('imports point down the layers: core imports nothing of the project, sdk not lambda, telemetry only core', () => {
     const allowed: Record<string, RegExp> = {
       'src/core/': /^src\/core\//,

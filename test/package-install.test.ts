@@ -54,9 +54,13 @@ describe('the packed package, installed in another project', () => {
     expect(files.filter((f) => /^(src|test|bench|layers)\/|^dist\/(bin|harness|types\/local)\//.test(f))).toEqual([]);
   });
 
-  it('installs its dependencies and the @opentelemetry/api peer; the optional AWS SDK peers stay out', () => {
+  it('installs its dependencies and the @opentelemetry/api peer; the optional AWS SDK and durable-execution peers stay out, and jose is gone', () => {
     const installed = readdirSync(join(project, 'node_modules'));
-    expect(installed).toEqual(expect.arrayContaining(['perkamo-lambda', '@middy', '@opentelemetry', '@types', 'jose']));
+    expect(installed).toEqual(expect.arrayContaining(['perkamo-lambda', '@middy', '@opentelemetry', '@types']));
+    // JWTs are verified with node:crypto; jose only signs the tests' tokens (a devDependency).
+    expect(installed).not.toContain('jose');
+    expect(readdirSync(join(project, 'node_modules/@middy')).sort()).toEqual(['core', 'util']);
+    expect(existsSync(join(project, 'node_modules/@aws/durable-execution-sdk-js'))).toBe(false);
     expect(readdirSync(join(project, 'node_modules/@opentelemetry'))).toEqual(['api']);
     expect(installed).not.toContain('@aws-sdk');
     expect(pkg.peerDependencies['@opentelemetry/api']).toBe('^1.9.0');

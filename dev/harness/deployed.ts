@@ -49,6 +49,11 @@ export function nodeMajorOf(runtime: string): number {
 
 /** Packages the service and returns its functions by name. Throws with osls's output when packaging fails. */
 export async function packageFunctions(options: PackageOptions): Promise<Record<string, DeployedFunction>> {
+  return functionsOf(await packageTemplate(options), join(options.root, 'dist/layers/otel'));
+}
+
+/** Packages the service and returns its CloudFormation template. Throws with osls's output when packaging fails. */
+export async function packageTemplate(options: PackageOptions): Promise<Template> {
   const service = await mkdtemp(join(tmpdir(), 'perkamo-package-'));
   const out = join(service, 'out');
   try {
@@ -65,14 +70,13 @@ export async function packageFunctions(options: PackageOptions): Promise<Record<
         (error, stdout, stderr) => (error ? reject(new Error(`serverless package failed: ${error.message}\n${stdout}${stderr}`)) : resolve()),
       );
     });
-    const template = JSON.parse(await readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
-    return functionsOf(template, join(options.root, 'dist/layers/otel'));
+    return JSON.parse(await readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
   } finally {
     await rm(service, { recursive: true, force: true });
   }
 }
 
-interface Template {
+export interface Template {
   Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
 }
 
@@ -89,6 +93,7 @@ function functionsOf(template: Template, layerDir: string): Record<string, Deplo
       Architectures?: string[];
       Environment?: { Variables?: Record<string, unknown> };
       LoggingConfig?: { LogFormat?: string; ApplicationLogLevel?: string };
+      CapacityProviderConfig?: { LambdaManagedInstancesCapacityProviderConfig?: { PerExecutionEnvironmentMaxConcurrency?: number } };
     };
     const environment: Record<string, string> = {};
     for (const [key, value] of Object.entries(p.Environment?.Variables ?? {})) {
@@ -100,6 +105,10 @@ function functionsOf(template: Template, layerDir: string): Record<string, Deplo
     // console output, level filtering).
     if (p.LoggingConfig?.LogFormat) environment.AWS_LAMBDA_LOG_FORMAT = p.LoggingConfig.LogFormat;
     if (p.LoggingConfig?.ApplicationLogLevel) environment.AWS_LAMBDA_LOG_LEVEL = p.LoggingConfig.ApplicationLogLevel;
+    // What Lambda sets on Managed Instances from the capacity-provider configuration: the runtime
+    // client and the layer then run many invocations at once.
+    const slots = p.CapacityProviderConfig?.LambdaManagedInstancesCapacityProviderConfig?.PerExecutionEnvironmentMaxConcurrency;
+    if (slots !== undefined) environment.AWS_LAMBDA_MAX_CONCURRENCY = String(slots);
     const name = p.Handler.split('/').at(-2)!;
     functions[name] = {
       name,

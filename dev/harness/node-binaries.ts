@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
+import pinned from './lambda-node-packages.json' with { type: 'json' };
 
 const run = promisify(execFile);
 
@@ -12,8 +13,8 @@ export type LambdaNodeMajor = 22 | 24;
 
 export const lambdaNodeMajors: readonly LambdaNodeMajor[] = [22, 24];
 
-/** The npm packages that carry the binaries. */
-export const lambdaNodePackages: Readonly<Record<LambdaNodeMajor, string>> = { 22: 'node@22.23.3', 24: 'node@24.21.0' };
+/** The npm packages that carry the binaries (the pins are read by scripts/lambda-node.mjs too). */
+export const lambdaNodePackages: Readonly<Record<LambdaNodeMajor, string>> = pinned;
 
 /** Environment variables naming a binary to use instead. */
 export const lambdaNodeEnv: Readonly<Record<LambdaNodeMajor, string>> = { 22: 'PERKAMO_NODE22', 24: 'PERKAMO_NODE24' };

@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import { auth, commands, cors, deadline, logging, metrics, tracing, trigger } from './middleware/index.ts';
 import type { PerkamoFunction } from './function.ts';
+import type { PerkamoHandler } from './request.ts';
 import { reportInitError } from './init-error.ts';
 import { createLogger } from './logger.ts';
 import { createRuntime, functionNameOf, middyOptions, runInvocation, type Runtime } from './runtime.ts';
@@ -13,7 +14,7 @@ import { createRuntime, functionNameOf, middyOptions, runInvocation, type Runtim
  * within the deadline. The runtime (config, client, logger) is built here, at cold start; a
  * configuration it cannot start with is reported once (init-error.ts).
  */
-export function createHandler(fn: PerkamoFunction) {
+export function createHandler(fn: PerkamoFunction): PerkamoHandler {
   let runtime: Runtime;
   try {
     runtime = createRuntime(fn);

@@ -25,4 +25,4 @@ export {
 } from './errors.ts';
 export { createLogger, type Logger, type LogLevel } from './logger.ts';
 export type { CallContext, Command, Invocation, Item, Origin, Outcome } from './invocation.ts';
-export type { CleanupFunction, HttpRequest, PerkamoInternal, PerkamoRequest, Principal, Trigger } from './request.ts';
+export type { CleanupFunction, HttpRequest, PerkamoHandler, PerkamoInternal, PerkamoMiddleware, PerkamoRequest, Principal, Trigger } from './request.ts';

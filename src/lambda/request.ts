@@ -1,4 +1,3 @@
-import type { Request } from '@middy/core';
 import type { Context as OtelContext, Span } from '@opentelemetry/api';
 import type { Context } from 'aws-lambda';
 import type { Logger } from './logger.ts';
@@ -73,7 +72,30 @@ export type PerkamoInternal = {
   metricsCleanup?: CleanupFunction;
 };
 
-export type PerkamoRequest<TEvent = unknown, TResult = unknown> = Request<TEvent, TResult, Error, Context, PerkamoInternal>;
+/**
+ * middy's request as our middlewares see it, written out rather than imported from @middy/core: the
+ * types of middy 7 import its optional peer, the durable-execution SDK, so a project whose type
+ * check reads them (skipLibCheck off) would have to install that SDK to use ours. Structurally it
+ * is middy's `Request<TEvent, TResult, Error, Context, PerkamoInternal>`.
+ */
+export interface PerkamoRequest<TEvent = unknown, TResult = unknown> {
+  event: TEvent;
+  context: Context;
+  response: TResult | null | undefined;
+  earlyResponse?: TResult | null | undefined;
+  error: Error | null | undefined;
+  internal: PerkamoInternal;
+}
+
+/** A middy middleware object, structurally (see PerkamoRequest). */
+export interface PerkamoMiddleware {
+  before?: (request: PerkamoRequest<any, any>) => unknown;
+  after?: (request: PerkamoRequest<any, any>) => unknown;
+  onError?: (request: PerkamoRequest<any, any>) => unknown;
+}
+
+/** What createHandler builds: Lambda's handler, (event, context) → answer (middy's handler, typed without middy's types). */
+export type PerkamoHandler = (event: any, context: Context) => Promise<any>;
 
 /** Reads a key another middleware must have written, with an error that says which one. */
 export function required<K extends keyof PerkamoInternal>(request: PerkamoRequest<any, any>, key: K): NonNullable<PerkamoInternal[K]> {

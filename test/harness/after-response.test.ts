@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { InvokeResult, LambdaEnvironment, LambdaNodeMajor } from '../../dev/harness/index.ts';
 import { httpApiEvent } from '../helpers/aws-events.ts';
-import { expectHttpOk, managedInstances, useDeployedStack, type DeployedStack } from './deployed-stack.ts';
+import { expectHttpOk, managedInstancesParams, useDeployedStack, type DeployedStack } from './deployed-stack.ts';
 
 /** A backend far away: its round trip dwarfs what an invocation costs on a loaded CI machine. */
 const backendMs = 300;
@@ -130,8 +130,8 @@ describe.each([24, 22] as LambdaNodeMajor[])('Node %i: spans exported after the 
 
 describe.each([24, 22] as LambdaNodeMajor[])('Node %i: AWS_LAMBDA_MAX_CONCURRENCY=4, spans exported in the background', (major) => {
   let env: LambdaEnvironment;
-  const deployed = useDeployedStack(major, { timeout: '6' }, async (stack) => {
-    env = await stack.start('emit', managedInstances(4));
+  const deployed = useDeployedStack(major, { timeout: '6', ...managedInstancesParams(['emit'], 4) }, async (stack) => {
+    env = await stack.start('emit');
     await env.init();
   });
   let stack: DeployedStack;

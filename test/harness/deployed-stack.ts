@@ -1,13 +1,12 @@
 // The built functions as serverless.yml deploys them, under the real runtime client: packaged with
 // `serverless package` for one Node runtime, then started by the harness with the template's own
-// environment (the layer's exec wrapper, NODE_OPTIONS, OTEL_*, PERKAMO_SECRET_ARN, AUTH_*). The
+// environment (NODE_OPTIONS' --import of the layer, OTEL_*, PERKAMO_SECRET_ARN, AUTH_*). The
 // parameters point the URLs at loopback stand-ins — the emulator, a JWKS issuer, an OTLP receiver —
 // and the one addition, AWS_ENDPOINT_URL_SECRETS_MANAGER, sends the secret read to a loopback
 // Secrets Manager: everything else is what Lambda would be given. Packaged with `traces=xray` (the
 // deploy's default), the receiver is a stand-in for CloudWatch's OTLP endpoint that verifies SigV4
 // against the credentials the harness gives functions, and the traces endpoint is the one more
 // addition (with PERKAMO_OTEL_SIGV4=xray, as a VPC endpoint's private name would need).
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { packageFunctions, type DeployedFunction } from '../../dev/harness/deployed.ts';
@@ -140,15 +139,16 @@ export function expectHttpOk(result: InvokeResult): void {
   expect(result.timedOut).toBe(false);
 }
 
+/** A stand-in capacity provider's ARN: packaging needs one, the harness runs no EC2. */
+export const testCapacityProviderArn = 'arn:aws:lambda:eu-central-1:123456789012:capacity-provider:perkamo-harness';
+
 /**
- * What a function on Lambda Managed Instances gets on top of the deployed environment: `slots`
- * invocations at once. The deploy loads the layer through NODE_OPTIONS and puts no function on
- * Managed Instances yet: as a team that attaches the layer by hand to one, the layer's exec wrapper
- * sizes libuv's pool for the runtime client's parked polls (its --import is already in NODE_OPTIONS,
- * which it sees and leaves as is).
+ * The parameters that put `functions` on Lambda Managed Instances with `slots` invocations per
+ * environment, as a team deploys them: the template then carries the capacity-provider configuration
+ * (AWS_LAMBDA_MAX_CONCURRENCY, as Lambda sets it), the worker count and libuv's pool.
  */
-export function managedInstances(slots: number): Record<string, string> {
-  return { AWS_LAMBDA_MAX_CONCURRENCY: String(slots), AWS_LAMBDA_EXEC_WRAPPER: resolve('dist/layers/otel/perkamo-otel-handler') };
+export function managedInstancesParams(functions: string[], slots: number): Record<string, string> {
+  return { managedInstances: functions.join(','), capacityProviderArn: testCapacityProviderArn, managedInstancesConcurrency: String(slots) };
 }
 
 /**

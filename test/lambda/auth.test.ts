@@ -1,12 +1,14 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { exportSPKI, importJWK, SignJWT, type CryptoKey } from 'jose';
+import { generateKeyPairSync, KeyObject, sign as nodeSign } from 'node:crypto';
+import { CompactSign, exportJWK, FlattenedSign, exportSPKI, importJWK, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startLoopbackServer } from '../helpers/loopback-server.ts';
+import { json, startLoopbackServer } from '../helpers/loopback-server.ts';
 import type { AuthConfig } from '../../src/lambda/config/index.ts';
 import { HttpError } from '../../src/lambda/errors.ts';
 import type { HttpRequest, PerkamoInternal, Principal, Trigger } from '../../src/lambda/request.ts';
 import { auth, type AuthOptions } from '../../src/lambda/middleware/auth.ts';
+import { asymmetricAlgorithms } from '../../src/lambda/jws-algorithms.ts';
 import {
   AUDIENCE,
   b64url,
@@ -16,8 +18,11 @@ import {
   ISSUER,
   rsaKey,
   signHs256,
+  signingKey,
+  signJwt,
   signRs256,
   startIssuer,
+  type SigningKey,
 } from './helpers/jwt-issuer.ts';
 
 let issuer: Awaited<ReturnType<typeof startIssuer>>;
@@ -376,7 +381,7 @@ describe('JWKS over loopback HTTP', () => {
     issuer.keys.push(rotated);
     try {
       const token = await signRs256(rotated, claims());
-      // Within jose's 30 s cooldown, an unknown kid does not refetch.
+      // Within the 30 s cooldown, an unknown kid does not refetch.
       for (let i = 0; i < 5; i++) expect((await run.call(bearer(token))).statusCode).toBe(401);
       expect(issuer.fetches()).toBe(1);
 
@@ -440,6 +445,347 @@ describe('JWKS over loopback HTTP', () => {
     const token = await signRs256(issuer.keys[0]!, claims());
     const answer = await pipeline({ config: jwksConfig({ jwksUrl: 'http://127.0.0.1:1/jwks' }) }).call(bearer(token));
     expect(answer.statusCode).toBe(503);
+  });
+});
+
+describe('verified with node:crypto: every check jose used to make', () => {
+  const enc = new TextEncoder();
+  let keys: Record<string, SigningKey>;
+  /** Every asymmetric algorithm's key, by kid (`k-<alg>`); and the same keys without kids. */
+  let allUrl: string;
+  let kidlessUrl: string;
+  let served = 0;
+  /** Serves `jwks` (any JSON) from the issuer; returns its URL. */
+  const serve = (jwks: unknown): string => {
+    const name = `set-${++served}`;
+    issuer.sets[name] = jwks;
+    return issuer.setUrl(name);
+  };
+  const setOf = (...members: SigningKey[]) => ({ keys: members.map((k) => k.publicJwk) });
+  const withoutKid = (key: SigningKey): SigningKey => ({ ...key, kid: undefined, publicJwk: { ...key.publicJwk, kid: undefined } });
+  const callWith = (jwksUrl: string, token: string, algorithms: string[] = [...asymmetricAlgorithms]) =>
+    pipeline({ config: jwksConfig({ jwksUrl, algorithms }) }).call(bearer(token));
+  const signature = (token: string) => Buffer.from(token.split('.')[2]!, 'base64url');
+  const withSignature = (token: string, bytes: Uint8Array) => `${token.split('.').slice(0, 2).join('.')}.${b64url(bytes)}`;
+  const signingInput = (header: Record<string, unknown>, payload: Record<string, unknown> = claims()) => `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
+
+  function expectRefused(answer: Answer, message: RegExp, token?: string) {
+    expect(answer.statusCode).toBe(401);
+    expect(answer.principal).toBeUndefined();
+    expect(answer.body?.error.code).toBe('unauthorized');
+    expect(answer.body?.error.message).toMatch(message);
+    if (token !== undefined) {
+      const text = JSON.stringify(answer);
+      for (const secret of [token, token.split('.')[2]!].filter((s) => s.length > 0)) expect(text).not.toContain(secret);
+    }
+  }
+
+  beforeAll(async () => {
+    keys = Object.fromEntries(await Promise.all(asymmetricAlgorithms.map(async (alg) => [alg, await signingKey(alg, `k-${alg}`)] as const)));
+    allUrl = serve(setOf(...Object.values(keys)));
+    kidlessUrl = serve(setOf(...Object.values(keys).map(withoutKid)));
+  });
+
+  describe('tokens signed by jose verify, for every algorithm', () => {
+    it.each(asymmetricAlgorithms)('%s, the key named by kid', async (alg) => {
+      const answer = await callWith(allUrl, await signJwt(keys[alg]!, claims()), [alg]);
+      expect(answer).toEqual({ statusCode: 200, principal: { userId: 'alice', scopes: ['perkamo:emit', 'perkamo:identify'] } });
+    });
+
+    it.each(asymmetricAlgorithms)('%s, no kid: the one key whose type, curve and alg fit', async (alg) => {
+      const answer = await callWith(kidlessUrl, await signJwt(withoutKid(keys[alg]!), claims()));
+      expect(answer.statusCode).toBe(200);
+    });
+
+    it.each(['HS384', 'HS512'])('%s with AUTH_JWT_SECRET', async (alg) => {
+      const token = await new SignJWT(claims()).setProtectedHeader({ alg }).sign(HS_SECRET);
+      expect((await pipeline({ config: secretConfig({ algorithms: [alg] }) }).call(bearer(token))).statusCode).toBe(200);
+      expectRefused(await pipeline({ config: secretConfig() }).call(bearer(token)), /signing algorithm is not accepted \(accepted: HS256\)/, token);
+    });
+
+    it('a JWK whose key_ops include verify, an aud list holding ours', async () => {
+      const key = await signingKey('ES256', 'ops', { key_ops: ['verify'] });
+      const answer = await callWith(serve(setOf(key)), await signJwt(key, claims({ aud: ['another-api', AUDIENCE] })));
+      expect(answer.statusCode).toBe(200);
+    });
+
+    it('no kid, and the only other key of the type is for encryption', async () => {
+      const sig = withoutKid(await signingKey('RS256', undefined));
+      const encryption = withoutKid(await signingKey('RS256', undefined, { use: 'enc', alg: undefined }));
+      expect((await callWith(serve(setOf(encryption, sig)), await signJwt(sig, claims()))).statusCode).toBe(200);
+    });
+  });
+
+  // Each answers 401 with the message jose's error used to map to.
+  const refusals: [string, () => Promise<{ token: string; url?: string; algorithms?: string[] }>, RegExp][] = [
+    [
+      'crit names an extension this verifier does not understand',
+      async () => ({
+        token: await new SignJWT(claims())
+          .setProtectedHeader({ alg: 'RS256', kid: 'k-RS256', crit: ['urn:example:policy'], 'urn:example:policy': 'strict' })
+          .sign(keys.RS256!.privateKey, { crit: { 'urn:example:policy': true } }),
+      }),
+      /unsupported algorithm or header/,
+    ],
+    ['crit is an empty list', async () => ({ token: handmadeToken({ alg: 'RS256', kid: 'k-RS256', crit: [] }, claims(), 'c2ln') }), /not a well-formed JWT/],
+    ['crit is not a list', async () => ({ token: handmadeToken({ alg: 'RS256', kid: 'k-RS256', crit: 'b64', b64: true }, claims(), 'c2ln') }), /not a well-formed JWT/],
+    ['crit names b64 without b64', async () => ({ token: handmadeToken({ alg: 'RS256', kid: 'k-RS256', crit: ['b64'] }, claims(), 'c2ln') }), /not a well-formed JWT/],
+    [
+      'b64: false, critical (an unencoded payload, validly signed)',
+      async () => ({
+        token: await new FlattenedSign(enc.encode('unencoded'))
+          .setProtectedHeader({ alg: 'RS256', kid: 'k-RS256', b64: false, crit: ['b64'] })
+          .sign(keys.RS256!.privateKey)
+          // jose detaches an unencoded payload; attached, it is the compact form's middle part.
+          .then((jws) => `${jws.protected}.unencoded.${jws.signature}`),
+      }),
+      /not a well-formed JWT/,
+    ],
+    ['b64: false, not critical (validly signed; jose ignored it, refused here: no JWT has it)', async () => ({ token: await signJwt(keys.RS256!, claims(), { b64: false }) }), /not a well-formed JWT/],
+    ['the header is a JSON list', async () => ({ token: `${b64url('["RS256"]')}.${b64url(JSON.stringify(claims()))}.c2ln` }), /not a well-formed JWT/],
+    ['the header is JSON null', async () => ({ token: `${b64url('null')}.${b64url(JSON.stringify(claims()))}.c2ln` }), /not a well-formed JWT/],
+    ['alg is not a string', async () => ({ token: handmadeToken({ alg: 256, kid: 'k-RS256' }, claims(), 'c2ln') }), /not a well-formed JWT/],
+    [
+      'the header is of a length base64 cannot have',
+      async () => {
+        let header = b64url(JSON.stringify({ alg: 'RS256', kid: 'k-RS256' }));
+        while (header.length % 4 !== 1) header += 'A';
+        return { token: `${header}.${b64url(JSON.stringify(claims()))}.c2ln` };
+      },
+      /not a well-formed JWT/,
+    ],
+    ['the claims are a JSON list (validly signed)', async () => ({ token: await new CompactSign(enc.encode('[1,2]')).setProtectedHeader({ alg: 'RS256', kid: 'k-RS256' }).sign(keys.RS256!.privateKey) }), /not a well-formed JWT/],
+    ['the claims are JSON null (validly signed)', async () => ({ token: await new CompactSign(enc.encode('null')).setProtectedHeader({ alg: 'RS256', kid: 'k-RS256' }).sign(keys.RS256!.privateKey) }), /not a well-formed JWT/],
+    ['the claims are not UTF-8 (validly signed)', async () => ({ token: await new CompactSign(Uint8Array.of(0x7b, 0xff, 0xfe, 0x7d)).setProtectedHeader({ alg: 'RS256', kid: 'k-RS256' }).sign(keys.RS256!.privateKey) }), /not a well-formed JWT/],
+    ['kid is not a string', async () => ({ token: await signJwt(keys.RS256!, claims(), { kid: 42 }) }), /signing key \(kid\) that the key set does not hold/],
+    [
+      'wrong key type: an RS256 token whose kid names an EC key',
+      async () => {
+        const ec = await signingKey('ES256', 'shared', { alg: undefined });
+        return { token: await signJwt(await signingKey('RS256', 'shared'), claims()), url: serve(setOf(ec)) };
+      },
+      /key set does not hold/,
+    ],
+    [
+      'wrong key type: an ES256 token whose kid names an RSA key',
+      async () => {
+        const rsa = await signingKey('RS256', 'shared', { alg: undefined });
+        return { token: await signJwt(await signingKey('ES256', 'shared'), claims()), url: serve(setOf(rsa)) };
+      },
+      /key set does not hold/,
+    ],
+    [
+      'wrong curve: an ES256 token whose kid names a P-384 key',
+      async () => {
+        const p384 = await signingKey('ES384', 'shared', { alg: undefined });
+        return { token: await signJwt(await signingKey('ES256', 'shared'), claims()), url: serve(setOf(p384)) };
+      },
+      /key set does not hold/,
+    ],
+    [
+      'the key is for encryption (use: enc), the right key otherwise',
+      async () => {
+        const key = await signingKey('RS256', 'enc-key', { use: 'enc' });
+        return { token: await signJwt(key, claims()), url: serve(setOf(key)) };
+      },
+      /key set does not hold/,
+    ],
+    [
+      'the key_ops leave out verify',
+      async () => {
+        const key = await signingKey('RS256', 'ops', { key_ops: ['encrypt'] });
+        return { token: await signJwt(key, claims()), url: serve(setOf(key)) };
+      },
+      /key set does not hold/,
+    ],
+    [
+      'the JWK names another alg (RS512 key, RS256 token)',
+      async () => {
+        const key = await signingKey('RS256', 'other-alg', { alg: 'RS512' });
+        return { token: await signJwt(key, claims()), url: serve(setOf(key)) };
+      },
+      /key set does not hold/,
+    ],
+    [
+      'alg confusion: an HS256 token whose kid names an oct key published in the JWKS, HS256 listed by mistake',
+      async () => {
+        const secret = enc.encode('a-secret-published-as-an-oct-jwk-xx');
+        const token = await new SignJWT(claims()).setProtectedHeader({ alg: 'HS256', kid: 'oct' }).sign(secret);
+        return { token, url: serve({ keys: [{ kty: 'oct', kid: 'oct', k: b64url(secret) }] }), algorithms: ['RS256', 'HS256'] };
+      },
+      /signing algorithm is not accepted \(accepted: RS256\)/,
+    ],
+    [
+      'alg confusion: a PS256 signature under an RS256 header, key without alg',
+      async () => {
+        const key = await signingKey('PS256', 'both', { alg: undefined });
+        const input = signingInput({ alg: 'RS256', kid: 'both' });
+        const pss = nodeSign('sha256', Buffer.from(input), { key: KeyObject.from(key.privateKey), padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: 32 });
+        return { token: `${input}.${b64url(pss)}`, url: serve(setOf(key)), algorithms: ['RS256', 'PS256'] };
+      },
+      /signature does not verify/,
+    ],
+    ['ES256 signature one byte short', async () => { const t = await signJwt(keys.ES256!, claims()); return { token: withSignature(t, signature(t).subarray(1)) }; }, /signature does not verify/],
+    ['ES256 signature one byte long', async () => { const t = await signJwt(keys.ES256!, claims()); return { token: withSignature(t, Buffer.concat([signature(t), Buffer.of(0)])) }; }, /signature does not verify/],
+    [
+      'ES256 signature DER-encoded (valid, but not the JWS form r‖s)',
+      async () => {
+        const input = signingInput({ alg: 'ES256', kid: 'k-ES256' });
+        return { token: `${input}.${b64url(nodeSign('sha256', Buffer.from(input), { key: KeyObject.from(keys.ES256!.privateKey), dsaEncoding: 'der' }))}` };
+      },
+      /signature does not verify/,
+    ],
+    ['ES512 signature of ES256 length', async () => { const t = await signJwt(keys.ES512!, claims()); return { token: withSignature(t, signature(t).subarray(0, 64)) }; }, /signature does not verify/],
+    ['EdDSA signature truncated', async () => { const t = await signJwt(keys.EdDSA!, claims()); return { token: withSignature(t, signature(t).subarray(0, 63)) }; }, /signature does not verify/],
+    ['PS256 signature flipped', async () => { const t = await signJwt(keys.PS256!, claims()); const s = signature(t); s[10]! ^= 1; return { token: withSignature(t, s) }; }, /signature does not verify/],
+    ['an empty signature', async () => ({ token: withSignature(await signJwt(keys.RS256!, claims()), new Uint8Array()) }), /signature does not verify/],
+    [
+      'an RSA key of 1024 bits (jose refuses to sign with one: signed by node:crypto)',
+      async () => {
+        const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+        const input = signingInput({ alg: 'RS256', kid: 'weak' });
+        const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'weak', alg: 'RS256', use: 'sig' };
+        return { token: `${input}.${b64url(nodeSign('sha256', Buffer.from(input), privateKey))}`, url: serve({ keys: [jwk] }) };
+      },
+      /the token could not be verified/,
+    ],
+    [
+      'an RSA key of 1024 bits among several keys, no kid',
+      async () => {
+        const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+        const input = signingInput({ alg: 'RS256' });
+        const jwks = { keys: [publicKey.export({ format: 'jwk' }), withoutKid(keys.RS256!).publicJwk] };
+        return { token: `${input}.${b64url(nodeSign('sha256', Buffer.from(input), privateKey))}`, url: serve(jwks) };
+      },
+      /signature does not verify/,
+    ],
+    ['iat is not a number', async () => ({ token: await signJwt(keys.RS256!, claims({ iat: 'yesterday' })) }), /the token's "iat" claim is invalid/],
+    ['exp is not a number', async () => ({ token: await signJwt(keys.RS256!, claims({ exp: 'tomorrow' })) }), /the token's "exp" claim is invalid/],
+    ['nbf is not a number', async () => ({ token: await signJwt(keys.RS256!, claims({ nbf: 'now' })) }), /not valid yet \(nbf\)/],
+    ['iss is null', async () => ({ token: await signJwt(keys.RS256!, claims({ iss: null })) }), /another issuer \(iss\)/],
+    ['aud is a number', async () => ({ token: await signJwt(keys.RS256!, claims({ aud: 42 })) }), /another audience \(aud\)/],
+    ['no aud', async () => ({ token: await signJwt(keys.RS256!, claims({ aud: undefined })) }), /no "aud" claim/],
+  ];
+
+  it.each(refusals)('%s → 401', async (_name, arrange, message) => {
+    const { token, url = allUrl, algorithms } = await arrange();
+    expectRefused(await callWith(url, token, algorithms), message, token);
+  });
+
+  describe('exp and nbf at the edge of the clock tolerance (5 s)', () => {
+    const t = 1_700_000_000;
+    it.each([
+      ['exp 4.999 s ago', { exp: t }, (t + 4) * 1000 + 999, 200],
+      ['exp 5 s ago', { exp: t }, (t + 5) * 1000, 401],
+      ['nbf 5 s ahead', { nbf: t + 5, exp: t + 60 }, t * 1000, 200],
+      ['nbf 6 s ahead', { nbf: t + 6, exp: t + 60 }, t * 1000, 401],
+    ] as const)('%s → %i', async (_name, times, nowMs, status) => {
+      const token = await signHs256(HS_SECRET, claims({ ...times }, t - 100));
+      expect((await pipeline({ config: secretConfig(), now: () => nowMs }).call(bearer(token))).statusCode).toBe(status);
+    });
+  });
+});
+
+describe('the key set: cached 10 minutes, fetched once at a time, never served broken', () => {
+  it('is fetched again after 10 minutes, not before', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    issuer.server.reset();
+    const run = pipeline({ config: jwksConfig() });
+    const call = async () => (await run.call(bearer(await signRs256(issuer.keys[0]!, claims())))).statusCode;
+    expect(await call()).toBe(200);
+    vi.setSystemTime(Date.now() + 9 * 60_000);
+    expect(await call()).toBe(200);
+    expect(issuer.fetches()).toBe(1);
+    vi.setSystemTime(Date.now() + 61_000);
+    expect(await call()).toBe(200);
+    expect(issuer.fetches()).toBe(2);
+  });
+
+  it('past its 10 minutes, a set that cannot be fetched again is not used stale → 503', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    issuer.server.reset();
+    const run = pipeline({ config: jwksConfig() });
+    const token = await signRs256(issuer.keys[0]!, claims());
+    expect((await run.call(bearer(token))).statusCode).toBe(200);
+    vi.setSystemTime(Date.now() + 10 * 60_000 + 1_000);
+    issuer.server.enqueue((_req, res) => {
+      res.writeHead(500).end();
+    });
+    expect((await run.call(bearer(token))).statusCode).toBe(503);
+  });
+
+  it('invocations waiting for the keys share one fetch', async () => {
+    issuer.server.reset();
+    const run = pipeline({ config: jwksConfig() });
+    const token = await signRs256(issuer.keys[0]!, claims());
+    const answers = await Promise.all(Array.from({ length: 5 }, () => run.call(bearer(token))));
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200, 200]);
+    expect(issuer.fetches()).toBe(1);
+  });
+
+  it('a failed fetch is not kept: the next invocation fetches again', async () => {
+    issuer.server.reset();
+    issuer.server.enqueue((_req, res) => {
+      res.writeHead(503).end();
+    });
+    const run = pipeline({ config: jwksConfig() });
+    const token = await signRs256(issuer.keys[0]!, claims());
+    expect((await run.call(bearer(token))).statusCode).toBe(503);
+    expect((await run.call(bearer(token))).statusCode).toBe(200);
+    expect(issuer.fetches()).toBe(2);
+  });
+
+  it('unknown kids within the cooldown cost no fetch, however many', async () => {
+    issuer.server.reset();
+    const run = pipeline({ config: jwksConfig() });
+    expect((await run.call(bearer(await signRs256(issuer.keys[0]!, claims())))).statusCode).toBe(200);
+    const stranger = await rsaKey('stranger');
+    for (let i = 0; i < 20; i++) {
+      const answer = await run.call(bearer(await signRs256({ ...stranger, kid: `kid-${i}` }, claims())));
+      expect(answer.body?.error.message).toMatch(/key set does not hold/);
+    }
+    expect(issuer.fetches()).toBe(1);
+  });
+
+  const unavailable: [string, (url: string) => { url: string; server?: Parameters<typeof startLoopbackServer>[0] }][] = [
+    ['the JWKS redirects (keys come from AUTH_JWKS_URL only)', (jwksUrl) => ({ url: '', server: (_req, res) => { res.writeHead(302, { location: jwksUrl }).end(); } })],
+    [
+      'the JWKS declares a body over 256 KiB',
+      () => ({ url: '', server: (_req, res) => json(res, 200, { keys: issuer.keys.map((k) => k.publicJwk), padding: 'x'.repeat(300 * 1024) }) }),
+    ],
+    ['the JWKS publishes the private key', () => ({ url: '', server: (_req, res) => json(res, 200, { keys: [privateJwk] }) })],
+    ['the key the token names does not import', () => ({ url: '', server: (_req, res) => json(res, 200, { keys: [{ kty: 'RSA', e: 'AQAB', kid: 'k1' }] }) })],
+  ];
+  let privateJwk: Record<string, unknown>;
+  beforeAll(async () => {
+    privateJwk = { ...(await exportJWK(issuer.keys[0]!.privateKey)), kid: 'k1', alg: 'RS256' };
+  });
+
+  it.each(unavailable)('%s → 503 auth_unavailable', async (_name, arrange) => {
+    const { server: handler } = arrange(issuer.jwksUrl);
+    const server = await startLoopbackServer(handler);
+    try {
+      const token = await signRs256(issuer.keys[0]!, claims());
+      const answer = await pipeline({ config: jwksConfig({ jwksUrl: `${server.url}/jwks`, algorithms: ['RS256', 'ES256'] }) }).call(bearer(token));
+      expect(answer.statusCode).toBe(503);
+      expect(answer.body?.error.code).toBe('auth_unavailable');
+      expect(answer.headers?.['retry-after']).toBe('5');
+      expect(JSON.stringify(answer)).not.toContain(token);
+      expect(server.requests).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('among several candidates (no kid), a key that does not import and a private key are skipped', async () => {
+    const good = issuer.kidless[0]!;
+    const server = await startLoopbackServer((_req, res) => json(res, 200, { keys: [{ kty: 'RSA', e: 'AQAB' }, { ...privateJwk, kid: undefined }, good.publicJwk] }));
+    try {
+      const answer = await pipeline({ config: jwksConfig({ jwksUrl: `${server.url}/jwks` }) }).call(bearer(await signRs256(good, claims())));
+      expect(answer.statusCode).toBe(200);
+    } finally {
+      await server.close();
+    }
   });
 });
 

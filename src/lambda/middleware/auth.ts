@@ -1,6 +1,6 @@
-// Authenticates HTTP callers: a bearer JWT verified here with jose, or the claims of API Gateway's
-// JWT authorizer. Writes `request.internal.principal`. SQS, EventBridge and direct invokes are
-// authorized by IAM and pass untouched.
+// Authenticates HTTP callers: a bearer JWT verified here with node:crypto (jwt-verify.ts, keys
+// from jwks.ts), or the claims of API Gateway's JWT authorizer. Writes `request.internal.principal`.
+// SQS, EventBridge and direct invokes are authorized by IAM and pass untouched.
 //
 // Decisions:
 // - A token must carry `exp`: a token that never expires is refused (401).
@@ -10,19 +10,19 @@
 // - When the JWKS cannot be fetched (network, timeout, non-200, malformed set), the caller gets
 //   503 `auth_unavailable`, not 401: the token may be fine, the failure is ours and is retryable.
 // - Error messages say what was wrong in general terms and name a claim at most; they never hold
-//   the token, a claim value or the scheme's credentials. jose's errors (which carry the claims
-//   set) are never attached as a cause.
-import type { MiddlewareObj } from '@middy/core';
-import type { Context } from 'aws-lambda';
-import { compactVerify, createRemoteJWKSet, customFetch, errors, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
-import { readBounded } from '../../core/bounded-body.ts';
+//   the token, a claim value or the scheme's credentials. A rejection carries no cause.
+import { createSecretKey } from 'node:crypto';
 import { PerkamoConfigurationError } from '../../sdk/index.ts';
 import type { AuthConfig } from '../config/index.ts';
 import { AuthenticationError, ForbiddenError, HttpError } from '../errors.ts';
-import { required, type PerkamoInternal, type PerkamoRequest, type Principal } from '../request.ts';
+import { required, type PerkamoMiddleware, type PerkamoRequest, type Principal } from '../request.ts';
 import { sourceOf } from '../sources/index.ts';
 import { isHmacAlgorithm } from '../jws-algorithms.ts';
 import { withinDeadline } from '../wait.ts';
+import { KeySetUnavailable, remoteKeySet } from './jwks.ts';
+import { JwtRejected, verifyJwt, type JwtClaims, type KeyLookup } from './jwt-verify.ts';
+
+export { maxJwksBytes } from './jwks.ts';
 
 export interface AuthOptions {
   config: AuthConfig;
@@ -42,7 +42,7 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 const defaults = { now: Date.now };
 
-export function auth(options: AuthOptions): MiddlewareObj<any, any, Error, Context, PerkamoInternal> {
+export function auth(options: AuthOptions): PerkamoMiddleware {
   const { config, scope } = options;
   const now = options.now ?? defaults.now;
   const verify = config.mode === 'jwt' ? verifier(config, now) : undefined;
@@ -66,7 +66,7 @@ export function auth(options: AuthOptions): MiddlewareObj<any, any, Error, Conte
 }
 
 /** Builds the token check once per middleware instance, so a JWKS (and its key cache) is shared by invocations. */
-function verifier(config: AuthConfig, now: () => number): (token: string) => Promise<JWTPayload> {
+function verifier(config: AuthConfig, now: () => number): (token: string) => Promise<JwtClaims> {
   if ((config.jwksUrl === undefined) === (config.secret === undefined)) {
     throw new PerkamoConfigurationError('auth: set exactly one of AUTH_JWKS_URL and AUTH_JWT_SECRET');
   }
@@ -76,33 +76,29 @@ function verifier(config: AuthConfig, now: () => number): (token: string) => Pro
       `auth: none of the algorithms [${config.algorithms.join(', ')}] can be verified with ${config.secret ? 'AUTH_JWT_SECRET (HS256)' : 'AUTH_JWKS_URL (RS256, ES256, …)'}`,
     );
   }
-  const key: JWTVerifyGetKey = config.secret ? hmacKeys(config.secret) : keySet(new URL(config.jwksUrl!));
+  const keys: KeyLookup = config.secret ? hmacKey(config.secret) : remoteKeySet(new URL(config.jwksUrl!));
 
   return async function verifyToken(token) {
-    const verifyOptions: JWTVerifyOptions = {
-      algorithms,
-      issuer: config.issuer,
-      audience: config.audience,
-      clockTolerance: config.clockToleranceSeconds,
-      requiredClaims: ['exp'],
-      currentDate: new Date(now()),
-    };
     try {
-      const { payload } = await jwtVerify(token, key, verifyOptions);
-      return payload;
+      return await verifyJwt(token, keys, {
+        algorithms,
+        issuer: config.issuer,
+        audience: config.audience,
+        clockToleranceSeconds: config.clockToleranceSeconds,
+        now: now(),
+      });
     } catch (error) {
       if (error instanceof KeySetUnavailable) {
         throw new HttpError(503, 'auth_unavailable', 'the signing keys could not be fetched from AUTH_JWKS_URL; retry later', {
           headers: { 'retry-after': '5' },
-          cause: error.cause,
+          cause: error,
         });
       }
-      throw new AuthenticationError(`invalid bearer token: ${explain(error, algorithms)}`);
+      // A JwtRejected's message is written to be shown; anything else is not, and is not attached.
+      throw new AuthenticationError(`invalid bearer token: ${error instanceof JwtRejected ? error.message : 'the token could not be verified'}`);
     }
   };
 }
-
-class KeySetUnavailable extends Error {}
 
 /** The token could not be checked in time: the keys are ours to fetch, so 503 (retryable), not 401. */
 function keysTooSlow(budgetMs: number): HttpError {
@@ -111,63 +107,10 @@ function keysTooSlow(budgetMs: number): HttpError {
   });
 }
 
-/**
- * The HS256/384/512 key, imported into WebCrypto once per algorithm: handing jose the raw bytes
- * would import them again on every request, most of the cost of a verification.
- */
-function hmacKeys(secret: Uint8Array): JWTVerifyGetKey {
-  const keys = new Map<string, Promise<CryptoKey>>();
-  return function hmacKey(header) {
-    const alg = header.alg ?? '';
-    if (!isHmacAlgorithm(alg)) throw new errors.JOSEAlgNotAllowed(`"alg" (Algorithm) Header Parameter value not allowed`);
-    let key = keys.get(alg);
-    if (!key) {
-      key = crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: `SHA-${alg.slice(2)}` }, false, ['verify']);
-      keys.set(alg, key);
-    }
-    return key;
-  };
-}
-
-/**
- * jose's remote JWKS: fetched on first use, cached (10 min), refetched on an unknown `kid` at most
- * once per 30 s cooldown. Fetch failures are marked so they become 503s, not 401s. When several keys
- * match a token without `kid`, each is tried.
- */
-function keySet(url: URL): JWTVerifyGetKey {
-  const jwks = createRemoteJWKSet(url, { [customFetch]: boundedFetch });
-  return async function jwksKey(header, token) {
-    try {
-      return await jwks(header, token);
-    } catch (error) {
-      if (error instanceof errors.JWKSMultipleMatchingKeys) return tryEach(error, token);
-      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JOSENotSupported) throw error;
-      throw new KeySetUnavailable('JWKS unavailable', { cause: error });
-    }
-  };
-}
-
-/** A key set is a few KiB; a larger answer is not read to the end (and fails as unavailable). */
-export const maxJwksBytes = 256 * 1024;
-
-async function boundedFetch(url: string, init: RequestInit): Promise<Response> {
-  const response = await fetch(url, init);
-  const text = await readBounded(response, maxJwksBytes);
-  if (text === undefined) throw new KeySetUnavailable(`the JWKS answer is over ${maxJwksBytes} bytes`);
-  return new Response(text, { status: response.status, headers: { 'content-type': response.headers.get('content-type') ?? 'application/json' } });
-}
-
-async function tryEach(error: errors.JWKSMultipleMatchingKeys, token: Parameters<JWTVerifyGetKey>[1]): Promise<CryptoKey> {
-  const compact = `${token.protected ?? ''}.${token.payload}.${token.signature}`;
-  for await (const candidate of error) {
-    try {
-      await compactVerify(compact, candidate);
-      return candidate;
-    } catch {
-      // not this one
-    }
-  }
-  throw new errors.JWSSignatureVerificationFailed();
+/** The HS256/384/512 key, made once: the secret is the same for every algorithm and every request. */
+function hmacKey(secret: Uint8Array): KeyLookup {
+  const key = [createSecretKey(secret)];
+  return () => key;
 }
 
 function bearerToken(headers: Record<string, string>): string {
@@ -193,25 +136,6 @@ function authorizerClaims(claims: Record<string, unknown> | undefined): Record<s
     throw new AuthenticationError(`no authorizer claims: this route expects API Gateway's JWT authorizer to verify the token; ${HOW_TO}`);
   }
   return claims;
-}
-
-/** A general reason for a jose failure: names a claim at most, never echoes a value. */
-function explain(error: unknown, algorithms: string[]): string {
-  if (error instanceof errors.JWTExpired) return 'the token has expired (exp)';
-  if (error instanceof errors.JWTClaimValidationFailed) {
-    const claim = /^[a-z_]{1,16}$/i.test(error.claim) ? error.claim : 'a';
-    if (error.reason === 'missing') return `the token has no "${claim}" claim${claim === 'exp' ? ' (tokens must expire)' : ''}`;
-    if (claim === 'nbf') return 'the token is not valid yet (nbf)';
-    if (claim === 'iss') return 'the token was issued by another issuer (iss)';
-    if (claim === 'aud') return 'the token is meant for another audience (aud)';
-    return `the token's "${claim}" claim is invalid`;
-  }
-  if (error instanceof errors.JWSSignatureVerificationFailed) return 'the signature does not verify';
-  if (error instanceof errors.JWKSNoMatchingKey) return 'the token names a signing key (kid) that the key set does not hold';
-  if (error instanceof errors.JOSEAlgNotAllowed) return `the signing algorithm is not accepted (accepted: ${algorithms.join(', ')})`;
-  if (error instanceof errors.JOSENotSupported) return 'the token uses an unsupported algorithm or header';
-  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return 'the token is not a well-formed JWT';
-  return 'the token could not be verified';
 }
 
 function userIdOf(claims: Record<string, unknown>, claim: string): string {

@@ -1,0 +1,147 @@
+// The identity provider's signing keys (AUTH_JWKS_URL): fetched on first use, kept 10 minutes,
+// fetched again on an unknown `kid` at most once per 30 s, the way jose's createRemoteJWKSet did.
+// Each JWK is imported into a KeyObject once, when a token first needs it.
+//
+// A key set that cannot be had (network, timeout, non-200, not JSON, not a key set, over 256 KiB, a
+// matching key that will not import) is a KeySetUnavailable: the failure is ours, not the token's.
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { readBounded } from '../../core/bounded-body.ts';
+import { packageVersion } from '../../core/version.ts';
+import type { JwsAlgorithm } from '../jws-algorithms.ts';
+import { JwtRejected, type JoseHeader, type KeyLookup } from './jwt-verify.ts';
+
+/** The signing keys could not be fetched or read; the token may be fine. */
+export class KeySetUnavailable extends Error {
+  override name = 'KeySetUnavailable';
+}
+
+/** A key set is a few KiB; a larger answer is not read to the end (and fails as unavailable). */
+export const maxJwksBytes = 256 * 1024;
+/** How long a fetched key set is used before it is fetched again. */
+export const jwksMaxAgeMs = 10 * 60_000;
+/** The least time between two fetches caused by an unknown `kid`: a token naming random kids must not hammer the IdP. */
+export const jwksCooldownMs = 30_000;
+/** A fetch's own bound; the invocation's deadline usually ends the wait sooner. */
+const fetchTimeoutMs = 5_000;
+
+type Jwk = Record<string, unknown>;
+
+export interface RemoteKeySetOptions {
+  /** Clock for the cache and the cooldown, epoch milliseconds. */
+  clock?: () => number;
+}
+
+export function remoteKeySet(url: URL, options: RemoteKeySetOptions = {}): KeyLookup {
+  const clock = options.clock ?? Date.now;
+  let keys: readonly Jwk[] | undefined;
+  let fetchedAt = -Infinity;
+  // One fetch at a time, shared by every invocation waiting for it (a Managed Instance runs many).
+  let pending: Promise<void> | undefined;
+  const imported = new WeakMap<Jwk, KeyObject | KeySetUnavailable>();
+
+  const reload = (): Promise<void> => {
+    pending ??= fetchKeySet(url)
+      .then((set) => {
+        keys = set;
+        fetchedAt = clock();
+      })
+      .finally(() => {
+        pending = undefined;
+      });
+    return pending;
+  };
+
+  const importOnce = (jwk: Jwk): KeyObject => {
+    let key = imported.get(jwk);
+    if (key === undefined) {
+      key = importJwk(jwk);
+      imported.set(jwk, key);
+    }
+    if (key instanceof KeySetUnavailable) throw key;
+    return key;
+  };
+
+  return async function jwksKeys(header: JoseHeader, algorithm: JwsAlgorithm): Promise<KeyObject[]> {
+    if (keys === undefined || clock() >= fetchedAt + jwksMaxAgeMs) await reload();
+    let candidates = keys!.filter((jwk) => canVerify(jwk, header, algorithm));
+    if (candidates.length === 0 && clock() >= fetchedAt + jwksCooldownMs) {
+      // The IdP may have rotated in a key since the last fetch.
+      await reload();
+      candidates = keys!.filter((jwk) => canVerify(jwk, header, algorithm));
+    }
+    if (candidates.length === 0) throw new JwtRejected('the token names a signing key (kid) that the key set does not hold');
+    if (candidates.length === 1) return [importOnce(candidates[0]!)];
+    // Several candidates (no kid): each that imports is tried; a broken one is no reason to refuse the others.
+    return candidates.flatMap((jwk) => {
+      try {
+        return [importOnce(jwk)];
+      } catch {
+        return [];
+      }
+    });
+  };
+}
+
+/**
+ * Whether a JWK may verify a token with this header, by jose's rules: its type fits the algorithm
+ * (and its curve the algorithm's); its `kid`, `alg`, `use` and `key_ops`, when present, allow it.
+ */
+function canVerify(jwk: Jwk, header: JoseHeader, algorithm: JwsAlgorithm): boolean {
+  const { kty, crv, kid, alg, use, ext, key_ops: ops } = jwk;
+  return (
+    kty === algorithm.kty &&
+    (!('crv' in algorithm) || crv === algorithm.crv) &&
+    (header.kid === undefined || (typeof header.kid === 'string' && header.kid === kid)) &&
+    (alg === undefined || alg === header.alg) &&
+    (use === undefined || use === 'sig') &&
+    (ext === undefined || typeof ext === 'boolean') &&
+    (ops === undefined || (Array.isArray(ops) && ops.every((op, i) => typeof op === 'string' && ops.indexOf(op) === i) && ops.includes('verify')))
+  );
+}
+
+function importJwk(jwk: Jwk): KeyObject | KeySetUnavailable {
+  // A private key published in a key set is a broken set (jose refused it too), not a key to verify with.
+  if (jwk.d !== undefined) return new KeySetUnavailable('a key of the JWKS is a private key');
+  try {
+    return createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+  } catch (error) {
+    return new KeySetUnavailable('a key of the JWKS could not be imported', { cause: error });
+  }
+}
+
+async function fetchKeySet(url: URL): Promise<Jwk[]> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      // A redirect is answered as a non-200: keys are taken from AUTH_JWKS_URL only.
+      redirect: 'manual',
+      headers: { accept: 'application/json, application/jwk-set+json', 'user-agent': `perkamo-lambda/${packageVersion}` },
+      signal: AbortSignal.timeout(fetchTimeoutMs),
+    });
+  } catch (error) {
+    throw new KeySetUnavailable('the JWKS could not be fetched', { cause: error });
+  }
+  if (response.status !== 200) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new KeySetUnavailable(`the JWKS answered HTTP ${response.status}, not 200`);
+  }
+  let text: string | undefined;
+  try {
+    text = await readBounded(response, maxJwksBytes);
+  } catch (error) {
+    throw new KeySetUnavailable('the JWKS answer could not be read', { cause: error });
+  }
+  if (text === undefined) throw new KeySetUnavailable(`the JWKS answer is over ${maxJwksBytes} bytes`);
+  let set: unknown;
+  try {
+    set = JSON.parse(text);
+  } catch {
+    throw new KeySetUnavailable('the JWKS answer is not JSON');
+  }
+  if (!isObject(set) || !Array.isArray(set.keys) || !set.keys.every(isObject)) {
+    throw new KeySetUnavailable('the JWKS answer is not a key set ({ "keys": [JWK, …] })');
+  }
+  return set.keys;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);

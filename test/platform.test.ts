@@ -1,0 +1,55 @@
+// The platform the suites prove things on: Lambda's Node 24 (whatever the machine's node is), middy 7,
+// and no durable-execution SDK installed for teams that do not use durable functions.
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { projectRoot } from '../dev/stack/lambda.ts';
+
+const run = promisify(execFile);
+const root = projectRoot();
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const launcher = join(root, 'scripts/lambda-node.mjs');
+
+describe('the suites run on the runtime’s Node', () => {
+  it('this suite runs on Node 24, the deploy’s default runtime', () => {
+    expect(process.versions.node.split('.')[0]).toBe('24');
+  });
+
+  it.each(['test', 'test:unit', 'test:watch', 'test:chaos', 'bench', 'bench:quick'])('npm run %s starts its Node through scripts/lambda-node.mjs', (script) => {
+    expect(pkg.scripts[script]).toMatch(/node24=\$\(node scripts\/lambda-node\.mjs\) && (VITEST_UNIT=1 )?exec "\$node24" /);
+  });
+
+  it('npm start runs the local stack on it too (scripts/start.mjs)', () => {
+    expect(readFileSync(join(root, 'scripts/start.mjs'), 'utf8')).toMatch(/runOnLambdaNode\(join\(root, 'dist\/bin\/start\.mjs'\)/);
+  });
+
+  it('scripts/lambda-node.mjs prints a Node 24 binary', async () => {
+    const { stdout } = await run(process.execPath, [launcher], { timeout: 120_000 });
+    const { stdout: version } = await run(stdout.trim(), ['-p', 'process.versions.node']);
+    expect(version.trim()).toMatch(/^24\./);
+  });
+
+  it('a PERKAMO_NODE24 that is not Node 24 is refused, naming the variable', async () => {
+    const fake = join(root, 'node_modules/.bin/esbuild');
+    const failed = await run(process.execPath, [launcher], { env: { ...process.env, PERKAMO_NODE24: fake } }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toMatch(/^lambda-node: PERKAMO_NODE24: .*esbuild (does not run|is Node)/);
+  });
+});
+
+describe('middy 7', () => {
+  it('@middy/core is 7.x, and its optional durable-execution peer is not installed', () => {
+    expect(pkg.dependencies['@middy/core']).toMatch(/^7\./);
+    const installed = JSON.parse(readFileSync(join(root, 'node_modules/@middy/core/package.json'), 'utf8'));
+    expect(installed.version).toMatch(/^7\./);
+    expect(installed.peerDependenciesMeta?.['@aws/durable-execution-sdk-js']?.optional).toBe(true);
+    expect(existsSync(join(root, 'node_modules/@aws/durable-execution-sdk-js'))).toBe(false);
+    const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
+    expect(Object.keys(lock.packages).filter((path) => path.includes('durable-execution'))).toEqual([]);
+  });
+});
