@@ -11,7 +11,7 @@
 
 const TOPIC_ARN = /^arn:aws(?:-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
-const { functionId, normalizedName, resolverError } = require('./osls.cjs');
+const { functionId, normalizedName, refuse } = require('./osls.cjs');
 
 
 module.exports = async ({ resolveVariable }) => {
@@ -20,10 +20,10 @@ module.exports = async ({ resolveVariable }) => {
     return value === null || value === undefined ? '' : String(value).trim();
   };
   const topic = await param('alarmTopicArn');
-  if (topic !== '' && !TOPIC_ARN.test(topic)) throw resolverError(`param "alarmTopicArn": ${JSON.stringify(topic)} is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`);
+  if (topic !== '' && !TOPIC_ARN.test(topic)) refuse(`param "alarmTopicArn": ${JSON.stringify(topic)} is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`);
   const ageRaw = await param('alarmQueueAgeSeconds');
   const age = Number(ageRaw);
-  if (!/^\d{1,6}$/.test(ageRaw) || age < 60 || age > 1209600) throw resolverError(`param "alarmQueueAgeSeconds": ${JSON.stringify(ageRaw)} is not a whole number of seconds from 60 to 1209600`);
+  if (!/^\d{1,6}$/.test(ageRaw) || age < 60 || age > 1209600) refuse(`param "alarmQueueAgeSeconds": ${JSON.stringify(ageRaw)} is not a whole number of seconds from 60 to 1209600`);
   const functions = Object.keys((await resolveVariable('self:functions')) ?? {});
 
   const actions = topic === '' ? {} : { AlarmActions: [topic], OKActions: [topic] };

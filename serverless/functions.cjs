@@ -15,7 +15,7 @@
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
-const { functionId, normalizedName, resolverError } = require('./osls.cjs');
+const { functionId, normalizedName, refuse, resolverError } = require('./osls.cjs');
 const { didYouMean } = require('./params.cjs');
 const { managedInstancesEntry, managedInstancesResources } = require('./managed-instances.cjs');
 
@@ -52,14 +52,14 @@ async function load(resolveVariable) {
   // Only the import is kept: osls asks again in a later pass when a setting could not be resolved yet.
   library ??= (() => {
     const path = join(process.cwd(), 'dist/lib/lambda.mjs');
-    if (!existsSync(path)) throw resolverError('dist/lib/lambda.mjs is missing: run `npm run build` before packaging (`npm run package` does both)');
+    if (!existsSync(path)) refuse('dist/lib/lambda.mjs is missing: run `npm run build` before packaging (`npm run package` does both)');
     return import(pathToFileURL(path).href);
   })();
   const { functions } = await library;
   const settings = await resolveVariable('self:custom.perkamo');
   const names = functions.map((fn) => fn.name);
   for (const name of settings.managedInstances.functions) {
-    if (!names.includes(name)) throw resolverError(`param "managedInstances": "${name}" is not a function of this service${didYouMean(name, names)} (the functions: ${names.join(', ')})`);
+    if (!names.includes(name)) refuse(`param "managedInstances": "${name}" is not a function of this service${didYouMean(name, names)} (the functions: ${names.join(', ')})`);
   }
   return { functions, settings };
 }

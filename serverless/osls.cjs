@@ -17,4 +17,16 @@ function resolverError(message) {
   return error;
 }
 
-module.exports = { functionId, normalizedName, resolverError };
+/**
+ * Ends the command on a parameter problem, printed as it is. Thrown from a variable resolver, the
+ * message would reach the user under three layers of osls's own text ("Cannot resolve
+ * serverless.yml: Variables resolution errored with: - Cannot resolve variable at … Returned JS
+ * function errored with: …"), once for every property that reads the resolver. Variables resolve
+ * before osls writes anything, so exiting here leaves nothing behind.
+ */
+function refuse(message) {
+  process.stderr.write(`\n${message}\n\n`);
+  process.exit(1);
+}
+
+module.exports = { functionId, normalizedName, refuse, resolverError };

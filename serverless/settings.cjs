@@ -38,7 +38,7 @@ const TRACES = ['xray', 'otlp', 'none'];
 // Where Lambda unpacks the layer's init (the layer's content is dist/layers/otel: esbuild.config.mjs).
 const LAYER_INIT = '/opt/otel-init.mjs';
 
-const { normalizedName, resolverError } = require('./osls.cjs');
+const { normalizedName, refuse } = require('./osls.cjs');
 const { unknownAndPlaceholders } = require('./params.cjs');
 const { managedInstancesSettings } = require('./managed-instances.cjs');
 
@@ -319,9 +319,8 @@ module.exports = async ({ options, resolveConfigurationProperty, resolveVariable
 
   for (const [name, message] of await unknownAndPlaceholders({ options, resolveConfigurationProperty, raw, stage })) problem(name, message);
 
-  if (problems.length > 0) {
-    throw resolverError(`serverless.yml parameters (stage "${stage}"):\n  - ${problems.join('\n  - ')}`);
-  }
+  const fix = `Fix them under params.${stage} in serverless.yml or with --param 'name=value' (every parameter: docs/deploy.md).`;
+  if (problems.length > 0) refuse([`serverless.yml parameters refused (stage "${stage}"), nothing done:`, ...problems.map((line) => `  - ${line}`), fix].join('\n'));
 
   return {
     runtime,

@@ -37,8 +37,8 @@ class Startable {
     // The stage of this run (--stage), not the configuration's default.
     const stage = this.serverless.getProvider('aws').getStage();
 
-    // Problems by function, then functions grouped by identical problems (most share the auth ones).
-    const groups = new Map();
+    // Each problem once, under the functions that have it (the auth ones: every function).
+    const holders = new Map();
     for (const [key, fn] of Object.entries(service.functions ?? {})) {
       const name = HANDLER.exec(fn.handler ?? '')?.[1];
       const definition = functions.find((fn) => fn.name === name);
@@ -59,15 +59,16 @@ class Startable {
           return parameter ? `${problem} [parameter ${parameter}]` : problem;
         });
       }
-      if (problems.length === 0) continue;
-      const id = problems.join('\n');
-      groups.set(id, { names: [...(groups.get(id)?.names ?? []), name], problems });
+      for (const problem of problems) holders.set(problem, [...(holders.get(problem) ?? []), name]);
     }
-    if (groups.size === 0) return;
+    if (holders.size === 0) return;
+    const groups = new Map();
+    for (const [problem, names] of holders) {
+      const who = names.length === Object.keys(service.functions).length ? 'every function' : names.join(', ');
+      groups.set(who, [...(groups.get(who) ?? []), problem]);
+    }
     const lines = [`These functions could not start with the parameters of stage "${stage}", so nothing was packaged:`];
-    for (const { names, problems } of groups.values()) {
-      lines.push(`  ${names.join(', ')}:`, ...problems.map((problem) => `    - ${problem}`));
-    }
+    for (const [who, problems] of groups) lines.push(`  ${who}:`, ...problems.map((problem) => `    - ${problem}`));
     if (lines.some((line) => line.endsWith('[parameter authJwksUrl]'))) {
       lines.push(
         'HTTP callers: set authJwksUrl, authIssuer and authAudience (the functions verify the tokens), or jwtIssuer and jwtAudience (API Gateway\'s JWT authorizer verifies them).',

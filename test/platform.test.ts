@@ -42,6 +42,15 @@ describe('the suites run on the runtime’s Node', () => {
   });
 });
 
+describe('the Node a newcomer may have', () => {
+  it('package.json, its lock and the README agree: Node 20.19 or later runs the commands', () => {
+    expect(pkg.engines.node).toBe('>=20.19');
+    const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
+    expect(lock.packages[''].engines.node).toBe(pkg.engines.node);
+    expect(readFileSync(join(root, 'README.md'), 'utf8')).toContain('Any of Node 20.19+, 22 or 24 runs the commands');
+  });
+});
+
 describe('middy 7', () => {
   it('@middy/core is 7.x, and its optional durable-execution peer is not installed', () => {
     expect(pkg.dependencies['@middy/core']).toMatch(/^7\./);

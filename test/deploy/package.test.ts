@@ -323,7 +323,9 @@ describe('npm run package (offline, no account)', () => {
     const out = refused.output;
     expect(out).toContain('These functions could not start with the parameters of stage "dev", so nothing was packaged:');
     // The messages are the functions' own (their cold start's LambdaConfigurationError), with the parameter that sets each variable.
-    expect(out).toMatch(/emit, batch, identify, customer, program:\n\s+- AUTH_JWKS_URL: HTTP callers cannot be authenticated.*\[parameter authJwksUrl\]/);
+    // Each problem once: the three auth lines under "every function", stream-token's own under it.
+    expect(out).toMatch(/every function:\n\s+- AUTH_JWKS_URL: HTTP callers cannot be authenticated.*\[parameter authJwksUrl\]/);
+    for (const variable of ['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE', 'PERKAMO_BROWSER_KEY']) expect(out.split(`- ${variable}:`).length - 1, variable).toBe(1);
     expect(out).toMatch(/AUTH_ISSUER: required when tokens are verified here.*\[parameter authIssuer\]/);
     expect(out).toMatch(/AUTH_AUDIENCE: required when tokens are verified here.*\[parameter authAudience\]/);
     expect(out).toMatch(/stream-token:\n\s+- PERKAMO_BROWSER_KEY: required by this function.*\[parameter browserKey\]/);
@@ -973,6 +975,15 @@ describe('serverless package with bad parameters', () => {
       'param "queueMaximumConcurrency": the two queues may make 40 Perkamo calls at once (2 × 5 batches × perkamoConcurrency 4), above perkamoMaxConcurrentCalls 10; lower queueMaximumConcurrency to 2 or perkamoConcurrency',
     );
     expect(existsSync(join(dir, '.serverless-invalid', 'cloudformation-template-update-stack.json'))).toBe(false);
+  });
+
+  it("says it in one short line per parameter: none of osls's variable-resolution text, each line once", () => {
+    expect(invalid.output).toContain('serverless.yml parameters refused (stage "dev"), nothing done:\n  - param "');
+    expect(invalid.output).not.toMatch(/Cannot resolve|Variables resolution errored|Returned JS function errored/);
+    const lines = invalid.output.split('\n').filter((line) => line.startsWith('  - param "'));
+    expect(lines.length).toBeGreaterThanOrEqual(9);
+    expect(new Set(lines).size).toBe(lines.length);
+    expect(invalid.output).toContain("Fix them under params.dev in serverless.yml or with --param 'name=value'");
   });
 
   it('refuses a misspelled parameter with the name it meant, and a placeholder value copied from the docs', () => {
