@@ -192,6 +192,7 @@ class Environment implements LambdaEnvironment {
       traceHeader,
       ...(clientContext !== undefined ? { clientContext } : {}),
       ...(cognitoIdentity !== undefined ? { cognitoIdentity } : {}),
+      ...(options.tenantId !== undefined ? { tenantId: options.tenantId } : {}),
     });
 
     const outcome = await this.#changes.until<Outcome>(

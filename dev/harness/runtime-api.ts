@@ -31,6 +31,8 @@ export interface Invocation {
   invokedFunctionArn: string;
   traceHeader: string | null;
   clientContext?: string;
+  /** Lambda's tenant isolation: the invoke's tenant id (Lambda-Runtime-Aws-Tenant-Id). */
+  tenantId?: string;
   cognitoIdentity?: string;
 }
 
@@ -158,6 +160,7 @@ export class RuntimeApi {
     if (invocation.traceHeader) headers['Lambda-Runtime-Trace-Id'] = invocation.traceHeader;
     if (invocation.clientContext) headers['Lambda-Runtime-Client-Context'] = invocation.clientContext;
     if (invocation.cognitoIdentity) headers['Lambda-Runtime-Cognito-Identity'] = invocation.cognitoIdentity;
+    if (invocation.tenantId) headers['Lambda-Runtime-Aws-Tenant-Id'] = invocation.tenantId;
     res.writeHead(200, headers);
     res.end(invocation.payload);
     this.#options.listener.delivered(invocation.requestId);

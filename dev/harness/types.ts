@@ -61,6 +61,8 @@ export interface InvokeOptions {
   clientContext?: unknown;
   /** `Lambda-Runtime-Cognito-Identity`: an object is sent as JSON. */
   cognitoIdentity?: unknown;
+  /** Lambda's tenant isolation: the tenant id of the invoke (X-Amz-Tenant-Id), `Lambda-Runtime-Aws-Tenant-Id`. */
+  tenantId?: string;
   /** The request id. Default: a fresh UUID. */
   requestId?: string;
 }

@@ -1,9 +1,11 @@
-/** Every level Lambda's `applicationLogLevel` knows; the logger writes debug to fatal, `trace` only sets a threshold. */
+/** Every level Lambda's `applicationLogLevel` knows. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 export const logLevels: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 const rank: Record<LogLevel, number> = { trace: 0, debug: 10, info: 20, warn: 30, error: 40, fatal: 50 };
 
 export interface Logger {
+  /** The sources' decisions: which trigger matched, the items' ids. */
+  trace(message: string, fields?: Record<string, unknown>): void;
   debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
@@ -58,6 +60,7 @@ export function createLogger(
     if (line !== undefined) write(line);
   };
   return {
+    trace: (message, fields) => emit('trace', message, fields),
     debug: (message, fields) => emit('debug', message, fields),
     info: (message, fields) => emit('info', message, fields),
     warn: (message, fields) => emit('warn', message, fields),

@@ -14,6 +14,11 @@ export interface PerkamoCall {
   ok: boolean;
   /** Perkamo's request id for the call (its answer or its error), when it answered. */
   requestId: string | undefined;
+  /** The last attempt's HTTP status, when Perkamo answered. */
+  status?: number;
+  /** UTF-8 bytes sent and read, for a call that succeeded. */
+  requestBytes?: number;
+  responseBytes?: number;
 }
 
 /**

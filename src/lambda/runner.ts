@@ -28,11 +28,28 @@ async function perkamoCall<T>(operation: PerkamoOperation, attributes: Attribute
   const started = performance.now();
   try {
     const value = await withOperationSpan(operation, attributes, perkamoRequestId, fn);
-    options.onCall?.({ operation, ms: performance.now() - started, attempts: responseMeta(value)?.attempts ?? 1, ok: true, requestId: perkamoRequestId(value) });
+    const meta = responseMeta(value);
+    options.onCall?.({
+      operation,
+      ms: performance.now() - started,
+      attempts: meta?.attempts ?? 1,
+      ok: true,
+      requestId: perkamoRequestId(value),
+      status: meta?.status,
+      requestBytes: meta?.requestBytes,
+      responseBytes: meta?.responseBytes,
+    });
     return value;
   } catch (error) {
-    const attempts = (error as { attempts?: unknown } | null)?.attempts;
-    options.onCall?.({ operation, ms: performance.now() - started, attempts: typeof attempts === 'number' ? attempts : 1, ok: false, requestId: perkamoRequestId(error) });
+    const { attempts, status } = (error ?? {}) as { attempts?: unknown; status?: unknown };
+    options.onCall?.({
+      operation,
+      ms: performance.now() - started,
+      attempts: typeof attempts === 'number' ? attempts : 1,
+      ok: false,
+      requestId: perkamoRequestId(error),
+      ...(typeof status === 'number' && { status }),
+    });
     throw error;
   }
 }

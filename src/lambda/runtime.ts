@@ -2,6 +2,7 @@ import { context as otelContext } from '@opentelemetry/api';
 import { createPerkamoClient, type PerkamoClient } from '../sdk/index.ts';
 import type { Command, Invocation, Outcome } from './invocation.ts';
 import { LambdaConfigurationError, loadConfig, type AuthConfig, type LambdaConfig } from './config/index.ts';
+import { describeConfig } from './config/describe.ts';
 import { Budget } from './budget.ts';
 import { BudgetExhaustedError } from './errors.ts';
 import { blockAfterInvalid } from './fifo.ts';
@@ -40,6 +41,7 @@ export function functionNameOf(fn: PerkamoFunction, env: Record<string, string |
 export function createRuntime(fn: PerkamoFunction, env: Record<string, string | undefined> = process.env): Runtime {
   const config = loadFunctionConfig(fn, env);
   const logger = createLogger(config.logLevel, { function_name: functionNameOf(fn, env) });
+  if (logger.enabled('debug')) logger.debug('configuration', describeConfig(config));
   const client = createPerkamoClient({
     apiKey: createApiKeySupplier(config.perkamo.secret, {
       ttlMs: config.perkamo.secretTtlMs,

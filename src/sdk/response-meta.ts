@@ -13,6 +13,9 @@ export interface ResponseMeta {
   rateLimit: RateLimit | undefined;
   /** HTTP attempts made, retries included. */
   attempts: number;
+  /** UTF-8 bytes of the request body sent (0 for a GET) and of the answer read. */
+  requestBytes: number;
+  responseBytes: number;
 }
 
 // A WeakMap keeps results plain JSON objects (they serialize and compare as the API sent them)

@@ -1,4 +1,4 @@
-import { signRequest } from '../core/index.ts';
+import { signRequest, utf8Length } from '../core/index.ts';
 import { readBounded } from '../core/bounded-body.ts';
 import { echoableStrings, redact } from '../core/text.ts';
 import {
@@ -127,7 +127,7 @@ export function createTransport(options: TransportOptions) {
       }
       const timeoutMs = Math.min(options.timeoutMs ?? Infinity, remaining);
       try {
-        const { data, response } = await attemptOnce<T>(spec, body, apiKey, call, {
+        const { data, response, text } = await attemptOnce<T>(spec, body, apiKey, call, {
           operation: spec.operation,
           attempt,
           deadline: call.deadline,
@@ -138,6 +138,8 @@ export function createTransport(options: TransportOptions) {
           requestId: requestIdFromHeaders(response.headers),
           rateLimit: rateLimitOf(response.headers),
           attempts: attempt + 1,
+          requestBytes: body === undefined ? 0 : utf8Length(body),
+          responseBytes: utf8Length(text),
         });
       } catch (error) {
         if (!isRetryable(error)) throw withAttempts(error, attempt + 1);
@@ -157,7 +159,7 @@ export function createTransport(options: TransportOptions) {
     apiKey: string,
     call: CallOptions,
     info: PerkamoAttemptInfo,
-  ): Promise<{ data: T; response: Response }> {
+  ): Promise<{ data: T; response: Response; text: string }> {
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': userAgent,
@@ -223,7 +225,7 @@ export function createTransport(options: TransportOptions) {
       if (!parsed.ok) {
         throw new PerkamoResponseError(spec.operation, response.status, requestIdFromHeaders(response.headers), 'not JSON');
       }
-      return { data: (parsed.value ?? {}) as T, response };
+      return { data: (parsed.value ?? {}) as T, response, text };
     } finally {
       clearTimeout(timer);
       call.signal?.removeEventListener('abort', onCallerAbort);

@@ -6,6 +6,8 @@ export const attr = {
   faasInvocationId: 'faas.invocation_id',
   faasColdstart: 'faas.coldstart',
   faasName: 'faas.name',
+  // The semantic conventions have no tenant attribute (faas.* included): ours, in faas.'s style.
+  faasTenantId: 'perkamo.faas.tenant_id',
   cloudProvider: 'cloud.provider',
   cloudRegion: 'cloud.region',
   cloudAccountId: 'cloud.account.id',

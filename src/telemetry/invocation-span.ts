@@ -11,6 +11,8 @@ export interface LambdaInfo {
   functionName?: string;
   invokedFunctionArn?: string;
   awsRequestId?: string;
+  /** Lambda's tenant isolation: the invocation's tenant. */
+  tenantId?: string;
   coldStart: boolean;
 }
 
@@ -47,6 +49,7 @@ export function startInvocationSpan(start: InvocationSpanStart, lambda: LambdaIn
   };
   if (lambda.awsRequestId) attributes[attr.faasInvocationId] = lambda.awsRequestId;
   if (lambda.functionName) attributes[attr.faasName] = lambda.functionName;
+  if (lambda.tenantId) attributes[attr.faasTenantId] = lambda.tenantId;
   if (cloud.region) attributes[attr.cloudRegion] = cloud.region;
   if (cloud.account) attributes[attr.cloudAccountId] = cloud.account;
   const parent = extractFromHeaders(start.carrier ?? noCarrier);

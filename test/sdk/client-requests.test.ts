@@ -54,7 +54,15 @@ describe('requests on the wire', () => {
     });
     expectSignedByReceiver();
     expect(result).toEqual(ingestResult());
-    expect(responseMeta(result)).toEqual({ status: 200, requestId: 'req_emit_1', rateLimit: undefined, attempts: 1 });
+    // The bytes on the wire, as the server got and sent them.
+    expect(responseMeta(result)).toEqual({
+      status: 200,
+      requestId: 'req_emit_1',
+      rateLimit: undefined,
+      attempts: 1,
+      requestBytes: Buffer.byteLength(req.body),
+      responseBytes: Buffer.byteLength(JSON.stringify(ingestResult())),
+    });
   });
 
   it('emit sends txId and occurredAt (Date or string) as given', async () => {

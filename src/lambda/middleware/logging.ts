@@ -2,10 +2,11 @@ import { isSpanContextValid } from '@opentelemetry/api';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { lambdaTraceHeader, xrayTraceId } from '../../telemetry/lambda-trace-header.ts';
 import type { Logger, LogLevel } from '../logger.ts';
-import { InvocationReport, type Tally } from '../report.ts';
+import { InvocationReport, type PerkamoCall, type Tally } from '../report.ts';
 import { toHttpError } from '../errors.ts';
 import type { PerkamoRequest } from '../request.ts';
 import { sourceOf } from '../sources/index.ts';
+import { tenantIdOf } from '../tenant.ts';
 
 export interface LoggingOptions {
   logger: Logger;
@@ -14,10 +15,11 @@ export interface LoggingOptions {
 /**
  * The invocation's logger and its summary line. `before` (after tracing's, so the invocation span
  * exists) puts on `request.internal.logger` a logger whose every line carries `aws_request_id`,
- * `cold_start`, the invocation span's `trace_id` / `span_id` when tracing is on and Lambda's
- * `xray_trace_id` when there is one; and on `request.internal.report` the report the handler fills.
+ * `cold_start`, `tenant_id` under Lambda's tenant isolation, the invocation span's `trace_id` /
+ * `span_id` when tracing is on and Lambda's `xray_trace_id` when there is one; and on `request.internal.report` the report the handler fills.
  * The end (after / onError / cleanup, once) writes one summary line: counts by result, the error
- * codes of refused records, the Perkamo request ids, the calls and the budget used.
+ * codes of refused records, the Perkamo request ids, the calls and the budget used; at debug, a
+ * line per Perkamo call before it (operation, status, request id, attempts, duration, bytes).
  */
 export function logging({ logger }: LoggingOptions) {
   let coldStart = true;
@@ -26,6 +28,9 @@ export function logging({ logger }: LoggingOptions) {
     const context = request.context as Context | undefined;
     const fields: Record<string, unknown> = { aws_request_id: context?.awsRequestId, cold_start: coldStart };
     coldStart = false;
+    // On every line and, through logFields, on the EMF line as a property (never a dimension: one per tenant would be unbounded).
+    const tenantId = tenantIdOf(context);
+    if (tenantId !== undefined) fields.tenant_id = tenantId;
     const span = request.internal.span;
     const spanContext = span?.isRecording() ? span.spanContext() : undefined;
     if (spanContext && isSpanContextValid(spanContext)) {
@@ -55,10 +60,12 @@ export function logging({ logger }: LoggingOptions) {
         : ['info', 'invocation done'];
     // The fields are built only for a line that is written.
     const summary = invocationLogger.enabled(level) ? invocationLogger.format(level, message, summaryFields(tally, request, report.startedAt)) : undefined;
+    // At debug, a line per Perkamo call before the summary.
+    const calls = invocationLogger.enabled('debug') ? tally.calls.map((call) => invocationLogger.format('debug', 'perkamo call', callFields(call))!) : [];
     // One write for the invocation's lines: the summary and what the metrics middleware left (its EMF line).
     const lines = request.internal.pendingLines ?? [];
     request.internal.pendingLines = undefined;
-    invocationLogger.writeLines(summary === undefined ? lines : [summary, ...lines]);
+    invocationLogger.writeLines(summary === undefined ? [...calls, ...lines] : [...calls, summary, ...lines]);
   };
 
   return { before: loggingBefore, after: loggingEnd, onError: loggingEnd };
@@ -99,6 +106,20 @@ function summaryFields(tally: Tally, request: PerkamoRequest, startedAt: number)
   }
   if (tally.failures.length > 0) fields.failures = tally.failures;
   return fields;
+}
+
+/** A Perkamo call's debug line: what was asked, what came back, how long and how big. */
+function callFields(call: PerkamoCall): Record<string, unknown> {
+  return {
+    operation: call.operation,
+    ok: call.ok,
+    status: call.status,
+    perkamo_request_id: call.requestId,
+    attempts: call.attempts,
+    duration_ms: Math.round(call.ms * 10) / 10,
+    request_bytes: call.requestBytes,
+    response_bytes: call.responseBytes,
+  };
 }
 
 function errorCodeOf(response: Partial<APIGatewayProxyResult>, error: Error | null | undefined): string | undefined {

@@ -6,6 +6,7 @@ import { telemetryHooks } from '../../telemetry/hooks.ts';
 import type { PerkamoRequest } from '../request.ts';
 import type { PerkamoFunction } from '../function.ts';
 import { sourceOf } from '../sources/index.ts';
+import { tenantIdOf } from '../tenant.ts';
 
 export interface TracingOptions {
   function: PerkamoFunction;
@@ -33,6 +34,7 @@ export function tracing(options: Pick<TracingOptions, 'function'> & Partial<Trac
       functionName: context?.functionName,
       invokedFunctionArn: context?.invokedFunctionArn,
       awsRequestId: context?.awsRequestId,
+      tenantId: tenantIdOf(context),
       coldStart,
     });
     coldStart = false;
