@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm start`: checks the ports first — a taken port is found in a second, not after the 5–20 s
-// build — then builds (`npm run build`) and runs the local stack (dist/bin/start.mjs, from
+// `npm start`: checks LOG_LEVEL and the ports first — a mistake is found in a second, not after the
+// 5–20 s build — then builds (`npm run build`) and runs the local stack (dist/bin/start.mjs, from
 // dev/cli/start.ts) on Lambda's Node 24 (scripts/lambda-node.mjs), passing its arguments on.
 // Plain JavaScript: it runs before the build, on the machine's Node.
 import { spawnSync } from 'node:child_process';
@@ -23,6 +23,15 @@ const servers = [
   { what: 'SQS (fauxqs)', flag: 'sqs-port', variable: 'PERKAMO_LOCAL_SQS_PORT', port: 4566 },
 ];
 
+// The functions' levels (src/lambda/logger.ts `logLevels`; test/local/cli.test.ts keeps the two
+// the same) and the local default (dev/stack/dev-config.ts `devLogLevel`); dev/stack/env-check.ts
+// words the same refusal for a run of dist/bin/start.mjs without this script.
+const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+const logLevelProblem = (value) =>
+  value === undefined || value.trim() === '' || logLevels.includes(value.trim().toLowerCase())
+    ? undefined
+    : `LOG_LEVEL is ${JSON.stringify(value)}, not a log level: set one of ${logLevels.join(', ')} (any case), or unset it for npm start's default (warn)`;
+
 const { values } = parseArgs({
   args: process.argv.slice(2),
   options: Object.fromEntries([...servers.map((s) => [s.flag, { type: 'string' }]), ['help', { type: 'boolean', short: 'h' }]]),
@@ -38,6 +47,8 @@ const probe = (port) =>
   });
 
 if (!values.help) {
+  const logLevel = logLevelProblem(process.env.LOG_LEVEL);
+  if (logLevel) fail(logLevel);
   for (const server of servers) {
     const fromFlag = values[server.flag];
     const [name, text] = typeof fromFlag === 'string' ? [`--${server.flag}`, fromFlag] : [server.variable, process.env[server.variable]];

@@ -2,12 +2,13 @@
  * `npm run enqueue -- <n> [--queue perkamo-events] [--poison k] [--endpoint http://127.0.0.1:4566]`
  * sends n sample messages to a local queue of `npm start` with SendMessageBatch (10 per call),
  * k of them poison (they end in the DLQ after maxReceiveCount), with a progress bar on stderr and a
- * summary: sent, failed sends, elapsed, rate.
+ * summary: sent, failed sends, elapsed, rate. Under `npm start -- --fifo` the queue is
+ * `perkamo-events.fifo` (found without being named), and each message goes to its user's group.
  */
 import { parseArgs } from 'node:util';
 import { GetQueueUrlCommand, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { defaultHost, defaultPorts, queues } from '../stack/dev-config.ts';
-import { poisonBody, runId, sampleEvent, sampleIdentify } from '../stack/samples.ts';
+import { poisonBody, poisonUserId, runId, sampleEvent, sampleIdentify } from '../stack/samples.ts';
 import { sqsClient } from '../stack/sqs.ts';
 
 function fail(message: string): never {
@@ -38,7 +39,8 @@ const { values, positionals } = parsed;
 if (values.help || positionals.length === 0) {
   process.stderr.write(
     'usage: npm run enqueue -- <n> [--queue perkamo-events|perkamo-identify] [--poison k] [--endpoint http://127.0.0.1:4566] [--concurrency 8]\n' +
-      '  sends n sample messages (k of them poison) to a queue of the running `npm start`\n',
+      '  sends n sample messages (k of them poison) to a queue of the running `npm start`;\n' +
+      '  under `npm start -- --fifo` to its .fifo queue, each message with its user id as MessageGroupId\n',
   );
   process.exit(values.help ? 0 : 2);
 }
@@ -50,31 +52,48 @@ const total = whole('<n>', positionals[0]);
 const poison = whole('--poison', values.poison);
 const concurrency = Math.max(1, whole('--concurrency', values.concurrency));
 if (poison > total) fail(`--poison ${poison} is more than the ${total} messages to send`);
-const queueName = values.queue!;
-const identify = queueName === queues.identify.name;
 
 const client = sqsClient(values.endpoint!);
+const missing = (error: unknown) => /QueueDoesNotExist|NonExistentQueue/.test((error as Error).name);
+/** The queue's URL; `npm start -- --fifo` names its queues `<name>.fifo`, so that is tried second. */
+async function queueUrlOf(name: string): Promise<{ name: string; url: string }> {
+  try {
+    return { name, url: (await client.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl! };
+  } catch (error) {
+    if (!missing(error) || name.endsWith('.fifo')) throw error;
+    return queueUrlOf(`${name}.fifo`);
+  }
+}
+let queueName: string;
 let queueUrl: string;
 try {
-  queueUrl = (await client.send(new GetQueueUrlCommand({ QueueName: queueName }))).QueueUrl!;
+  ({ name: queueName, url: queueUrl } = await queueUrlOf(values.queue!));
 } catch (error) {
-  const name = (error as Error).name;
   fail(
-    name.includes('QueueDoesNotExist') || name.includes('NonExistentQueue')
-      ? `no queue ${queueName} at ${values.endpoint} (local queues: ${queues.events.name}, ${queues.identify.name})`
+    missing(error)
+      ? `no queue ${values.queue} at ${values.endpoint} (local queues: ${queues.events.name}, ${queues.identify.name}; with .fifo under npm start -- --fifo)`
       : `cannot reach the local SQS at ${values.endpoint} (${(error as Error).message}). Is \`npm start\` running?`,
   );
 }
+const identify = queueName.replace(/\.fifo$/, '') === queues.identify.name;
+// SQS: FIFO queue names end in .fifo, and only theirs.
+const fifo = queueName.endsWith('.fifo');
 
 // Poison messages are spread evenly through the run.
 const run = runId();
 const poisonAt = new Set<number>();
 for (let k = 0; k < poison; k++) poisonAt.add(Math.floor(((k + 0.5) * total) / poison));
-const bodies: string[] = [];
+/** A message and, for a FIFO queue, its group: the user it is about, so each user's messages keep their order. */
+const messages: { body: string; group: string }[] = [];
 let poisonCount = 0;
 for (let i = 0; i < total; i++) {
-  if (poisonAt.has(i)) bodies.push(poisonBody(poisonCount++, run));
-  else bodies.push(JSON.stringify(identify ? sampleIdentify(i, run) : sampleEvent(i, run)));
+  if (poisonAt.has(i)) {
+    messages.push({ body: poisonBody(poisonCount, run), group: poisonUserId(poisonCount, run) });
+    poisonCount++;
+  } else {
+    const payload = identify ? sampleIdentify(i, run) : sampleEvent(i, run);
+    messages.push({ body: JSON.stringify(payload), group: String(payload.user_id) });
+  }
 }
 
 const tty = process.stderr.isTTY === true;
@@ -94,17 +113,19 @@ function draw(final = false) {
   process.stderr.write(tty ? `\r${text}${final ? '\n' : ''}` : `${text}\n`);
 }
 
-const chunks: string[][] = [];
-for (let i = 0; i < bodies.length; i += 10) chunks.push(bodies.slice(i, i + 10));
+const chunks: { body: string; group: string; seq: number }[][] = [];
+for (let i = 0; i < messages.length; i += 10) chunks.push(messages.slice(i, i + 10).map((m, j) => ({ ...m, seq: i + j })));
 let next = 0;
 const errors = new Map<string, number>();
 async function worker() {
   while (next < chunks.length) {
     const chunk = chunks[next++]!;
-    const entries: SendMessageBatchRequestEntry[] = chunk.map((body, j) => ({
+    const entries: SendMessageBatchRequestEntry[] = chunk.map((m, j) => ({
       Id: String(j),
-      MessageBody: body,
+      MessageBody: m.body,
       MessageAttributes: { source: { DataType: 'String', StringValue: `enqueue:${run}` } },
+      // A deduplication id of its own: two equal sample bodies of a run are two messages, not one.
+      ...(fifo && { MessageGroupId: m.group, MessageDeduplicationId: `${run}-${m.seq}` }),
     }));
     try {
       const out = await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
@@ -119,7 +140,8 @@ async function worker() {
     draw();
   }
 }
-await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker));
+// A FIFO queue keeps a group's order as sent: batches in flight together could land out of order.
+await Promise.all(Array.from({ length: Math.min(fifo ? 1 : concurrency, chunks.length) }, worker));
 draw(true);
 client.destroy();
 

@@ -10,12 +10,16 @@
  *   --visibility-timeout <s>   queue visibility timeout (PERKAMO_LOCAL_VISIBILITY_TIMEOUT, default 15)
  *   --max-receive-count <n>    receives before the DLQ (default 3)
  *   --batch-size <n>           records per SQS invocation, 1–10 (default 10)
+ *   --fifo                     FIFO queues and DLQs (perkamo-events.fifo, …), as the deployed FIFO variant
+ *   --json-logs                the functions' log lines as they write them (Lambda's JSON), not one short line each
  *   --emulator-log             also log every emulator request
  *   --no-otel                  do not load the OpenTelemetry layer
  */
 import { parseArgs } from 'node:util';
+import { interceptFunctionLines } from '../chaos/function-logs.ts';
 import { devFunctionTimeoutMs } from '../stack/dev-config.ts';
-import { unknownVariableWarnings } from '../stack/env-check.ts';
+import { logLevelProblem, unknownVariableWarnings } from '../stack/env-check.ts';
+import { readableFunctionLine } from '../stack/readable-function-lines.ts';
 import { PortInUseError, startLocalStack, type LocalStack } from '../stack/stack.ts';
 
 function fail(message: string): never {
@@ -34,6 +38,8 @@ function parse() {
       'visibility-timeout': { type: 'string' },
       'max-receive-count': { type: 'string' },
       'batch-size': { type: 'string' },
+      fifo: { type: 'boolean' },
+      'json-logs': { type: 'boolean' },
       'emulator-log': { type: 'boolean' },
       'no-otel': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -47,7 +53,9 @@ try {
 }
 if (values.help) {
   process.stdout.write(
-    'usage: npm start -- [--port 3000] [--emulator-port 4001] [--sqs-port 4566] [--visibility-timeout 15] [--max-receive-count 3] [--batch-size 10] [--emulator-log] [--no-otel]\n',
+    'usage: npm start -- [--port 3000] [--emulator-port 4001] [--sqs-port 4566] [--visibility-timeout 15] [--max-receive-count 3] [--batch-size 10] [--fifo] [--json-logs] [--emulator-log] [--no-otel]\n' +
+      '  --fifo       FIFO queues and DLQs (perkamo-events.fifo, perkamo-identify.fifo); npm run enqueue sends each user id as MessageGroupId\n' +
+      "  --json-logs  the functions' log lines as Lambda gets them (JSON), instead of one short line each\n",
   );
   process.exit(0);
 }
@@ -60,6 +68,8 @@ const whole = (flag: string, variable: string | undefined) => {
   if (!/^\d+$/.test(text)) fail(`${name} must be a whole number, got ${JSON.stringify(text)}`);
   return Number(text);
 };
+const logLevel = logLevelProblem(env);
+if (logLevel) fail(logLevel);
 for (const warning of unknownVariableWarnings(env)) process.stderr.write(`npm start: ${warning}\n`);
 
 // The layer's settings for local runs: each trace to the trace view (the stack's /traces page)
@@ -71,6 +81,9 @@ if (otel) {
 
 const time = () => new Date().toISOString().slice(11, 23);
 const log = (line: string) => void process.stdout.write(`${time()} ${line}\n`);
+// The functions write Lambda's JSON to stdout; here each line becomes one short line among the
+// request lines (the JSON is CloudWatch's format, not a terminal's), unless --json-logs.
+if (!values['json-logs']) interceptFunctionLines(({ lines }) => lines.forEach((line) => log(readableFunctionLine(line))));
 
 let stack: LocalStack;
 try {
@@ -83,6 +96,7 @@ try {
     visibilityTimeoutSeconds: whole('visibility-timeout', 'PERKAMO_LOCAL_VISIBILITY_TIMEOUT'),
     maxReceiveCount: whole('max-receive-count', undefined),
     batchSize: whole('batch-size', undefined),
+    fifo: values.fifo === true,
     functionTimeoutMs: devFunctionTimeoutMs,
     otel,
     emulatorLog: values['emulator-log'] === true,

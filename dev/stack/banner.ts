@@ -1,18 +1,28 @@
 /** The ready banner of `npm start`: URLs, dev keys and example commands that work as printed. */
 import { routes } from './http-api.ts';
-import { devAudience, devBrowserKey, devIssuer, devJwtSecret, devSecretKey, queues as queueDefs } from './dev-config.ts';
+import { devAudience, devBrowserKey, devIssuer, devJwtSecret, devSecretKey, localQueues } from './dev-config.ts';
+import type { QueueInfo } from './sqs.ts';
 import type { LocalStack } from './stack.ts';
 
 const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
 
+type StackQueues = Pick<LocalStack, 'queues' | 'settings'>;
+/** The events and identify queues of the stack, standard or FIFO. */
+const queuesOf = (stack: StackQueues): { events: QueueInfo; identify: QueueInfo } => {
+  const names = localQueues(stack.settings.fifo);
+  return { events: stack.queues[names.events.name]!, identify: stack.queues[names.identify.name]! };
+};
+
 /** The example commands, one per line, as `npm start` prints them (run from the project directory). */
-export function exampleCommands(stack: Pick<LocalStack, 'urls' | 'queues'>): { title: string; command: string }[] {
+export function exampleCommands(stack: Pick<LocalStack, 'urls' | 'queues' | 'settings'>): { title: string; command: string }[] {
   const api = stack.urls.api;
-  const events = stack.queues[queueDefs.events.name]!;
-  const identify = stack.queues[queueDefs.identify.name]!;
+  const { events, identify } = queuesOf(stack);
+  // A FIFO queue refuses a message without a group: the user id, so each user's messages keep their order.
+  const group = (userId: string) => (stack.settings.fifo ? { MessageGroupId: userId } : {});
   const json = "-H 'content-type: application/json'";
   const sqsJson = (target: string) => `-H 'content-type: application/x-amz-json-1.0' -H 'x-amz-target: AmazonSQS.${target}'`;
-  const emitBody = { user_id: 'alice', event: 'purchase.completed', context: { order_id: 'order_1001', amount: 12900, currency: 'EUR' }, transaction_id: 'order_1001' };
+  // The README's Quickstart sends the same body.
+  const emitBody = { user_id: 'alice', event: 'purchase.completed', context: { amount: 12900, currency: 'EUR' }, transaction_id: 'order_1001' };
   const batchBody = {
     events: [
       { user_id: 'alice', event: 'lesson.finished', context: { lesson_id: 'intro' }, transaction_id: 'lesson:intro:alice' },
@@ -51,11 +61,11 @@ export function exampleCommands(stack: Pick<LocalStack, 'urls' | 'queues'>): { t
     },
     {
       title: `send one event to the ${events.name} queue (the batch function picks it up)`,
-      command: `curl -s ${stack.urls.sqs}/ ${sqsJson('SendMessage')} -d ${quote(JSON.stringify({ QueueUrl: events.url, MessageBody: JSON.stringify(sqsMessage) }))}`,
+      command: `curl -s ${stack.urls.sqs}/ ${sqsJson('SendMessage')} -d ${quote(JSON.stringify({ QueueUrl: events.url, MessageBody: JSON.stringify(sqsMessage), ...group('alice') }))}`,
     },
     {
       title: `send an identify payload to the ${identify.name} queue`,
-      command: `curl -s ${stack.urls.sqs}/ ${sqsJson('SendMessage')} -d ${quote(JSON.stringify({ QueueUrl: identify.url, MessageBody: JSON.stringify({ user_id: 'bob', traits: { plan: 'free' } }) }))}`,
+      command: `curl -s ${stack.urls.sqs}/ ${sqsJson('SendMessage')} -d ${quote(JSON.stringify({ QueueUrl: identify.url, MessageBody: JSON.stringify({ user_id: 'bob', traits: { plan: 'free' } }), ...group('bob') }))}`,
     },
     {
       title: `what is in ${events.dlqName}`,
@@ -76,9 +86,9 @@ function tracing(stack: LocalStack): string {
 }
 
 export function bannerText(stack: LocalStack): string {
-  const { urls, queues, settings } = stack;
-  const events = queues[queueDefs.events.name]!;
-  const identify = queues[queueDefs.identify.name]!;
+  const { urls, settings } = stack;
+  const { events, identify } = queuesOf(stack);
+  const queueLine = (queue: QueueInfo, fn: string) => `               ${queue.name.padEnd(identify.name.length)} → ${fn.padEnd(8)}  DLQ ${queue.dlqName}`;
   const lines = [
     '',
     `perkamo-lambda local stack ready in ${(stack.startupMs / 1000).toFixed(1)} s`,
@@ -88,9 +98,12 @@ export function bannerText(stack: LocalStack): string {
     `               (API Gateway HTTP API 2.0 events; Lambda timeout ${settings.functionTimeoutMs / 1000} s)`,
     `  Emulator     ${urls.emulator}   ledger ${urls.emulator}/__emulator/ledger`,
     `  SQS          ${urls.sqs}   (fauxqs; region us-east-1, any credentials)`,
-    `               ${events.name} → batch     DLQ ${events.dlqName}`,
-    `               ${identify.name} → identify  DLQ ${identify.dlqName}`,
+    queueLine(events, 'batch'),
+    queueLine(identify, 'identify'),
     `               visibility timeout ${settings.visibilityTimeoutSeconds} s · maxReceiveCount ${settings.maxReceiveCount} · batch size ${settings.batchSize}`,
+    settings.fifo
+      ? '               FIFO (--fifo): send a MessageGroupId (the user id; npm run enqueue does); content-based deduplication'
+      : '               standard queues (npm start -- --fifo for FIFO ones)',
     `  Tracing      ${tracing(stack)}`,
     '',
     `  Dev keys     PERKAMO_SECRET_KEY=${devSecretKey}  PERKAMO_BROWSER_KEY=${devBrowserKey}`,
@@ -103,7 +116,7 @@ export function bannerText(stack: LocalStack): string {
   ];
   for (const { title, command } of exampleCommands(stack)) lines.push(`    # ${title}`, `    ${command}`);
   lines.push(
-    `    # 100 sample events through the queue, 2 of them poison (they reach the DLQ after ${settings.maxReceiveCount} receives)`,
+    `    # 100 sample events through the queue, 2 of them poison (they reach the DLQ after ${settings.maxReceiveCount} receives)${settings.fifo ? '; each user a message group' : ''}`,
     `    npm run enqueue -- 100 --poison 2${urls.sqs.endsWith(':4566') ? '' : ` --endpoint ${urls.sqs}`}`,
     '',
     '  Ctrl-C stops everything.',

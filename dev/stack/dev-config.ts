@@ -36,6 +36,16 @@ export const queues = {
 } as const;
 export type QueueKey = keyof typeof queues;
 
+/**
+ * The local queues as `npm start` creates them: with `fifo` (`--fifo`) each queue and its DLQ is a
+ * FIFO queue, named with `.fifo` as SQS requires and as the deployed FIFO variant names them.
+ */
+export function localQueues(fifo: boolean): Record<QueueKey, { name: string; dlq: string; function: (typeof queues)[QueueKey]['function'] }> {
+  const suffix = fifo ? '.fifo' : '';
+  const local = (key: QueueKey) => ({ name: `${queues[key].name}${suffix}`, dlq: `${queues[key].dlq}${suffix}`, function: queues[key].function });
+  return { events: local('events'), identify: local('identify') };
+}
+
 /** Redrive after this many receives (fauxqs moves the message to the DLQ on the next receive). */
 export const devMaxReceiveCount = 3;
 /**
@@ -45,6 +55,8 @@ export const devMaxReceiveCount = 3;
  * an invocation never sees its own records come back.
  */
 export const devVisibilityTimeoutSeconds = 15;
+/** The functions' LOG_LEVEL unless the shell sets one: warnings and errors, one line each in `npm start`'s log. */
+export const devLogLevel = 'warn';
 /** The Lambda timeout every local invocation counts down from. */
 export const devFunctionTimeoutMs = 10_000;
 

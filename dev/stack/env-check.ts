@@ -4,6 +4,18 @@
  * closest known one when it is a likely typo.
  */
 import { configVariableNames } from '../../src/lambda/config/index.ts';
+import { logLevels } from '../../src/lambda/logger.ts';
+import { devLogLevel } from './dev-config.ts';
+
+/**
+ * LOG_LEVEL checked before the stack starts, in one line: otherwise each function refuses it at its
+ * cold start, with a FATAL line and a stack trace. scripts/start.mjs says the same before the build.
+ */
+export function logLevelProblem(env: Record<string, string | undefined>): string | undefined {
+  const value = env.LOG_LEVEL;
+  if (value === undefined || value.trim() === '' || (logLevels as readonly string[]).includes(value.trim().toLowerCase())) return undefined;
+  return `LOG_LEVEL is ${JSON.stringify(value)}, not a log level: set one of ${logLevels.join(', ')} (any case), or unset it for npm start's default (${devLogLevel})`;
+}
 
 /**
  * What the project's other commands and the layer read besides the functions' configuration: a

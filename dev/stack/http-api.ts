@@ -25,6 +25,7 @@ import { decodeOtlpTraces } from '../harness/otlp-receiver.ts';
 import type { TraceStore } from './trace-store.ts';
 import { routeParams } from '../../src/lambda/sources/http.ts';
 import type { FunctionName } from './lambda.ts';
+import { boundText } from '../../src/core/text.ts';
 
 /** The HTTP routes of the function list (src/lambda/functions/index.ts), as serverless.yml declares them: `METHOD /path` → function. */
 export const routes: Record<string, FunctionName> = Object.fromEntries(
@@ -88,14 +89,21 @@ async function devToken(body: Buffer): Promise<HttpAnswer> {
   return json(200, { token, token_type: 'Bearer', expires_in: devTokenTtlSeconds, user_id: input.user_id, scopes });
 }
 
-/** ` <code>` of a JSON error answer (`{"error":{"code":…}}`), else ''. */
-function errorCodeSuffix(answer: HttpAnswer): string {
-  if (answer.status < 400 || answer.body.length === 0 || answer.body.length > 64 * 1024) return '';
+/**
+ * What a JSON error answer (`{"error":{"code","message"}}`) told the caller, for the request line:
+ * ` <code>` and ` — <message>` (one line, at most 160 characters), else ''. The functions' messages
+ * name fields and fixes, never tokens or values, so the caller's reason can be shown as it was given.
+ */
+function answeredError(answer: HttpAnswer | undefined): { code: string; message: string } {
+  const none = { code: '', message: '' };
+  if (!answer || answer.status < 400 || answer.body.length === 0 || answer.body.length > 64 * 1024) return none;
   try {
-    const code = (JSON.parse(answer.body.toString('utf8')) as { error?: { code?: unknown } } | null)?.error?.code;
-    return typeof code === 'string' && /^[\w.-]{1,64}$/.test(code) ? ` ${code}` : '';
+    const error = (JSON.parse(answer.body.toString('utf8')) as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+    const code = typeof error?.code === 'string' && /^[\w.-]{1,64}$/.test(error.code) ? ` ${error.code}` : '';
+    const message = typeof error?.message === 'string' && error.message.trim() !== '' ? ` — ${boundText(error.message, 160)}` : '';
+    return { code, message };
   } catch {
-    return '';
+    return none;
   }
 }
 
@@ -173,9 +181,12 @@ export function createLocalApi(options: LocalApiOptions): Server {
     const method = (req.method ?? 'GET').toUpperCase();
     const url = req.url ?? '/';
     const path = url.split('?')[0] ?? '/';
-    // The error code of a JSON error answer is worth as much as its status (`emit 400 validation_failed`).
-    const line = (status: number, target: string, answer?: HttpAnswer) =>
-      log(`HTTP ${method} ${path} → ${target} ${status}${answer ? errorCodeSuffix(answer) : ''} ${Math.round(performance.now() - started)} ms`);
+    // A JSON error answer's code and message are worth as much as its status: the caller's reason,
+    // after the time so that status, code and time stay in their places (`emit 400 validation_failed 2 ms — …`).
+    const line = (status: number, target: string, answer?: HttpAnswer) => {
+      const error = answeredError(answer);
+      log(`HTTP ${method} ${path} → ${target} ${status}${error.code} ${Math.round(performance.now() - started)} ms${error.message}`);
+    };
 
     const body = await readBody(req);
     const fn = routeOf(method, path);

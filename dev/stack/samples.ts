@@ -40,7 +40,11 @@ export function sampleIdentify(i: number, run: string): Record<string, unknown> 
  * message ends in the DLQ after maxReceiveCount. Alternates invalid JSON and an invalid payload.
  */
 export function poisonBody(k: number, run: string): string {
+  const user_id = poisonUserId(k, run);
   return k % 2 === 0
-    ? `{"user_id":"poison_${run}_${k}","event":"purchase.completed","context":{"amount":` // truncated JSON
-    : JSON.stringify({ user_id: `poison_${run}_${k}`, event: 'purchase.completed', context: { wallet: 500 } }); // reserved key
+    ? `{"user_id":"${user_id}","event":"purchase.completed","context":{"amount":` // truncated JSON
+    : JSON.stringify({ user_id, event: 'purchase.completed', context: { wallet: 500 } }); // reserved key
 }
+
+/** The user of the k-th poison message: a user of its own, so on a FIFO queue it holds no one else's messages back. */
+export const poisonUserId = (k: number, run: string) => `poison_${run}_${k}`;

@@ -23,10 +23,16 @@ export interface QueueSpec {
   dlq: string;
   maxReceiveCount: number;
   visibilityTimeoutSeconds: number;
+  /**
+   * A FIFO queue and DLQ (both names end in `.fifo`), with content-based deduplication as the
+   * deployed FIFO variant has it: a producer sends a MessageGroupId, a deduplication id is optional.
+   */
+  fifo?: boolean;
 }
 
 export interface QueueInfo {
   name: string;
+  fifo: boolean;
   url: string;
   arn: string;
   dlqName: string;
@@ -60,7 +66,13 @@ export async function startLocalSqs(options: { host: string; port: number; queue
   const queues: Record<string, QueueInfo> = {};
   try {
     for (const spec of options.queues) {
-      const dlqUrl = (await client.send(new CreateQueueCommand({ QueueName: spec.dlq, Attributes: { MessageRetentionPeriod: '1209600' } }))).QueueUrl!;
+      const fifo = spec.fifo === true;
+      if (fifo && !(spec.name.endsWith('.fifo') && spec.dlq.endsWith('.fifo'))) {
+        throw new Error(`FIFO queue ${spec.name} with DLQ ${spec.dlq}: both names must end in .fifo (an SQS rule)`);
+      }
+      // A FIFO queue's DLQ must be FIFO too (SQS refuses the redrive policy otherwise).
+      const fifoAttributes: Record<string, string> = fifo ? { FifoQueue: 'true' } : {};
+      const dlqUrl = (await client.send(new CreateQueueCommand({ QueueName: spec.dlq, Attributes: { MessageRetentionPeriod: '1209600', ...fifoAttributes } }))).QueueUrl!;
       const dlqArn = (await client.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
       const queueUrl = (
         await client.send(
@@ -69,12 +81,13 @@ export async function startLocalSqs(options: { host: string; port: number; queue
             Attributes: {
               VisibilityTimeout: String(spec.visibilityTimeoutSeconds),
               RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: spec.maxReceiveCount }),
+              ...(fifo && { ...fifoAttributes, ContentBasedDeduplication: 'true' }),
             },
           }),
         )
       ).QueueUrl!;
       const arn = (await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
-      queues[spec.name] = { name: spec.name, url: queueUrl, arn, dlqName: spec.dlq, dlqUrl, dlqArn };
+      queues[spec.name] = { name: spec.name, fifo, url: queueUrl, arn, dlqName: spec.dlq, dlqUrl, dlqArn };
     }
   } catch (error) {
     client.destroy();

@@ -15,10 +15,11 @@ import {
   devBrowserKey,
   devFunctionEnv,
   devFunctionTimeoutMs,
+  devLogLevel,
   devMaxReceiveCount,
   devSecretKey,
   devVisibilityTimeoutSeconds,
-  queues as queueDefs,
+  localQueues,
 } from './dev-config.ts';
 import { createLocalApi } from './http-api.ts';
 import { loadFunctions, projectRoot, type FunctionName, type LoadedFunctions } from './lambda.ts';
@@ -36,6 +37,8 @@ export interface LocalStackOptions {
   maxReceiveCount?: number;
   /** Records per SQS invocation, 1–10 (default 10). */
   batchSize?: number;
+  /** FIFO queues and DLQs (`perkamo-events.fifo`, …), as the deployed FIFO variant (default false). */
+  fifo?: boolean;
   /** Long-poll wait of the pollers, seconds (default 20). */
   waitTimeSeconds?: number;
   /** The Lambda timeout each invocation counts down from (default 10 s). */
@@ -59,13 +62,13 @@ export interface LocalStack {
   ports: { api: number; emulator: number; sqs: number };
   emulator: Emulator;
   sqs: LocalSqs;
-  /** By queue name: perkamo-events, perkamo-identify. */
+  /** By queue name: perkamo-events, perkamo-identify (with `.fifo` under `fifo`). */
   queues: Record<string, QueueInfo>;
   functions: LoadedFunctions;
   pollers: Record<string, Poller>;
   /** The function environment (no secrets beyond the dev ones). */
   env: Record<string, string>;
-  settings: { visibilityTimeoutSeconds: number; maxReceiveCount: number; batchSize: number; functionTimeoutMs: number };
+  settings: { visibilityTimeoutSeconds: number; maxReceiveCount: number; batchSize: number; functionTimeoutMs: number; fifo: boolean };
   /** Whether the OpenTelemetry layer was loaded, and where it exports (the trace view, or the user's endpoint). */
   otel: { requested: boolean; loaded: boolean; path: string; endpoint?: string };
   /** The spans the layer exported to the trace view (otel on, without an OTLP endpoint of the user's). */
@@ -105,7 +108,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     maxReceiveCount: options.maxReceiveCount ?? devMaxReceiveCount,
     batchSize: options.batchSize ?? 10,
     functionTimeoutMs: options.functionTimeoutMs ?? devFunctionTimeoutMs,
+    fifo: options.fifo === true,
   };
+  const queueDefs = localQueues(settings.fifo);
   const root = projectRoot();
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async () => {
@@ -137,6 +142,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           dlq: q.dlq,
           maxReceiveCount: settings.maxReceiveCount,
           visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
+          fifo: settings.fifo,
         })),
       });
     } catch (error) {
@@ -187,7 +193,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const env: Record<string, string> = {
       ...devFunctionEnv(emulator.url),
       CORS_ALLOWED_ORIGINS: [apiUrl, `http://localhost:${apiPort}`].join(','),
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      // An empty LOG_LEVEL is unset, as the functions read it: the local default, not theirs (info).
+      LOG_LEVEL: process.env.LOG_LEVEL?.trim() || devLogLevel,
       // EMF lines are for CloudWatch; on a terminal they would bury the request lines.
       PERKAMO_METRICS: process.env.PERKAMO_METRICS ?? 'false',
       ...options.env,

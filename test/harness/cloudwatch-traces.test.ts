@@ -10,7 +10,7 @@ import type { InvokeResult, LambdaEnvironment, LambdaNodeMajor } from '../../dev
 import { startOtlpReceiver } from '../../dev/harness/otlp-receiver.ts';
 import { httpApiEvent, sqsEvent } from '../helpers/aws-events.ts';
 import { json, startLoopbackServer } from '../helpers/loopback-server.ts';
-import { expectHttpOk, useDeployedStack, type DeployedStack } from './deployed-stack.ts';
+import { expectHttpOk, managedInstancesParams, useDeployedStack, type DeployedStack } from './deployed-stack.ts';
 
 /** CloudWatch seen from a function: a region away, say. */
 const backendMs = 300;
@@ -191,4 +191,39 @@ describe.each([24, 22] as LambdaNodeMajor[])('Node %i: traces=xray, signed OTLP 
     const warnings = warningsIn(env).map((w) => w.message);
     expect(warnings).toEqual([expect.stringContaining('PERKAMO_OTEL_SIGV4=xray')]);
   });
+});
+
+describe.each([24, 22] as LambdaNodeMajor[])('Node %i: traces=xray on Lambda Managed Instances (managedInstances=emit, 4 at once)', (major) => {
+  let env: LambdaEnvironment;
+  const deployed = useDeployedStack(major, { traces: 'xray', timeout: '6', ...managedInstancesParams(['emit'], 4) }, async (stack) => {
+    env = await stack.start('emit');
+    await env.init();
+  });
+  let stack: DeployedStack;
+  beforeEach(() => {
+    stack = deployed();
+  });
+
+  it('8 overlapping invocations: each continues its own X-Ray header, every export in the background signed and accepted', async () => {
+    const auth = await stack.bearer('backend', ['perkamo:emit']);
+    const runs = await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const tracing = activeTracingHeader(1);
+        const user = `mi-${major}-${i}-${randomUUID()}`;
+        const result = await env.invoke(httpApiEvent('POST /events', { user_id: user, event: 'page.viewed', transaction_id: `tx-${user}` }, auth), { traceHeader: tracing.header });
+        return { result, tracing };
+      }),
+    );
+    for (const { result, tracing } of runs) {
+      expectHttpOk(result);
+      const spans = await stack.traceOf(result.requestId);
+      const server = spans.find((s) => s.attributes['faas.invocation_id'] === result.requestId)!;
+      expect(server.traceId).toBe(tracing.traceId);
+      expect(server.parentSpanId).toBe(tracing.parent);
+      // No cross-talk: every span of this trace is this invocation's.
+      expect(spans.every((s) => s.traceId === tracing.traceId)).toBe(true);
+    }
+    expect(stack.receiver.requests.length).toBeGreaterThanOrEqual(1);
+    for (const request of stack.receiver.requests) expect(request).toMatchObject({ status: 200, signed: true, contentEncoding: 'gzip' });
+  }, 30_000);
 });

@@ -4,20 +4,10 @@
 // Anything else written to stdout passes through. Suites that capture stdout themselves replace
 // this writer while they do, and see every line as before.
 import { beforeEach } from 'vitest';
-import { functionLine } from '../../dev/chaos/function-logs.ts';
+import { interceptFunctionLines } from '../../dev/chaos/function-logs.ts';
 
-const write = process.stdout.write.bind(process.stdout) as (chunk: unknown, ...rest: unknown[]) => boolean;
 let held: string[] = [];
-
-process.stdout.write = function heldFunctionLogs(chunk: unknown, ...rest: unknown[]): boolean {
-  const lines = typeof chunk === 'string' && chunk.startsWith('{') ? chunk.split('\n').filter((line) => line !== '') : [];
-  if (lines.length > 0 && lines.every((line) => functionLine(line) !== undefined)) {
-    held.push(chunk as string);
-    (rest.find((r) => typeof r === 'function') as (() => void) | undefined)?.();
-    return true;
-  }
-  return write(chunk, ...rest);
-} as typeof process.stdout.write;
+const { write } = interceptFunctionLines(({ text }) => void held.push(text));
 
 beforeEach(({ onTestFailed }) => {
   held = [];

@@ -1,5 +1,5 @@
 // The commands a user types: the banner's curl commands as printed, `npm run token`,
-// `npm run enqueue`, and `npm start` itself (ready banner, request lines, Ctrl-C).
+// `npm run enqueue`, and `npm start` itself (ready banner, request lines, the functions' lines, Ctrl-C).
 import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
@@ -10,6 +10,7 @@ import { decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleCommands } from '../../dev/stack/banner.ts';
 import { devAudience, devIssuer, devJwtSecret, mintDevToken } from '../../dev/stack/dev-config.ts';
+import { logLevels } from '../../src/lambda/logger.ts';
 import { projectRoot } from '../../dev/stack/lambda.ts';
 import { startLocalStack, type LocalStack } from '../../dev/stack/stack.ts';
 
@@ -98,28 +99,42 @@ describe('npm run token', () => {
   });
 });
 
+/** `node dist/bin/start.mjs <args>` on free ports: its output so far, a wait for a pattern in it, its exit. */
+function startCli(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, ['dist/bin/start.mjs', '--port', '0', '--emulator-port', '0', '--sqs-port', '0', ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // 'close', not 'exit': the output is all read by then.
+  const cli = { child, out: '', exited: new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code))) };
+  child.stdout.on('data', (chunk: Buffer) => (cli.out += chunk));
+  child.stderr.on('data', (chunk: Buffer) => (cli.out += chunk));
+  const waitFor = async (pattern: RegExp, timeoutMs = 15_000) => {
+    const end = Date.now() + timeoutMs;
+    while (!pattern.test(cli.out)) {
+      if (Date.now() > end || child.exitCode !== null) throw new Error(`no ${pattern} in:\n${cli.out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return pattern.exec(cli.out)!;
+  };
+  return Object.assign(cli, { waitFor });
+}
+
+const emitWithoutTransactionId = async (api: string) =>
+  fetch(`${api}/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await mintDevToken('backend')}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ user_id: 'cli-user', event: 'page.viewed' }),
+  });
+
 describe('npm start (dist/bin/start.mjs)', () => {
-  it('prints the ready banner, logs requests and traces as they happen, and stops on SIGINT', async () => {
+  it('prints the ready banner, logs requests, the functions\' lines and traces as they happen, and stops on SIGINT', async () => {
     const started = Date.now();
-    const child = spawn(process.execPath, ['dist/bin/start.mjs', '--port', '0', '--emulator-port', '0', '--sqs-port', '0'], {
-      cwd: root,
-      // A misspelled variable is named, with the one it resembles.
-      env: { ...process.env, LOG_LEVEL: 'error', PERKAMO_LOCAL_PROT: '3001' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // A misspelled variable is named, with the one it resembles. LOG_LEVEL warn: npm start's default.
+    const cli = startCli([], { LOG_LEVEL: 'warn', PERKAMO_LOCAL_PROT: '3001' });
+    const { child, exited, waitFor } = cli;
     try {
-      const waitFor = async (pattern: RegExp, timeoutMs = 15_000) => {
-        const end = Date.now() + timeoutMs;
-        while (!pattern.test(out)) {
-          if (Date.now() > end || child.exitCode !== null) throw new Error(`no ${pattern} in:\n${out}`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        return pattern.exec(out)!;
-      };
       await waitFor(/Ctrl-C stops everything/);
       const readyMs = Date.now() - started;
       expect(readyMs).toBeLessThan(30_000);
@@ -131,15 +146,17 @@ describe('npm start (dist/bin/start.mjs)', () => {
       });
       expect(res.status).toBe(200);
       await waitFor(/HTTP POST \/events → emit 200 \d+ ms/);
-      expect(out).toContain('npm start: PERKAMO_LOCAL_PROT is set but nothing reads it; did you mean PERKAMO_LOCAL_PORT?');
-      // A refusal's line names its error code.
-      const invalid = await fetch(`${api}/events`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${await mintDevToken('backend')}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ user_id: 'cli-user', event: 'page.viewed' }),
-      });
+      expect(cli.out).toContain('npm start: PERKAMO_LOCAL_PROT is set but nothing reads it; did you mean PERKAMO_LOCAL_PORT?');
+      // A refusal's line names its error code and the message the caller got.
+      const invalid = await emitWithoutTransactionId(api);
       expect(invalid.status).toBe(400);
-      await waitFor(/HTTP POST \/events → emit 400 validation_failed \d+ ms/);
+      const reason = ((await invalid.json()) as { error: { message: string } }).error.message;
+      expect(reason).toMatch(/^'transaction_id' is required/);
+      await waitFor(/HTTP POST \/events → emit 400 validation_failed \d+ ms — 'transaction_id' is required/);
+      expect(cli.out).toContain(` ms — ${reason.length <= 160 ? reason : reason.slice(0, 159)}`);
+      // The function's own line, one short line rather than its JSON.
+      await waitFor(/\d\d:\d\d:\d\d\.\d{3} emit {2}WARN {2}invocation done with failures: 400 validation_failed · \d+ ms\n/);
+      expect(cli.out).not.toMatch(/^\{/m);
       // A token pasted with npm's banner (`$(npm run token -- x)` without -s): a JSON answer saying so, and a line.
       const answer = await rawRequest(api, `POST /events HTTP/1.1\r\nhost: x\r\nauthorization: Bearer \r\n> perkamo-lambda@0.1.0 token\r\ncontent-length: 0\r\n\r\n`);
       expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
@@ -147,17 +164,43 @@ describe('npm start (dist/bin/start.mjs)', () => {
       expect(body.error).toMatchObject({ code: 'malformed_request', message: expect.stringContaining('npm run -s token') });
       await waitFor(/HTTP request refused before routing: 400 malformed_request/);
       if (existsSync(join(root, 'dist/layers/otel/otel-init.mjs'))) {
-        expect(out).toMatch(/OpenTelemetry layer loaded: traces at http:\/\/127\.0\.0\.1:\d+\/traces, and one waterfall per trace below/);
+        expect(cli.out).toMatch(/OpenTelemetry layer loaded: traces at http:\/\/127\.0\.0\.1:\d+\/traces, and one waterfall per trace below/);
         await waitFor(/POST \/events +SERVER/);
       }
       child.kill('SIGINT');
       expect(await exited).toBe(0);
-      expect(out).toContain('stopped.');
+      expect(cli.out).toContain('stopped.');
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
   });
+
+  it("--json-logs prints the functions' JSON lines as Lambda gets them; --fifo makes the queues FIFO", async () => {
+    const cli = startCli(['--json-logs', '--fifo', '--no-otel'], { LOG_LEVEL: 'warn' });
+    try {
+      await cli.waitFor(/Ctrl-C stops everything/);
+      expect(cli.out).toMatch(/perkamo-events\.fifo +→ batch +DLQ perkamo-events-dlq\.fifo/);
+      expect(cli.out).toContain('FIFO (--fifo): send a MessageGroupId');
+      const api = (await cli.waitFor(/Demo page +(http:\/\/127\.0\.0\.1:\d+)\//))[1]!;
+      expect((await emitWithoutTransactionId(api)).status).toBe(400);
+      const json = (await cli.waitFor(/^\{"level":"WARN","message":"invocation done with failures".*$/m))[0];
+      expect(JSON.parse(json)).toMatchObject({ function_name: 'emit', status: 400, error_code: 'validation_failed' });
+      cli.child.kill('SIGINT');
+      expect(await cli.exited).toBe(0);
+    } finally {
+      if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+    }
+  });
+
+  it('a bad LOG_LEVEL: one line naming the variable and the levels, before the stack starts', async () => {
+    const cli = startCli([], { LOG_LEVEL: 'verbose' });
+    expect(await cli.exited).toBe(1);
+    expect(cli.out).toBe(badLogLevel);
+  });
 });
+
+/** What npm start says of LOG_LEVEL=verbose, the levels as the functions know them. */
+const badLogLevel = `npm start: LOG_LEVEL is "verbose", not a log level: set one of ${logLevels.join(', ')} (any case), or unset it for npm start's default (warn)\n`;
 
 /** One raw HTTP/1.1 exchange (what curl sends with a broken header), the answer as text. */
 function rawRequest(base: string, request: string): Promise<string> {
@@ -179,7 +222,7 @@ describe('npm start checks before it builds (scripts/start.mjs)', () => {
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => (out += chunk));
       child.stderr.on('data', (chunk: Buffer) => (out += chunk));
-      child.on('exit', (code) => resolve({ code, out, ms: Date.now() - started }));
+      child.on('close', (code) => resolve({ code, out, ms: Date.now() - started }));
     });
 
   it('a taken port: fails in a moment, naming the server, the port and the flag, without building', async () => {
@@ -191,6 +234,26 @@ describe('npm start checks before it builds (scripts/start.mjs)', () => {
       expect(code).toBe(1);
       expect(out.trim()).toBe(`npm start: local HTTP API: port ${port} is already in use (another \`npm start\`?). Stop it, or pick another port with --port.`);
       expect(ms).toBeLessThan(5_000);
+    } finally {
+      holder.close();
+    }
+  });
+
+  it('a bad LOG_LEVEL: one line naming the variable and the valid levels, exit 1, without building', async () => {
+    const { code, out, ms } = await run(['--port', '0', '--emulator-port', '0', '--sqs-port', '0'], { LOG_LEVEL: 'verbose' });
+    expect(code).toBe(1);
+    expect(out).toBe(badLogLevel);
+    expect(ms).toBeLessThan(5_000);
+  });
+
+  it('a good LOG_LEVEL in any case passes (the taken port is what is reported)', async () => {
+    const holder = createServer();
+    await new Promise<void>((ready) => holder.listen(0, '127.0.0.1', ready));
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      const { code, out } = await run(['--port', String(port), '--emulator-port', '0', '--sqs-port', '0'], { LOG_LEVEL: 'Debug' });
+      expect(code).toBe(1);
+      expect(out).toMatch(/^npm start: local HTTP API: port \d+ is already in use/);
     } finally {
       holder.close();
     }
