@@ -1,6 +1,6 @@
 // Every function × trigger end to end as deployed: serverless.yml's template for nodejs22.x and
 // nodejs24.x, the real runtime client (aws-lambda-ric) under the loopback Runtime API, the layer's
-// exec wrapper, Lambda's default X-Ray header (Sampled=0) on every invoke, frozen between invokes.
+// init in NODE_OPTIONS, Lambda's default X-Ray header (Sampled=0) on every invoke, frozen between invokes.
 // Checked: the answers, Perkamo's effects (the emulator's ledger), the spans at an OTLP receiver
 // (http/protobuf, the deployed default), a function that throws, an invocation that runs out of
 // time, a configuration that cannot start, and the X-Ray opt-in.
