@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleCommands } from '../../dev/stack/banner.ts';
 import { projectRoot } from '../../dev/stack/lambda.ts';
 import { startLocalStack, type LocalStack } from '../../dev/stack/stack.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 const run = promisify(execFile);
 const root = projectRoot();
@@ -22,15 +23,6 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.close());
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('npm start -- --fifo', () => {
   it('creates the queues and their DLQs as FIFO queues, with content-based deduplication, and says so in the banner', async () => {
