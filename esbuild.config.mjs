@@ -99,8 +99,8 @@ async function buildLayer() {
   };
   const dir = 'dist/layers/otel';
   await rm(dir, { recursive: true, force: true });
-  // What only an export needs (the OTLP serializers) is a file of its own, which the first export
-  // imports — after the first response, not in the cold start.
+  // What only an export needs (the exporters, their encoders, limits and signing) is a file of its
+  // own, which the first export imports — after the first response, not in the cold start.
   const exportFile = 'otel-export.mjs';
   const serializersApart = {
     name: 'otel-layer-serializers-apart',

@@ -2,18 +2,22 @@
 // seconds and keeps a request running after its caller gave up; here each POST runs within the
 // caller's deadline and is destroyed when it passes, so nothing is left to hold the process or to
 // wake up in the next invocation. Every request keeps the endpoint's limits (limits.ts) and, for
-// CloudWatch's endpoint or with PERKAMO_OTEL_SIGV4, is signed with SigV4 (sigv4.ts). What only an
-// export needs (export-module.ts: otel-export.mjs in the built layer), node:http and node:zlib load
-// at the first export — after the first response, not in the cold start.
+// CloudWatch's endpoint or with PERKAMO_OTEL_SIGV4, is signed with SigV4 (sigv4.ts). Part of
+// otel-export.mjs (export-module.ts), with all it uses: the cold start holds only a stand-in
+// (lazy-exporter.ts) that loads it at the first export — after the first response. node:http (or
+// node:https) and node:zlib load then too, on first use.
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { IncomingMessage, RequestOptions } from 'node:http';
 import type { Env, OtlpConfig } from './config.ts';
+import { credentialsSource } from './credentials.ts';
+import { boundSpan, limitedRequests } from './limits.ts';
+import { encodeJson, encodeProtobuf } from './otlp-encode.ts';
 import type { DeadlineExporter } from './processor.ts';
+import { refusalOf } from './refusals.ts';
+import { requestSigner, type RequestSigner } from './sigv4.ts';
 
 type RequestFn = (url: URL, options: RequestOptions, callback: (res: IncomingMessage) => void) => import('node:http').ClientRequest;
-type ExportModule = typeof import('./export-module.ts');
-type Signer = ReturnType<ExportModule['requestSigner']>;
 
 /** The collector did not take the spans and says (or shows) it may later: OTLP's retryable answers. */
 const transientStatuses = new Set([429, 502, 503, 504]);
@@ -23,10 +27,7 @@ const maxRefusalBodyBytes = 4 * 1024;
 export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
   private readonly url: URL;
   private request: Promise<RequestFn> | undefined;
-  private module: Promise<ExportModule> | undefined;
-  /** The loaded module (set by the first export, before any request). */
-  private parts: ExportModule | undefined;
-  private signer: Signer | undefined;
+  private signer: RequestSigner | undefined;
 
   /** `env`: where signing reads its credentials, at each export (process.env on Lambda). */
   constructor(
@@ -43,15 +44,8 @@ export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
   async exportWithin(spans: ReadableSpan[], timeoutMs: number, signal: AbortSignal): Promise<void> {
     if (spans.length === 0) return;
     const json = this.config.protocol === 'http/json';
-    this.module ??= import('./export-module.ts');
-    const parts = (this.parts = await this.module);
-    const serializer = json ? parts.JsonTraceSerializer : parts.ProtobufTraceSerializer;
-    const requests = parts.limitedRequests(spans.map((span) => parts.boundSpan(span)), (part) => {
-      const body = serializer.serializeRequest(part);
-      if (!body) throw new Error('could not serialize the spans');
-      return body;
-    });
-    if (this.config.sigv4) this.signer ??= parts.requestSigner(this.config.sigv4, parts.credentialsSource(this.env));
+    const requests = limitedRequests(spans.map((span) => boundSpan(span)), json ? encodeJson : encodeProtobuf);
+    if (this.config.sigv4) this.signer ??= requestSigner(this.config.sigv4, credentialsSource(this.env));
     // Our own timer only when OTEL_EXPORTER_OTLP_TIMEOUT is the tighter bound; otherwise the flush
     // budget ends the request (through `signal`), and the grace keeps the two timers from racing.
     const own = this.config.timeoutMs;
@@ -122,7 +116,7 @@ export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
           if (cleaned) return;
           cleanup();
           req.destroy();
-          const refusal = this.parts!.refusalOf({
+          const refusal = refusalOf({
             status,
             errorType: String(res.headers['x-amzn-errortype'] ?? ''),
             body: Buffer.concat(chunks),

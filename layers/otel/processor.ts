@@ -140,7 +140,7 @@ export class BufferedSpanProcessor implements SpanProcessor {
   }
 }
 
-function exportOne(exporter: AnyExporter, spans: ReadableSpan[], timeoutMs: number, signal: AbortSignal): Promise<void> {
+export function exportOne(exporter: AnyExporter, spans: ReadableSpan[], timeoutMs: number, signal: AbortSignal): Promise<void> {
   if (exporter.exportWithin) return exporter.exportWithin(spans, timeoutMs, signal);
   return new Promise((resolve, reject) => {
     exporter.export(spans, (result) => {

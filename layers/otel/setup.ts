@@ -9,21 +9,12 @@ import {
 } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AWSXRayPropagator } from '@opentelemetry/propagator-aws-xray';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BasicTracerProvider,
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-  type Sampler,
-  type SpanExporter,
-} from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { readConfig, type Env, type PropagatorName, type TracingConfig, type Warn } from './config.ts';
-import { WaterfallConsoleExporter } from './console-exporter.ts';
 import { AsyncLocalStorageContextManager } from './context-manager.ts';
-import { OtlpHttpExporter } from './otlp-exporter.ts';
+import { LazyExporter } from './lazy-exporter.ts';
 import { BufferedSpanProcessor, type AnyExporter } from './processor.ts';
+import { buildSampler, spanLimits, TracerProvider } from './sdk.ts';
 import { XRayLambdaPropagator } from './xray-lambda-propagator.ts';
 
 export interface SetupOptions {
@@ -39,7 +30,7 @@ export interface SetupOptions {
 
 export interface Tracing {
   config: TracingConfig;
-  provider: BasicTracerProvider;
+  provider: TracerProvider;
   propagator: TextMapPropagator;
   contextManager: ContextManager;
   /** Undefined when OTEL_TRACES_EXPORTER=none: spans go nowhere. */
@@ -69,8 +60,11 @@ export function setupTracing(env: Env = process.env, options: SetupOptions = {})
 
   const exporters: AnyExporter[] = options.exporter
     ? [options.exporter]
-    : config.exporters.map((name) =>
-        name === 'console' ? new WaterfallConsoleExporter(options.write) : new OtlpHttpExporter(config.otlp, env),
+    : config.exporters.map(
+        (name) =>
+          new LazyExporter((module) =>
+            name === 'console' ? new module.WaterfallConsoleExporter(options.write) : new module.OtlpHttpExporter(config.otlp, env),
+          ),
       );
   const processor =
     exporters.length > 0
@@ -81,10 +75,11 @@ export function setupTracing(env: Env = process.env, options: SetupOptions = {})
           defaultTimeoutMs: config.otlp.timeoutMs,
         })
       : undefined;
-  const provider = new BasicTracerProvider({
-    resource: defaultResource().merge(resourceFromAttributes(config.resource)),
+  const provider = new TracerProvider({
+    resource: config.resource,
     sampler: buildSampler(config.sampler),
-    spanProcessors: processor ? [processor] : [],
+    limits: spanLimits(env),
+    processor,
   });
   const propagator = new CompositePropagator({ propagators: config.propagators.map(buildPropagator) });
   const contextManager = new AsyncLocalStorageContextManager();
@@ -110,23 +105,6 @@ export function setupTracing(env: Env = process.env, options: SetupOptions = {})
       trace.setGlobalTracerProvider(provider);
     },
   };
-}
-
-export function buildSampler({ name, ratio }: TracingConfig['sampler']): Sampler {
-  switch (name) {
-    case 'always_on':
-      return new AlwaysOnSampler();
-    case 'always_off':
-      return new AlwaysOffSampler();
-    case 'traceidratio':
-      return new TraceIdRatioBasedSampler(ratio);
-    case 'parentbased_always_off':
-      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
-    case 'parentbased_traceidratio':
-      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
-    case 'parentbased_always_on':
-      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
-  }
 }
 
 function buildPropagator(name: PropagatorName): TextMapPropagator {

@@ -70,6 +70,8 @@ describe('resource from the Lambda environment', () => {
       'cloud.platform': 'aws_lambda',
       'cloud.region': 'eu-west-1',
       'telemetry.sdk.language': 'nodejs',
+      // The layer's own SDK names itself, as the semantic conventions require of an SDK that is not OpenTelemetry's.
+      'telemetry.sdk.name': 'perkamo-lambda',
     });
     // The account is not in the environment: the invocation span adds it from the invoked ARN.
     expect(span?.resource.attributes['cloud.account.id']).toBeUndefined();
