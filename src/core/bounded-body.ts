@@ -24,11 +24,17 @@ export async function readBounded(response: Response, max: number): Promise<stri
     }
     chunks.push(value);
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
+  // One chunk (most answers) is decoded as it came; several are joined first.
+  const bytes = chunks.length === 1 ? (chunks[0] as Uint8Array) : new Uint8Array(size);
+  if (chunks.length > 1) {
+    let offset = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
   }
-  return new TextDecoder().decode(bytes);
+  return (decoder ??= new TextDecoder()).decode(bytes);
 }
+
+/** Stateless between calls (no `stream` option): one serves every answer. */
+let decoder: InstanceType<typeof TextDecoder> | undefined;

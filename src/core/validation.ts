@@ -1,6 +1,7 @@
 import { PerkamoValidationError } from './errors.ts';
 import { describeType, isPlainObject, walkJsonObject, type JsonObject, type JsonValue } from './json-value.ts';
 import { limits, reservedContextKeys } from './limits.ts';
+import { checkedContextBytes, isCheckedEvent, markCheckedContext, markCheckedEvent } from './checked-mark.ts';
 
 export type PerkamoContextValue = JsonValue;
 export type PerkamoEventContext = { [key: string]: PerkamoContextValue };
@@ -23,12 +24,10 @@ export interface PerkamoIdentifyInput {
 }
 
 const eventFields = ['user_id', 'event', 'transaction_id', 'context', 'occurred_at'] as const;
-const encoder = new TextEncoder();
 
 export function utf8Length(value: string): number {
-  // Fast path: ASCII-only strings (nearly all ids) have one byte per unit.
-  // eslint-disable-next-line no-control-regex
-  return /^[\x00-\x7f]*$/.test(value) ? value.length : encoder.encode(value).length;
+  // As TextEncoder counts (a lone surrogate is the 3 bytes of U+FFFD), without making the bytes.
+  return Buffer.byteLength(value, 'utf8');
 }
 
 /** Printable ASCII with at least one character that is not a space. */
@@ -84,26 +83,67 @@ export function assertIsoDateTime(value: unknown, field: string): asserts value 
   if (typeof value !== 'string') {
     throw new PerkamoValidationError(field, 'not_string', `'${field}' must be an ISO-8601 date-time string, got ${describeType(value)}`);
   }
-  const m = isoDateTime.exec(value);
-  const [year, month, day, hour, minute, second = '0', offH = '0', offM = '0'] = (m ?? []).slice(1).map((p) => p ?? '0');
-  const valid =
-    m !== null &&
-    Number(month) >= 1 &&
-    Number(month) <= 12 &&
-    Number(day) >= 1 &&
-    Number(day) <= new Date(Date.UTC(Number(year), Number(month), 0)).getUTCDate() &&
-    Number(hour) <= 23 &&
-    Number(minute) <= 59 &&
-    Number(second) <= 59 &&
-    Number(offH) <= 23 &&
-    Number(offM) <= 59;
-  if (!valid) {
+  // The last valid value again (the records of an SQS batch sent together share their time): settled.
+  if (value === lastValidDateTime) return;
+  const utc = canonicalUtcValid(value);
+  const m = utc === undefined ? isoDateTime.exec(value) : null;
+  if (utc === false || (utc === undefined && (m === null || !validDateTimeParts(m)))) {
     throw new PerkamoValidationError(
       field,
       'invalid_date',
       `'${field}' must be an ISO-8601 date-time with a time zone, e.g. 2026-06-01T10:00:00.000Z; got ${JSON.stringify(value.slice(0, 64))}`,
     );
   }
+  lastValidDateTime = value;
+}
+
+let lastValidDateTime: string | undefined;
+
+// Digit positions of `YYYY-MM-DDTHH:MM:SS.sssZ`, and its separators.
+const utcDigits = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22];
+const utcSeparators: [number, number][] = [[4, 0x2d], [7, 0x2d], [10, 0x54], [13, 0x3a], [16, 0x3a], [19, 0x2e], [23, 0x5a]];
+
+/**
+ * The form Date#toISOString writes (`2026-06-01T10:00:00.000Z`, what most producers send and what an
+ * SQS record's SentTimestamp becomes), checked without the regex: whether its parts are in range, or
+ * undefined for any other form (the regex decides those).
+ */
+function canonicalUtcValid(value: string): boolean | undefined {
+  if (value.length !== 24) return undefined;
+  for (const [at, code] of utcSeparators) if (value.charCodeAt(at) !== code) return undefined;
+  for (const at of utcDigits) {
+    const code = value.charCodeAt(at);
+    if (code < 0x30 || code > 0x39) return undefined;
+  }
+  const two = (at: number) => (value.charCodeAt(at) - 0x30) * 10 + value.charCodeAt(at + 1) - 0x30;
+  const month = two(5);
+  const day = two(8);
+  const year = two(0) * 100 + two(2);
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && two(11) <= 23 && two(14) <= 59 && two(17) <= 59;
+}
+
+/** Month 1–12, a day of that month, hour ≤ 23, minute and second ≤ 59, an offset's hours ≤ 23 and minutes ≤ 59. */
+function validDateTimeParts(m: RegExpExecArray): boolean {
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  return (
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth(Number(m[1]), month) &&
+    Number(m[4]) <= 23 &&
+    Number(m[5]) <= 59 &&
+    (m[6] === undefined || Number(m[6]) <= 59) &&
+    (m[7] === undefined || Number(m[7]) <= 23) &&
+    (m[8] === undefined || Number(m[8]) <= 59)
+  );
+}
+
+const monthDays = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** As Date.UTC reckons it (years 0–99 are 1900–1999), which only February needs. */
+function daysInMonth(year: number, month: number): number {
+  return month === 2 ? new Date(Date.UTC(year, 2, 0)).getUTCDate() : (monthDays[month - 1] as number);
 }
 
 /** Accepts a Date or an ISO-8601 string and returns the wire form, validated. */
@@ -155,23 +195,14 @@ function assertPayloadSize(payload: unknown, field: string, what: string, maxByt
  * field that breaks a rule. Nothing is sent for an event that fails here.
  */
 export function assertSafeEventInput(input: unknown): asserts input is PerkamoEventInput {
-  if (checkedEvents.has(input as object)) return;
+  if (isCheckedEvent(input)) return;
   checkEvent(input);
 }
 
-/**
- * Events checked once, by identity. The Lambda path checks each record at its edge (the function's
- * parser) and hands the same object to the client, which checks what direct SDK users give it: a
- * checked event is not checked again, and a checked event's context — the costly part — is not
- * checked again when a single emit rebuilds the body around it (the official surface takes the
- * event as arguments). Only code that owns the objects marks them, and changes them no more: the
- * function's parser, which made them from the trigger's payload. The client never marks a caller's
- * objects. Measured per SQS record (bench, instant stub): freezing them as well cost ≈ 1 µs more;
- * a mark under a symbol property instead of these weak collections cost ≈ 6 µs more (it takes
- * JSON.stringify off its fast path).
- */
-const checkedEvents = new WeakSet<object>();
-const checkedContextBytes = new WeakMap<object, number>();
+// Events checked once, by identity: a checked event is not checked again, and its context's size
+// bound is kept (checked-mark.ts). Only code that owns the objects marks them, and changes them no
+// more: the function's parser, which made them from the trigger's payload. The client never marks a
+// caller's objects.
 
 function asSafeEvent(input: unknown): PerkamoEventInput {
   assertSafeEventInput(input);
@@ -180,10 +211,10 @@ function asSafeEvent(input: unknown): PerkamoEventInput {
 
 /** Checks an event and marks it checked: the client will not check it again. */
 export function checkedEvent(input: unknown): PerkamoEventInput {
-  if (checkedEvents.has(input as object)) return input as PerkamoEventInput;
+  if (isCheckedEvent(input)) return input as PerkamoEventInput;
   const { event, contextBytes } = checkEvent(input);
-  if (event.context !== undefined) checkedContextBytes.set(event.context, contextBytes);
-  checkedEvents.add(event);
+  if (event.context !== undefined) markCheckedContext(event.context, contextBytes);
+  markCheckedEvent(event);
   return event;
 }
 
@@ -207,7 +238,7 @@ function checkEvent(input: unknown): { event: PerkamoEventInput; contextBytes: n
   assertIdentifier(input.event, 'event', limits.eventBytes);
   assertIdentifier(input.transaction_id, 'transaction_id', limits.transactionIdBytes);
   const context = input.context;
-  const contextBytes = context === undefined ? 0 : (checkedContextBytes.get(context as object) ?? checkEventContext(context, 'context'));
+  const contextBytes = context === undefined ? 0 : (checkedContextBytes(context) ?? checkEventContext(context, 'context'));
   if (input.occurred_at !== undefined) assertIsoDateTime(input.occurred_at, 'occurred_at');
   const idBytes = 6 * (input.user_id.length + input.event.length + input.transaction_id.length + ((input.occurred_at as string | undefined)?.length ?? 0));
   assertPayloadSize(input, 'context', 'the event', 100 + idBytes + contextBytes);
@@ -249,7 +280,6 @@ export function toBatchEvents(events: unknown, { mark = false }: { mark?: boolea
   }
   const seen = new Map<string, number>();
   return events.map((item: unknown, index) => {
-    const at = `events[${index}]`;
     try {
       const event = isPlainObject(item) && item.occurred_at instanceof Date
         ? { ...item, occurred_at: toOccurredAt(item.occurred_at) }
@@ -266,7 +296,7 @@ export function toBatchEvents(events: unknown, { mark = false }: { mark?: boolea
       seen.set(checked.transaction_id, index);
       return checked;
     } catch (error) {
-      throw error instanceof PerkamoValidationError ? error.within(at) : error;
+      throw error instanceof PerkamoValidationError ? error.within(`events[${index}]`) : error;
     }
   });
 }

@@ -45,19 +45,24 @@ export interface GroupOrder {
  */
 export async function runInGroupOrder(indexes: number[], outcomes: Outcome[], order: GroupOrder): Promise<void> {
   const groups = new MessageGroups();
-  const queues = new Map<string | undefined, number[]>();
+  // Each queue is read from its head (`at`): taking a record moves the head, nothing is copied.
+  const queues = new Map<string | undefined, { items: number[]; at: number }>();
   for (const i of indexes) {
     const group = order.groupOf(i);
     const queue = queues.get(group);
-    if (queue) queue.push(i);
-    else queues.set(group, [i]);
+    if (queue) queue.items.push(i);
+    else queues.set(group, { items: [i], at: 0 });
   }
 
-  /** Takes the next records of a queue that can run now: one for a group, all that are ready without one. */
-  const take = (group: string | undefined, queue: number[], round: number[]): number[] => {
+  /**
+   * Takes the next records of a queue that can run now: one for a group, all that are ready without
+   * one. What stays in the queue waits for a later round.
+   */
+  const take = (group: string | undefined, queue: { items: number[]; at: number }, round: number[]): void => {
+    const { items } = queue;
     const waiting: number[] = [];
-    while (queue.length > 0) {
-      const i = queue.shift() as number;
+    while (queue.at < items.length) {
+      const i = items[queue.at++] as number;
       if (group !== undefined && groups.isStopped(group)) {
         outcomes[i] = { ok: false, error: groups.blocked(group) };
         continue;
@@ -65,7 +70,10 @@ export async function runInGroupOrder(indexes: number[], outcomes: Outcome[], or
       const source = order.sameAs?.(i);
       if (source !== undefined && outcomes[i] === undefined) {
         if (outcomes[source] === undefined) {
-          if (group !== undefined) return [i, ...queue];
+          if (group !== undefined) {
+            queue.at--;
+            return;
+          }
           waiting.push(i);
           continue;
         }
@@ -76,19 +84,23 @@ export async function runInGroupOrder(indexes: number[], outcomes: Outcome[], or
         continue;
       }
       round.push(i);
-      if (group !== undefined) return queue;
+      if (group !== undefined) return;
     }
-    return waiting;
+    queue.items = waiting;
+    queue.at = 0;
   };
 
-  const pending = () => [...queues.values()].reduce((sum, queue) => sum + queue.length, 0);
+  const pending = () => {
+    let sum = 0;
+    for (const queue of queues.values()) sum += queue.items.length - queue.at;
+    return sum;
+  };
   while (queues.size > 0) {
     const before = pending();
     const round: number[] = [];
     for (const [group, queue] of [...queues]) {
-      const rest = take(group, queue, round);
-      if (rest.length === 0) queues.delete(group);
-      else queues.set(group, rest);
+      take(group, queue, round);
+      if (queue.at === queue.items.length) queues.delete(group);
     }
     if (round.length === 0) {
       if (pending() < before) continue;
@@ -113,12 +125,17 @@ export function blockAfterInvalid(items: Item[]): Item[] {
 
 /**
  * When answering: which records to report failed — each one that failed and, once a record of a
- * group failed, every later record of that group (so the group is redelivered in order).
+ * group failed, every later record of that group (so the group is redelivered in order). Record i
+ * is in group `groupOf(i)`, and `okOf(i)` tells whether it succeeded.
  */
-export function reportedFailed(records: { group: string | undefined; ok: boolean }[]): boolean[] {
+export function reportedFailed(count: number, groupOf: (index: number) => string | undefined, okOf: (index: number) => boolean): boolean[] {
   const groups = new MessageGroups();
-  return records.map(({ group, ok }) => {
+  const failed = new Array<boolean>(count);
+  for (let i = 0; i < count; i++) {
+    const group = groupOf(i);
+    const ok = okOf(i);
     groups.settle(group, !groups.isStopped(group) && ok);
-    return !ok || groups.isStopped(group);
-  });
+    failed[i] = !ok || groups.isStopped(group);
+  }
+  return failed;
 }

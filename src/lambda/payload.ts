@@ -15,6 +15,12 @@ export interface Defaults {
    * times): it keeps the occurred_at it carries, or none, so the repeat stays the same event.
    */
   occurredAt?: string;
+  /**
+   * The payload is the parser's to keep (an SQS body, parsed for this one record): it becomes the
+   * event itself rather than a copy. Any other payload (the invoke's event, an EventBridge detail)
+   * is copied before a default is added to it or it is marked checked.
+   */
+  ownPayload?: boolean;
 }
 
 /** The payload as an object, or a validation error saying what `what` should be. */
@@ -37,7 +43,7 @@ export function onlyFields(body: Record<string, unknown>, fields: readonly strin
 /** `{ user_id, event, context?, transaction_id?, occurred_at? }` → one event (emit, and each of batch's records). */
 export function parseEventPayload(value: unknown, defaults: Defaults = {}): PerkamoEventInput {
   const body = requireObject(value, 'the event');
-  const event = { ...body };
+  const event = defaults.ownPayload === true ? body : { ...body };
   if (event.transaction_id === undefined) {
     if (defaults.transactionId === undefined) {
       throw new PerkamoValidationError(

@@ -139,10 +139,11 @@ export class InvocationReport {
     };
     const ids = new Set<string>();
     for (const call of this.calls) if (call.requestId !== undefined && ids.size < maxRequestIds) ids.add(call.requestId);
-    this.outcomes.forEach((outcome, i) => {
+    for (let i = 0; i < this.outcomes.length; i++) {
+      const outcome = this.outcomes[i] as Outcome;
       if (outcome.ok) {
         tally[outcomeKind(outcome)]++;
-        return;
+        continue;
       }
       const answer = toHttpError(outcome.error);
       const result = kindOfStatus(answer.status);
@@ -155,7 +156,7 @@ export class InvocationReport {
       if (tally.failures.length < maxFailures) {
         tally.failures.push({ id: originOf(this.items[i])?.id, result, error: outcome.error.name, ...(code && { code }), message: outcome.error.message });
       }
-    });
+    }
     tally.requestIds = [...ids];
     const notOk = tally.refused + tally.failed;
     if (failedWhole || refusedWhole || (records > 0 && notOk === records)) tally.outcome = 'failure';

@@ -70,44 +70,53 @@ function userAttributes(userId: string | undefined, policy: UserIdPolicy = 'hash
  */
 export async function runCommands(commands: Command[], options: RunOptions): Promise<Outcome[]> {
   const outcomes = new Array<Outcome>(commands.length);
-  const sameAs = refuseConflicts(commands, outcomes);
-  const single = commands.filter((c) => c.kind === 'emit').length === 1;
-  await runInGroupOrder(
-    commands.map((_, i) => i),
-    outcomes,
-    {
-      groupOf: (i) => commands[i]?.origin.group,
-      sameAs: (i) => sameAs.get(i),
-      run: async (round) => {
-        const emits = round.filter((i) => commands[i]?.kind === 'emit');
-        const others = round.filter((i) => commands[i]?.kind !== 'emit');
-        const chunks: number[][] = [];
-        for (let start = 0; start < emits.length; start += limits.batchMaxEvents) chunks.push(emits.slice(start, start + limits.batchMaxEvents));
-        await Promise.all([
-          mapWithConcurrency(chunks, options.concurrency, (chunk) => sendChunk(commands, chunk, outcomes, options, single)),
-          mapWithConcurrency(others, options.concurrency, async (i) => {
-            outcomes[i] = await settle(() => runCall(commands[i] as Command, options));
-          }),
-        ]);
-      },
+  const { sameAs, emits } = refuseConflicts(commands, outcomes);
+  const single = emits === 1;
+  const indexes = new Array<number>(commands.length);
+  for (let i = 0; i < commands.length; i++) indexes[i] = i;
+  await runInGroupOrder(indexes, outcomes, {
+    groupOf: (i) => commands[i]?.origin.group,
+    sameAs: (i) => sameAs?.get(i),
+    run: async (round) => {
+      const chunks: number[][] = [];
+      const others: number[] = [];
+      let chunk: number[] = [];
+      for (const i of round) {
+        if (commands[i]?.kind !== 'emit') others.push(i);
+        else if (chunk.push(i) === limits.batchMaxEvents) {
+          chunks.push(chunk);
+          chunk = [];
+        }
+      }
+      if (chunk.length > 0) chunks.push(chunk);
+      await Promise.all([
+        mapWithConcurrency(chunks, options.concurrency, (chunk) => sendChunk(commands, chunk, outcomes, options, single)),
+        mapWithConcurrency(others, options.concurrency, async (i) => {
+          outcomes[i] = await settle(() => runCall(commands[i] as Command, options));
+        }),
+      ]);
     },
-  );
+  });
   return outcomes;
 }
 
 /**
  * One send per transaction id: a later emit with the same id and payload mirrors the first (the
- * returned map: later → first); with another payload it fails here as a conflict. Payloads are
- * compared (canonical JSON) only when an id repeats, which is rare.
+ * returned map: later → first, made only when an id repeats); with another payload it fails here as
+ * a conflict. Payloads are compared (canonical JSON) only when an id repeats, which is rare. Also
+ * counts the emits.
  */
-function refuseConflicts(commands: Command[], outcomes: Outcome[]): Map<number, number> {
-  const sameAs = new Map<number, number>();
+function refuseConflicts(commands: Command[], outcomes: Outcome[]): { sameAs: Map<number, number> | undefined; emits: number } {
+  let sameAs: Map<number, number> | undefined;
+  let emits = 0;
   const firstByTx = new Map<string, number>();
-  commands.forEach((command, i) => {
-    if (command.kind !== 'emit') return;
+  for (let i = 0; i < commands.length; i++) {
+    const command = commands[i] as Command;
+    if (command.kind !== 'emit') continue;
+    emits++;
     const first = firstByTx.get(command.event.transaction_id);
     if (first === undefined) firstByTx.set(command.event.transaction_id, i);
-    else if (canonicalJson((commands[first] as EmitCommand).event) === canonicalJson(command.event)) sameAs.set(i, first);
+    else if (canonicalJson((commands[first] as EmitCommand).event) === canonicalJson(command.event)) (sameAs ??= new Map()).set(i, first);
     else {
       outcomes[i] = {
         ok: false,
@@ -118,8 +127,8 @@ function refuseConflicts(commands: Command[], outcomes: Outcome[]): Map<number, 
         ),
       };
     }
-  });
-  return sameAs;
+  }
+  return { sameAs, emits };
 }
 
 type EmitCommand = Extract<Command, { kind: 'emit' }>;
@@ -133,7 +142,8 @@ function runCall(command: Command, options: RunOptions): Promise<unknown> {
 }
 
 async function sendChunk(commands: Command[], chunk: number[], outcomes: Outcome[], options: RunOptions, single: boolean) {
-  const events = chunk.map((i) => (commands[i] as EmitCommand).event);
+  const events = new Array<PerkamoEventInput>(chunk.length);
+  for (let position = 0; position < chunk.length; position++) events[position] = (commands[chunk[position] as number] as EmitCommand).event;
   if (single) {
     const [event] = events as [PerkamoEventInput];
     const attributes = {
@@ -164,16 +174,17 @@ async function sendChunk(commands: Command[], chunk: number[], outcomes: Outcome
     for (const half of [chunk.slice(0, middle), chunk.slice(middle)]) await sendChunk(commands, half, outcomes, options, false);
     return;
   }
-  chunk.forEach((commandIndex, position) => {
-    if (!answer.ok) {
-      outcomes[commandIndex] = answer;
-      return;
-    }
-    const result = (answer.value as { results: EventIngestResponse[] }).results[position] as EventIngestResponse;
-    outcomes[commandIndex] = result.error
-      ? { ok: false, error: new PerkamoItemRejectedError(result.error, events[position]) }
+  if (!answer.ok) {
+    for (const commandIndex of chunk) outcomes[commandIndex] = answer;
+    return;
+  }
+  const results = (answer.value as { results: EventIngestResponse[] }).results;
+  for (let position = 0; position < chunk.length; position++) {
+    const result = results[position] as EventIngestResponse;
+    outcomes[chunk[position] as number] = result.error
+      ? { ok: false, error: new PerkamoItemRejectedError(result.error, events[position] as PerkamoEventInput) }
       : { ok: true, value: result };
-  });
+  }
 }
 
 /** A whole-call refusal that an event's content can cause (not the key, the route or the rate). */

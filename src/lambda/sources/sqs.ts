@@ -5,6 +5,7 @@ import { attr } from '../../telemetry/attributes.ts';
 import { reportedFailed } from '../fifo.ts';
 import { recordParser } from '../function.ts';
 import type { Defaults } from '../payload.ts';
+import type { InvocationSpanStart } from '../../telemetry/invocation-span.ts';
 import type { Source } from './source.ts';
 
 export function isSqsEvent(event: unknown): event is SQSEvent {
@@ -20,7 +21,10 @@ export function sqsItems(
   event: SQSEvent,
   parseRecord: (payload: unknown, defaults: Defaults, origin: Origin) => Command,
 ): Item[] {
-  return event.Records.map((record, i) => {
+  const records = event.Records;
+  const items = new Array<Item>(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i] as SQSRecord;
     const origin: Origin = { id: record.messageId, group: record.attributes?.MessageGroupId };
     try {
       if (typeof record.messageId !== 'string' || record.messageId === '') {
@@ -33,21 +37,44 @@ export function sqsItems(
       } catch {
         throw new PerkamoValidationError('', 'invalid_json', `SQS message ${record.messageId} body is not JSON`);
       }
-      const sent = Number(record.attributes?.SentTimestamp);
-      return {
-        command: parseRecord(
-          payload,
-          {
-            transactionId: `sqs:${record.messageId}`,
-            occurredAt: Number.isFinite(sent) && sent > 0 ? new Date(sent).toISOString() : undefined,
-          },
-          origin,
-        ),
-      };
+      const defaults: Defaults = { transactionId: `sqs:${record.messageId}`, occurredAt: sentAt(record), ownPayload: true };
+      items[i] = { command: parseRecord(payload, defaults, origin) };
     } catch (error) {
-      return { origin, error: error as Error };
+      items[i] = { origin, error: error as Error };
     }
-  });
+  }
+  return items;
+}
+
+let lastSent: number | undefined;
+let lastSentIso: string | undefined;
+// The last whole second seen, and its ISO text up to the milliseconds (`2026-06-01T10:00:00.`).
+let lastSecond: number | undefined;
+let secondPrefix = '';
+
+/**
+ * The record's SentTimestamp as Date#toISOString writes it. The records of a batch come close
+ * together: one sent in the same millisecond as the last takes its text, one in the same second
+ * its text up to the milliseconds.
+ */
+function sentAt(record: SQSRecord): string | undefined {
+  const sent = Number(record.attributes?.SentTimestamp);
+  if (!(Number.isFinite(sent) && sent > 0)) return undefined;
+  if (sent === lastSent) return lastSentIso;
+  const ms = Math.trunc(sent); // as a Date keeps it
+  const second = Math.floor(ms / 1000);
+  let iso: string;
+  if (second === lastSecond) iso = `${secondPrefix}${String(ms % 1000).padStart(3, '0')}Z`;
+  else {
+    // Past the year 275760 this throws: the record fails, as an invalid one.
+    iso = new Date(sent).toISOString();
+    // Years past 9999 are written with a sign and six digits: those are not reused.
+    lastSecond = iso.length === 24 ? second : undefined;
+    secondPrefix = iso.slice(0, 20);
+  }
+  lastSent = sent;
+  lastSentIso = iso;
+  return iso;
 }
 
 /**
@@ -55,14 +82,30 @@ export function sqsItems(
  * later records of that group are reported too, so the group is redelivered in order.
  */
 export function sqsAnswer(event: SQSEvent, outcomes: Outcome[]): SQSBatchResponse {
-  const failed = reportedFailed(event.Records.map((record, i) => ({ group: record.attributes?.MessageGroupId, ok: outcomes[i]?.ok === true })));
+  const records = event.Records;
+  const failed = reportedFailed(records.length, (i) => records[i]?.attributes?.MessageGroupId, (i) => outcomes[i]?.ok === true);
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   // A record without a messageId is reported with an empty identifier, which makes Lambda fail the whole batch: it still comes back.
-  return { batchItemFailures: event.Records.filter((_, i) => failed[i]).map((record) => ({ itemIdentifier: record.messageId ?? '' })) };
+  for (let i = 0; i < records.length; i++) if (failed[i]) batchItemFailures.push({ itemIdentifier: (records[i] as SQSRecord).messageId ?? '' });
+  return { batchItemFailures };
 }
 
 /** When the whole invocation fails (budget gone, crash), every record comes back. */
 export function sqsAllFailed(event: SQSEvent): SQSBatchResponse {
   return { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId ?? '' })) };
+}
+
+/** The producers' contexts to link: a record that carries none (no traceparent, tracestate or X-Ray header) makes no link. */
+function links(records: SQSRecord[]): NonNullable<InvocationSpanStart['links']> {
+  const out: NonNullable<InvocationSpanStart['links']> = [];
+  for (const record of records) {
+    const traceparent = record.messageAttributes?.traceparent?.stringValue;
+    const tracestate = record.messageAttributes?.tracestate?.stringValue;
+    const xray = (record.attributes as { AWSTraceHeader?: string } | undefined)?.AWSTraceHeader;
+    if (traceparent === undefined && tracestate === undefined && xray === undefined) continue;
+    out.push({ id: record.messageId, carrier: { traceparent, tracestate }, xray });
+  }
+  return out;
 }
 
 /** SQS (standard and FIFO, `ReportBatchItemFailures`): each record an item; only failed records answered. */
@@ -74,11 +117,7 @@ export const sqsSource: Source<SQSEvent> = {
     return {
       name: `process ${queue}`,
       kind: 'consumer',
-      links: event.Records.map((record) => ({
-        id: record.messageId,
-        carrier: { traceparent: record.messageAttributes?.traceparent?.stringValue, tracestate: record.messageAttributes?.tracestate?.stringValue },
-        xray: (record.attributes as { AWSTraceHeader?: string } | undefined)?.AWSTraceHeader,
-      })),
+      links: links(event.Records),
       attributes: {
         [attr.faasTrigger]: 'pubsub',
         [attr.messagingSystem]: 'aws_sqs',
