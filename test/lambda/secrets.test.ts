@@ -308,3 +308,47 @@ describe('cold start', () => {
     expect(source).toContain("import('@aws-sdk/client-ssm')");
   });
 });
+
+// Issue 27: with a cached key past its TTL (1 s here, as the probe had it), an invocation uses the
+// cached key at once while one refresh runs in the background — for either store, whether the
+// refresh hangs or fails.
+describe.each([
+  {
+    store: 'Secrets Manager',
+    source: { kind: 'secrets-manager', arn: ARN } as const,
+    mock: () => smMock.on(GetSecretValueCommand),
+    answer: { SecretString: KEY },
+    calls: () => smMock.calls().length,
+    clients: () => ({ secretsManager }),
+  },
+  {
+    store: 'SSM',
+    source: { kind: 'ssm', name: PARAM } as const,
+    mock: () => ssmMock.on(GetParameterCommand),
+    answer: { Parameter: { Value: KEY } },
+    calls: () => ssmMock.calls().length,
+    clients: () => ({ ssm }),
+  },
+])('$store: a key refresh never stalls an invocation (TTL 1 s)', ({ source, mock, answer, calls, clients }) => {
+  it.each([
+    ['hangs', () => new Promise(() => {})],
+    ['fails', () => Promise.reject(awsFailure('InternalServerError', 'boom'))],
+  ] as const)('a refresh that %s: every caller is served the cached key at once, one read in flight, the problem said once', async (_, refresh) => {
+    mock().resolvesOnce(answer as never).callsFake(refresh);
+    const c = clock();
+    const onRefreshError = vi.fn();
+    const supplier = createApiKeySupplier(source, { ttlMs: 1_000, now: c.now, onRefreshError, ...clients() });
+    await expect(supplier()).resolves.toBe(KEY);
+    c.advance(1_000);
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      await expect(supplier()).resolves.toBe(KEY);
+      // Not a timing test: a caller held by the read would wait its 2 s timeout.
+      expect(performance.now() - started).toBeLessThan(1_000);
+    }
+    expect(calls()).toBe(2);
+    await vi.waitFor(() => expect(onRefreshError).toHaveBeenCalledTimes(1), { timeout: 5_000 });
+    expect(onRefreshError.mock.calls[0]![0]).toBeInstanceOf(SecretLoadError);
+    expect(onRefreshError.mock.calls[0]![0].message).not.toContain(KEY);
+  });
+});
