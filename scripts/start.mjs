@@ -73,4 +73,8 @@ if (!values.help) {
 const npm = process.env.npm_execpath ? [process.execPath, [process.env.npm_execpath]] : ['npm', []];
 const build = spawnSync(npm[0], [...npm[1], 'run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
-runOnLambdaNode(join(root, 'dist/bin/start.mjs'), process.argv.slice(2));
+try {
+  runOnLambdaNode(join(root, 'dist/bin/start.mjs'), process.argv.slice(2));
+} catch (error) {
+  fail(error.message);
+}

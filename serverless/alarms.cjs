@@ -11,19 +11,21 @@
 
 const TOPIC_ARN = /^arn:aws(?:-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
-const { functionId, normalizedName, refuse } = require('./osls.cjs');
+const { functionId } = require('./osls.cjs');
 
+/**
+ * The alarm parameters, checked with settings.cjs's readers, so that one refusal lists them with
+ * every other bad parameter; the alarms below read the checked values (custom.perkamo.alarms).
+ */
+async function alarmSettings({ raw, int, problem }) {
+  const topicArn = String(await raw('alarmTopicArn'));
+  if (topicArn !== '' && !TOPIC_ARN.test(topicArn)) problem('alarmTopicArn', `${JSON.stringify(topicArn)} is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`);
+  const queueAgeSeconds = await int('alarmQueueAgeSeconds', 60, 1209600);
+  return { topicArn, queueAgeSeconds };
+}
 
 module.exports = async ({ resolveVariable }) => {
-  const param = async (name) => {
-    const value = await resolveVariable(`param:${name}`);
-    return value === null || value === undefined ? '' : String(value).trim();
-  };
-  const topic = await param('alarmTopicArn');
-  if (topic !== '' && !TOPIC_ARN.test(topic)) refuse(`param "alarmTopicArn": ${JSON.stringify(topic)} is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`);
-  const ageRaw = await param('alarmQueueAgeSeconds');
-  const age = Number(ageRaw);
-  if (!/^\d{1,6}$/.test(ageRaw) || age < 60 || age > 1209600) refuse(`param "alarmQueueAgeSeconds": ${JSON.stringify(ageRaw)} is not a whole number of seconds from 60 to 1209600`);
+  const { topicArn: topic, queueAgeSeconds: age } = await resolveVariable('self:custom.perkamo.alarms');
   const functions = Object.keys((await resolveVariable('self:functions')) ?? {});
 
   const actions = topic === '' ? {} : { AlarmActions: [topic], OKActions: [topic] };
@@ -76,3 +78,5 @@ module.exports = async ({ resolveVariable }) => {
   }
   return { Resources: resources };
 };
+
+module.exports.alarmSettings = alarmSettings;

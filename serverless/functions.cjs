@@ -199,7 +199,7 @@ module.exports = {
       };
       for (const fn of functions) extensions[functionId(fn.name)] = { DependsOn: ['PerkamoSecretKmsPolicy'] };
     }
-    const managed = managedInstancesResources(settings.managedInstances, functionId);
+    const managed = managedInstancesResources(settings.managedInstances, functionId, await resolveVariable('self:provider.architecture'));
     Object.assign(Resources, managed.Resources);
     for (const [id, extension] of Object.entries(managed.extensions)) extensions[id] = { ...extensions[id], ...extension };
     return { Resources, ...(Object.keys(extensions).length > 0 && { extensions }) };

@@ -56,8 +56,9 @@ async function managedInstancesSettings({ raw, int, list, problem }) {
     }
     if (ownProvider && securityGroupIds.length === 0) problem('managedInstancesSecurityGroupIds', 'required for the stack\'s own capacity provider: the security groups of its instances (outbound HTTPS); or set capacityProviderArn');
   } else {
-    for (const name of ['capacityProviderArn', 'managedInstancesSubnetIds', 'managedInstancesSecurityGroupIds', 'managedInstancesMaxVCpuCount']) {
-      if ((await raw(name)) !== '') problem(name, 'applies with managedInstances (the functions to run on Lambda Managed Instances, e.g. batch,identify), which is empty');
+    const given = { capacityProviderArn: !ownProvider, managedInstancesSubnetIds: subnetIds.length > 0, managedInstancesSecurityGroupIds: securityGroupIds.length > 0, managedInstancesMaxVCpuCount: maxVCpuRaw !== '' };
+    for (const [name, set] of Object.entries(given)) {
+      if (set) problem(name, 'applies with managedInstances (the functions to run on Lambda Managed Instances, e.g. batch,identify), which is empty');
     }
   }
   return {
@@ -86,7 +87,7 @@ function managedInstancesEntry(settings) {
 }
 
 /** The CloudFormation of Managed Instances: the stack's capacity provider if it has one, and each function's capacity-provider configuration. */
-function managedInstancesResources(settings, functionId) {
+function managedInstancesResources(settings, functionId, architecture) {
   const Resources = {};
   const extensions = {};
   if (settings.providerMode === 'none') return { Resources, extensions };
@@ -107,8 +108,8 @@ function managedInstancesResources(settings, functionId) {
       Properties: {
         PermissionsConfig: { CapacityProviderOperatorRoleArn: { 'Fn::GetAtt': [OPERATOR_ROLE_ID, 'Arn'] } },
         VpcConfig: { SubnetIds: settings.subnetIds, SecurityGroupIds: settings.securityGroupIds },
-        // The functions are built for arm64 (serverless.yml, provider.architecture).
-        InstanceRequirements: { Architectures: ['arm64'] },
+        // The functions' own architecture (serverless.yml, provider.architecture).
+        InstanceRequirements: { Architectures: [architecture] },
         ...(settings.maxVCpuCount !== undefined && { CapacityProviderScalingConfig: { ScalingMode: 'Auto', MaxVCpuCount: settings.maxVCpuCount } }),
       },
     };
@@ -124,6 +125,9 @@ function managedInstancesResources(settings, functionId) {
             ExecutionEnvironmentMemoryGiBPerVCpu: settings.gibPerVCpu,
           },
         },
+        // Every deploy publishes $LATEST.PUBLISHED, the version an unqualified ARN (the queues'
+        // event source mappings name one) invokes on Managed Instances.
+        PublishToLatestPublished: true,
       },
     };
   }

@@ -41,6 +41,7 @@ const LAYER_INIT = '/opt/otel-init.mjs';
 const { normalizedName, refuse } = require('./osls.cjs');
 const { unknownAndPlaceholders } = require('./params.cjs');
 const { managedInstancesSettings } = require('./managed-instances.cjs');
+const { alarmSettings } = require('./alarms.cjs');
 
 module.exports = async ({ options, resolveConfigurationProperty, resolveVariable }) => {
   const raw = async (name) => {
@@ -140,6 +141,7 @@ module.exports = async ({ options, resolveConfigurationProperty, resolveVariable
 
   // --- Lambda Managed Instances: the functions named run many invocations per environment ---------
   const managedInstances = await managedInstancesSettings({ raw, int, list, problem });
+  const alarms = await alarmSettings({ raw, int, problem });
 
   // --- Logs: Lambda's JSON log format, its level filter set from the functions' own level ----------
   // Lambda's application log levels, which the functions' LOG_LEVEL takes as well.
@@ -336,6 +338,7 @@ module.exports = async ({ options, resolveConfigurationProperty, resolveVariable
       queueCalls,
     },
     managedInstances,
+    alarms,
     http: { throttlingRateLimit, throttlingBurstLimit },
     logs: { level: logLevel, applicationLogLevel: logLevel.toUpperCase() },
     traces: {

@@ -25,7 +25,7 @@ import { decodeOtlpTraces } from '../harness/otlp-receiver.ts';
 import type { TraceStore } from './trace-store.ts';
 import { routeParams } from '../../src/lambda/sources/http.ts';
 import type { FunctionName } from './lambda.ts';
-import { boundText } from '../../src/core/text.ts';
+import { boundText, upstreamCode } from '../../src/core/text.ts';
 
 /** The HTTP routes of the function list (src/lambda/functions/index.ts), as serverless.yml declares them: `METHOD /path` → function. */
 export const routes: Record<string, FunctionName> = Object.fromEntries(
@@ -99,7 +99,8 @@ function answeredError(answer: HttpAnswer | undefined): { code: string; message:
   if (!answer || answer.status < 400 || answer.body.length === 0 || answer.body.length > 64 * 1024) return none;
   try {
     const error = (JSON.parse(answer.body.toString('utf8')) as { error?: { code?: unknown; message?: unknown } } | null)?.error;
-    const code = typeof error?.code === 'string' && /^[\w.-]{1,64}$/.test(error.code) ? ` ${error.code}` : '';
+    const token = upstreamCode(error?.code);
+    const code = token === undefined ? '' : ` ${token}`;
     const message = typeof error?.message === 'string' && error.message.trim() !== '' ? ` — ${boundText(error.message, 160)}` : '';
     return { code, message };
   } catch {

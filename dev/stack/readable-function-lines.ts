@@ -6,10 +6,11 @@
  * the terminal unread.
  */
 import type { FunctionLine } from '../chaos/function-logs.ts';
-import { boundText } from '../../src/core/text.ts';
+import { boundText, upstreamCode } from '../../src/core/text.ts';
 
 const levels = new Set(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL']);
-const word = (value: unknown): string | undefined => (typeof value === 'string' && /^[\w.:-]{1,64}$/.test(value) ? value : undefined);
+/** A short token (a name, a code): anything else is not repeated. */
+const word = upstreamCode;
 const count = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 const text = (value: unknown, max: number): string | undefined => (typeof value === 'string' && value.trim() !== '' ? boundText(value, max) : undefined);
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

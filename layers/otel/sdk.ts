@@ -23,7 +23,7 @@ import {
   type TracerOptions,
   type TracerProvider as ApiTracerProvider,
 } from '@opentelemetry/api';
-import type { InstrumentationScope } from '@opentelemetry/core';
+import { isTracingSuppressed, type InstrumentationScope } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { Env, TracingConfig } from './config.ts';
 import { RecordingSpan, sanitizeAttributes, type Limits, type SpanSink } from './span.ts';
@@ -35,8 +35,6 @@ export interface SpanProcessor extends SpanSink {
   shutdown(): Promise<void>;
 }
 
-/** Instrumentation may ask for no spans under a context (@opentelemetry/core's suppressTracing: the same key). */
-const suppressTracingKey = Symbol.for('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
 
 // ---- ids: random, never all zeros, as the SDK's RandomIdGenerator -----------------------------------
 
@@ -160,7 +158,7 @@ class SdkTracer implements Tracer {
   startSpan(name: string, options: SpanOptions = {}, context: Context = contextApi.active()): Span {
     if (options.root) context = trace.deleteSpan(context);
     const parentSpan = trace.getSpan(context);
-    if (context.getValue(suppressTracingKey) === true) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+    if (isTracingSuppressed(context)) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
     const parent = parentSpan?.spanContext();
     const spanId = randomId(8);
     const validParent = parent && trace.isSpanContextValid(parent) ? parent : undefined;

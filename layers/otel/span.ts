@@ -81,6 +81,17 @@ function isAttributeValue(value: unknown): boolean {
   return true;
 }
 
+/**
+ * Room for one more event or link under its count limit, as the official SDK keeps them: when full,
+ * the oldest goes (`oldest dropped`); a limit of 0 keeps none (`none`: the new one is dropped).
+ */
+function makeRoom(list: unknown[], limit: number): 'room' | 'oldest dropped' | 'none' {
+  if (limit === 0) return 'none';
+  if (list.length < limit) return 'room';
+  list.shift();
+  return 'oldest dropped';
+}
+
 const isPrimitive = (type: string): boolean => type === 'number' || type === 'boolean' || type === 'string';
 
 /** The valid attributes of `attributes` (arrays copied); an empty object for anything else. */
@@ -167,14 +178,9 @@ export class RecordingSpan implements Span, ReadableSpan {
   addEvent(name: string, attributesOrTime?: Attributes | TimeInput, time?: TimeInput): this {
     if (this.ended) return this;
     const { eventCountLimit, attributePerEventCountLimit } = this.limits;
-    if (eventCountLimit === 0) {
-      this.droppedEventsCount++;
-      return this;
-    }
-    if (this.events.length >= eventCountLimit) {
-      this.events.shift();
-      this.droppedEventsCount++;
-    }
+    const room = makeRoom(this.events, eventCountLimit);
+    if (room !== 'room') this.droppedEventsCount++;
+    if (room === 'none') return this;
     if (isTimeInput(attributesOrTime)) {
       if (!isTimeInput(time)) time = attributesOrTime;
       attributesOrTime = undefined;
@@ -187,14 +193,9 @@ export class RecordingSpan implements Span, ReadableSpan {
   addLink(link: Link): this {
     if (this.ended) return this;
     const { linkCountLimit, attributePerLinkCountLimit } = this.limits;
-    if (linkCountLimit === 0) {
-      this.droppedLinksCount++;
-      return this;
-    }
-    if (this.links.length >= linkCountLimit) {
-      this.links.shift();
-      this.droppedLinksCount++;
-    }
+    const room = makeRoom(this.links, linkCountLimit);
+    if (room !== 'room') this.droppedLinksCount++;
+    if (room === 'none') return this;
     const [attributes, dropped] = this.limited(link.attributes, attributePerLinkCountLimit);
     const kept: Link = { context: link.context };
     if (Object.keys(attributes).length > 0) kept.attributes = attributes;

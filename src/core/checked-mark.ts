@@ -20,7 +20,7 @@ class CheckedEventMark extends Stamp {
   readonly #checked = true;
 
   static isOn(value: unknown): boolean {
-    return typeof value === 'object' && value !== null && #checked in value && value.#checked;
+    return typeof value === 'object' && value !== null && #checked in value;
   }
 }
 

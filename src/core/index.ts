@@ -3,7 +3,6 @@ export { limits, reservedContextKeys, prototypeKeys } from './limits.ts';
 export { describeType, isPlainObject, toJsonObject, type JsonObject, type JsonPrimitive, type JsonValue } from './json-value.ts';
 export {
   assertSafeEventInput,
-  checkedEvent,
   assertEventContext,
   assertIdentifier,
   assertIsoDateTime,

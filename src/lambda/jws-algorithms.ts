@@ -18,7 +18,7 @@ export type JwsAlgorithm =
 const eddsa: JwsAlgorithm = { kind: 'eddsa', kty: 'OKP', crv: 'Ed25519', signatureBytes: 64 };
 
 // The order is the order of the configuration's messages ("use some of HS256, HS384, …").
-export const jwsAlgorithms: Readonly<Record<string, JwsAlgorithm>> = {
+const jwsAlgorithms: Readonly<Record<string, JwsAlgorithm>> = {
   HS256: { kind: 'hmac', kty: 'oct', digest: 'sha256' },
   HS384: { kind: 'hmac', kty: 'oct', digest: 'sha384' },
   HS512: { kind: 'hmac', kty: 'oct', digest: 'sha512' },
@@ -42,7 +42,7 @@ export const MIN_RSA_BITS = 2048;
 export const jwsAlgorithm = (alg: string): JwsAlgorithm | undefined => (Object.hasOwn(jwsAlgorithms, alg) ? jwsAlgorithms[alg] : undefined);
 
 export const knownAlgorithms: readonly string[] = Object.keys(jwsAlgorithms);
-export const hmacAlgorithms: readonly string[] = knownAlgorithms.filter((alg) => jwsAlgorithms[alg]!.kind === 'hmac');
+const hmacAlgorithms: readonly string[] = knownAlgorithms.filter((alg) => jwsAlgorithms[alg]!.kind === 'hmac');
 export const asymmetricAlgorithms: readonly string[] = knownAlgorithms.filter((alg) => jwsAlgorithms[alg]!.kind !== 'hmac');
 
 export const isHmacAlgorithm = (alg: string): boolean => hmacAlgorithms.includes(alg);

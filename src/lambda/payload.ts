@@ -1,4 +1,6 @@
-import { PerkamoValidationError, checkedEvent, describeType, isPlainObject, type PerkamoEventInput } from '../core/index.ts';
+import { PerkamoValidationError, describeType, isPlainObject, type PerkamoEventInput } from '../core/index.ts';
+// Not in the public core entry: a mark a caller could set on an event it then changes.
+import { checkedEvent } from '../core/validation.ts';
 
 /**
  * What every function's payload parser shares. Payloads use Perkamo's own snake_case fields on

@@ -76,6 +76,8 @@ describe('managedInstances=batch,identify with the stack’s own capacity provid
       ExecutionEnvironmentMemoryGiBPerVCpu: 2,
     });
     const props = fnProps(own, id);
+    // $LATEST.PUBLISHED, which the queues' unqualified ARN invokes, is published on every deploy.
+    expect(props.PublishToLatestPublished).toBe(true);
     expect(props.MemorySize).toBe(2048);
     expect(props.Environment.Variables).toMatchObject({ AWS_LAMBDA_NODEJS_WORKER_COUNT: '1', UV_THREADPOOL_SIZE: '5' });
     // Lambda sets AWS_LAMBDA_MAX_CONCURRENCY itself from the configuration above.

@@ -174,6 +174,7 @@ beforeAll(async () => {
     '--param', 'logLevel=verbose',
     '--param', 'authJwksURL=https://login.example.com/.well-known/jwks.json',
     '--param', 'browserKey=pk_live_…',
+    '--param', 'alarmQueueAgeSeconds=5',
   ]);
 }, 300_000);
 
@@ -268,6 +269,9 @@ describe('the functions, made from the function list (serverless/functions.cjs)'
   /** What the generated template says differently from the hand-written one (the description is made from the route now). */
   const changed: Record<string, unknown> = {
     'Resources.CustomerLambdaFunction.Properties.Description': 'Perkamo customer — GET /customer (browsers)',
+    // The deploy loads the layer through NODE_OPTIONS since issue 26; the description says both ways.
+    'Resources.OtelLambdaLayer.Properties.Description':
+      'OpenTelemetry tracing for perkamo-lambda (NODE_OPTIONS=--import /opt/otel-init.mjs, or AWS_LAMBDA_EXEC_WRAPPER=/opt/perkamo-otel-handler)',
   };
   it.each([
     ['default', () => template],
@@ -970,6 +974,8 @@ describe('serverless package with bad parameters', () => {
     expect(invalid.output).toContain('param "logRetentionInDays"');
     expect(invalid.output).toContain('param "runtime": "nodejs20.x" is not a Lambda runtime');
     expect(invalid.output).toContain('param "logLevel": "verbose" is not one of trace, debug, info, warn, error, fatal');
+    // The alarms' parameters are refused in the same list, not in a second run.
+    expect(invalid.output).toContain('param "alarmQueueAgeSeconds": "5" is not a whole number from 60 to 1209600');
     expect(invalid.output).toContain('param "eventProducers": applies to the bus this stack creates; with eventBus "default" set the policy on that bus yourself');
     expect(invalid.output).toContain(
       'param "queueMaximumConcurrency": the two queues may make 40 Perkamo calls at once (2 × 5 batches × perkamoConcurrency 4), above perkamoMaxConcurrentCalls 10; lower queueMaximumConcurrency to 2 or perkamoConcurrency',

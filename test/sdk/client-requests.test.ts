@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { checkedEvent } from '../../src/core/index.ts';
+import { checkedEvent } from '../../src/core/validation.ts';
 import { createPerkamoClient, responseMeta, verifySignature, type PerkamoRequestInit } from '../../src/sdk/index.ts';
 import { ingestResult, json, startLoopbackServer } from '../helpers/loopback-server.ts';
 

@@ -2,8 +2,7 @@ import type { LambdaConfig } from './index.ts';
 import type { SecretSource } from './secret-source.ts';
 
 /** Where the server key comes from, never the key: the variable that holds it, or the ARN / parameter that does. */
-function secretSourceOf(secret: SecretSource | undefined): Record<string, string> {
-  if (secret === undefined) return { source: 'none' };
+function secretSourceOf(secret: SecretSource): Record<string, string> {
   if (secret.kind === 'env') return { source: 'PERKAMO_SECRET_KEY (the value itself, not shown)' };
   if (secret.kind === 'secrets-manager') return { source: 'secrets-manager', secret: secret.arn };
   return { source: 'ssm', parameter: secret.name };

@@ -22,7 +22,6 @@ import { withinDeadline } from '../wait.ts';
 import { KeySetUnavailable, remoteKeySet } from './jwks.ts';
 import { JwtRejected, verifyJwt, type JwtClaims, type KeyLookup } from './jwt-verify.ts';
 
-export { maxJwksBytes } from './jwks.ts';
 
 export interface AuthOptions {
   config: AuthConfig;
@@ -70,7 +69,7 @@ function verifier(config: AuthConfig, now: () => number): (token: string) => Pro
   if ((config.jwksUrl === undefined) === (config.secret === undefined)) {
     throw new PerkamoConfigurationError('auth: set exactly one of AUTH_JWKS_URL and AUTH_JWT_SECRET');
   }
-  const algorithms = config.algorithms.filter((alg) => alg !== 'none' && isHmacAlgorithm(alg) === (config.secret !== undefined));
+  const algorithms = config.algorithms.filter((alg) => isHmacAlgorithm(alg) === (config.secret !== undefined));
   if (algorithms.length === 0) {
     throw new PerkamoConfigurationError(
       `auth: none of the algorithms [${config.algorithms.join(', ')}] can be verified with ${config.secret ? 'AUTH_JWT_SECRET (HS256)' : 'AUTH_JWKS_URL (RS256, ES256, …)'}`,

@@ -16,23 +16,17 @@ export class KeySetUnavailable extends Error {
 }
 
 /** A key set is a few KiB; a larger answer is not read to the end (and fails as unavailable). */
-export const maxJwksBytes = 256 * 1024;
+const maxJwksBytes = 256 * 1024;
 /** How long a fetched key set is used before it is fetched again. */
-export const jwksMaxAgeMs = 10 * 60_000;
+const jwksMaxAgeMs = 10 * 60_000;
 /** The least time between two fetches caused by an unknown `kid`: a token naming random kids must not hammer the IdP. */
-export const jwksCooldownMs = 30_000;
+const jwksCooldownMs = 30_000;
 /** A fetch's own bound; the invocation's deadline usually ends the wait sooner. */
 const fetchTimeoutMs = 5_000;
 
 type Jwk = Record<string, unknown>;
 
-export interface RemoteKeySetOptions {
-  /** Clock for the cache and the cooldown, epoch milliseconds. */
-  clock?: () => number;
-}
-
-export function remoteKeySet(url: URL, options: RemoteKeySetOptions = {}): KeyLookup {
-  const clock = options.clock ?? Date.now;
+export function remoteKeySet(url: URL): KeyLookup {
   let keys: readonly Jwk[] | undefined;
   let fetchedAt = -Infinity;
   // One fetch at a time, shared by every invocation waiting for it (a Managed Instance runs many).
@@ -43,7 +37,7 @@ export function remoteKeySet(url: URL, options: RemoteKeySetOptions = {}): KeyLo
     pending ??= fetchKeySet(url)
       .then((set) => {
         keys = set;
-        fetchedAt = clock();
+        fetchedAt = Date.now();
       })
       .finally(() => {
         pending = undefined;
@@ -62,9 +56,9 @@ export function remoteKeySet(url: URL, options: RemoteKeySetOptions = {}): KeyLo
   };
 
   return async function jwksKeys(header: JoseHeader, algorithm: JwsAlgorithm): Promise<KeyObject[]> {
-    if (keys === undefined || clock() >= fetchedAt + jwksMaxAgeMs) await reload();
+    if (keys === undefined || Date.now() >= fetchedAt + jwksMaxAgeMs) await reload();
     let candidates = keys!.filter((jwk) => canVerify(jwk, header, algorithm));
-    if (candidates.length === 0 && clock() >= fetchedAt + jwksCooldownMs) {
+    if (candidates.length === 0 && Date.now() >= fetchedAt + jwksCooldownMs) {
       // The IdP may have rotated in a key since the last fetch.
       await reload();
       candidates = keys!.filter((jwk) => canVerify(jwk, header, algorithm));
