@@ -15,21 +15,43 @@ export interface AfterResponseFlush {
   done(): void;
 }
 
+/** The extension's registration, under way: started first thing in the layer's init (init.ts). */
+export interface Registration {
+  api: ExtensionsApi;
+  /** Resolves once the request is written (or failed): the init lets it go out, then loads the rest. */
+  sent: Promise<void>;
+  /** Resolves once Lambda has registered the extension; rejects with why not. */
+  registered: Promise<void>;
+}
+
+/** Sends the registration (for INVOKE: internal extensions get no SHUTDOWN event). Throws on a malformed AWS_LAMBDA_RUNTIME_API. */
+export function register(runtimeApi: string): Registration {
+  const api = new ExtensionsApi(runtimeApi);
+  let sent!: () => void;
+  const written = new Promise<void>((resolve) => (sent = resolve));
+  const registered = api.register('perkamo-otel', ['INVOKE'], sent);
+  // Awaited after the rest of the init: until then a refusal must not count as unhandled.
+  registered.catch(() => {});
+  return { api, sent: written, registered };
+}
+
 /**
- * Registers the extension (for INVOKE: internal extensions get no SHUTDOWN event) and starts its
- * loop. Must run before the runtime client's first `invocation/next` (the layer's init awaits it).
- * Undefined when registration fails: the caller falls back to flushing in the invocation.
+ * Starts the extension's loop once the registration is through; returns when its first `event/next`
+ * has gone out, so that Lambda sees it waiting as the init ends. Must have been registered before the
+ * runtime client's first `invocation/next` (the layer's init awaits this). `flush` undefined (tracing
+ * could not start after the registration went out): the extension only acknowledges each event.
+ * Undefined when registration failed: the caller falls back to flushing in the invocation.
  */
 export async function startAfterResponseFlush(
-  runtimeApi: string,
-  flush: (timeoutMs: number) => Promise<void>,
+  registration: Registration,
+  flush: ((timeoutMs: number) => Promise<void>) | undefined,
   warn: Warn,
 ): Promise<AfterResponseFlush | undefined> {
-  const api = new ExtensionsApi(runtimeApi);
-  // Kept free before the INVOKE event's deadline, so the extension is back on `next` in time.
+  const { api } = registration;
+  // Kept free before the INVOKE event's deadline, so the extension is back on `event/next` in time.
   const marginMs = flushMarginMs(reserveMsOf(process.env));
   try {
-    await api.register('perkamo-otel', ['INVOKE']);
+    await registration.registered;
   } catch (error) {
     warn(`the after-response export could not register its extension (${(error as Error).message}); exporting in the invocation`);
     return undefined;
@@ -56,11 +78,14 @@ export async function startAfterResponseFlush(
       else wake = finish;
     });
 
+  // The first poll's request is out (or has failed): Lambda ends the init only once it sees it.
+  let polling!: () => void;
+  const firstPoll = new Promise<void>((resolve) => (polling = resolve));
   /** The next event; a failed poll (its connection lost while the environment was frozen) is retried, paced. */
   const nextEvent = async (): Promise<ExtensionEvent> => {
     for (let failures = 0; ; failures++) {
       try {
-        return await api.next();
+        return await api.next(polling);
       } catch (error) {
         if (failures === 0) warn(`the after-response extension's event/next failed (${(error as Error).message}); retrying`);
         await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 20 * 2 ** failures)));
@@ -71,7 +96,7 @@ export async function startAfterResponseFlush(
   const loop = async () => {
     for (;;) {
       const event = await nextEvent();
-      if (event.eventType !== 'INVOKE') continue;
+      if (event.eventType !== 'INVOKE' || !flush) continue;
       const deadlineMs = typeof event.deadlineMs === 'number' ? event.deadlineMs : Date.now() + 3_000;
       await complete(deadlineMs);
       // The hook is called as the handler finishes, before the runtime client has posted the
@@ -86,8 +111,11 @@ export async function startAfterResponseFlush(
 
   // With an extension registered, Lambda ends the environment with SIGTERM, then SIGKILL 500 ms later:
   // what is still buffered (spans a failed export kept for a retry) gets one last bounded export.
-  process.once('SIGTERM', () => {
-    void flush(shutdownFlushMs).finally(() => process.exit(0));
-  });
+  if (flush) {
+    process.once('SIGTERM', () => {
+      void flush(shutdownFlushMs).finally(() => process.exit(0));
+    });
+  }
+  await firstPoll;
   return { done };
 }

@@ -38,24 +38,28 @@ export class ExtensionsApi {
     }
   }
 
-  /** Registers `name` for `events`; rejects with what the API answered when it refuses. */
-  async register(name: string, events: readonly string[]): Promise<void> {
-    const answer = await this.#call('POST', '/2020-01-01/extension/register', { 'Lambda-Extension-Name': name, 'Content-Type': 'application/json' }, JSON.stringify({ events }));
+  /**
+   * Registers `name` for `events`; rejects with what the API answered when it refuses. `sent` is
+   * called once the request is written (or has failed): the layer's init lets it go out before it
+   * loads the rest, so that the answer comes back while that compiles.
+   */
+  async register(name: string, events: readonly string[], sent?: () => void): Promise<void> {
+    const answer = await this.#call('POST', '/2020-01-01/extension/register', { 'Lambda-Extension-Name': name, 'Content-Type': 'application/json' }, JSON.stringify({ events }), sent);
     const id = answer.headers.get('lambda-extension-identifier');
     if (answer.status !== 200 || !id) throw new Error(`the Extensions API answered ${answer.status} to the registration`);
     this.#id = id;
   }
 
-  /** The next event (a long poll: it waits while Lambda has none for this extension). */
-  async next(): Promise<ExtensionEvent> {
+  /** The next event (a long poll: it waits while Lambda has none for this extension); `sent` as for register. */
+  async next(sent?: () => void): Promise<ExtensionEvent> {
     if (!this.#id) throw new Error('the extension is not registered');
-    const answer = await this.#call('GET', '/2020-01-01/extension/event/next', { 'Lambda-Extension-Identifier': this.#id });
+    const answer = await this.#call('GET', '/2020-01-01/extension/event/next', { 'Lambda-Extension-Identifier': this.#id }, '', sent);
     if (answer.status !== 200) throw new Error(`the Extensions API answered ${answer.status} to event/next`);
     const event = JSON.parse(answer.body) as unknown;
     return event && typeof event === 'object' ? (event as ExtensionEvent) : {};
   }
 
-  async #call(method: string, path: string, headers: Record<string, string>, body = ''): Promise<Answer> {
+  async #call(method: string, path: string, headers: Record<string, string>, body: string, sent = () => {}): Promise<Answer> {
     const { connect } = await import('node:net');
     const request =
       `${method} ${path} HTTP/1.1\r\nHost: ${this.#host}:${this.#port}\r\nConnection: close\r\n` +
@@ -66,7 +70,7 @@ export class ExtensionsApi {
       let received = Buffer.alloc(0);
       // Not end(): a half-closed connection reads as a caller that went away to some servers, and
       // the event/next long poll must stay open. The server closes after its answer (Connection: close).
-      const socket: Socket = connect(this.#port, this.#host, () => socket.write(request));
+      const socket: Socket = connect(this.#port, this.#host, () => socket.write(request, sent));
       /** Resolves once the answer is complete; at the connection's end, or on what is no answer, rejects. */
       const settle = (final: boolean) => {
         try {
@@ -85,7 +89,10 @@ export class ExtensionsApi {
         if (received.length > maxAnswerBytes) socket.destroy(new Error(`the Extensions API answered more than ${maxAnswerBytes} bytes`));
         else settle(false);
       });
-      socket.on('error', reject);
+      socket.on('error', (error) => {
+        sent();
+        reject(error);
+      });
       socket.on('end', () => settle(true));
     });
   }
