@@ -1,6 +1,8 @@
 // The identity provider's signing keys (AUTH_JWKS_URL): fetched on first use, kept 10 minutes,
 // fetched again on an unknown `kid` at most once per 30 s, the way jose's createRemoteJWKSet did.
-// Each JWK is imported into a KeyObject once, when a token first needs it.
+// Unlike jose, an IdP that fails does not take the held keys with it: past its 10 minutes the set is
+// refreshed in the background while it still verifies (for at most an hour more), and a failed
+// fetch is not tried again for 30 s. Each JWK is imported into a KeyObject once, when a token first needs it.
 //
 // A key set that cannot be had (network, timeout, non-200, not JSON, not a key set, over 256 KiB, a
 // matching key that will not import) is a KeySetUnavailable: the failure is ours, not the token's.
@@ -19,8 +21,16 @@ export class KeySetUnavailable extends Error {
 const maxJwksBytes = 256 * 1024;
 /** How long a fetched key set is used before it is fetched again. */
 const jwksMaxAgeMs = 10 * 60_000;
-/** The least time between two fetches caused by an unknown `kid`: a token naming random kids must not hammer the IdP. */
+/**
+ * The least time between two fetches caused by an unknown `kid` (a token naming random kids must not
+ * hammer the IdP), and after a failed fetch while keys are held.
+ */
 const jwksCooldownMs = 30_000;
+/**
+ * How long past its age a held key set still verifies while it cannot be refreshed: an IdP outage
+ * does not become ours at once, and a key revoked during one is trusted at most this long.
+ */
+const jwksMaxStaleMs = 60 * 60_000;
 /** A fetch's own bound; the invocation's deadline usually ends the wait sooner. */
 const fetchTimeoutMs = 5_000;
 
@@ -29,21 +39,30 @@ type Jwk = Record<string, unknown>;
 export function remoteKeySet(url: URL): KeyLookup {
   let keys: readonly Jwk[] | undefined;
   let fetchedAt = -Infinity;
+  let failedAt = -Infinity;
   // One fetch at a time, shared by every invocation waiting for it (a Managed Instance runs many).
   let pending: Promise<void> | undefined;
   const imported = new WeakMap<Jwk, KeyObject | KeySetUnavailable>();
 
   const reload = (): Promise<void> => {
     pending ??= fetchKeySet(url)
-      .then((set) => {
-        keys = set;
-        fetchedAt = Date.now();
-      })
+      .then(
+        (set) => {
+          keys = set;
+          fetchedAt = Date.now();
+        },
+        (error: unknown) => {
+          failedAt = Date.now();
+          throw error;
+        },
+      )
       .finally(() => {
         pending = undefined;
       });
     return pending;
   };
+  /** Whether a failed fetch is recent enough that the held keys answer alone. */
+  const coolingDown = (now: number) => keys !== undefined && now < failedAt + jwksCooldownMs;
 
   const importOnce = (jwk: Jwk): KeyObject => {
     let key = imported.get(jwk);
@@ -56,10 +75,14 @@ export function remoteKeySet(url: URL): KeyLookup {
   };
 
   return async function jwksKeys(header: JoseHeader, algorithm: JwsAlgorithm): Promise<KeyObject[]> {
-    if (keys === undefined || Date.now() >= fetchedAt + jwksMaxAgeMs) await reload();
+    const now = Date.now();
+    if (keys === undefined || now >= fetchedAt + jwksMaxAgeMs + jwksMaxStaleMs) await reload();
+    // Stale: refreshed in the background (bounded by the fetch's own timeout); the held keys verify meanwhile.
+    else if (now >= fetchedAt + jwksMaxAgeMs && !coolingDown(now)) reload().catch(() => undefined);
     let candidates = keys!.filter((jwk) => canVerify(jwk, header, algorithm));
-    if (candidates.length === 0 && Date.now() >= fetchedAt + jwksCooldownMs) {
-      // The IdP may have rotated in a key since the last fetch.
+    if (candidates.length === 0 && now >= fetchedAt + jwksCooldownMs) {
+      // The IdP may have rotated in a key since the last fetch; while it fails, that cannot be known.
+      if (coolingDown(now)) throw new KeySetUnavailable('the token names a signing key (kid) the held key set lacks, and the JWKS could not be fetched again');
       await reload();
       candidates = keys!.filter((jwk) => canVerify(jwk, header, algorithm));
     }
