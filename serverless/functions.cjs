@@ -15,7 +15,7 @@
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
-const { functionId, normalizedName, refuse, resolverError } = require('./osls.cjs');
+const { functionId, normalizedName, refuse, refuseParameters, resolverError } = require('./osls.cjs');
 const { didYouMean } = require('./params.cjs');
 const { managedInstancesEntry, managedInstancesResources } = require('./managed-instances.cjs');
 
@@ -59,7 +59,7 @@ async function load(resolveVariable) {
   const settings = await resolveVariable('self:custom.perkamo');
   const names = functions.map((fn) => fn.name);
   for (const name of settings.managedInstances.functions) {
-    if (!names.includes(name)) refuse(`param "managedInstances": "${name}" is not a function of this service${didYouMean(name, names)} (the functions: ${names.join(', ')})`);
+    if (!names.includes(name)) refuseParameters([`param "managedInstances": "${name}" is not a function of this service${didYouMean(name, names)} (the functions: ${names.join(', ')})`]);
   }
   return { functions, settings };
 }

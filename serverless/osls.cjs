@@ -29,4 +29,25 @@ function refuse(message) {
   process.exit(1);
 }
 
-module.exports = { functionId, normalizedName, refuse, resolverError };
+/** The commands that build the template or run the functions from it: only these stop on a parameter problem. */
+const templateCommands = new Set(['package', 'deploy', 'deploy function', 'invoke local']);
+const warned = new Set();
+
+/**
+ * Parameter problems: refused for the commands that build the template or run the functions; any
+ * other command (remove, info, print, logs) goes on with them printed once as a warning — a stage
+ * whose parameters went stale must still be removable, and `print` shows what they resolved to.
+ */
+function refuseParameters(problems, { stage, fix } = {}) {
+  // osls parsed the command line already; its parse is cached for everyone who asks.
+  const { command } = require('osls/lib/cli/resolve-input')();
+  const where = stage ? ` (stage "${stage}")` : '';
+  const list = [...problems.map((line) => `  - ${line}`), ...(fix ? [fix] : [])];
+  if (templateCommands.has(command)) refuse([`serverless.yml parameters refused${where}, nothing done:`, ...list].join('\n'));
+  const message = [`serverless.yml parameters with problems${where}; \`serverless ${command}\` goes on, package and deploy would stop:`, ...list].join('\n');
+  if (warned.has(message)) return;
+  warned.add(message);
+  process.stderr.write(`\n${message}\n\n`);
+}
+
+module.exports = { functionId, normalizedName, refuse, refuseParameters, resolverError };

@@ -38,7 +38,7 @@ const TRACES = ['xray', 'otlp', 'none'];
 // Where Lambda unpacks the layer's init (the layer's content is dist/layers/otel: esbuild.config.mjs).
 const LAYER_INIT = '/opt/otel-init.mjs';
 
-const { normalizedName, refuse } = require('./osls.cjs');
+const { normalizedName, refuseParameters } = require('./osls.cjs');
 const { unknownAndPlaceholders } = require('./params.cjs');
 const { managedInstancesSettings } = require('./managed-instances.cjs');
 const { alarmSettings } = require('./alarms.cjs');
@@ -322,7 +322,7 @@ module.exports = async ({ options, resolveConfigurationProperty, resolveVariable
   for (const [name, message] of await unknownAndPlaceholders({ options, resolveConfigurationProperty, raw, stage })) problem(name, message);
 
   const fix = `Fix them under params.${stage} in serverless.yml or with --param 'name=value' (every parameter: docs/deploy.md).`;
-  if (problems.length > 0) refuse([`serverless.yml parameters refused (stage "${stage}"), nothing done:`, ...problems.map((line) => `  - ${line}`), fix].join('\n'));
+  if (problems.length > 0) refuseParameters(problems, { stage, fix });
 
   return {
     runtime,

@@ -71,6 +71,7 @@ let ssm: Template;
 let ssmRun: RunResult;
 let invalid: RunResult;
 let localRun: RunResult;
+let printed: RunResult;
 /** traces: the default (xray) in us-west-2 with transactionSearch, xray with `--region cn-north-1`, otlp, none. */
 let search: Template;
 let china: Template;
@@ -176,6 +177,12 @@ beforeAll(async () => {
     '--param', 'browserKey=pk_live_…',
     '--param', 'alarmQueueAgeSeconds=5',
   ]);
+  // A command that builds no template goes on past a parameter the service no longer has: a stale stage stays removable, printable.
+  printed = await run(join(dir, 'node_modules/.bin/serverless'), ['print', ...required, '--param', 'authJwksURL=https://login.example.com/jwks'], {
+    cwd: dir,
+    env: offlineEnv(recorder.url),
+    timeoutMs: 90_000,
+  });
 }, 300_000);
 
 afterAll(async () => {
@@ -990,6 +997,13 @@ describe('serverless package with bad parameters', () => {
     expect(lines.length).toBeGreaterThanOrEqual(9);
     expect(new Set(lines).size).toBe(lines.length);
     expect(invalid.output).toContain("Fix them under params.dev in serverless.yml or with --param 'name=value'");
+  });
+
+  it('`serverless print` (and remove, info, logs) goes on past a parameter the service does not have, listed once as a warning: a stage whose parameters went stale stays removable', () => {
+    expect(printed.code, printed.output).toBe(0);
+    expect(printed.output).toContain('serverless.yml parameters with problems (stage "dev"); `serverless print` goes on, package and deploy would stop:\n  - param "authJwksURL": is not a parameter of this service — did you mean authJwksUrl?');
+    expect(printed.output.match(/parameters with problems/g)).toHaveLength(1);
+    expect(printed.output).toMatch(/^service: perkamo-lambda$/m);
   });
 
   it('refuses a misspelled parameter with the name it meant, and a placeholder value copied from the docs', () => {
