@@ -1,27 +1,34 @@
 #!/usr/bin/env node
 // Lambda's Node for the commands that run our functions in-process — the test suites, `npm start`,
 // the chaos run — whatever the machine's own `node` is (20, 22 or 24): the npm package node@24,
-// pinned in dev/harness/lambda-node-packages.json (the harness reads the same pins), fetched once by
-// npx and served from its cache after. $PERKAMO_NODE24 names another binary; a machine whose node
-// is already 24 uses its own. Plain JavaScript: it runs before the build, on any Node.
+// pinned in dev/harness/lambda-node-packages.json, fetched once by npx and served from its cache
+// after. $PERKAMO_NODE24 names another binary; a machine whose node is already 24 uses its own. The
+// harness finds its Node 22 and 24 the same way, through lambdaNodePath (dev/harness/node-binaries.ts).
+// Plain JavaScript: it runs before the build, on any Node.
 //
 //   node scripts/lambda-node.mjs      prints the binary's path, for `exec "$(node scripts/lambda-node.mjs)" …`
 //                                     in package.json (the shell is replaced: signals reach the suite)
 //   runOnLambdaNode(script, args)     runs a script on it from another script (scripts/start.mjs)
+//   lambdaNodePath(major, pins)       the path of Node 22 or 24 (the harness, which bundles this file, passes the pins)
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const MAJOR = '24';
-const pin = JSON.parse(readFileSync(join(root, 'dev/harness/lambda-node-packages.json'), 'utf8'))[MAJOR];
+/** The pinned packages by major, read from this file's place in the repository (not from a bundle's). */
+const repositoryPins = () => JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../dev/harness/lambda-node-packages.json'), 'utf8'));
 
-/** The path of the Node 24 binary; fetches the pinned package the first time, saying so. */
-export function lambdaNodePath() {
-  const override = process.env.PERKAMO_NODE24;
-  if (override) return checked(override, 'PERKAMO_NODE24');
+/**
+ * The path of a Node `major` binary: $PERKAMO_NODE<major>, this process's Node if it is that major,
+ * else the pinned npm package through npx — fetched the first time, saying so. Checked to be that major.
+ */
+export function lambdaNodePath(major = 24, pins = repositoryPins()) {
+  const MAJOR = String(major);
+  const pin = pins[MAJOR];
+  const variable = `PERKAMO_NODE${MAJOR}`;
+  const override = process.env[variable];
+  if (override) return checked(override, variable, MAJOR);
   if (process.versions.node.split('.')[0] === MAJOR) return process.execPath;
   const npx = (offline) =>
     execFileSync('npx', [...(offline ? ['--offline'] : []), '-y', '-p', pin, 'node', '-p', 'process.execPath'], {
@@ -34,17 +41,17 @@ export function lambdaNodePath() {
   try {
     out = npx(true);
   } catch {
-    process.stderr.write(`Fetching Node ${pin.slice(5)} (the npm package ${pin}): the suites and the local stack run on Lambda's Node 24. Once; npx's cache serves it after.\n`);
+    process.stderr.write(`Fetching Node ${pin.slice(5)} (the npm package ${pin}): the suites, the harness and the local stack run on Lambda's Node. Once; npx's cache serves it after.\n`);
     try {
       out = npx(false);
     } catch (error) {
-      throw new Error(`could not fetch ${pin} with npx (${error.message.split('\n')[0]}); set PERKAMO_NODE24 to a Node 24 binary instead`);
+      throw new Error(`could not fetch ${pin} with npx (${error.message.split('\n')[0]}); set ${variable} to a Node ${MAJOR} binary instead`);
     }
   }
-  return checked(out.trim().split('\n').pop(), `npx -p ${pin}`);
+  return checked(out.trim().split('\n').pop(), `npx -p ${pin}`, MAJOR);
 }
 
-function checked(binary, from) {
+function checked(binary, from, MAJOR) {
   let version = '';
   try {
     version = execFileSync(binary, ['-p', 'process.versions.node'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 }).trim();

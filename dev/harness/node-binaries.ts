@@ -3,8 +3,8 @@
  * (pinned, so the npx cache serves every run after the first). Resolved once per process.
  */
 import { execFile } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
+import { lambdaNodePath } from '../../scripts/lambda-node.mjs';
 import pinned from './lambda-node-packages.json' with { type: 'json' };
 
 const run = promisify(execFile);
@@ -23,9 +23,9 @@ const found = new Map<LambdaNodeMajor, Promise<string>>();
 const versions = new Map<string, Promise<string>>();
 
 /**
- * The path of a Node `major` binary: $PERKAMO_NODE22 / $PERKAMO_NODE24, this process's Node if it is
- * that major, else `npx -y -p node@<pinned> node`. Checked to be that major; the answer (or the
- * failure) is cached for the process.
+ * The path of a Node `major` binary, as scripts/lambda-node.mjs finds it ($PERKAMO_NODE22 /
+ * $PERKAMO_NODE24, this process's Node if it is that major, else the pinned package through npx).
+ * The answer (or the failure) is cached for the process.
  */
 export function lambdaNode(major: LambdaNodeMajor): Promise<string> {
   let binary = found.get(major);
@@ -50,18 +50,5 @@ export function nodeVersion(binary: string): Promise<string> {
 }
 
 async function locate(major: LambdaNodeMajor): Promise<string> {
-  const override = process.env[lambdaNodeEnv[major]];
-  let binary: string;
-  if (override) binary = override;
-  else if (process.versions.node.split('.')[0] === String(major)) binary = process.execPath;
-  else {
-    const { stdout } = await run('npx', ['-y', '-p', lambdaNodePackages[major], 'node', '-p', 'process.execPath'], {
-      cwd: tmpdir(),
-      timeout: 180_000,
-    });
-    binary = stdout.trim().split('\n').pop() ?? '';
-  }
-  const version = await nodeVersion(binary);
-  if (version.split('.')[0] !== String(major)) throw new Error(`${binary} is Node ${version}, not ${major}`);
-  return binary;
+  return lambdaNodePath(major, lambdaNodePackages);
 }

@@ -1,0 +1,3 @@
+// Types of lambda-node.mjs for the TypeScript that imports it (dev/harness/node-binaries.ts).
+export function lambdaNodePath(major?: 22 | 24, pins?: Readonly<Record<string, string>>): string;
+export function runOnLambdaNode(script: string, args: string[]): void;
