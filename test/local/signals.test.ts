@@ -4,7 +4,7 @@
 // orphaned, holding 3000, 4001 and 4566). Each run happens in a copy of the project, because both
 // commands build first and the suite's other files read this checkout's dist/.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,12 +15,24 @@ const root = projectRoot();
 const copies: string[] = [];
 const groups: number[] = [];
 afterAll(() => {
-  // Whatever a failed run left behind (an orphan is in npm's process group): gone before the copies are.
-  for (const pid of groups) {
+  // Whatever a failed run left behind, gone before the copies are: npm's process group, and the
+  // groups of whatever runs in a copy — `npm start` runs the stack in a process group of its own.
+  const kill = (pid: number) => {
+    for (const target of [-pid, pid]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // already ended, or no group of that id
+      }
+    }
+  };
+  for (const pid of groups) kill(pid);
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
     try {
-      process.kill(-pid, 'SIGKILL');
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      if (copies.some((dir) => cwd === dir || cwd.startsWith(`${dir}/`))) kill(Number(pid));
     } catch {
-      // already ended
+      // gone, or not ours to read
     }
   }
   for (const dir of copies) rmSync(dir, { recursive: true, force: true });
