@@ -103,7 +103,11 @@ try {
     log,
   });
 } catch (error) {
-  fail(error instanceof PortInUseError ? error.message : `could not start: ${(error as Error).stack ?? error}`);
+  if (error instanceof PortInUseError) fail(error.message);
+  // A function that refuses its configuration said why in its FATAL line, just above. (The bundles
+  // carry their own copy of the error classes: the name tells it, not instanceof.)
+  if (/ConfigurationError$/.test((error as Error).name)) fail('could not start: a function refused its configuration (its FATAL line above says what to set)');
+  fail(`could not start: ${(error as Error).stack ?? error}`);
 }
 // From process start, not from the stack's first line: what a user waits for.
 stack.startupMs = performance.now();

@@ -197,6 +197,14 @@ describe('npm start (dist/bin/start.mjs)', () => {
     expect(await cli.exited).toBe(1);
     expect(cli.out).toBe(badLogLevel);
   });
+
+  it("a function setting the functions refuse: said once, in the function's FATAL line, and npm start points at it", async () => {
+    const cli = startCli([], { PERKAMO_CONCURRENCY: 'abc' });
+    expect(await cli.exited).toBe(1);
+    expect(cli.out.match(/"abc" is not a whole number of parallel calls from 1 to 32/g)).toHaveLength(1);
+    expect(cli.out).toMatch(/ FATAL  Invalid function configuration \(1 problem\): - PERKAMO_CONCURRENCY: "abc"/);
+    expect(cli.out).toMatch(/npm start: could not start: a function refused its configuration \(its FATAL line above says what to set\)\n$/);
+  });
 });
 
 /** What npm start says of LOG_LEVEL=verbose, the levels as the functions know them. */
