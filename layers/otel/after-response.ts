@@ -4,6 +4,12 @@
 // registered extension calls `event/next` again — so the export costs the caller nothing, while it
 // still happens before the freeze and within the invocation's deadline. (The post-response time is
 // billed as part of the invocation's duration.)
+//
+// The registration is sent first thing in the layer's init (init.ts), which waits only until the
+// request is written: Lambda takes registrations until the runtime's first `invocation/next`, which
+// comes after the function's module has loaded. Its answer is read, and the first `event/next`
+// sent, as soon as the runtime leaves the event loop free — so the round trip costs the cold start
+// nothing but the reading.
 import { flushMarginMs, reserveMsOf } from '../../src/telemetry/flush-margin.ts';
 import type { Warn } from './config.ts';
 import { ExtensionsApi, type ExtensionEvent } from './extensions-api.ts';
@@ -13,12 +19,14 @@ const shutdownFlushMs = 300;
 export interface AfterResponseFlush {
   /** The functions' flush hook in this mode: the invocation's spans are complete; returns at once. */
   done(): void;
+  /** The registration failed: the invocations export their spans themselves. */
+  readonly failed: boolean;
 }
 
-/** The extension's registration, under way: started first thing in the layer's init (init.ts). */
+/** The extension's registration, under way. */
 export interface Registration {
   api: ExtensionsApi;
-  /** Resolves once the request is written (or failed): the init lets it go out, then loads the rest. */
+  /** Resolves once the request is written (or failed): until then the init must not go on. */
   sent: Promise<void>;
   /** Resolves once Lambda has registered the extension; rejects with why not. */
   registered: Promise<void>;
@@ -30,40 +38,26 @@ export function register(runtimeApi: string): Registration {
   let sent!: () => void;
   const written = new Promise<void>((resolve) => (sent = resolve));
   const registered = api.register('perkamo-otel', ['INVOKE'], sent);
-  // Awaited after the rest of the init: until then a refusal must not count as unhandled.
+  // Read by startAfterResponseFlush, later: until then a refusal must not count as unhandled.
   registered.catch(() => {});
   return { api, sent: written, registered };
 }
 
 /**
- * Starts the extension's loop once the registration is through; returns when its first `event/next`
- * has gone out, so that Lambda sees it waiting as the init ends. Must have been registered before the
- * runtime client's first `invocation/next` (the layer's init awaits this). `flush` undefined (tracing
- * could not start after the registration went out): the extension only acknowledges each event.
- * Undefined when registration failed: the caller falls back to flushing in the invocation.
+ * Runs the extension once `registration` is through: waits on `event/next`, and for each INVOKE
+ * exports once the invocation's spans are complete (`done`) or its deadline is near. `flush`
+ * undefined (tracing could not start after the registration went out): the extension only
+ * acknowledges each event. Should the registration fail, it warns and `failed` turns true.
  */
-export async function startAfterResponseFlush(
-  registration: Registration,
-  flush: ((timeoutMs: number) => Promise<void>) | undefined,
-  warn: Warn,
-): Promise<AfterResponseFlush | undefined> {
+export function startAfterResponseFlush(registration: Registration, flush: ((timeoutMs: number) => Promise<void>) | undefined, warn: Warn): AfterResponseFlush {
   const { api } = registration;
   // Kept free before the INVOKE event's deadline, so the extension is back on `event/next` in time.
   const marginMs = flushMarginMs(reserveMsOf(process.env));
-  try {
-    await registration.registered;
-  } catch (error) {
-    warn(`the after-response export could not register its extension (${(error as Error).message}); exporting in the invocation`);
-    return undefined;
-  }
 
   // Invocations whose spans are complete but not yet exported (a signal can come before the INVOKE event).
   let completed = 0;
   let wake: (() => void) | undefined;
-  const done = () => {
-    completed++;
-    wake?.();
-  };
+  let failed = false;
   /** Until the invocation's spans are complete, or its deadline is near (a handler that never ended them). */
   const complete = (deadlineMs: number) =>
     new Promise<void>((resolve) => {
@@ -78,14 +72,11 @@ export async function startAfterResponseFlush(
       else wake = finish;
     });
 
-  // The first poll's request is out (or has failed): Lambda ends the init only once it sees it.
-  let polling!: () => void;
-  const firstPoll = new Promise<void>((resolve) => (polling = resolve));
   /** The next event; a failed poll (its connection lost while the environment was frozen) is retried, paced. */
   const nextEvent = async (): Promise<ExtensionEvent> => {
     for (let failures = 0; ; failures++) {
       try {
-        return await api.next(polling);
+        return await api.next();
       } catch (error) {
         if (failures === 0) warn(`the after-response extension's event/next failed (${(error as Error).message}); retrying`);
         await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 20 * 2 ** failures)));
@@ -107,15 +98,31 @@ export async function startAfterResponseFlush(
       await flush(Math.max(0, deadlineMs - Date.now() - marginMs));
     }
   };
-  loop().catch((error: unknown) => warn(`the after-response extension stopped (${(error as Error).message})`));
 
-  // With an extension registered, Lambda ends the environment with SIGTERM, then SIGKILL 500 ms later:
-  // what is still buffered (spans a failed export kept for a retry) gets one last bounded export.
-  if (flush) {
-    process.once('SIGTERM', () => {
-      void flush(shutdownFlushMs).finally(() => process.exit(0));
-    });
-  }
-  await firstPoll;
-  return { done };
+  registration.registered.then(
+    () => {
+      loop().catch((error: unknown) => warn(`the after-response extension stopped (${(error as Error).message})`));
+      // With an extension registered, Lambda ends the environment with SIGTERM, then SIGKILL 500 ms later:
+      // what is still buffered (spans a failed export kept for a retry) gets one last bounded export.
+      if (flush) {
+        process.once('SIGTERM', () => {
+          void flush(shutdownFlushMs).finally(() => process.exit(0));
+        });
+      }
+    },
+    (error: unknown) => {
+      failed = true;
+      warn(`the after-response export could not register its extension (${(error as Error).message}); exporting in the invocation`);
+    },
+  );
+
+  return {
+    done() {
+      completed++;
+      wake?.();
+    },
+    get failed() {
+      return failed;
+    },
+  };
 }

@@ -40,8 +40,7 @@ export class ExtensionsApi {
 
   /**
    * Registers `name` for `events`; rejects with what the API answered when it refuses. `sent` is
-   * called once the request is written (or has failed): the layer's init lets it go out before it
-   * loads the rest, so that the answer comes back while that compiles.
+   * called once the request is written (or has failed): the layer's init waits for that alone.
    */
   async register(name: string, events: readonly string[], sent?: () => void): Promise<void> {
     const answer = await this.#call('POST', '/2020-01-01/extension/register', { 'Lambda-Extension-Name': name, 'Content-Type': 'application/json' }, JSON.stringify({ events }), sent);
@@ -50,16 +49,16 @@ export class ExtensionsApi {
     this.#id = id;
   }
 
-  /** The next event (a long poll: it waits while Lambda has none for this extension); `sent` as for register. */
-  async next(sent?: () => void): Promise<ExtensionEvent> {
+  /** The next event (a long poll: it waits while Lambda has none for this extension). */
+  async next(): Promise<ExtensionEvent> {
     if (!this.#id) throw new Error('the extension is not registered');
-    const answer = await this.#call('GET', '/2020-01-01/extension/event/next', { 'Lambda-Extension-Identifier': this.#id }, '', sent);
+    const answer = await this.#call('GET', '/2020-01-01/extension/event/next', { 'Lambda-Extension-Identifier': this.#id });
     if (answer.status !== 200) throw new Error(`the Extensions API answered ${answer.status} to event/next`);
     const event = JSON.parse(answer.body) as unknown;
     return event && typeof event === 'object' ? (event as ExtensionEvent) : {};
   }
 
-  async #call(method: string, path: string, headers: Record<string, string>, body: string, sent = () => {}): Promise<Answer> {
+  async #call(method: string, path: string, headers: Record<string, string>, body = '', sent = () => {}): Promise<Answer> {
     const { connect } = await import('node:net');
     const request =
       `${method} ${path} HTTP/1.1\r\nHost: ${this.#host}:${this.#port}\r\nConnection: close\r\n` +

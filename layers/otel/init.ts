@@ -4,11 +4,11 @@
 // hands the functions a bounded flush through src/telemetry/hooks.ts. It never throws: without it,
 // the functions run untraced.
 //
-// It is small on purpose: it reads the configuration, sends the extension's registration, and only
-// then loads the rest (otel-tracing.mjs, tracing-module.ts), so that Lambda's answer arrives while
-// that compiles and sets up — the round trip is off the cold start's path.
+// It is small on purpose: it reads the configuration and writes the extension's registration
+// request, then loads the rest (otel-tracing.mjs, tracing-module.ts). Nothing in it waits for
+// Lambda's answer: that is read once the runtime client leaves the event loop free (after-response.ts).
 import { registerTelemetryHooks } from '../../src/telemetry/hooks.ts';
-import { register, startAfterResponseFlush, type Registration } from './after-response.ts';
+import { register, startAfterResponseFlush, type AfterResponseFlush, type Registration } from './after-response.ts';
 import { startBackgroundFlush } from './background.ts';
 import { defaultWarn, exportPlace, readConfig, type ExportPlace } from './config.ts';
 import type { Tracing } from './setup.ts';
@@ -25,6 +25,9 @@ async function start(): Promise<void> {
   if (place === 'after-response') {
     try {
       registration = register(env.AWS_LAMBDA_RUNTIME_API!);
+      // Lambda takes registrations until the runtime's first `invocation/next`: the request must be
+      // out before the runtime client loads, not merely started (the connection completes in a turn
+      // of the event loop, which the runtime client's loading would not give it).
       await registration.sent;
     } catch (error) {
       defaultWarn(`the after-response export could not register its extension (${(error as Error).message}); exporting in the invocation`);
@@ -45,19 +48,20 @@ async function start(): Promise<void> {
   }
   // Once its registration has gone out, the extension must poll whatever happened since: Lambda
   // ends the init only when it waits on `event/next`. Without tracing it only acknowledges events.
-  const after = registration && (await startAfterResponseFlush(registration, tracing?.flush, defaultWarn));
+  const after = registration && startAfterResponseFlush(registration, tracing?.flush, defaultWarn);
   if (!tracing) throw failure;
   registerTelemetryHooks({ flush: flushHook(place, tracing, after) });
   performance.mark('perkamo-otel:ready');
 }
 
-function flushHook(place: ExportPlace, tracing: Tracing, after: { done(): void } | undefined): (timeoutMs: number) => Promise<void> {
+function flushHook(place: ExportPlace, tracing: Tracing, after: AfterResponseFlush | undefined): (timeoutMs: number) => Promise<void> {
   if (place === 'background') {
     const background = startBackgroundFlush(tracing.flush, tracing.config.otlp.timeoutMs);
     return async () => background.done();
   }
-  // After the response, unless the registration failed (then, as in-invocation, the invocation exports).
-  return after ? async () => after.done() : tracing.flush;
+  if (!after) return tracing.flush;
+  // After the response; should the registration fail, the invocation exports, as in-invocation.
+  return async (timeoutMs) => (after.failed ? tracing.flush(timeoutMs) : after.done());
 }
 
 if (!global[loaded]) {

@@ -123,12 +123,13 @@ throw new Error('the rest of the layer failed to load');
     try {
       const { stdout, stderr } = await run(
         process.execPath,
-        ['--import', `${copy}/otel-init.mjs`, '--input-type=module', '-e', "console.log(globalThis[Symbol.for('perkamo-lambda.telemetry')] ? 'hooks' : 'no hooks'); process.exit(0)"],
+        // The extension's first poll goes out once the event loop is free, as when the runtime client waits on `invocation/next`.
+        ['--import', `${copy}/otel-init.mjs`, '--input-type=module', '-e', "console.log(globalThis[Symbol.for('perkamo-lambda.telemetry')] ? 'hooks' : 'no hooks'); setTimeout(() => process.exit(0), 300)"],
         { cwd: root, timeout: 10_000, env: { PATH: process.env.PATH ?? '', ...lambdaEnv, AWS_LAMBDA_RUNTIME_API: new URL(api.url).host, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } },
       );
       expect(stdout.trim().split('\n')).toEqual(['registration received before the rest loaded: true', 'no hooks']);
       expect(warnings(stderr).map((w) => w.message)).toEqual(['[otel] tracing not started: the rest of the layer failed to load']);
-      // Lambda ends the init once the extension waits on event/next: its poll went out before the function ran.
+      // Lambda ends the init once the extension waits on event/next: it polls though tracing did not start.
       await vi.waitFor(() => expect(requests).toEqual(['/2020-01-01/extension/register', '/seen', '/2020-01-01/extension/event/next']));
     } finally {
       await api.close();
