@@ -29,12 +29,14 @@ export function renderReport(results) {
         encoding: v[key][0]?.encoding,
       };
     }
-    for (const key of ['ours', 'official', 'oursNone', 'oursWrapper', 'oursXray', 'sourceMaps']) {
+    for (const key of ['ours', 'official', 'oursNone', 'oursWrapper', 'oursXray', 'sourceMaps', 'ours22']) {
       if (!v[key]) continue;
-      cold[fn][key].overInit = summary(diff(get(key, 'initMs'), get('untraced', 'initMs')));
-      cold[fn][key].overResponse = summary(diff(get(key, 'responseMs'), get('untraced', 'responseMs')));
-      cold[fn][key].overTotal = summary(diff(total(key), total('untraced')));
-      cold[fn][key].overCpu = summary(diff(get(key, 'cpuMs'), get('untraced', 'cpuMs')));
+      // Node 22's variants against Node 22's (a); the rest against Node 24's.
+      const base = key.endsWith('22') ? 'untraced22' : 'untraced';
+      cold[fn][key].overInit = summary(diff(get(key, 'initMs'), get(base, 'initMs')));
+      cold[fn][key].overResponse = summary(diff(get(key, 'responseMs'), get(base, 'responseMs')));
+      cold[fn][key].overTotal = summary(diff(total(key), total(base)));
+      cold[fn][key].overCpu = summary(diff(get(key, 'cpuMs'), get(base, 'cpuMs')));
     }
     cold[fn].ratioInit = summary(ratio(diff(get('ours', 'initMs'), get('untraced', 'initMs')), diff(get('official', 'initMs'), get('untraced', 'initMs'))));
     cold[fn].ratioTotal = summary(ratio(diff(total('ours'), total('untraced')), diff(total('official'), total('untraced'))));
@@ -75,6 +77,9 @@ export function renderReport(results) {
   const worstInit = worst('overInit');
   const worstTotal = worst('overTotal');
   const coldInitMs = { ours: cold[worstInit].ours.overInit.median, official: cold[worstInit].official.overInit.median };
+  // Node 22, when the run had its binary: the same figure, the worst function there.
+  const fns22 = fns.filter((fn) => cold[fn].ours22?.overInit);
+  const worstInit22 = fns22.length ? fns22.reduce((a, b) => (cold[b].ours22.overInit.median > cold[a].ours22.overInit.median ? b : a)) : undefined;
   const coldTotalMs = { ours: cold[worstTotal].ours.overTotal.median, official: cold[worstTotal].official.overTotal.median };
   const worstResponse = worst('overResponse');
   const coldResponseMs = { ours: cold[worstResponse].ours.overResponse.median, official: cold[worstResponse].official.overResponse.median };
@@ -192,7 +197,7 @@ export function renderReport(results) {
 
   // ---- bytes ----
   const b = results.bytes;
-  const layerBytes = b.layer.init + (b.layer.export ?? 0) + b.layer.handler;
+  const layerBytes = b.layer.init + (b.layer.tracing ?? 0) + (b.layer.export ?? 0) + b.layer.handler;
   const officialBytes = b.official.init + b.official.iitm;
   const biggest = Object.entries(b.functions).reduce((x, y) => (y[1] > x[1] ? y : x));
 
@@ -241,6 +246,10 @@ export function renderReport(results) {
   const targets = [
     [`cold start: tracing overhead to a ready handler, Lambda's Init Duration as deployed (worst function: ${worstInit})`, '≤ 10 ms',
       `+${num(coldInitMs.ours, 1)} ms`, `official +${num(coldInitMs.official, 0)} ms`, fmtRatio(cold[worstInit].ratioInit), met(coldInitMs.ours <= 10)],
+    ...(worstInit22
+      ? [[`cold start on Node ${lambda.node[22]}: tracing overhead to a ready handler, Init Duration as deployed (\`runtime=nodejs22.x\`; worst function: ${worstInit22})`, '≤ 10 ms',
+          fmt(cold[worstInit22].ours22.overInit, ' ms', { sign: true, digits: 1 }), `(a) on Node 22 ${num(cold[worstInit22].untraced22.init.median, 0)} ms`, '', met(cold[worstInit22].ours22.overInit.median <= 10)]]
+      : []),
     [`cold start: tracing overhead, Init Duration + first invocation's Duration with its export (worst: ${worstTotal})`, '≤ 10 ms',
       `+${num(coldTotalMs.ours, 1)} ms`, `official +${num(coldTotalMs.official, 0)} ms`, fmtRatio(cold[worstTotal].ratioTotal), met(coldTotalMs.ours <= 10)],
     [`cold start: the first response over untraced, as deployed (worst: ${worstResponse})`, '≤ 5 ms',
@@ -294,7 +303,7 @@ export function renderReport(results) {
       `+${num(warmOver('sqs', 'ours'), 1)} µs`, `official +${num(warmOver('sqs', 'official'), 1)} µs`, fmtRatio(warm.sqs.ratio), '–'],
     [`bytes: function bundle (largest: ${biggest[0]})`, '≤ 100 KB',
       `${num(biggest[1] / KB, 1)} KB`, `official init ${num(b.official.init / KB, 1)} KB`, `${num((biggest[1] + layerBytes) / (biggest[1] + officialBytes), 2)}× ¹`, met(biggest[1] <= 100 * KB)],
-    ['bytes: layer (`otel-init.mjs` + `otel-export.mjs` + `perkamo-otel-handler`)', '≤ 100 KB',
+    ['bytes: layer (`otel-init.mjs` + `otel-tracing.mjs` + `otel-export.mjs` + `perkamo-otel-handler`)', '≤ 100 KB',
       `${num(layerBytes / KB, 1)} KB`, `official init ${num(b.official.init / KB, 1)} KB + import-in-the-middle ${num(b.official.iitm / KB, 1)} KB`, `${num(layerBytes / officialBytes, 2)}×`, met(layerBytes <= 100 * KB)],
     [`SQS ${num(config.throughput.records)} records: events/s, coalesced vs record-by-record (untraced)`, '≥ 10×',
       `${num(tp.ours.median)} events/s, ${calls(tp.calls.ours)}`, `Powertools ${num(tp.powertools.median)} events/s, ${calls(tp.calls.powertools)}`, fmtRatio(tp.speedup), met(tp.speedup.median >= 10)],
@@ -374,6 +383,9 @@ export function renderReport(results) {
           'the invocation carries Lambda\'s X-Ray header with `Sampled=1` (active tracing\'s decision for a sampled request). Section 1d compares it with ours.']
       : []),
     '- ours, `sourceMaps=true`: packaged with `--param sourceMaps=true`, which adds `--enable-source-maps` to `NODE_OPTIONS` (the deploy default leaves it off).',
+    ...(lambda.node[22]
+      ? [`- (a) and ours on Node ${lambda.node[22]}: packaged with \`--param runtime=nodejs22.x\` and run on Node 22, every function; their overheads are over (a) on Node 22 in the same round.`]
+      : []),
     '- (b) official OTel: `AWS_LAMBDA_EXEC_WRAPPER` pointing at a wrapper that adds `--import` of the official init bundle to `NODE_OPTIONS` ' +
       'and execs the runtime, as the opentelemetry-lambda layer\'s `otel-handler` does.',
     '',
@@ -388,11 +400,13 @@ export function renderReport(results) {
     oursXray: 'ours, `traces=xray` (signed, gzip)',
     sourceMaps: 'ours, `sourceMaps=true`',
     official: '(b) official OTel',
+    untraced22: '(a) without the layer, Node 22',
+    ours22: 'ours, as deployed, Node 22',
   };
   for (const fn of fns) {
     const c = cold[fn];
     let first = true;
-    for (const key of ['untraced', 'ours', 'oursNone', 'oursWrapper', 'oursXray', 'sourceMaps', 'official']) {
+    for (const key of ['untraced', 'ours', 'oursNone', 'oursWrapper', 'oursXray', 'sourceMaps', 'official', 'untraced22', 'ours22']) {
       const t = c[key];
       if (!t) continue;
       const ratios = key === 'ours' ? `${fmtRatio(c.ratioInit)} / ${fmtRatio(c.ratioTotal)}` : '';
@@ -428,7 +442,7 @@ export function renderReport(results) {
   p('');
   p('| bytes | KB |', '|---|---|');
   for (const [fn, bytes] of Object.entries(b.functions)) p(`| \`dist/functions/${fn}/index.mjs\` | ${num(bytes / KB, 1)} |`);
-  p(`| our layer: \`otel-init.mjs\` + \`otel-export.mjs\` (loaded by the first export) + \`perkamo-otel-handler\` | ${num(b.layer.init / KB, 1)} + ${num((b.layer.export ?? 0) / KB, 1)} + ${num(b.layer.handler / KB, 1)} |`);
+  p(`| our layer: \`otel-init.mjs\` + \`otel-tracing.mjs\` (loaded by otel-init.mjs once the extension's registration is out) + \`otel-export.mjs\` (loaded by the first export) + \`perkamo-otel-handler\` | ${num(b.layer.init / KB, 1)} + ${num((b.layer.tracing ?? 0) / KB, 1)} + ${num((b.layer.export ?? 0) / KB, 1)} + ${num(b.layer.handler / KB, 1)} |`);
   p(`| official init bundle (instrumentation-aws-lambda, sdk-trace-node, OTLP HTTP exporter) | ${num(b.official.init / KB, 1)} |`);
   p(`| import-in-the-middle and its dependencies, loaded by the official init from \`node_modules\` (JavaScript files) | ${num(b.official.iitm / KB, 1)} |`);
   p(`| Powertools record-by-record handler bundle (baseline of 3 and 4) | ${num(b.powertools / KB, 1)} |`);
