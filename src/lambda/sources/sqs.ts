@@ -5,7 +5,7 @@ import { attr } from '../../telemetry/attributes.ts';
 import { reportedFailed } from '../fifo.ts';
 import { recordParser } from '../function.ts';
 import type { Defaults } from '../payload.ts';
-import type { InvocationSpanStart } from '../../telemetry/invocation-span.ts';
+import type { InvocationSpanLink } from '../../telemetry/invocation-span.ts';
 import type { Source } from './source.ts';
 
 export function isSqsEvent(event: unknown): event is SQSEvent {
@@ -95,17 +95,20 @@ export function sqsAllFailed(event: SQSEvent): SQSBatchResponse {
   return { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId ?? '' })) };
 }
 
-/** The producers' contexts to link: a record that carries none (no traceparent, tracestate or X-Ray header) makes no link. */
-function links(records: SQSRecord[]): NonNullable<InvocationSpanStart['links']> {
-  const out: NonNullable<InvocationSpanStart['links']> = [];
-  for (const record of records) {
+/**
+ * The producers' contexts to link: a record that carries none (no traceparent, tracestate or X-Ray
+ * header) makes no link. Read as the span takes them: once it has its `maxLinks`, the other records
+ * of a large batch are not looked at.
+ */
+function* links(records: SQSRecord[]): Generator<InvocationSpanLink> {
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i] as SQSRecord;
     const traceparent = record.messageAttributes?.traceparent?.stringValue;
     const tracestate = record.messageAttributes?.tracestate?.stringValue;
     const xray = (record.attributes as { AWSTraceHeader?: string } | undefined)?.AWSTraceHeader;
     if (traceparent === undefined && tracestate === undefined && xray === undefined) continue;
-    out.push({ id: record.messageId, carrier: { traceparent, tracestate }, xray });
+    yield { id: record.messageId, carrier: { traceparent, tracestate }, xray };
   }
-  return out;
 }
 
 /** SQS (standard and FIFO, `ReportBatchItemFailures`): each record an item; only failed records answered. */
