@@ -46,6 +46,7 @@ export function sqsItems(
   return items;
 }
 
+let lastSentText: string | undefined;
 let lastSent: number | undefined;
 let lastSentIso: string | undefined;
 // The last whole second seen, and its ISO text up to the milliseconds (`2026-06-01T10:00:00.`).
@@ -58,23 +59,28 @@ let secondPrefix = '';
  * its text up to the milliseconds.
  */
 function sentAt(record: SQSRecord): string | undefined {
-  const sent = Number(record.attributes?.SentTimestamp);
+  const text = record.attributes?.SentTimestamp;
+  // The same text as the last valid one (a batch's records share it): the same time, not parsed again.
+  if (text === lastSentText && typeof text === 'string') return lastSentIso;
+  const sent = Number(text);
   if (!(Number.isFinite(sent) && sent > 0)) return undefined;
-  if (sent === lastSent) return lastSentIso;
-  const ms = Math.trunc(sent); // as a Date keeps it
-  const second = Math.floor(ms / 1000);
-  let iso: string;
-  if (second === lastSecond) iso = `${secondPrefix}${String(ms % 1000).padStart(3, '0')}Z`;
-  else {
-    // Past the year 275760 this throws: the record fails, as an invalid one.
-    iso = new Date(sent).toISOString();
-    // Years past 9999 are written with a sign and six digits: those are not reused.
-    lastSecond = iso.length === 24 ? second : undefined;
-    secondPrefix = iso.slice(0, 20);
+  if (sent !== lastSent) {
+    const ms = Math.trunc(sent); // as a Date keeps it
+    const second = Math.floor(ms / 1000);
+    let iso: string;
+    if (second === lastSecond) iso = `${secondPrefix}${String(ms % 1000).padStart(3, '0')}Z`;
+    else {
+      // Past the year 275760 this throws: the record fails, as an invalid one.
+      iso = new Date(sent).toISOString();
+      // Years past 9999 are written with a sign and six digits: those are not reused.
+      lastSecond = iso.length === 24 ? second : undefined;
+      secondPrefix = iso.slice(0, 20);
+    }
+    lastSent = sent;
+    lastSentIso = iso;
   }
-  lastSent = sent;
-  lastSentIso = iso;
-  return iso;
+  lastSentText = typeof text === 'string' ? text : undefined;
+  return lastSentIso;
 }
 
 /**
@@ -83,6 +89,10 @@ function sentAt(record: SQSRecord): string | undefined {
  */
 export function sqsAnswer(event: SQSEvent, outcomes: Outcome[]): SQSBatchResponse {
   const records = event.Records;
+  // Nothing failed, nothing to report (a group stops only at a failure): the records need not be read again.
+  let allOk = true;
+  for (let i = 0; i < records.length && allOk; i++) allOk = outcomes[i]?.ok === true;
+  if (allOk) return { batchItemFailures: [] };
   const failed = reportedFailed(records.length, (i) => records[i]?.attributes?.MessageGroupId, (i) => outcomes[i]?.ok === true);
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   // A record without a messageId is reported with an empty identifier, which makes Lambda fail the whole batch: it still comes back.
