@@ -261,7 +261,11 @@ export function encodeProtobuf(spans: readonly ReadableSpan[]): Uint8Array {
 // ---- http/json ----------------------------------------------------------------------------------
 
 /** OTLP/JSON: ids as hex, times as decimal strings of nanoseconds, int64 as numbers. */
-const nanos = ([seconds, ns]: HrTime): string => (BigInt(Math.trunc(seconds)) * 1_000_000_000n + BigInt(Math.trunc(ns))).toString();
+const nanos = ([seconds, ns]: HrTime): string =>
+  // Whole seconds (exact as a number) and 0–999,999,999 ns, what the spans hold: by text, without two BigInts per time.
+  Number.isInteger(seconds) && seconds > 0 && seconds <= Number.MAX_SAFE_INTEGER && Number.isInteger(ns) && ns >= 0 && ns < 1e9
+    ? `${seconds}${String(ns).padStart(9, '0')}`
+    : (BigInt(Math.trunc(seconds)) * 1_000_000_000n + BigInt(Math.trunc(ns))).toString();
 
 type JsonValue = Record<string, unknown>;
 

@@ -51,6 +51,11 @@ function randomId(bytes: number): string {
   return idBytes.toString('hex', 0, bytes);
 }
 
+function hasAny(attributes: Attributes | undefined): boolean {
+  for (const _ in attributes) return true;
+  return false;
+}
+
 // ---- samplers ---------------------------------------------------------------------------------------
 
 const sampler = (decision: SamplingDecision): Sampler => ({ shouldSample: () => ({ decision }) });
@@ -180,7 +185,8 @@ class SdkTracer implements Tracer {
       kind,
       links,
       parentSpanContext: validParent,
-      attributes: sanitizeAttributes(Object.assign(attributes, result.attributes)),
+      // Sanitized once already: only a sampler's own attributes need it again (as the SDK merges them).
+      attributes: hasAny(result.attributes) ? sanitizeAttributes(Object.assign(attributes, result.attributes)) : attributes,
       startTime: options.startTime,
       sink: this.setup.processor,
       limits: this.setup.limits,

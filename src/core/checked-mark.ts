@@ -40,9 +40,12 @@ class CheckedContextMark extends Stamp {
 /** True when `value` was marked by `markCheckedEvent`. */
 export const isCheckedEvent = (value: unknown): boolean => CheckedEventMark.isOn(value);
 
-/** Marks a checked event (once; an object that cannot be extended is left unmarked). */
+/**
+ * Marks a checked event that the caller has just found unmarked (isCheckedEvent): a second mark
+ * would throw. An object that cannot be extended is left unmarked.
+ */
 export function markCheckedEvent(event: object): void {
-  if (!CheckedEventMark.isOn(event) && Object.isExtensible(event)) new CheckedEventMark(event);
+  if (Object.isExtensible(event)) new CheckedEventMark(event);
 }
 
 /** The upper bound of a checked context's JSON size, when it was marked (any value may be asked about). */

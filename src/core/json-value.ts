@@ -44,11 +44,25 @@ export function toJsonObject(value: unknown, path: string, options: JsonWalkOpti
  * the bound is already within it.
  */
 export function walkJsonObject(value: unknown, path: string, options: JsonWalkOptions): { value: JsonObject; maxBytes: number } {
+  const state: WalkState = { drop: options.undefinedProperty === 'drop', maxBytes: 0 };
+  return { value: walkObject(plainObjectAt(value, path), path, 1, state), maxBytes: state.maxBytes };
+}
+
+/**
+ * The checks of walkJsonObject with `undefinedProperty: 'error'` (nothing dropped, so nothing to
+ * return but the bound): an event's context, once per event.
+ */
+export function jsonObjectMaxBytes(value: unknown, path: string): number {
+  const state: WalkState = { drop: false, maxBytes: 0 };
+  walkObject(plainObjectAt(value, path), path, 1, state);
+  return state.maxBytes;
+}
+
+function plainObjectAt(value: unknown, path: string): Record<string, unknown> {
   if (!isPlainObject(value)) {
     throw new PerkamoValidationError(path, 'not_object', `'${path}' must be a plain JSON object, got ${describeType(value)}`);
   }
-  const state: WalkState = { drop: options.undefinedProperty === 'drop', maxBytes: 0 };
-  return { value: walkObject(value, path, 1, state), maxBytes: state.maxBytes };
+  return value;
 }
 
 interface WalkState {
@@ -63,7 +77,9 @@ function walkObject(value: Record<string, unknown>, path: string, depth: number,
   }
   const out: JsonObject | undefined = state.drop ? {} : undefined;
   state.maxBytes += 2;
-  for (const key of Object.keys(value)) {
+  // for…in with an own-key test reads the keys Object.keys would, in its order, without an array per object.
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
     if (key.trim() === '') {
       const keyPath = childPath(path, key);
       throw new PerkamoValidationError(keyPath, 'empty_key', `'${keyPath}' is an empty key; keys must be non-empty strings`);

@@ -1,5 +1,5 @@
 import { PerkamoValidationError } from './errors.ts';
-import { describeType, isPlainObject, walkJsonObject, type JsonObject, type JsonValue } from './json-value.ts';
+import { describeType, isPlainObject, jsonObjectMaxBytes, walkJsonObject, type JsonObject, type JsonValue } from './json-value.ts';
 import { limits, reservedContextKeys } from './limits.ts';
 import { checkedContextBytes, isCheckedEvent, markCheckedContext, markCheckedEvent } from './checked-mark.ts';
 
@@ -163,9 +163,11 @@ export function assertEventContext(value: unknown, field = 'context'): asserts v
 }
 
 /** Validates a context and returns an upper bound of its JSON size in bytes. */
-function checkEventContext(value: unknown, field: string): number {
-  const { value: context, maxBytes } = walkJsonObject(value, field, { undefinedProperty: 'error' });
-  for (const key of Object.keys(context)) {
+function checkEventContext(context: unknown, field: string): number {
+  const maxBytes = jsonObjectMaxBytes(context, field);
+  // for…in with an own-key test reads the keys Object.keys would, in its order, without an array per event.
+  for (const key in context as JsonObject) {
+    if (!Object.hasOwn(context as JsonObject, key)) continue;
     if (reservedContextKeys.includes(key.toLowerCase())) {
       throw new PerkamoValidationError(
         `${field}.${key}`,
@@ -204,7 +206,8 @@ export function assertSafeEventInput(input: unknown): asserts input is PerkamoEv
 // more: the function's parser, which made them from the trigger's payload. The client never marks a
 // caller's objects.
 
-function asSafeEvent(input: unknown): PerkamoEventInput {
+function checkedOrSafe(input: unknown, mark: boolean): PerkamoEventInput {
+  if (mark) return checkedEvent(input);
   assertSafeEventInput(input);
   return input;
 }
@@ -212,19 +215,21 @@ function asSafeEvent(input: unknown): PerkamoEventInput {
 /** Checks an event and marks it checked: the client will not check it again. */
 export function checkedEvent(input: unknown): PerkamoEventInput {
   if (isCheckedEvent(input)) return input as PerkamoEventInput;
-  const { event, contextBytes } = checkEvent(input);
+  const contextBytes = checkEvent(input);
+  const event = input as PerkamoEventInput;
   if (event.context !== undefined) markCheckedContext(event.context, contextBytes);
   markCheckedEvent(event);
   return event;
 }
 
-/** The event's checks; returns it with the upper bound of its context's size the walk found. */
-function checkEvent(input: unknown): { event: PerkamoEventInput; contextBytes: number } {
+/** The event's checks; returns the upper bound of its context's size the walk found (0 without one). */
+function checkEvent(input: unknown): number {
   if (!isPlainObject(input)) {
     throw new PerkamoValidationError('', 'not_object', `an event must be a JSON object, got ${describeType(input)}`);
   }
-  for (const key of Object.keys(input)) {
-    if (!(eventFields as readonly string[]).includes(key)) {
+  // for…in with an own-key test reads the keys Object.keys would, in its order, without an array per event.
+  for (const key in input) {
+    if (!(eventFields as readonly string[]).includes(key) && Object.hasOwn(input, key)) {
       const snake = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
       const hint = (eventFields as readonly string[]).includes(snake) ? ` — did you mean '${snake}'?` : '';
       throw new PerkamoValidationError(
@@ -242,7 +247,7 @@ function checkEvent(input: unknown): { event: PerkamoEventInput; contextBytes: n
   if (input.occurred_at !== undefined) assertIsoDateTime(input.occurred_at, 'occurred_at');
   const idBytes = 6 * (input.user_id.length + input.event.length + input.transaction_id.length + ((input.occurred_at as string | undefined)?.length ?? 0));
   assertPayloadSize(input, 'context', 'the event', 100 + idBytes + contextBytes);
-  return { event: input as unknown as PerkamoEventInput, contextBytes };
+  return contextBytes;
 }
 
 /**
@@ -281,10 +286,10 @@ export function toBatchEvents(events: unknown, { mark = false }: { mark?: boolea
   const seen = new Map<string, number>();
   return events.map((item: unknown, index) => {
     try {
-      const event = isPlainObject(item) && item.occurred_at instanceof Date
-        ? { ...item, occurred_at: toOccurredAt(item.occurred_at) }
-        : item;
-      const checked = mark ? checkedEvent(event) : asSafeEvent(event);
+      // A checked event is final (its occurred_at a string): nothing to convert or check.
+      const checked = isCheckedEvent(item)
+        ? (item as PerkamoEventInput)
+        : checkedOrSafe(isPlainObject(item) && item.occurred_at instanceof Date ? { ...item, occurred_at: toOccurredAt(item.occurred_at) } : item, mark);
       const first = seen.get(checked.transaction_id);
       if (first !== undefined) {
         throw new PerkamoValidationError(

@@ -44,6 +44,9 @@ export interface GroupOrder {
  * blocked. Every round makes progress: the earliest undecided record never waits on a later one.
  */
 export async function runInGroupOrder(indexes: number[], outcomes: Outcome[], order: GroupOrder): Promise<void> {
+  let grouped = false;
+  for (let k = 0; k < indexes.length && !grouped; k++) grouped = order.groupOf(indexes[k] as number) !== undefined;
+  if (!grouped) return runUngrouped(indexes, outcomes, order);
   const groups = new MessageGroups();
   // Each queue is read from its head (`at`): taking a record moves the head, nothing is copied.
   const queues = new Map<string | undefined, { items: number[]; at: number }>();
@@ -111,8 +114,49 @@ export async function runInGroupOrder(indexes: number[], outcomes: Outcome[], or
   }
 }
 
+/**
+ * runInGroupOrder when no record has a group (a standard queue, every other trigger): one queue,
+ * nothing to stop. Each round takes every record that is ready, in order; a repeat whose first has
+ * no outcome yet waits for a later round.
+ */
+async function runUngrouped(indexes: number[], outcomes: Outcome[], order: GroupOrder): Promise<void> {
+  let pending = indexes;
+  while (pending.length > 0) {
+    const round: number[] = [];
+    const waiting: number[] = [];
+    for (let k = 0; k < pending.length; k++) {
+      const i = pending[k] as number;
+      const source = order.sameAs?.(i);
+      if (source !== undefined && outcomes[i] === undefined) {
+        if (outcomes[source] === undefined) {
+          waiting.push(i);
+          continue;
+        }
+        outcomes[i] = outcomes[source] as Outcome;
+      }
+      if (outcomes[i] === undefined) round.push(i);
+    }
+    if (round.length === 0) {
+      if (waiting.length < pending.length) {
+        pending = waiting;
+        continue;
+      }
+      throw new Error('FIFO scheduling made no progress (a record waits on one that never runs)');
+    }
+    await order.run(round);
+    pending = waiting;
+  }
+}
+
 /** Before sending: a record after an invalid one of the same message group is not sent at all. */
 export function blockAfterInvalid(items: Item[]): Item[] {
+  let grouped = false;
+  for (let k = 0; k < items.length && !grouped; k++) {
+    const item = items[k] as Item;
+    grouped = ('command' in item ? item.command.origin : item.origin).group !== undefined;
+  }
+  // No groups, nothing to block: the items as they are.
+  if (!grouped) return items;
   const groups = new MessageGroups();
   return items.map((item) => {
     const origin = 'command' in item ? item.command.origin : item.origin;

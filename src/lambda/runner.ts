@@ -76,12 +76,13 @@ export async function runCommands(commands: Command[], options: RunOptions): Pro
   for (let i = 0; i < commands.length; i++) indexes[i] = i;
   await runInGroupOrder(indexes, outcomes, {
     groupOf: (i) => commands[i]?.origin.group,
-    sameAs: (i) => sameAs?.get(i),
+    sameAs: sameAs && ((i) => sameAs.get(i)),
     run: async (round) => {
       const chunks: number[][] = [];
       const others: number[] = [];
       let chunk: number[] = [];
-      for (const i of round) {
+      for (let k = 0; k < round.length; k++) {
+        const i = round[k] as number;
         if (commands[i]?.kind !== 'emit') others.push(i);
         else if (chunk.push(i) === limits.batchMaxEvents) {
           chunks.push(chunk);

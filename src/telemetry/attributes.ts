@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Span attribute names: OpenTelemetry semantic conventions, plus the `perkamo.*` namespace. */
 export const attr = {
@@ -45,7 +45,7 @@ export type UserIdPolicy = 'keep' | 'hash' | 'drop';
 export function traceUserId(userId: string, policy: UserIdPolicy): string | undefined {
   if (policy === 'drop') return undefined;
   if (policy === 'keep') return userId;
-  return `sha256:${createHash('sha256').update(userId).digest('hex').slice(0, 16)}`;
+  return `sha256:${hash('sha256', userId, 'hex').slice(0, 16)}`;
 }
 
 /** The Lambda's region and account, from its invoked ARN (`arn:aws:lambda:<region>:<account>:function:…`). */

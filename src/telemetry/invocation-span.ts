@@ -16,6 +16,13 @@ export interface LambdaInfo {
   coldStart: boolean;
 }
 
+/** A message whose producer's context may become a link of the invocation span. */
+export interface InvocationSpanLink {
+  id: string;
+  carrier: Record<string, string | undefined>;
+  xray?: string;
+}
+
 /**
  * What one trigger says about its invocation span (each trigger's source builds it): the name, the
  * kind, where the parent context is read from, the producers to link, and its own attributes.
@@ -26,8 +33,8 @@ export interface InvocationSpanStart {
   kind: 'server' | 'consumer';
   /** The parent's carrier: HTTP headers, EventBridge `detail` fields; none for SQS and direct invokes. */
   carrier?: Record<string, string | undefined>;
-  /** Producers whose contexts become links (SQS messages), at most `maxLinks`. */
-  links?: { id: string; carrier: Record<string, string | undefined>; xray?: string }[];
+  /** Producers whose contexts become links (SQS messages), read until `maxLinks` are made. */
+  links?: Iterable<InvocationSpanLink>;
   attributes: Record<string, string | number | boolean>;
 }
 

@@ -5,7 +5,7 @@ import { attr } from '../../telemetry/attributes.ts';
 import { reportedFailed } from '../fifo.ts';
 import { recordParser } from '../function.ts';
 import type { Defaults } from '../payload.ts';
-import type { InvocationSpanStart } from '../../telemetry/invocation-span.ts';
+import type { InvocationSpanLink } from '../../telemetry/invocation-span.ts';
 import type { Source } from './source.ts';
 
 export function isSqsEvent(event: unknown): event is SQSEvent {
@@ -46,6 +46,7 @@ export function sqsItems(
   return items;
 }
 
+let lastSentText: string | undefined;
 let lastSent: number | undefined;
 let lastSentIso: string | undefined;
 // The last whole second seen, and its ISO text up to the milliseconds (`2026-06-01T10:00:00.`).
@@ -58,23 +59,28 @@ let secondPrefix = '';
  * its text up to the milliseconds.
  */
 function sentAt(record: SQSRecord): string | undefined {
-  const sent = Number(record.attributes?.SentTimestamp);
+  const text = record.attributes?.SentTimestamp;
+  // The same text as the last valid one (a batch's records share it): the same time, not parsed again.
+  if (text === lastSentText && typeof text === 'string') return lastSentIso;
+  const sent = Number(text);
   if (!(Number.isFinite(sent) && sent > 0)) return undefined;
-  if (sent === lastSent) return lastSentIso;
-  const ms = Math.trunc(sent); // as a Date keeps it
-  const second = Math.floor(ms / 1000);
-  let iso: string;
-  if (second === lastSecond) iso = `${secondPrefix}${String(ms % 1000).padStart(3, '0')}Z`;
-  else {
-    // Past the year 275760 this throws: the record fails, as an invalid one.
-    iso = new Date(sent).toISOString();
-    // Years past 9999 are written with a sign and six digits: those are not reused.
-    lastSecond = iso.length === 24 ? second : undefined;
-    secondPrefix = iso.slice(0, 20);
+  if (sent !== lastSent) {
+    const ms = Math.trunc(sent); // as a Date keeps it
+    const second = Math.floor(ms / 1000);
+    let iso: string;
+    if (second === lastSecond) iso = `${secondPrefix}${String(ms % 1000).padStart(3, '0')}Z`;
+    else {
+      // Past the year 275760 this throws: the record fails, as an invalid one.
+      iso = new Date(sent).toISOString();
+      // Years past 9999 are written with a sign and six digits: those are not reused.
+      lastSecond = iso.length === 24 ? second : undefined;
+      secondPrefix = iso.slice(0, 20);
+    }
+    lastSent = sent;
+    lastSentIso = iso;
   }
-  lastSent = sent;
-  lastSentIso = iso;
-  return iso;
+  lastSentText = typeof text === 'string' ? text : undefined;
+  return lastSentIso;
 }
 
 /**
@@ -83,6 +89,10 @@ function sentAt(record: SQSRecord): string | undefined {
  */
 export function sqsAnswer(event: SQSEvent, outcomes: Outcome[]): SQSBatchResponse {
   const records = event.Records;
+  // Nothing failed, nothing to report (a group stops only at a failure): the records need not be read again.
+  let allOk = true;
+  for (let i = 0; i < records.length && allOk; i++) allOk = outcomes[i]?.ok === true;
+  if (allOk) return { batchItemFailures: [] };
   const failed = reportedFailed(records.length, (i) => records[i]?.attributes?.MessageGroupId, (i) => outcomes[i]?.ok === true);
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   // A record without a messageId is reported with an empty identifier, which makes Lambda fail the whole batch: it still comes back.
@@ -95,17 +105,20 @@ export function sqsAllFailed(event: SQSEvent): SQSBatchResponse {
   return { batchItemFailures: event.Records.map((record) => ({ itemIdentifier: record.messageId ?? '' })) };
 }
 
-/** The producers' contexts to link: a record that carries none (no traceparent, tracestate or X-Ray header) makes no link. */
-function links(records: SQSRecord[]): NonNullable<InvocationSpanStart['links']> {
-  const out: NonNullable<InvocationSpanStart['links']> = [];
-  for (const record of records) {
+/**
+ * The producers' contexts to link: a record that carries none (no traceparent, tracestate or X-Ray
+ * header) makes no link. Read as the span takes them: once it has its `maxLinks`, the other records
+ * of a large batch are not looked at.
+ */
+function* links(records: SQSRecord[]): Generator<InvocationSpanLink> {
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i] as SQSRecord;
     const traceparent = record.messageAttributes?.traceparent?.stringValue;
     const tracestate = record.messageAttributes?.tracestate?.stringValue;
     const xray = (record.attributes as { AWSTraceHeader?: string } | undefined)?.AWSTraceHeader;
     if (traceparent === undefined && tracestate === undefined && xray === undefined) continue;
-    out.push({ id: record.messageId, carrier: { traceparent, tracestate }, xray });
+    yield { id: record.messageId, carrier: { traceparent, tracestate }, xray };
   }
-  return out;
 }
 
 /** SQS (standard and FIFO, `ReportBatchItemFailures`): each record an item; only failed records answered. */
