@@ -59,7 +59,7 @@ const config = quick
       warmHttp: { rounds: 2, warmup: 10, blocks: 2, blockSize: 20 },
       warmSqs: { rounds: 2, warmup: 2, blocks: 2, blockSize: 3, records: 10 },
       throughput: { rounds: 2, records: 100, warmup: 1, count: 1 },
-      stub: { rounds: 2, warmup: 1, count: 3, records: 100 },
+      stub: { rounds: 2, sizes: [{ records: 10, warmup: 20, count: 20 }, { records: 100, warmup: 3, count: 3 }, { records: 1000, warmup: 1, count: 2 }] },
       observability: { rounds: 2, warmup: 20, blocks: 4, blockSize: 50, records: 10, sinks: ['pipe', 'file'] },
       memory: { runs: 1, records: 500 },
       ingest: { rounds: 2, single: 100, batches: 5, concurrency: 4 },
@@ -72,7 +72,16 @@ const config = quick
       warmHttp: { rounds: 5, warmup: 100, blocks: 10, blockSize: 200 },
       warmSqs: { rounds: 5, warmup: 20, blocks: 10, blockSize: 20, records: 10 },
       throughput: { rounds: 5, records: 1000, warmup: 2, count: 3 },
-      stub: { rounds: 5, warmup: 5, count: 30, records: 1000 },
+      // Warm-up: ≈ 60,000 records per size, so that the young generation's growth (and its slow
+      // first collections) is over before the timing starts; then ≈ 30,000 timed records.
+      stub: {
+        rounds: 5,
+        sizes: [
+          { records: 10, warmup: 6000, count: 3000 },
+          { records: 100, warmup: 600, count: 300 },
+          { records: 1000, warmup: 60, count: 30 },
+        ],
+      },
       observability: { rounds: 5, warmup: 300, blocks: 10, blockSize: 500, records: 10, sinks: ['pipe', 'file'] },
       memory: { runs: 3, records: 10_000 },
       ingest: { rounds: 5, single: 3000, batches: 150, concurrency: 8 },
@@ -410,18 +419,26 @@ async function main() {
         { key: 'lambda', env: { AWS_LAMBDA_RUNTIME_API: api.address } },
         { key: 'noRuntimeApi', env: {} },
       ];
-      results.layerInit = await interleaved(c.runs, modes, (mode) =>
-        runNode({
+      results.layerInit = await interleaved(c.runs, modes, async (mode) => {
+        const before = api.seen.registrations;
+        const r = await runNode({
           node: node24,
           script: layerInitScript,
           job: { init: layerInit },
           env: cleanEnv({ AWS_LAMBDA_FUNCTION_NAME: 'perkamo-lambda-bench-emit', OTEL_SERVICE_NAME: 'perkamo-bench', ...mode.env }),
           timeoutMs: 30_000,
-        }),
-      );
+        });
+        r.registrations = api.seen.registrations - before;
+        if (mode.key === 'lambda') {
+          // From the import's start until the extension waits on `event/next` (two processes, one clock).
+          if (r.registrations !== 1 || !(api.seen.nextAt > r.startedAt)) throw new Error(`layer init: ${r.registrations} registration(s), no event/next after the import`);
+          r.onNextMs = api.seen.nextAt - r.startedAt;
+        }
+        return r;
+      });
       api.close();
       const med = (key, part) => median(results.layerInit[key].map((r) => r[part])).toFixed(2);
-      log(`layer init (Node 24, ${c.runs} processes each): load ${med('lambda', 'loadMs')} ms, setup ${med('lambda', 'setupMs')} ms, hooks + extension ${med('lambda', 'hooksMs')} ms, total ${med('lambda', 'totalMs')} ms; without the Runtime API total ${med('noRuntimeApi', 'totalMs')} ms`);
+      log(`layer init (Node 24, ${c.runs} processes each): load ${med('lambda', 'loadMs')} ms, setup ${med('lambda', 'setupMs')} ms, hooks ${med('lambda', 'hooksMs')} ms, total ${med('lambda', 'totalMs')} ms, extension on next ${med('lambda', 'onNextMs')} ms; without the Runtime API total ${med('noRuntimeApi', 'totalMs')} ms`);
     }
     // ---- 1d. What one export costs in CPU, in-process: serialize, + gzip, + SigV4 ------------------------
     // A fresh process per round on Lambda's Node 24: the layer's setupTracing with an in-memory exporter
@@ -560,10 +577,13 @@ async function main() {
   // ---- our code per record, against an instant stub (in the worker: the emulator is not called) -----
   {
     const c = config.stub;
-    results.stub = await interleaved(c.rounds, batchVariants, async (v, round) => {
-      const job = { kind: 'stub', records: c.records, warmup: c.warmup, count: c.count, run: `stub-${round}-${v.key}`, timeoutMs: 120_000 };
-      const r = await runWorker(v.trace, v.fn, job, { taskRoot: v.taskRoot });
-      log(`instant stub round ${round + 1}/${c.rounds}: ${v.key} ${r.usPerRecord.toFixed(1)} µs/record of own code (${r.calls} stubbed calls)`);
+    // Traced, two ways: exported (the worker has no Runtime API, so in the invocation; on Lambda the
+    // export runs after the response) and spans recorded but not exported — what the spans themselves cost.
+    const stubVariants = [...batchVariants, { key: 'oursTracedNone', trace: 'ours', fn: 'batch', exporter: 'none' }];
+    results.stub = await interleaved(c.rounds, stubVariants, async (v, round) => {
+      const job = { kind: 'stub', sizes: c.sizes, run: `stub-${round}-${v.key}`, timeoutMs: 300_000 };
+      const r = await runWorker(v.trace, v.fn, job, { taskRoot: v.taskRoot, exporter: v.exporter });
+      log(`instant stub round ${round + 1}/${c.rounds}: ${v.key} ${Object.entries(r.sizes).map(([n, x]) => `${x.usPerRecord.toFixed(1)} µs/record at ${n}`).join(', ')}`);
       return r;
     });
   }

@@ -75,16 +75,23 @@ export async function startJwksIssuer({ issuer, audience }) {
  */
 export async function startExtensionsApiStub() {
   const held = new Set();
+  const seen = { registrations: 0, nextAt: undefined };
   const server = http.createServer((req, res) => {
     req.resume();
     if (req.method === 'POST' && req.url === '/2020-01-01/extension/register') {
+      seen.registrations++;
       res.writeHead(200, { 'content-type': 'application/json', 'lambda-extension-identifier': randomUUID() }).end('{}');
-    } else if (req.method === 'GET' && req.url === '/2020-01-01/extension/event/next') held.add(res);
-    else res.writeHead(404).end();
+    } else if (req.method === 'GET' && req.url === '/2020-01-01/extension/event/next') {
+      // Epoch ms, comparable with another process's performance.timeOrigin + performance.now().
+      seen.nextAt = performance.timeOrigin + performance.now();
+      held.add(res);
+    } else res.writeHead(404).end();
   });
   await new Promise((ready) => server.listen(0, '127.0.0.1', ready));
   return {
     address: `127.0.0.1:${server.address().port}`,
+    /** Registrations so far, and when the last `event/next` came (epoch ms). */
+    seen,
     close: () => {
       for (const res of held) res.destroy();
       server.closeAllConnections();
