@@ -78,11 +78,14 @@ export interface ApiKeySupplierOptions {
   onRefreshError?: (error: SecretLoadError, info: { staleForMs: number }) => void;
 }
 
-/** Returns a supplier for the Perkamo client's `apiKey` option. */
-export function createApiKeySupplier(source: SecretSource, options: ApiKeySupplierOptions): () => Promise<string> {
+/**
+ * Returns a supplier for the Perkamo client's `apiKey` option. A key it holds comes back as is, not
+ * in a Promise: the client then needs no timer to bound the wait for it (every call asks).
+ */
+export function createApiKeySupplier(source: SecretSource, options: ApiKeySupplierOptions): () => string | Promise<string> {
   if (source.kind === 'env') {
     const value = source.value;
-    return () => Promise.resolve(value);
+    return () => value;
   }
   const ttlMs = Math.max(0, options.ttlMs);
   const now = options.now ?? Date.now;
@@ -116,13 +119,13 @@ export function createApiKeySupplier(source: SecretSource, options: ApiKeySuppli
       inflight = undefined;
     }));
 
-  return function perkamoApiKey(): Promise<string> {
+  return function perkamoApiKey(): string | Promise<string> {
     const t = now();
-    if (cached && t - cached.at < ttlMs) return Promise.resolve(cached.value);
+    if (cached && t - cached.at < ttlMs) return cached.value;
     if (cached && t - cached.at < 2 * ttlMs) {
       // Refreshed in the background; a refresh that fails serves the key it holds (refresh above).
       if (t >= pausedUntil) startRefresh().catch(() => {});
-      return Promise.resolve(cached.value);
+      return cached.value;
     }
     return startRefresh();
   };

@@ -82,11 +82,12 @@ export interface RequestSpec {
 
 const noRetry: Required<RetryOptions> = { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
 
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as Promise<T> | undefined)?.then === 'function';
+
 export function createTransport(options: TransportOptions) {
   const retry = options.retry ?? noRetry;
 
-  async function resolveApiKey(): Promise<string> {
-    const key = typeof options.apiKey === 'function' ? await options.apiKey() : options.apiKey;
+  function checkedKey(key: string | undefined): string {
     if (typeof key !== 'string' || key.trim() === '') {
       throw new PerkamoConfigurationError(
         'Perkamo apiKey is empty: set PERKAMO_SECRET_KEY (or pass apiKey to createPerkamoClient)',
@@ -95,10 +96,15 @@ export function createTransport(options: TransportOptions) {
     return key;
   }
 
-  /** The key, waited for no longer than the deadline: a supplier that reads a secret store can hang. */
-  async function keyBefore(operation: PerkamoOperation, deadline: number | undefined): Promise<string> {
-    if (deadline === undefined || typeof options.apiKey === 'string') return resolveApiKey();
-    const key = resolveApiKey();
+  /**
+   * The key, waited for no longer than the deadline: a supplier that reads a secret store can hang.
+   * A key at hand — a string, or a supplier's cached one returned as is — needs no timer.
+   */
+  function keyBefore(operation: PerkamoOperation, deadline: number | undefined): string | Promise<string> {
+    const supplied = typeof options.apiKey === 'function' ? options.apiKey() : options.apiKey;
+    if (!isPromise(supplied)) return checkedKey(supplied);
+    const key = supplied.then(checkedKey);
+    if (deadline === undefined) return key;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       const remaining = deadline - Date.now();
@@ -107,12 +113,8 @@ export function createTransport(options: TransportOptions) {
         Math.max(0, remaining),
       );
     });
-    try {
-      return await Promise.race([key, late]);
-    } finally {
-      clearTimeout(timer);
-      key.catch(() => undefined);
-    }
+    key.catch(() => undefined);
+    return Promise.race([key, late]).finally(() => clearTimeout(timer));
   }
 
   async function request<T>(spec: RequestSpec, call: CallOptions = {}): Promise<T> {
@@ -232,7 +234,7 @@ export function createTransport(options: TransportOptions) {
     }
   }
 
-  return { request, resolveApiKey };
+  return { request };
 }
 
 export type Transport = ReturnType<typeof createTransport>;

@@ -33,7 +33,7 @@ function awsFailure(name: string, message: string): Error {
   return Object.assign(new Error(message), { name, $metadata: {} });
 }
 
-async function caught(promise: Promise<unknown>): Promise<SecretLoadError> {
+async function caught(promise: string | Promise<unknown>): Promise<SecretLoadError> {
   try {
     await promise;
   } catch (error) {
@@ -44,9 +44,9 @@ async function caught(promise: Promise<unknown>): Promise<SecretLoadError> {
 }
 
 describe('createApiKeySupplier: env', () => {
-  it('returns the value without any AWS call', async () => {
+  it('returns the value as is, without any AWS call', async () => {
     const supplier = createApiKeySupplier({ kind: 'env', value: KEY }, { ttlMs: 1000, secretsManager, ssm });
-    await expect(supplier()).resolves.toBe(KEY);
+    expect(supplier()).toBe(KEY);
     expect(smMock.calls()).toHaveLength(0);
     expect(ssmMock.calls()).toHaveLength(0);
   });
@@ -58,14 +58,16 @@ describe('createApiKeySupplier: Secrets Manager', () => {
   it('sends GetSecretValue with the ARN and returns a raw SecretString', async () => {
     smMock.on(GetSecretValueCommand).resolves({ SecretString: `${KEY}\n` });
     const supplier = createApiKeySupplier(source, { ttlMs: 60_000, secretsManager });
-    await expect(supplier()).resolves.toBe(KEY);
+    await expect(Promise.resolve(supplier())).resolves.toBe(KEY);
     expect(smMock.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    // The key it holds comes back as is, not in a Promise: the client needs no timer to bound the wait for it.
+    expect(supplier()).toBe(KEY);
     expect(smMock.commandCalls(GetSecretValueCommand)[0]!.args[0].input).toEqual({ SecretId: ARN });
   });
 
   it('reads the key from a JSON SecretString under PERKAMO_SECRET_KEY', async () => {
     smMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ OTHER: 'x', PERKAMO_SECRET_KEY: KEY }) });
-    await expect(createApiKeySupplier(source, { ttlMs: 60_000, secretsManager })()).resolves.toBe(KEY);
+    await expect(Promise.resolve(createApiKeySupplier(source, { ttlMs: 60_000, secretsManager })())).resolves.toBe(KEY);
   });
 
   it('refuses JSON without the field, listing field names but no values', async () => {
@@ -123,20 +125,20 @@ describe('createApiKeySupplier: Secrets Manager', () => {
     smMock.on(GetSecretValueCommand).resolvesOnce({ SecretString: KEY }).resolves({ SecretString: KEY2 });
     const c = clock();
     const supplier = createApiKeySupplier(source, { ttlMs: 60_000, secretsManager, now: c.now });
-    await expect(supplier()).resolves.toBe(KEY);
+    await expect(Promise.resolve(supplier())).resolves.toBe(KEY);
     c.advance(59_999);
-    await expect(supplier()).resolves.toBe(KEY);
+    await expect(Promise.resolve(supplier())).resolves.toBe(KEY);
     expect(smMock.calls()).toHaveLength(1);
     c.advance(1);
     // Served at once with the key in hand; the refresh reads the next one meanwhile.
-    await expect(supplier()).resolves.toBe(KEY);
+    await expect(Promise.resolve(supplier())).resolves.toBe(KEY);
     await vi.waitFor(() => expect(smMock.calls()).toHaveLength(2));
-    await vi.waitFor(() => expect(supplier()).resolves.toBe(KEY2));
+    await vi.waitFor(() => expect(Promise.resolve(supplier())).resolves.toBe(KEY2));
     expect(smMock.calls()).toHaveLength(2);
     // Two TTLs after the last good read, a caller waits for the read.
     smMock.on(GetSecretValueCommand).resolves({ SecretString: KEY });
     c.advance(120_000);
-    await expect(supplier()).resolves.toBe(KEY);
+    await expect(Promise.resolve(supplier())).resolves.toBe(KEY);
     expect(smMock.calls()).toHaveLength(3);
   });
 
@@ -167,7 +169,7 @@ describe('createApiKeySupplier: Secrets Manager', () => {
     const supplier = createApiKeySupplier(source, { ttlMs: 60_000, secretsManager, now: clock().now });
     const error = await caught(supplier());
     expect(error.message).toContain('VPC endpoint');
-    await expect(supplier()).resolves.toBe(KEY);
+    await expect(Promise.resolve(supplier())).resolves.toBe(KEY);
     expect(smMock.calls()).toHaveLength(2);
   });
 
@@ -182,7 +184,7 @@ describe('createApiKeySupplier: Secrets Manager', () => {
     await supplier();
 
     c.advance(60_000);
-    await expect(supplier()).resolves.toBe(KEY);
+    await expect(Promise.resolve(supplier())).resolves.toBe(KEY);
     await vi.waitFor(() => expect(onRefreshError).toHaveBeenCalledTimes(1));
     expect(onRefreshError.mock.calls[0]![0]).toBeInstanceOf(SecretLoadError);
     expect(onRefreshError.mock.calls[0]![1]).toEqual({ staleForMs: 60_000 });
@@ -190,10 +192,10 @@ describe('createApiKeySupplier: Secrets Manager', () => {
 
     // No new read for a short pause (min(ttl, 10 s)), then it tries again.
     c.advance(9_999);
-    await expect(supplier()).resolves.toBe(KEY);
+    await expect(Promise.resolve(supplier())).resolves.toBe(KEY);
     expect(smMock.calls()).toHaveLength(2);
     c.advance(1);
-    await expect(supplier()).resolves.toBe(KEY);
+    await expect(Promise.resolve(supplier())).resolves.toBe(KEY);
     await vi.waitFor(() => expect(smMock.calls()).toHaveLength(3));
     await vi.waitFor(() => expect(onRefreshError).toHaveBeenCalledTimes(2));
 
@@ -213,7 +215,7 @@ describe('createApiKeySupplier: Secrets Manager', () => {
     expect(error).toBeInstanceOf(SecretLoadError);
     expect(error.message).toMatch(new RegExp(`Secrets Manager secret ${ARN}: no answer within 100 ms; check that the function can reach Secrets Manager`));
     // The hung read is not shared with the next caller: a new read succeeds.
-    await expect(supplier()).resolves.toBe(KEY);
+    await expect(Promise.resolve(supplier())).resolves.toBe(KEY);
     expect(smMock.calls()).toHaveLength(2);
   });
 
@@ -227,7 +229,7 @@ describe('createApiKeySupplier: Secrets Manager', () => {
     c.advance(60_000);
     for (let i = 0; i < 5; i++) {
       const started = performance.now();
-      await expect(supplier()).resolves.toBe(KEY);
+      await expect(Promise.resolve(supplier())).resolves.toBe(KEY);
       // Not a timing test: a wait for the hung read would take its 2 s timeout.
       expect(performance.now() - started).toBeLessThan(1_000);
     }
@@ -239,7 +241,7 @@ describe('createApiKeySupplier: Secrets Manager', () => {
   it('creates its own client lazily when none is given', async () => {
     vi.stubEnv('AWS_REGION', 'us-east-1');
     smMock.on(GetSecretValueCommand).resolves({ SecretString: KEY });
-    await expect(createApiKeySupplier(source, { ttlMs: 60_000 })()).resolves.toBe(KEY);
+    await expect(Promise.resolve(createApiKeySupplier(source, { ttlMs: 60_000 })())).resolves.toBe(KEY);
     expect(smMock.commandCalls(GetSecretValueCommand)[0]!.args[0].input).toEqual({ SecretId: ARN });
   });
 });
@@ -249,14 +251,14 @@ describe('createApiKeySupplier: SSM', () => {
 
   it('sends GetParameter with decryption and returns the value', async () => {
     ssmMock.on(GetParameterCommand).resolves({ Parameter: { Name: PARAM, Type: 'SecureString', Value: KEY } });
-    await expect(createApiKeySupplier(source, { ttlMs: 60_000, ssm })()).resolves.toBe(KEY);
+    await expect(Promise.resolve(createApiKeySupplier(source, { ttlMs: 60_000, ssm })())).resolves.toBe(KEY);
     expect(ssmMock.commandCalls(GetParameterCommand)[0]!.args[0].input).toEqual({ Name: PARAM, WithDecryption: true });
     expect(smMock.calls()).toHaveLength(0);
   });
 
   it('accepts a JSON value too', async () => {
     ssmMock.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify({ PERKAMO_SECRET_KEY: KEY }) } });
-    await expect(createApiKeySupplier(source, { ttlMs: 60_000, ssm })()).resolves.toBe(KEY);
+    await expect(Promise.resolve(createApiKeySupplier(source, { ttlMs: 60_000, ssm })())).resolves.toBe(KEY);
   });
 
   it('refuses a missing value', async () => {
@@ -338,11 +340,11 @@ describe.each([
     const c = clock();
     const onRefreshError = vi.fn();
     const supplier = createApiKeySupplier(source, { ttlMs: 1_000, now: c.now, onRefreshError, ...clients() });
-    await expect(supplier()).resolves.toBe(KEY);
+    await expect(Promise.resolve(supplier())).resolves.toBe(KEY);
     c.advance(1_000);
     for (let i = 0; i < 5; i++) {
       const started = performance.now();
-      await expect(supplier()).resolves.toBe(KEY);
+      await expect(Promise.resolve(supplier())).resolves.toBe(KEY);
       // Not a timing test: a caller held by the read would wait its 2 s timeout.
       expect(performance.now() - started).toBeLessThan(1_000);
     }
