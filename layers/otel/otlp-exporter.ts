@@ -13,16 +13,17 @@ import type { Env, OtlpConfig } from './config.ts';
 import { credentialsSource } from './credentials.ts';
 import { boundSpan, limitedRequests } from './limits.ts';
 import { encodeJson, encodeProtobuf } from './otlp-encode.ts';
+import { partialSuccessOf, type PartialSuccess } from './partial-success.ts';
 import type { DeadlineExporter } from './processor.ts';
-import { refusalOf } from './refusals.ts';
+import { refusalOf, safeLine } from './refusals.ts';
 import { requestSigner, type RequestSigner } from './sigv4.ts';
 
 type RequestFn = (url: URL, options: RequestOptions, callback: (res: IncomingMessage) => void) => import('node:http').ClientRequest;
 
 /** The collector did not take the spans and says (or shows) it may later: OTLP's retryable answers. */
 const transientStatuses = new Set([429, 502, 503, 504]);
-/** Of a refusal's body, only what names the reason is read. */
-const maxRefusalBodyBytes = 4 * 1024;
+/** Of an answer's body (a refusal's reason, a partial success), only this much is read. */
+const maxAnswerBodyBytes = 4 * 1024;
 
 export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
   private readonly url: URL;
@@ -50,12 +51,28 @@ export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
     // budget ends the request (through `signal`), and the grace keeps the two timers from racing.
     const own = this.config.timeoutMs;
     const deadline = Date.now() + (own < timeoutMs ? own : timeoutMs + 50);
+    let rejected = 0;
+    let reason = '';
     for (let i = 0; i < requests.length; i++) {
+      let partial: PartialSuccess | undefined;
       try {
-        await this.send(requests[i]!.body, json, deadline, signal);
+        partial = await this.send(requests[i]!.body, json, deadline, signal);
       } catch (error) {
         throw Object.assign(error as Error, { unsent: requests.slice(i).flatMap((request) => request.spans) });
       }
+      if (partial) {
+        rejected += partial.rejected;
+        reason ||= partial.message;
+      }
+    }
+    // Taken, but not all kept: those spans are gone (OTLP: a partial success is not resent), and said so.
+    if (rejected > 0) {
+      const why = safeLine(reason, this.signer?.secrets ?? []);
+      throw Object.assign(new Error(`${this.url.origin}${this.url.pathname} took the export but rejected ${rejected} of its ${spans.length} spans${why ? ` (${why})` : ''}; OTLP partial successes are not resent`), {
+        warnKey: 'partial-success',
+        dropped: rejected,
+        unsent: [],
+      });
     }
   }
 
@@ -70,7 +87,8 @@ export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
     return Promise.resolve();
   }
 
-  private async send(serialized: Uint8Array, json: boolean, deadline: number, signal: AbortSignal): Promise<void> {
+  /** One request; what the collector says it rejected of it, if anything. */
+  private async send(serialized: Uint8Array, json: boolean, deadline: number, signal: AbortSignal): Promise<PartialSuccess | undefined> {
     const body = this.config.gzip ? await gzip(serialized) : serialized;
     let headers: Record<string, string> = {
       ...this.config.headers,
@@ -80,29 +98,39 @@ export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
     };
     if (this.signer) headers = await this.signer.sign({ url: this.url, headers, body }, deadline);
     try {
-      await this.post(body, headers, deadline, signal);
+      return await this.post(body, headers, json, deadline, signal);
     } catch (error) {
       // A kept-alive socket the collector closed while Lambda was frozen fails at once: retry once.
       // (The signature stays valid: it is minutes, not milliseconds, that AWS allows.)
       if (!(error as { retryable?: boolean }).retryable || Date.now() >= deadline || signal.aborted) throw error;
-      await this.post(body, headers, deadline, signal);
+      return this.post(body, headers, json, deadline, signal);
     }
   }
 
-  private async post(body: Uint8Array, headers: Record<string, string>, deadline: number, signal: AbortSignal): Promise<void> {
+  private async post(body: Uint8Array, headers: Record<string, string>, json: boolean, deadline: number, signal: AbortSignal): Promise<PartialSuccess | undefined> {
     this.request ??= (this.url.protocol === 'https:' ? import('node:https') : import('node:http')).then((m) => m.request as RequestFn);
     const request = await this.request;
     const url = this.url;
     const where = `${url.origin}${url.pathname}`;
-    await new Promise<void>((resolve, reject) => {
+    return new Promise<PartialSuccess | undefined>((resolve, reject) => {
       if (signal.aborted) return reject(new Error('export aborted'));
       const req = request(url, { method: 'POST', headers }, (res) => {
         const status = res.statusCode ?? 0;
         res.on('error', () => undefined);
         if (status >= 200 && status < 300) {
-          res.resume();
-          cleanup();
-          return resolve();
+          // Taken: read the answer (a bounded piece of it) for a partial success, then the socket is free again.
+          const taken: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            if (size < maxAnswerBodyBytes) taken.push(chunk);
+            size += chunk.length;
+          });
+          res.on('end', () => {
+            if (cleaned) return;
+            cleanup();
+            resolve(size > 0 && size <= maxAnswerBodyBytes ? partialSuccessOf(Buffer.concat(taken), json) : undefined);
+          });
+          return;
         }
         if (transientStatuses.has(status)) {
           res.resume();
@@ -126,10 +154,10 @@ export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
           reject(Object.assign(new Error(`${where} answered HTTP ${status}${refusal.detail}; ${refusal.fix}`), { warnKey: refusal.key }));
         };
         res.on('data', (chunk: Buffer) => {
-          if (size >= maxRefusalBodyBytes) return;
+          if (size >= maxAnswerBodyBytes) return;
           chunks.push(chunk);
           size += chunk.length;
-          if (size >= maxRefusalBodyBytes) refused();
+          if (size >= maxAnswerBodyBytes) refused();
         });
         res.on('end', refused);
       });

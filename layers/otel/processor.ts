@@ -93,7 +93,7 @@ export class BufferedSpanProcessor implements SpanProcessor {
     try {
       const exported = Promise.all(this.exporters.map((exporter) => exportOne(exporter, spans, budget, controller.signal)))
         .then(() => undefined)
-        .catch((error: unknown) => ({ reason: describe(error), transient: isTransient(error), key: warnKey(error), unsent: unsentOf(error) }));
+        .catch((error: unknown) => ({ reason: describe(error), transient: isTransient(error), key: warnKey(error), unsent: unsentOf(error), dropped: droppedOf(error) }));
       const failure = await Promise.race([exported, timedOut]);
       if (failure === undefined) this.degradedUntil = 0;
       else if (typeof failure === 'string') {
@@ -104,7 +104,7 @@ export class BufferedSpanProcessor implements SpanProcessor {
         // — the next invocation's, or the last one at shutdown. (With two exporters the one that
         // succeeded would repeat them.) Of a split export, only the requests not delivered.
         this.keep(failure.unsent ?? spans, failure.reason);
-      } else this.failed((failure.unsent ?? spans).length, failure.reason, failure.key);
+      } else this.failed(failure.dropped ?? (failure.unsent ?? spans).length, failure.reason, failure.key);
     } catch (error) {
       this.failed(spans.length, describe(error));
     } finally {
@@ -157,6 +157,12 @@ function unsentOf(error: unknown): ReadableSpan[] | undefined {
 }
 
 /** What kind of failure this is, for warning once per kind (a refusal names its own). */
+/** How many spans an export that was taken in part lost (the collector says the count, not which). */
+function droppedOf(error: unknown): number | undefined {
+  const dropped = (error as { dropped?: unknown } | undefined)?.dropped;
+  return typeof dropped === 'number' ? dropped : undefined;
+}
+
 function warnKey(error: unknown): string {
   const key = (error as { warnKey?: unknown } | undefined)?.warnKey;
   return typeof key === 'string' ? key : 'failure';

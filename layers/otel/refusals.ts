@@ -113,6 +113,11 @@ function quote({ body, secrets }: RefusalInput): string {
     // Not JSON: an OTLP Status (protobuf) or plain text. Its longest printable run is the message.
     text = (raw.match(/[\x20-\x7e]{8,}/g) ?? []).reduce((a, b) => (b.length > a.length ? b : a), '');
   }
+  return safeLine(text, secrets);
+}
+
+/** An endpoint's own words as one bounded, printable line, with every secret-looking string blanked. */
+export function safeLine(text: string, secrets: readonly string[]): string {
   text = text.split(/\r?\n/)[0]!.trim();
   for (const secret of secrets) if (secret) text = text.split(secret).join('[redacted]');
   text = text

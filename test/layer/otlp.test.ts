@@ -1,10 +1,12 @@
 // The OTLP/HTTP export against a real receiver on loopback: JSON and protobuf, the resource, custom
 // headers; and the flush bounds with a collector that is down, hanging, slow or failing.
 import { SpanKind } from '@opentelemetry/api';
+import type { ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { Env } from '../../layers/otel/config.ts';
 import { setupTracing } from '../../layers/otel/setup.ts';
 import { json, startLoopbackServer } from '../helpers/loopback-server.ts';
@@ -244,6 +246,47 @@ describe('flush bounds', () => {
       expect.stringMatching(/dropped 1 span: .*answered HTTP 400 \(bad\); .*OTEL_EXPORTER_OTLP_PROTOCOL/),
       expect.stringMatching(/dropped 1 span: .*answered HTTP 500; the endpoint refused the spans/),
     ]);
+  });
+
+  /** ExportTraceServiceResponse { partial_success { rejected_spans: 2, error_message } }, written from the proto by hand. */
+  const partialProtobuf = (message: string) => {
+    const text = Buffer.from(message);
+    const inner = Buffer.concat([Buffer.from([0x08, 0x02, 0x12, text.length]), text]);
+    return Buffer.concat([Buffer.from([0x0a, inner.length]), inner]);
+  };
+
+  it.each([
+    ['http/json', (res: ServerResponse): void => json(res, 200, { partialSuccess: { rejectedSpans: '2', errorMessage: '2 spans carry an attribute over 64 KB' } })],
+    ['http/protobuf', (res: ServerResponse): void => void res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(partialProtobuf('2 spans carry an attribute over 64 KB'))],
+  ] as const)('a partial success (%s): the rejected spans are counted dropped, with the collector\'s reason, and not sent again', async (protocol, answer) => {
+    receiver.enqueue((_req, res) => answer(res));
+    const { spans, tracing, warnings } = traced({ OTEL_EXPORTER_OTLP_PROTOCOL: protocol });
+    spans(3);
+    await tracing.flush(2000);
+    await tracing.flush(2000);
+    expect(receiver.requests).toHaveLength(1);
+    expect(tracing.processor!.buffered).toBe(0);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^dropped 2 spans: http:\/\/127\.0\.0\.1:\d+\/v1\/traces took the export but rejected 2 of its 3 spans \(2 spans carry an attribute over 64 KB\); OTLP partial successes are not resent/),
+    ]);
+  });
+
+  it('the hand-written partial success is what OpenTelemetry\'s own deserializer reads', () => {
+    expect(ProtobufTraceSerializer.deserializeResponse(partialProtobuf('why'))).toMatchObject({ partialSuccess: { rejectedSpans: 2, errorMessage: 'why' } });
+  });
+
+  it.each([
+    ['an empty answer', (res: ServerResponse): void => void res.writeHead(200).end()],
+    ['{}', (res: ServerResponse): void => json(res, 200, {})],
+    ['a partial success that rejected nothing', (res: ServerResponse): void => json(res, 200, { partialSuccess: { rejectedSpans: '0', errorMessage: '' } })],
+    ['a body that is not an answer', (res: ServerResponse): void => void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok')],
+  ] as const)('a 2xx with %s: delivered, no warning', async (_name, answer) => {
+    receiver.enqueue((_req, res) => answer(res));
+    const { spans, tracing, warnings } = traced({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+    spans(3);
+    await tracing.flush(2000);
+    expect(warnings).toEqual([]);
+    expect(receiver.requests).toHaveLength(1);
   });
 
   it.each(['http/json', 'http/protobuf'])('OTEL_EXPORTER_OTLP_COMPRESSION=gzip (%s): a gzip body the collector can read', async (protocol) => {
