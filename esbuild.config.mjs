@@ -108,19 +108,9 @@ async function buildLayer() {
       b.onResolve({ filter: /\/export-module\.ts$/ }, () => ({ path: `./${exportFile}`, external: true }));
     },
   };
-  // The bulk of the init (the provider, span, processor, propagators) is a file of its own too, which
-  // otel-init.mjs imports once the extension's registration request is out (layers/otel/init.ts).
-  const tracingFile = 'otel-tracing.mjs';
-  const tracingApart = {
-    name: 'otel-layer-tracing-apart',
-    setup(b) {
-      b.onResolve({ filter: /\/tracing-module\.ts$/ }, () => ({ path: `./${tracingFile}`, external: true }));
-    },
-  };
   const layerBuild = { ...shared, minify: true, sourcemap: false, banner: {}, plugins: [withoutNodeUtil] };
   // Everything in the bundles is ESM and imports Node built-ins with `import`: no require banner.
-  await build({ ...layerBuild, entryPoints: ['layers/otel/init.ts'], outfile: `${dir}/otel-init.mjs`, plugins: [withoutNodeUtil, tracingApart] });
-  await build({ ...layerBuild, entryPoints: ['layers/otel/tracing-module.ts'], outfile: `${dir}/${tracingFile}`, plugins: [withoutNodeUtil, serializersApart] });
+  await build({ ...layerBuild, entryPoints: ['layers/otel/init.ts'], outfile: `${dir}/otel-init.mjs`, plugins: [withoutNodeUtil, serializersApart] });
   await build({ ...layerBuild, entryPoints: ['layers/otel/export-module.ts'], outfile: `${dir}/${exportFile}` });
   await copyFile('layers/otel/perkamo-otel-handler', `${dir}/perkamo-otel-handler`);
   await chmod(`${dir}/perkamo-otel-handler`, 0o755);

@@ -110,7 +110,6 @@ const worker = join(root, 'bench/lib/worker.mjs');
 const layerInitScript = join(root, 'bench/lib/layer-init.mjs');
 const exportCostScript = join(root, 'bench/lib/export-cost.mjs');
 const layerExport = join(root, 'dist/layers/otel/otel-export.mjs');
-const layerTracing = join(root, 'dist/layers/otel/otel-tracing.mjs');
 const ingestScript = join(root, 'bench/lib/ingest.mjs');
 // What the run loads from dist/: the functions and the layer it measures, the harness that runs them as
 // deployed, the emulator it runs, the emulator's keys, the sdk the Powertools baseline calls, the
@@ -118,7 +117,6 @@ const ingestScript = join(root, 'bench/lib/ingest.mjs');
 const fromDist = [
   ...FUNCTIONS.map(fnFile),
   layerInit,
-  layerTracing,
   layerExport,
   layerHandler,
   ...['harness/index', 'bin/emulator', 'lib/emulator', 'lib/sdk', 'lib/core'].map((f) => join(root, `dist/${f}.mjs`)),
@@ -499,7 +497,7 @@ async function main() {
   const size = (file) => statSync(file).size;
   results.bytes = {
     functions: Object.fromEntries(FUNCTIONS.map((fn) => [fn, size(fnFile(fn))])),
-    layer: { init: size(layerInit), tracing: size(layerTracing), export: size(layerExport), handler: size(layerHandler) },
+    layer: { init: size(layerInit), export: size(layerExport), handler: size(layerHandler) },
     official: { init: size(baselines.officialInit), iitm: baselines.iitmBytes },
     powertools: size(baselines.powertools),
   };

@@ -197,7 +197,7 @@ export function renderReport(results) {
 
   // ---- bytes ----
   const b = results.bytes;
-  const layerBytes = b.layer.init + (b.layer.tracing ?? 0) + (b.layer.export ?? 0) + b.layer.handler;
+  const layerBytes = b.layer.init + (b.layer.export ?? 0) + b.layer.handler;
   const officialBytes = b.official.init + b.official.iitm;
   const biggest = Object.entries(b.functions).reduce((x, y) => (y[1] > x[1] ? y : x));
 
@@ -318,7 +318,7 @@ export function renderReport(results) {
       `+${num(warmOver('sqs', 'ours'), 1)} µs`, `official +${num(warmOver('sqs', 'official'), 1)} µs`, fmtRatio(warm.sqs.ratio), '–'],
     [`bytes: function bundle (largest: ${biggest[0]})`, '≤ 100 KB',
       `${num(biggest[1] / KB, 1)} KB`, `official init ${num(b.official.init / KB, 1)} KB`, `${num((biggest[1] + layerBytes) / (biggest[1] + officialBytes), 2)}× ¹`, met(biggest[1] <= 100 * KB)],
-    ['bytes: layer (`otel-init.mjs` + `otel-tracing.mjs` + `otel-export.mjs` + `perkamo-otel-handler`)', '≤ 100 KB',
+    ['bytes: layer (`otel-init.mjs` + `otel-export.mjs` + `perkamo-otel-handler`)', '≤ 100 KB',
       `${num(layerBytes / KB, 1)} KB`, `official init ${num(b.official.init / KB, 1)} KB + import-in-the-middle ${num(b.official.iitm / KB, 1)} KB`, `${num(layerBytes / officialBytes, 2)}×`, met(layerBytes <= 100 * KB)],
     [`SQS ${num(config.throughput.records)} records: events/s, coalesced vs record-by-record (untraced)`, '≥ 10×',
       `${num(tp.ours.median)} events/s, ${calls(tp.calls.ours)}`, `Powertools ${num(tp.powertools.median)} events/s, ${calls(tp.calls.powertools)}`, fmtRatio(tp.speedup), met(tp.speedup.median >= 10)],
@@ -462,7 +462,7 @@ export function renderReport(results) {
   p('');
   p('| bytes | KB |', '|---|---|');
   for (const [fn, bytes] of Object.entries(b.functions)) p(`| \`dist/functions/${fn}/index.mjs\` | ${num(bytes / KB, 1)} |`);
-  p(`| our layer: \`otel-init.mjs\` + \`otel-tracing.mjs\` (loaded by otel-init.mjs once the extension's registration is out) + \`otel-export.mjs\` (loaded by the first export) + \`perkamo-otel-handler\` | ${num(b.layer.init / KB, 1)} + ${num((b.layer.tracing ?? 0) / KB, 1)} + ${num((b.layer.export ?? 0) / KB, 1)} + ${num(b.layer.handler / KB, 1)} |`);
+  p(`| our layer: \`otel-init.mjs\` + \`otel-export.mjs\` (loaded by the first export) + \`perkamo-otel-handler\` | ${num(b.layer.init / KB, 1)} + ${num((b.layer.export ?? 0) / KB, 1)} + ${num(b.layer.handler / KB, 1)} |`);
   p(`| official init bundle (instrumentation-aws-lambda, sdk-trace-node, OTLP HTTP exporter) | ${num(b.official.init / KB, 1)} |`);
   p(`| import-in-the-middle and its dependencies, loaded by the official init from \`node_modules\` (JavaScript files) | ${num(b.official.iitm / KB, 1)} |`);
   p(`| Powertools record-by-record handler bundle (baseline of 3 and 4) | ${num(b.powertools / KB, 1)} |`);
@@ -524,12 +524,11 @@ export function renderReport(results) {
   p('## 1c. The layer\'s init, by part', '');
   p(
     `\`await import('otel-init.mjs')\` in ${li.lambda.length} fresh processes per mode on Lambda's Node ${lambda.node[24]} (the modes interleaved), \`node:http\` loaded first — ` +
-      'the runtime client loads it anyway — and split at the marks `init.ts` sets. **Load** = `otel-init.mjs` read, compiled and evaluated, the configuration read, ' +
-      'under Lambda the extension\'s registration request written (one connection to a loopback stand-in of the Extensions API here; RAPID in Lambda), then ' +
-      '`otel-tracing.mjs` read, compiled and evaluated; **setup** = the provider, sampler, propagators and context manager built and registered; **hooks** = the flush ' +
-      'hook handed over. The import returns then: nothing in it waits for the registration\'s answer. **Extension on `next`** = from the import\'s start until the ' +
-      'stand-in receives the extension\'s first `event/next` — the answer read and the poll sent once the event loop is free (the process leaves it free after the ' +
-      'import, as the runtime client does while it waits on `invocation/next`); Lambda\'s init ends when both wait.',
+      'the runtime client loads it anyway — and split at the marks `init.ts` sets. **Load** = the bundle read, compiled and evaluated; **setup** = the configuration read, ' +
+      'the provider, sampler, propagators and context manager built and registered; **hooks** = the flush hook ready, which under Lambda includes registering the extension ' +
+      "(one round trip to a loopback stand-in of the Extensions API here; RAPID's own in Lambda). **Extension on `next`** = from the import's start until the stand-in " +
+      "receives the extension's first `event/next`, which goes out once the event loop is free (the process leaves it free after the import, as the runtime client " +
+      "does while it waits on `invocation/next`); Lambda's init ends when both wait.",
     '',
   );
   p('| mode | load ms | setup ms | hooks ms | total ms | extension on `next` ms |', '|---|---|---|---|---|---|');

@@ -4,12 +4,6 @@
 // registered extension calls `event/next` again — so the export costs the caller nothing, while it
 // still happens before the freeze and within the invocation's deadline. (The post-response time is
 // billed as part of the invocation's duration.)
-//
-// The registration is sent first thing in the layer's init (init.ts), which waits only until the
-// request is written: Lambda takes registrations until the runtime's first `invocation/next`, which
-// comes after the function's module has loaded. Its answer is read, and the first `event/next`
-// sent, as soon as the runtime leaves the event loop free — so the round trip costs the cold start
-// nothing but the reading.
 import { flushMarginMs, reserveMsOf } from '../../src/telemetry/flush-margin.ts';
 import type { Warn } from './config.ts';
 import { ExtensionsApi, type ExtensionEvent } from './extensions-api.ts';
@@ -19,45 +13,35 @@ const shutdownFlushMs = 300;
 export interface AfterResponseFlush {
   /** The functions' flush hook in this mode: the invocation's spans are complete; returns at once. */
   done(): void;
-  /** The registration failed: the invocations export their spans themselves. */
-  readonly failed: boolean;
-}
-
-/** The extension's registration, under way. */
-export interface Registration {
-  api: ExtensionsApi;
-  /** Resolves once the request is written (or failed): until then the init must not go on. */
-  sent: Promise<void>;
-  /** Resolves once Lambda has registered the extension; rejects with why not. */
-  registered: Promise<void>;
-}
-
-/** Sends the registration (for INVOKE: internal extensions get no SHUTDOWN event). Throws on a malformed AWS_LAMBDA_RUNTIME_API. */
-export function register(runtimeApi: string): Registration {
-  const api = new ExtensionsApi(runtimeApi);
-  let sent!: () => void;
-  const written = new Promise<void>((resolve) => (sent = resolve));
-  const registered = api.register('perkamo-otel', ['INVOKE'], sent);
-  // Read by startAfterResponseFlush, later: until then a refusal must not count as unhandled.
-  registered.catch(() => {});
-  return { api, sent: written, registered };
 }
 
 /**
- * Runs the extension once `registration` is through: waits on `event/next`, and for each INVOKE
- * exports once the invocation's spans are complete (`done`) or its deadline is near. `flush`
- * undefined (tracing could not start after the registration went out): the extension only
- * acknowledges each event. Should the registration fail, it warns and `failed` turns true.
+ * Registers the extension (for INVOKE: internal extensions get no SHUTDOWN event) and starts its
+ * loop. Must run before the runtime client's first `invocation/next` (the layer's init awaits it).
+ * Undefined when registration fails: the caller falls back to flushing in the invocation.
  */
-export function startAfterResponseFlush(registration: Registration, flush: ((timeoutMs: number) => Promise<void>) | undefined, warn: Warn): AfterResponseFlush {
-  const { api } = registration;
-  // Kept free before the INVOKE event's deadline, so the extension is back on `event/next` in time.
+export async function startAfterResponseFlush(
+  runtimeApi: string,
+  flush: (timeoutMs: number) => Promise<void>,
+  warn: Warn,
+): Promise<AfterResponseFlush | undefined> {
+  const api = new ExtensionsApi(runtimeApi);
+  // Kept free before the INVOKE event's deadline, so the extension is back on `next` in time.
   const marginMs = flushMarginMs(reserveMsOf(process.env));
+  try {
+    await api.register('perkamo-otel', ['INVOKE']);
+  } catch (error) {
+    warn(`the after-response export could not register its extension (${(error as Error).message}); exporting in the invocation`);
+    return undefined;
+  }
 
   // Invocations whose spans are complete but not yet exported (a signal can come before the INVOKE event).
   let completed = 0;
   let wake: (() => void) | undefined;
-  let failed = false;
+  const done = () => {
+    completed++;
+    wake?.();
+  };
   /** Until the invocation's spans are complete, or its deadline is near (a handler that never ended them). */
   const complete = (deadlineMs: number) =>
     new Promise<void>((resolve) => {
@@ -87,7 +71,7 @@ export function startAfterResponseFlush(registration: Registration, flush: ((tim
   const loop = async () => {
     for (;;) {
       const event = await nextEvent();
-      if (event.eventType !== 'INVOKE' || !flush) continue;
+      if (event.eventType !== 'INVOKE') continue;
       const deadlineMs = typeof event.deadlineMs === 'number' ? event.deadlineMs : Date.now() + 3_000;
       await complete(deadlineMs);
       // The hook is called as the handler finishes, before the runtime client has posted the
@@ -98,31 +82,12 @@ export function startAfterResponseFlush(registration: Registration, flush: ((tim
       await flush(Math.max(0, deadlineMs - Date.now() - marginMs));
     }
   };
+  loop().catch((error: unknown) => warn(`the after-response extension stopped (${(error as Error).message})`));
 
-  registration.registered.then(
-    () => {
-      loop().catch((error: unknown) => warn(`the after-response extension stopped (${(error as Error).message})`));
-      // With an extension registered, Lambda ends the environment with SIGTERM, then SIGKILL 500 ms later:
-      // what is still buffered (spans a failed export kept for a retry) gets one last bounded export.
-      if (flush) {
-        process.once('SIGTERM', () => {
-          void flush(shutdownFlushMs).finally(() => process.exit(0));
-        });
-      }
-    },
-    (error: unknown) => {
-      failed = true;
-      warn(`the after-response export could not register its extension (${(error as Error).message}); exporting in the invocation`);
-    },
-  );
-
-  return {
-    done() {
-      completed++;
-      wake?.();
-    },
-    get failed() {
-      return failed;
-    },
-  };
+  // With an extension registered, Lambda ends the environment with SIGTERM, then SIGKILL 500 ms later:
+  // what is still buffered (spans a failed export kept for a retry) gets one last bounded export.
+  process.once('SIGTERM', () => {
+    void flush(shutdownFlushMs).finally(() => process.exit(0));
+  });
+  return { done };
 }

@@ -54,30 +54,6 @@ export interface TracingConfig {
 
 export type FlushMode = 'in-invocation' | 'after-response';
 
-/**
- * On Lambda, one JSON line in the functions' own log shape (`level`, `message`, `timestamp`,
- * `function_name`), so a Logs Insights query by level finds the layer's warnings too; elsewhere
- * (a local process) plain text.
- */
-export const defaultWarn: Warn = (message) => {
-  const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
-  if (!functionName) return void process.stderr.write(`[otel] ${message}\n`);
-  process.stderr.write(`${JSON.stringify({ level: 'WARN', message: `[otel] ${message}`, timestamp: new Date().toISOString(), function_name: functionName })}\n`);
-};
-
-/**
- * Where the functions' spans are exported. After the response needs Lambda's Runtime API (local runs
- * and plain tests have none: there the invocation exports). In multi-concurrency mode there is no
- * freeze between invocations and one extension cannot follow several at once: there it exports in
- * the background. With nothing to export (OTEL_TRACES_EXPORTER=none) no extension is registered.
- */
-export type ExportPlace = 'in-invocation' | 'after-response' | 'background';
-
-export function exportPlace(config: TracingConfig, env: Env): ExportPlace {
-  if (config.flush === 'in-invocation' || !env.AWS_LAMBDA_RUNTIME_API || config.exporters.length === 0) return 'in-invocation';
-  return env.AWS_LAMBDA_MAX_CONCURRENCY !== undefined ? 'background' : 'after-response';
-}
-
 export const defaults = {
   endpoint: 'http://localhost:4318',
   protocol: 'http/protobuf' as Protocol,

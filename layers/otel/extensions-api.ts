@@ -38,12 +38,9 @@ export class ExtensionsApi {
     }
   }
 
-  /**
-   * Registers `name` for `events`; rejects with what the API answered when it refuses. `sent` is
-   * called once the request is written (or has failed): the layer's init waits for that alone.
-   */
-  async register(name: string, events: readonly string[], sent?: () => void): Promise<void> {
-    const answer = await this.#call('POST', '/2020-01-01/extension/register', { 'Lambda-Extension-Name': name, 'Content-Type': 'application/json' }, JSON.stringify({ events }), sent);
+  /** Registers `name` for `events`; rejects with what the API answered when it refuses. */
+  async register(name: string, events: readonly string[]): Promise<void> {
+    const answer = await this.#call('POST', '/2020-01-01/extension/register', { 'Lambda-Extension-Name': name, 'Content-Type': 'application/json' }, JSON.stringify({ events }));
     const id = answer.headers.get('lambda-extension-identifier');
     if (answer.status !== 200 || !id) throw new Error(`the Extensions API answered ${answer.status} to the registration`);
     this.#id = id;
@@ -58,7 +55,7 @@ export class ExtensionsApi {
     return event && typeof event === 'object' ? (event as ExtensionEvent) : {};
   }
 
-  async #call(method: string, path: string, headers: Record<string, string>, body = '', sent = () => {}): Promise<Answer> {
+  async #call(method: string, path: string, headers: Record<string, string>, body = ''): Promise<Answer> {
     const { connect } = await import('node:net');
     const request =
       `${method} ${path} HTTP/1.1\r\nHost: ${this.#host}:${this.#port}\r\nConnection: close\r\n` +
@@ -69,7 +66,7 @@ export class ExtensionsApi {
       let received = Buffer.alloc(0);
       // Not end(): a half-closed connection reads as a caller that went away to some servers, and
       // the event/next long poll must stay open. The server closes after its answer (Connection: close).
-      const socket: Socket = connect(this.#port, this.#host, () => socket.write(request, sent));
+      const socket: Socket = connect(this.#port, this.#host, () => socket.write(request));
       /** Resolves once the answer is complete; at the connection's end, or on what is no answer, rejects. */
       const settle = (final: boolean) => {
         try {
@@ -88,10 +85,7 @@ export class ExtensionsApi {
         if (received.length > maxAnswerBytes) socket.destroy(new Error(`the Extensions API answered more than ${maxAnswerBytes} bytes`));
         else settle(false);
       });
-      socket.on('error', (error) => {
-        sent();
-        reject(error);
-      });
+      socket.on('error', reject);
       socket.on('end', () => settle(true));
     });
   }

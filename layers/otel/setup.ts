@@ -10,7 +10,7 @@ import {
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AWSXRayPropagator } from '@opentelemetry/propagator-aws-xray';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { defaultWarn, readConfig, type Env, type PropagatorName, type TracingConfig, type Warn } from './config.ts';
+import { readConfig, type Env, type PropagatorName, type TracingConfig, type Warn } from './config.ts';
 import { AsyncLocalStorageContextManager } from './context-manager.ts';
 import { LazyExporter } from './lazy-exporter.ts';
 import { BufferedSpanProcessor, type AnyExporter } from './processor.ts';
@@ -41,15 +41,22 @@ export interface Tracing {
   register(): void;
 }
 
+/**
+ * On Lambda, one JSON line in the functions' own log shape (`level`, `message`, `timestamp`,
+ * `function_name`), so a Logs Insights query by level finds the layer's warnings too; elsewhere
+ * (a local process) plain text.
+ */
+export const defaultWarn: Warn = (message) => {
+  const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME;
+  if (!functionName) return void process.stderr.write(`[otel] ${message}\n`);
+  process.stderr.write(`${JSON.stringify({ level: 'WARN', message: `[otel] ${message}`, timestamp: new Date().toISOString(), function_name: functionName })}\n`);
+};
+
 /** Undefined when OTEL_SDK_DISABLED=true: the API stays a no-op. */
 export function setupTracing(env: Env = process.env, options: SetupOptions = {}): Tracing | undefined {
-  const config = readConfig(env, options.warn ?? defaultWarn);
-  return config.disabled ? undefined : buildTracing(config, env, options);
-}
-
-/** The tracing `config` (read from `env`) describes; the layer's init reads it itself, before this code loads. */
-export function buildTracing(config: TracingConfig, env: Env, options: SetupOptions = {}): Tracing {
   const warn = options.warn ?? defaultWarn;
+  const config = readConfig(env, warn);
+  if (config.disabled) return undefined;
 
   const exporters: AnyExporter[] = options.exporter
     ? [options.exporter]

@@ -620,9 +620,9 @@ describe('npm run package (offline, no account)', () => {
     }
   });
 
-  it('zips the layer with exactly otel-init.mjs, otel-tracing.mjs, otel-export.mjs and an executable perkamo-otel-handler at its root (/opt)', () => {
+  it('zips the layer with exactly otel-init.mjs, otel-export.mjs and an executable perkamo-otel-handler at its root (/opt)', () => {
     const entries = readZip(join(out, 'otel.zip'));
-    expect(entries.map((e) => e.name).sort()).toEqual(['otel-export.mjs', 'otel-init.mjs', 'otel-tracing.mjs', 'perkamo-otel-handler']);
+    expect(entries.map((e) => e.name).sort()).toEqual(['otel-export.mjs', 'otel-init.mjs', 'perkamo-otel-handler']);
     for (const entry of entries) expect(entry.data().equals(readFileSync(join(dir, 'dist/layers/otel', entry.name))), entry.name).toBe(true);
     const handler = entries.find((e) => e.name === 'perkamo-otel-handler')!;
     expect(handler.mode & 0o111, 'perkamo-otel-handler is executable').not.toBe(0);

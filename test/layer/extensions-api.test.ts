@@ -2,8 +2,8 @@
 // server write them (Content-Length, chunked, split across packets), and what must be refused.
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { register, startAfterResponseFlush } from '../../layers/otel/after-response.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startAfterResponseFlush } from '../../layers/otel/after-response.ts';
 import { complete, ExtensionsApi } from '../../layers/otel/extensions-api.ts';
 
 const servers: { close(): void }[] = [];
@@ -117,7 +117,7 @@ describe('the after-response export keeps the functions\' flush margin before th
       const deadlineMs = Date.now() + 900;
       const address = await oneInvoke(deadlineMs);
       const started = new Promise<{ at: number; timeoutMs: number }>((resolve) => {
-        void startAfterResponseFlush(register(address), async (timeoutMs) => resolve({ at: Date.now(), timeoutMs }), () => {});
+        void startAfterResponseFlush(address, async (timeoutMs) => resolve({ at: Date.now(), timeoutMs }), () => {});
       });
       const { at, timeoutMs } = await started;
       // It waited for a signal until the margin before the deadline (a timer turn later, not earlier)…
@@ -131,60 +131,3 @@ describe('the after-response export keeps the functions\' flush margin before th
     }
   });
 });
-
-describe('the registration goes out first, and the extension polls whatever happens after', () => {
-  it('register(): `sent` resolves once the request is written, while Lambda has not answered yet', async () => {
-    let answer: (() => void) | undefined;
-    const received: string[] = [];
-    const server = createHttpServer((req, res) => {
-      received.push(req.url ?? '');
-      req.resume();
-      answer = () => res.writeHead(200, { 'Lambda-Extension-Identifier': 'ext-1' }).end('{}');
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    servers.push({ close: () => { server.closeAllConnections(); server.close(); } });
-    const registration = register(`127.0.0.1:${(server.address() as AddressInfo).port}`);
-    let registered = false;
-    void registration.registered.then(() => (registered = true));
-    await registration.sent;
-    await vi.waitFor(() => expect(received).toEqual(['/2020-01-01/extension/register']));
-    expect(registered).toBe(false);
-    answer!();
-    await registration.registered;
-  });
-
-  it('a refused connection settles `sent` too (the init goes on); the extension warns and hands the export back to the invocations', async () => {
-    const server = await raw([]);
-    servers.pop()!.close();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const registration = register(server.address);
-    await registration.sent;
-    await expect(registration.registered).rejects.toThrow(/ECONNREFUSED/);
-    const warned: string[] = [];
-    const after = startAfterResponseFlush(registration, async () => {}, (line) => warned.push(line));
-    await vi.waitFor(() => expect(after.failed).toBe(true));
-    expect(warned).toEqual([expect.stringMatching(/could not register its extension \(.*ECONNREFUSED.*\); exporting in the invocation/)]);
-  });
-
-  it('without a flush (tracing did not start), it acknowledges each event at once', async () => {
-    const polls: number[] = [];
-    const server = createHttpServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        if (req.url === '/2020-01-01/extension/register') return void res.writeHead(200, { 'Lambda-Extension-Identifier': 'ext-1' }).end('{}');
-        polls.push(Date.now());
-        // Three INVOKEs whose deadlines are far away, then hold the poll.
-        if (polls.length <= 3) res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ eventType: 'INVOKE', deadlineMs: Date.now() + 60_000, requestId: `r${polls.length}` }));
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    servers.push({ close: () => { server.closeAllConnections(); server.close(); } });
-    const after = startAfterResponseFlush(register(`127.0.0.1:${(server.address() as AddressInfo).port}`), undefined, () => {});
-    expect(after.failed).toBe(false);
-    const started = Date.now();
-    // A flushing extension would wait for done() or the deadline (a minute away) before polling again.
-    await vi.waitFor(() => expect(polls).toHaveLength(4));
-    expect(Date.now() - started).toBeLessThan(5_000);
-  });
-});
-

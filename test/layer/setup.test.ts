@@ -15,9 +15,9 @@ import {
 import { ExportResultCode } from '@opentelemetry/core';
 import { InMemorySpanExporter, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultWarn, parseHeaders, readConfig, type Env } from '../../layers/otel/config.ts';
+import { parseHeaders, readConfig, type Env } from '../../layers/otel/config.ts';
 import { formatWaterfalls } from '../../layers/otel/console-exporter.ts';
-import { setupTracing, type SetupOptions, type Tracing } from '../../layers/otel/setup.ts';
+import { defaultWarn, setupTracing, type SetupOptions, type Tracing } from '../../layers/otel/setup.ts';
 
 const lambdaEnv: Env = {
   AWS_LAMBDA_FUNCTION_NAME: 'perkamo-emit',
