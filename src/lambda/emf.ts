@@ -70,21 +70,14 @@ const directivesCache = new Map<string, { dimensions: string[]; withCalls: strin
 function directivesJson(namespace: string, dimensions: MetricDimensions, withCalls: boolean): string {
   const names = Object.keys(dimensions);
   let cached = directivesCache.get(namespace);
-  if (cached === undefined || !sameNames(cached.dimensions, names)) {
+  if (cached === undefined || cached.dimensions.length !== names.length || cached.dimensions.some((name, i) => name !== names[i])) {
     const directives = (metrics: MetricName[]) =>
       JSON.stringify([{ Namespace: namespace, Dimensions: [names], Metrics: metrics.map((Name) => ({ Name, Unit: metricUnits[Name] })) }]);
     const all = Object.keys(metricUnits) as MetricName[];
-    cached = { dimensions: names, withCalls: directives(all), withoutCalls: directives(all.filter((name) => !perCallMetrics.has(name))) };
+    // The per-call metrics are the last two.
+    cached = { dimensions: names, withCalls: directives(all), withoutCalls: directives(all.slice(0, -2)) };
     directivesCache.set(namespace, cached);
   }
   return withCalls ? cached.withCalls : cached.withoutCalls;
 }
 
-/** The metrics with a value per Perkamo call, left out of an invocation that made none. */
-const perCallMetrics = new Set<MetricName>(['PerkamoLatency', 'PerkamoAttempts']);
-
-function sameNames(a: string[], b: string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}

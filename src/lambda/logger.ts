@@ -60,7 +60,7 @@ function loggerOf(level: LogLevel, base: Record<string, unknown>, write: (line: 
   let baseMembers: string | undefined;
   const format = (lineLevel: LogLevel, message: string, fields?: Record<string, unknown>): string | undefined => {
     if (rank[lineLevel] < min) return undefined;
-    const name = levelNames[lineLevel] ?? lineLevel.toUpperCase();
+    const name = lineLevel.toUpperCase();
     const timestamp = isoTimestamp();
     // A field may replace one of the base's (rare): then the merged object, else the faster join.
     if (fields !== undefined && clashes(fields, base)) return JSON.stringify({ level: name, message, timestamp, ...base, ...fields });
@@ -95,8 +95,6 @@ function loggerOf(level: LogLevel, base: Record<string, unknown>, write: (line: 
   };
 }
 
-const levelNames: Record<LogLevel, string> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'FATAL' };
-
 /** An object's JSON members without the braces; '' for none. */
 function membersOf(object: object): string {
   const json = JSON.stringify(object);
@@ -122,8 +120,26 @@ let iso = '';
 function isoTimestamp(): string {
   const now = Date.now();
   if (now !== isoMs) {
-    iso = new Date(now).toISOString();
+    iso = isoText(now);
     isoMs = now;
   }
   return iso;
+}
+
+// The last whole second formatted, and its text up to the milliseconds (`2026-06-01T10:00:00.`).
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+
+/**
+ * `new Date(ms).toISOString()` for an integer `ms`; within the second of the last call, only its
+ * milliseconds are written (a full Date formatting is most of a line's head otherwise).
+ */
+export function isoText(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second === isoSecond && Number.isInteger(ms)) return `${isoPrefix}${String(ms - second * 1000).padStart(3, '0')}Z`;
+  const text = new Date(ms).toISOString();
+  // Years before 0 or past 9999 are written with a sign and six digits: those are not reused.
+  isoSecond = text.length === 24 ? second : Number.NaN;
+  isoPrefix = text.slice(0, 20);
+  return text;
 }
