@@ -31,8 +31,8 @@ export function jsonMembers(...objects: (object | undefined)[]): string {
   let members = '';
   for (const object of objects) {
     if (object === undefined) continue;
-    const json = JSON.stringify(object);
-    if (json.length > 2) members += `${members === '' ? '' : ','}${json.slice(1, -1)}`;
+    const json = membersOf(object);
+    if (json !== '') members += `${members === '' ? '' : ','}${json}`;
   }
   return `{${members}}`;
 }
@@ -47,13 +47,28 @@ export function createLogger(
   base: Record<string, unknown> = {},
   write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
 ): Logger {
+  return loggerOf(level, base, write, false);
+}
+
+/**
+ * `ownBase`: `base` is the logger's own copy (a child's: its parent's fields and its own), which no
+ * one else can change, so it is serialised once, at the first line written — never for an
+ * invocation's logger whose lines the level drops. A caller's object is read at each line.
+ */
+function loggerOf(level: LogLevel, base: Record<string, unknown>, write: (line: string) => void, ownBase: boolean): Logger {
   const min = rank[level];
+  let baseMembers: string | undefined;
   const format = (lineLevel: LogLevel, message: string, fields?: Record<string, unknown>): string | undefined => {
     if (rank[lineLevel] < min) return undefined;
-    const head = { level: lineLevel.toUpperCase(), message, timestamp: new Date().toISOString() };
+    const name = lineLevel.toUpperCase();
+    const timestamp = isoTimestamp();
     // A field may replace one of the base's (rare): then the merged object, else the faster join.
-    const clash = fields !== undefined && Object.keys(fields).some((key) => key in base);
-    return clash ? JSON.stringify({ ...head, ...base, ...fields }) : jsonMembers(head, base, fields);
+    if (fields !== undefined && clashes(fields, base)) return JSON.stringify({ level: name, message, timestamp, ...base, ...fields });
+    if (typeof message !== 'string') return jsonMembers({ level: name, message, timestamp }, base, fields);
+    const members = ownBase ? (baseMembers ??= membersOf(base)) : membersOf(base);
+    const fieldMembers = fields === undefined ? '' : membersOf(fields);
+    // As jsonMembers({ level, message, timestamp }, base, fields) writes it: the head's values need no escaping but the message.
+    return `{"level":"${name}","message":${JSON.stringify(message)},"timestamp":"${timestamp}"${members === '' ? '' : `,${members}`}${fieldMembers === '' ? '' : `,${fieldMembers}`}}`;
   };
   const emit = (lineLevel: LogLevel, message: string, fields?: Record<string, unknown>) => {
     const line = format(lineLevel, message, fields);
@@ -66,12 +81,65 @@ export function createLogger(
     warn: (message, fields) => emit('warn', message, fields),
     error: (message, fields) => emit('error', message, fields),
     fatal: (message, fields) => emit('fatal', message, fields),
-    child: (fields) => createLogger(level, { ...base, ...fields }, write),
+    child: (fields) => loggerOf(level, { ...base, ...fields }, write, true),
     enabled: (lineLevel) => rank[lineLevel] >= min,
     format,
-    // `write` adds the newline after its line: the lines are joined by the same.
+    // `write` adds the newline after its line: the lines are joined by the same. Concatenated, not
+    // joined: the write flattens the text once, where a join would copy it once more before.
     writeLines: (lines) => {
-      if (lines.length > 0) write(lines.join('\n'));
+      if (lines.length === 0) return;
+      let text = lines[0] as string;
+      for (let i = 1; i < lines.length; i++) text += `\n${lines[i]}`;
+      write(text);
     },
   };
+}
+
+/** An object's JSON members without the braces; '' for none. */
+function membersOf(object: object): string {
+  const json = JSON.stringify(object);
+  return json.length > 2 ? json.slice(1, -1) : '';
+}
+
+/**
+ * Whether a field repeats a key of the base. for…in (no key array to allocate) also sees inherited
+ * enumerable keys, which neither join nor spread writes: such a "clash" takes the merged path, whose
+ * line is then the same.
+ */
+function clashes(fields: Record<string, unknown>, base: Record<string, unknown>): boolean {
+  for (const key in fields) if (key in base) return true;
+  return false;
+}
+
+/**
+ * `new Date().toISOString()`, computed once per millisecond: the lines of an invocation, and those
+ * of invocations less than a millisecond apart, share it.
+ */
+let isoMs = Number.NaN;
+let iso = '';
+function isoTimestamp(): string {
+  const now = Date.now();
+  if (now !== isoMs) {
+    iso = isoText(now);
+    isoMs = now;
+  }
+  return iso;
+}
+
+// The last whole second formatted, and its text up to the milliseconds (`2026-06-01T10:00:00.`).
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+
+/**
+ * `new Date(ms).toISOString()` for an integer `ms`; within the second of the last call, only its
+ * milliseconds are written (a full Date formatting is most of a line's head otherwise).
+ */
+export function isoText(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second === isoSecond && Number.isInteger(ms)) return `${isoPrefix}${String(ms - second * 1000).padStart(3, '0')}Z`;
+  const text = new Date(ms).toISOString();
+  // Years before 0 or past 9999 are written with a sign and six digits: those are not reused.
+  isoSecond = text.length === 24 ? second : Number.NaN;
+  isoPrefix = text.slice(0, 20);
+  return text;
 }

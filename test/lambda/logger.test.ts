@@ -1,6 +1,6 @@
 // The functions' logger: one JSON object per line, the threshold from any level Lambda knows.
 import { describe, expect, it } from 'vitest';
-import { createLogger, jsonMembers, logLevels, type LogLevel } from '../../src/lambda/logger.ts';
+import { createLogger, isoText, jsonMembers, logLevels, type LogLevel } from '../../src/lambda/logger.ts';
 
 function written(level: LogLevel) {
   const lines: Record<string, unknown>[] = [];
@@ -65,5 +65,17 @@ describe('several lines in one write', () => {
     expect(writes).toEqual([`${line}\n{"_aws":{}}`]);
     logger.writeLines([]);
     expect(writes).toHaveLength(1);
+  });
+});
+
+describe('isoText (the lines\' timestamps)', () => {
+  it('writes what Date#toISOString writes, within a second and across seconds, years and odd values', () => {
+    const starts = [Date.UTC(2026, 11, 7, 3, 4, 59, 990), 0, -1500, Date.UTC(9999, 11, 31, 23, 59, 59, 0), Date.UTC(10000, 0, 1), -62198755200000, 1796612647601];
+    for (const start of starts) {
+      for (const step of [1, 7, 333, 1000, -1, -999]) {
+        for (let i = 0, ms = start; i < 40; i++, ms += step) expect(isoText(ms), String(ms)).toBe(new Date(ms).toISOString());
+      }
+    }
+    for (const ms of [1796612647601.5, 1796612647601, 1796612647600.25, -0.5]) expect(isoText(ms), String(ms)).toBe(new Date(ms).toISOString());
   });
 });

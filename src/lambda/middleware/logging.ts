@@ -42,10 +42,12 @@ export function logging({ logger }: LoggingOptions) {
     request.internal.logFields = fields;
     request.internal.logger = logger.child(fields);
     request.internal.report ??= new InvocationReport();
-    request.internal.loggingCleanup = loggingEnd;
+    request.internal.loggingCleanup = loggingCleanup;
   };
 
-  const loggingEnd = async (request: PerkamoRequest): Promise<void> => {
+  // Synchronous for middy's after / onError (no promise to await per invocation); the cleanup
+  // (an early return's) is the same work.
+  const loggingEnd = (request: PerkamoRequest): void => {
     const { report, logger: invocationLogger } = request.internal;
     // Once: after an early return's cleanup, middy's own after/onError must not log again.
     if (!report || !invocationLogger || request.internal.loggingCleanup === undefined) return;
@@ -61,12 +63,15 @@ export function logging({ logger }: LoggingOptions) {
     // The fields are built only for a line that is written.
     const summary = invocationLogger.enabled(level) ? invocationLogger.format(level, message, summaryFields(tally, request, report.startedAt)) : undefined;
     // At debug, a line per Perkamo call before the summary.
-    const calls = invocationLogger.enabled('debug') ? tally.calls.map((call) => invocationLogger.format('debug', 'perkamo call', callFields(call))!) : [];
+    const lines = invocationLogger.enabled('debug') ? tally.calls.map((call) => invocationLogger.format('debug', 'perkamo call', callFields(call))!) : [];
+    if (summary !== undefined) lines.push(summary);
     // One write for the invocation's lines: the summary and what the metrics middleware left (its EMF line).
-    const lines = request.internal.pendingLines ?? [];
+    const pending = request.internal.pendingLines;
     request.internal.pendingLines = undefined;
-    invocationLogger.writeLines(summary === undefined ? [...calls, ...lines] : [...calls, summary, ...lines]);
+    if (pending !== undefined) for (const line of pending) lines.push(line);
+    invocationLogger.writeLines(lines);
   };
+  const loggingCleanup = async (request: PerkamoRequest): Promise<void> => loggingEnd(request);
 
   return { before: loggingBefore, after: loggingEnd, onError: loggingEnd };
 }

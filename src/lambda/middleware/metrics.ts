@@ -25,10 +25,12 @@ export function metrics(options: Pick<MetricsOptions, 'function'> & Partial<Metr
 
   const metricsBefore = (request: PerkamoRequest) => {
     request.internal.report ??= new InvocationReport();
-    request.internal.metricsCleanup = metricsEnd;
+    request.internal.metricsCleanup = metricsCleanup;
   };
 
-  const metricsEnd = async (request: PerkamoRequest): Promise<void> => {
+  // Synchronous for middy's after / onError (no promise to await per invocation); the cleanup
+  // (an early return's) is the same work.
+  const metricsEnd = (request: PerkamoRequest): void => {
     if (request.internal.metricsCleanup === undefined) return;
     request.internal.metricsCleanup = undefined;
     const tally = tallyOf(request);
@@ -36,9 +38,14 @@ export function metrics(options: Pick<MetricsOptions, 'function'> & Partial<Metr
     const dimensions = { function: fn.name, trigger: tally.trigger ?? 'unknown', outcome: tally.outcome };
     const line = emfLine(namespace, dimensions, tally, request.internal.logFields ?? {});
     // With the logging middleware still to end, it writes this line with its summary: one write per invocation.
-    if (request.internal.loggingCleanup !== undefined && options.write === undefined) (request.internal.pendingLines ??= []).push(line);
+    if (request.internal.loggingCleanup !== undefined && options.write === undefined) {
+      const pending = request.internal.pendingLines;
+      if (pending === undefined) request.internal.pendingLines = [line];
+      else pending.push(line);
+    }
     else write(line);
   };
+  const metricsCleanup = async (request: PerkamoRequest): Promise<void> => metricsEnd(request);
 
   return { before: metricsBefore, after: metricsEnd, onError: metricsEnd };
 }
