@@ -1,6 +1,6 @@
 import type { Context as OtelContext } from '@opentelemetry/api';
 import type { PerkamoEventInput } from '../core/index.ts';
-import type { PerkamoClient, PerkamoOperation } from '../sdk/index.ts';
+import type { PerkamoCalls, PerkamoOperation } from '../sdk/index.ts';
 import type { InvocationReport } from './report.ts';
 
 /** Which record a command came from: enough to answer the trigger and to explain a failure in logs. */
@@ -13,7 +13,7 @@ export interface Origin {
 
 /** What a function's Perkamo call is given: the client, the invocation's deadline, the function's settings. */
 export interface CallContext {
-  client: PerkamoClient;
+  client: PerkamoCalls;
   /** Epoch ms: no Perkamo request is started that could not finish by then. */
   deadline: number;
   browserKey?: string;

@@ -1,6 +1,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import { PerkamoValidationError, canonicalJson, limits, type PerkamoEventInput } from '../core/index.ts';
-import { PerkamoApiError, responseMeta, type EventIngestResponse, type PerkamoClient, type PerkamoOperation } from '../sdk/index.ts';
+import { PerkamoApiError, responseMeta, type EventIngestResponse, type PerkamoCalls, type PerkamoOperation } from '../sdk/index.ts';
 import { attr, traceUserId, type UserIdPolicy } from '../telemetry/attributes.ts';
 import { withOperationSpan } from '../telemetry/perkamo-spans.ts';
 import type { CallContext, Command, Outcome } from './invocation.ts';
@@ -10,7 +10,7 @@ import { mapWithConcurrency } from './pool.ts';
 import type { PerkamoCall } from './report.ts';
 
 export interface RunOptions extends CallContext {
-  client: PerkamoClient;
+  client: PerkamoCalls;
   /** Perkamo calls in flight at once. */
   concurrency: number;
   /** What operation spans say about user ids (default: a hash). */

@@ -1,5 +1,6 @@
 import { context as otelContext } from '@opentelemetry/api';
-import { createPerkamoClient, type PerkamoClient } from '../sdk/index.ts';
+import { createPerkamoCalls } from '../sdk/client.ts';
+import type { PerkamoCalls } from '../sdk/index.ts';
 import type { Command, Invocation, Outcome } from './invocation.ts';
 import { LambdaConfigurationError, loadConfig, type AuthConfig, type LambdaConfig } from './config/index.ts';
 import { describeConfig } from './config/describe.ts';
@@ -18,7 +19,7 @@ export interface Runtime {
   config: LambdaConfig;
   /** Auth settings for the HTTP trigger (every function takes HTTP). */
   auth: AuthConfig;
-  client: PerkamoClient;
+  client: PerkamoCalls;
   logger: Logger;
   /** The invocation's time: the reserve from PERKAMO_DEADLINE_RESERVE_MS and every margin derived from it. */
   budget: Budget;
@@ -42,7 +43,8 @@ export function createRuntime(fn: PerkamoFunction, env: Record<string, string | 
   const config = loadFunctionConfig(fn, env);
   const logger = createLogger(config.logLevel, { function_name: functionNameOf(fn, env) });
   if (logger.enabled('debug')) logger.debug('configuration', describeConfig(config));
-  const client = createPerkamoClient({
+  // The calls without the customer stream: its code stays out of the bundles.
+  const client = createPerkamoCalls({
     apiKey: createApiKeySupplier(config.perkamo.secret, {
       ttlMs: config.perkamo.secretTtlMs,
       // The message names the secret and the fix, never the value.

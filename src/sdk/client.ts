@@ -63,8 +63,33 @@ export interface EmitOptions extends CallOptions {
 }
 
 export type PerkamoClient = ReturnType<typeof createPerkamoClient>;
+/** The client's calls, without its stream (`subscribeCustomer`). */
+export type PerkamoCalls = ReturnType<typeof createPerkamoCalls>;
 
+const fetchOf = (options: PerkamoClientOptions): PerkamoFetch => options.fetch ?? ((url, init) => globalThis.fetch(url, init));
+
+/** The Perkamo client: every call of the API, and the customer stream. */
 export function createPerkamoClient(options: PerkamoClientOptions) {
+  const calls = createPerkamoCalls(options);
+  const baseUrl = normalizeBaseUrl(options.baseUrl ?? defaultBaseUrl);
+  const fetchImpl = fetchOf(options);
+  return {
+    ...calls,
+    /** Preview: live customer state over the emulator's stream protocol (see README). */
+    subscribeCustomer: (
+      userId: string,
+      streamToken: string,
+      onCustomer: (customer: PerkamoCustomer) => void,
+      onError?: (error: Error) => void,
+    ): CustomerSubscription => subscribeCustomer({ baseUrl, fetch: fetchImpl }, userId, streamToken, onCustomer, onError),
+  };
+}
+
+/**
+ * The client without the customer stream: what the Lambda functions use (src/lambda/runtime.ts), so
+ * that the stream's code stays out of their bundles. The same options, checks and calls.
+ */
+export function createPerkamoCalls(options: PerkamoClientOptions) {
   if (!options || (typeof options.apiKey !== 'string' && typeof options.apiKey !== 'function')) {
     throw new PerkamoConfigurationError(
       'createPerkamoClient needs apiKey: a string or a function returning one, e.g. () => process.env.PERKAMO_SECRET_KEY',
@@ -80,7 +105,7 @@ export function createPerkamoClient(options: PerkamoClientOptions) {
     throw new PerkamoConfigurationError(`maxResponseBytes must be a whole number of bytes > 0, got ${options.maxResponseBytes}`);
   }
   const baseUrl = normalizeBaseUrl(options.baseUrl ?? defaultBaseUrl);
-  const fetchImpl: PerkamoFetch = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
+  const fetchImpl = fetchOf(options);
   const transport = createTransport({
     apiKey: options.apiKey,
     baseUrl,
@@ -220,13 +245,6 @@ export function createPerkamoClient(options: PerkamoClientOptions) {
     /** A customer stream token (`purpose: "stream"`), 120 s by default. */
     createStreamToken: (browserKey: string, userId: string, ttlSeconds = 120, call: CallOptions = {}) =>
       mintToken(browserKey, userId, ttlSeconds, 'stream', call),
-    /** Preview: live customer state over the emulator's stream protocol (see README). */
-    subscribeCustomer: (
-      userId: string,
-      streamToken: string,
-      onCustomer: (customer: PerkamoCustomer) => void,
-      onError?: (error: Error) => void,
-    ): CustomerSubscription => subscribeCustomer({ baseUrl, fetch: fetchImpl }, userId, streamToken, onCustomer, onError),
   };
 }
 

@@ -2,7 +2,7 @@
 // rules (as @perkamo/sdk re-exports @perkamo/sdk-core) and knows nothing of Lambda or tracing.
 export * from '../core/index.ts';
 export { encodePathSegment } from './paths.ts';
-export { createPerkamoClient, defaultBaseUrl, type EmitOptions, type PerkamoClient, type PerkamoClientOptions } from './client.ts';
+export { createPerkamoClient, defaultBaseUrl, type EmitOptions, type PerkamoCalls, type PerkamoClient, type PerkamoClientOptions } from './client.ts';
 export {
   PerkamoApiError,
   PerkamoConfigurationError,

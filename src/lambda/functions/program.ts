@@ -1,5 +1,5 @@
 import { PerkamoValidationError, isPlainObject } from '../../core/index.ts';
-import { carryResponseMeta, type PerkamoClient } from '../../sdk/index.ts';
+import { carryResponseMeta, type PerkamoCalls } from '../../sdk/index.ts';
 import { defineFunction, single } from '../function.ts';
 import type { CallContext } from '../invocation.ts';
 import { onlyFields, requireObject } from '../payload.ts';
@@ -44,7 +44,7 @@ export interface ProgramView {
 }
 
 /** Per client (one per function environment): the view and until when it is held, or the call in flight. */
-const views = new WeakMap<PerkamoClient, { view?: ProgramView; until: number; pending?: Promise<ProgramView> }>();
+const views = new WeakMap<PerkamoCalls, { view?: ProgramView; until: number; pending?: Promise<ProgramView> }>();
 
 function heldView({ client }: CallContext): ProgramView | undefined {
   const held = views.get(client);
