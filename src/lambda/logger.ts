@@ -1,3 +1,5 @@
+import { isoFormatter } from './iso-time.ts';
+
 /** Every level Lambda's `applicationLogLevel` knows. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 export const logLevels: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
@@ -117,6 +119,7 @@ function clashes(fields: Record<string, unknown>, base: Record<string, unknown>)
  */
 let isoMs = Number.NaN;
 let iso = '';
+const isoText = isoFormatter();
 function isoTimestamp(): string {
   const now = Date.now();
   if (now !== isoMs) {
@@ -126,20 +129,3 @@ function isoTimestamp(): string {
   return iso;
 }
 
-// The last whole second formatted, and its text up to the milliseconds (`2026-06-01T10:00:00.`).
-let isoSecond = Number.NaN;
-let isoPrefix = '';
-
-/**
- * `new Date(ms).toISOString()` for an integer `ms`; within the second of the last call, only its
- * milliseconds are written (a full Date formatting is most of a line's head otherwise).
- */
-export function isoText(ms: number): string {
-  const second = Math.floor(ms / 1000);
-  if (second === isoSecond && Number.isInteger(ms)) return `${isoPrefix}${String(ms - second * 1000).padStart(3, '0')}Z`;
-  const text = new Date(ms).toISOString();
-  // Years before 0 or past 9999 are written with a sign and six digits: those are not reused.
-  isoSecond = text.length === 24 ? second : Number.NaN;
-  isoPrefix = text.slice(0, 20);
-  return text;
-}

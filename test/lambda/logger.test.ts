@@ -1,6 +1,7 @@
 // The functions' logger: one JSON object per line, the threshold from any level Lambda knows.
 import { describe, expect, it } from 'vitest';
-import { createLogger, isoText, jsonMembers, logLevels, type LogLevel } from '../../src/lambda/logger.ts';
+import { isoFormatter } from '../../src/lambda/iso-time.ts';
+import { createLogger, jsonMembers, logLevels, type LogLevel } from '../../src/lambda/logger.ts';
 
 function written(level: LogLevel) {
   const lines: Record<string, unknown>[] = [];
@@ -68,7 +69,8 @@ describe('several lines in one write', () => {
   });
 });
 
-describe('isoText (the lines\' timestamps)', () => {
+describe('isoFormatter (the lines\' timestamps, the SQS records\' SentTimestamps)', () => {
+  const isoText = isoFormatter();
   it('writes what Date#toISOString writes, within a second and across seconds, years and odd values', () => {
     const starts = [Date.UTC(2026, 11, 7, 3, 4, 59, 990), 0, -1500, Date.UTC(9999, 11, 31, 23, 59, 59, 0), Date.UTC(10000, 0, 1), -62198755200000, 1796612647601];
     for (const start of starts) {

@@ -4,6 +4,7 @@ import type { Command, Item, Origin, Outcome } from '../invocation.ts';
 import { attr } from '../../telemetry/attributes.ts';
 import { reportedFailed } from '../fifo.ts';
 import { recordParser } from '../function.ts';
+import { isoFormatter } from '../iso-time.ts';
 import type { Defaults } from '../payload.ts';
 import type { InvocationSpanLink } from '../../telemetry/invocation-span.ts';
 import type { Source } from './source.ts';
@@ -49,9 +50,7 @@ export function sqsItems(
 let lastSentText: string | undefined;
 let lastSent: number | undefined;
 let lastSentIso: string | undefined;
-// The last whole second seen, and its ISO text up to the milliseconds (`2026-06-01T10:00:00.`).
-let lastSecond: number | undefined;
-let secondPrefix = '';
+const sentIso = isoFormatter();
 
 /**
  * The record's SentTimestamp as Date#toISOString writes it. The records of a batch come close
@@ -65,19 +64,9 @@ function sentAt(record: SQSRecord): string | undefined {
   const sent = Number(text);
   if (!(Number.isFinite(sent) && sent > 0)) return undefined;
   if (sent !== lastSent) {
-    const ms = Math.trunc(sent); // as a Date keeps it
-    const second = Math.floor(ms / 1000);
-    let iso: string;
-    if (second === lastSecond) iso = `${secondPrefix}${String(ms % 1000).padStart(3, '0')}Z`;
-    else {
-      // Past the year 275760 this throws: the record fails, as an invalid one.
-      iso = new Date(sent).toISOString();
-      // Years past 9999 are written with a sign and six digits: those are not reused.
-      lastSecond = iso.length === 24 ? second : undefined;
-      secondPrefix = iso.slice(0, 20);
-    }
+    // Whole milliseconds, as a Date keeps them. Past the year 275760 this throws: the record fails, as an invalid one.
+    lastSentIso = sentIso(Math.trunc(sent));
     lastSent = sent;
-    lastSentIso = iso;
   }
   lastSentText = typeof text === 'string' ? text : undefined;
   return lastSentIso;
