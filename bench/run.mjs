@@ -60,7 +60,7 @@ const config = quick
       warmSqs: { rounds: 2, warmup: 2, blocks: 2, blockSize: 3, records: 10 },
       throughput: { rounds: 2, records: 100, warmup: 1, count: 1 },
       stub: { rounds: 2, sizes: [{ records: 10, warmup: 20, count: 20 }, { records: 100, warmup: 3, count: 3 }, { records: 1000, warmup: 1, count: 2 }] },
-      observability: { rounds: 2, warmup: 20, blocks: 4, blockSize: 50, records: 10, sinks: ['pipe', 'file'] },
+      observability: { rounds: 2, warmup: 20, cycles: 60, blocks: 4, blockSize: 10, records: 10, sinks: ['pipe', 'file'] },
       memory: { runs: 1, records: 500 },
       ingest: { rounds: 2, single: 100, batches: 5, concurrency: 4 },
     }
@@ -82,7 +82,8 @@ const config = quick
           { records: 1000, warmup: 60, count: 30 },
         ],
       },
-      observability: { rounds: 5, warmup: 300, blocks: 10, blockSize: 500, records: 10, sinks: ['pipe', 'file'] },
+      // file: 3,000 cycles of one invocation each per instance; pipe: 60 blocks of 50 per instance.
+      observability: { rounds: 5, warmup: 300, cycles: 3000, blocks: 60, blockSize: 50, records: 10, sinks: ['pipe', 'file'] },
       memory: { runs: 3, records: 10_000 },
       ingest: { rounds: 5, single: 3000, batches: 150, concurrency: 8 },
     };
@@ -598,7 +599,7 @@ async function main() {
     for (let round = 0; round < c.rounds; round++) {
       for (const { sink, source } of rotate(runs, round)) {
         const fn = source === 'http' ? 'emit' : 'batch';
-        const job = { kind: 'observability', source, sink, records: c.records, warmup: c.warmup, blocks: c.blocks, blockSize: c.blockSize, run: `obs-${round}-${sink}-${source}` };
+        const job = { kind: 'observability', source, sink, records: c.records, warmup: c.warmup, cycles: c.cycles, blocks: c.blocks, blockSize: c.blockSize, run: `obs-${round}-${sink}-${source}` };
         const r = await runWorker('untraced', fn, job);
         results.observability[sink][source].push(r.us);
         const over = median(r.us.loud.map((loud, i) => loud - r.us.quiet[i]));

@@ -189,35 +189,59 @@ async function run() {
     }
     case 'observability': {
       // The same bundle twice in one process, Perkamo answered by the instant stub: as deployed
-      // (a summary line and an EMF line per invocation, on stdout, a pipe) and quiet. Interleaved
-      // blocks; job.source: http (emit) | sqs (job.records per invocation, batch).
+      // (a summary line and an EMF line per invocation, one write) and quiet; and a third, "floor":
+      // quiet plus a one-byte write to the same stdout — the write's own cost, which the lines pay
+      // once per invocation. job.source: http (emit) | sqs (job.records per invocation, batch).
       const make =
         job.source === 'http'
           ? (n) => httpApiEvent('POST /events', eventPayload(job.run, n))
           : (n) => sqsEvent(job.run, n * job.records, job.records);
-      const variants = { loud: handler, quiet: quietHandler };
+      const run = {
+        loud: (event) => invoke(event, handler),
+        quiet: (event) => invoke(event, quietHandler),
+        floor: async (event) => {
+          const result = await invoke(event, quietHandler);
+          process.stdout.write('\n');
+          return result;
+        },
+      };
+      const keys = Object.keys(run);
       // job.sink: 'pipe' leaves stdout as spawned (a pipe this process's parent reads, as on Lambda,
       // where the reader's work shares the machine); 'file' sends the functions' lines to /dev/null
       // with a synchronous write (our code and the syscall alone).
       const restore = job.sink === 'file' ? sendStdoutToDevNull() : () => {};
-      let n = 0;
-      for (let i = 0; i < job.warmup; i++) {
-        for (const fn of Object.values(variants)) check(await invoke(make(n++), fn), 'warm-up');
+      // Between invocations the runtime client waits for the next one on a socket: the event loop
+      // turns, and stdout's queued writes go out. Without the turn they would pile up.
+      const timed = async (key, event) => {
+        stubMs = 0;
+        const t0 = performance.now();
+        check(await run[key](event), 'stubbed invocation');
+        const us = (performance.now() - t0 - stubMs) * 1000;
         await new Promise(setImmediate);
-      }
-      const us = { loud: [], quiet: [] };
-      for (let block = 0; block < job.blocks; block++) {
-        for (const key of block % 2 === 0 ? ['loud', 'quiet'] : ['quiet', 'loud']) {
-          const events = Array.from({ length: job.blockSize }, () => make(n++));
-          stubMs = 0;
-          const t0 = performance.now();
-          for (const event of events) {
-            check(await invoke(event, variants[key]), 'stubbed invocation');
-            // Between invocations the runtime client waits for the next one on a socket: the event
-            // loop turns, and stdout's queued writes go out. Without the turn they would pile up.
-            await new Promise(setImmediate);
+        return us;
+      };
+      let n = 0;
+      for (let i = 0; i < job.warmup; i++) for (const key of keys) await timed(key, make(n++));
+      const us = { loud: [], quiet: [], floor: [] };
+      if (job.sink === 'file') {
+        // One invocation each per cycle, the order rotating: the figures are per invocation, and
+        // their differences paired within a cycle.
+        for (let cycle = 0; cycle < job.cycles; cycle++) {
+          for (let k = 0; k < keys.length; k++) {
+            const key = keys[(cycle + k) % keys.length];
+            us[key].push(await timed(key, make(n++)));
           }
-          us[key].push(((performance.now() - t0 - stubMs) * 1000) / job.blockSize);
+        }
+      } else {
+        // A pipe: the parent's reading spills into whatever invocation comes next, so instances
+        // alternate by blocks (their means paired within a round of blocks), the order rotating.
+        for (let block = 0; block < job.blocks; block++) {
+          for (let k = 0; k < keys.length; k++) {
+            const key = keys[(block + k) % keys.length];
+            let total = 0;
+            for (let i = 0; i < job.blockSize; i++) total += await timed(key, make(n++));
+            us[key].push(total / job.blockSize);
+          }
         }
       }
       restore();
