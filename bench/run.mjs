@@ -255,9 +255,10 @@ async function main() {
       node24Xray: await packageDeployed(harness, xrayParams),
     };
     const node24 = await harness.lambdaNode(24);
-    // The Node 22 pair (source maps on emit) needs a Node 22 binary: without one it is left out, and said so.
+    // The Node 22 variants (every function's cold start, and the source-maps pair on emit) need a Node 22
+    // binary: without one they are left out, and said so.
     const node22 = await harness.lambdaNode(22).catch((error) => {
-      log(`no Node 22 binary (${error.message.split('\n')[0]}): the Node 22 source-maps pair is left out`);
+      log(`no Node 22 binary (${error.message.split('\n')[0]}): the Node 22 variants are left out`);
       return undefined;
     });
     if (node22) {

@@ -1,11 +1,10 @@
 // One measurement of the layer's init by part, in a fresh process on Lambda's Node (bench/run.mjs
 // starts it): node:http is loaded first, as the runtime client loads it anyway; then the import
-// of otel-init.mjs is timed and split at the marks init.ts sets — the rest loaded (with
-// AWS_LAMBDA_RUNTIME_API set, after the extension's registration request is written), the provider
-// set up and registered, the hooks ready. Then it leaves the event loop free for a moment, as the
-// runtime client does once it waits on `invocation/next`: the registration's answer is read and the
-// extension's first `event/next` sent (the parent's stand-in of the Extensions API notes when).
-// Prints `@result {…}`.
+// of otel-init.mjs is timed and split at the marks init.ts sets — the bundle evaluated, the
+// provider set up and registered, the hooks ready (with AWS_LAMBDA_RUNTIME_API set, that includes
+// registering the extension with the Extensions API the parent serves). Then it leaves the event
+// loop free for a moment, as the runtime client does once it waits on `invocation/next`: the
+// extension's first `event/next` goes out (the parent's stand-in notes when). Prints `@result {…}`.
 await import('node:http');
 const { init } = JSON.parse(process.argv[2]);
 const started = performance.now();

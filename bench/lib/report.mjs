@@ -334,11 +334,12 @@ export function renderReport(results) {
     ...[
       ['ours', 'untraced', 5, 'ratio'],
       ['oursTracedNone', 'traced, spans recorded, not exported', 8, 'ratioTracedNone'],
-      ['oursTraced', 'traced, exported in the invocation (no Runtime API in the worker: on Lambda the export runs after the response)', 8, 'ratioTraced'],
+      // A reference, not the target: a loopback POST per invocation, which on Lambda runs after the response.
+      ['oursTraced', 'traced, exported in the invocation (no Runtime API in the worker: on Lambda the export runs after the response)', undefined, 'ratioTraced'],
     ].map(([key, what, limit, ratioKey]) => {
-      const figure = perSize(key, limit);
-      return [`our code per SQS record, over the Perkamo calls (instant stub; ${what}), batches of ${stubBatches}`, `≤ ${limit} µs`,
-        figure.text, `Powertools + \`emit\` ${perSize('powertools', Infinity).text}`, stubSizes.map((n) => `${num(stub[n][ratioKey].median, 2)}×`).join(' / '), met(figure.met)];
+      const figure = perSize(key, limit ?? Infinity);
+      return [`our code per SQS record, over the Perkamo calls (instant stub; ${what}), batches of ${stubBatches}`, limit === undefined ? '–' : `≤ ${limit} µs`,
+        figure.text, `Powertools + \`emit\` ${perSize('powertools', Infinity).text}`, stubSizes.map((n) => `${num(stub[n][ratioKey].median, 2)}×`).join(' / '), limit === undefined ? '–' : met(figure.met)];
     }),
     ['emulator ingest from another process: single events / batches of 100', '–',
       `${num(ing.single.median)} / ${num(ing.batch.median)} events/s`, `highest rate the benchmarks asked: ${num(singleDemand)} / ${num(batchDemand)}`,
@@ -357,7 +358,7 @@ export function renderReport(results) {
   p('# Benchmark results', '');
   p(
     `Written by \`npm run bench\`${quick ? ' --quick (smoke counts: not figures to quote)' : ''} on ${machine.date.slice(0, 10)}: ${machine.platform}, ${machine.cpu}; ` +
-      `cold starts (section 1) on Lambda's Node ${lambda.node[24]}${lambda.node[22] ? ` (the Node 22 pair on ${lambda.node[22]})` : ''}, ` +
+      `cold starts (section 1) on Lambda's Node ${lambda.node[24]}${lambda.node[22] ? ` (the Node 22 variants on ${lambda.node[22]})` : ''}, ` +
       `the run itself and the processes of sections 2–5 on Node ${machine.node}; ` +
       `load average ${machine.loadStart.toFixed(2)} at the start, ${machine.loadEnd.toFixed(2)} at the end; the run took ${Math.floor(results.seconds / 60)} min ${Math.round(results.seconds % 60)} s. ` +
       'Every figure is compared with a baseline measured in the same run; each is the median over interleaved rounds, with the min – max in brackets. ' +
@@ -663,9 +664,9 @@ export function renderReport(results) {
       `(\`LOG_LEVEL=error\`, \`PERKAMO_METRICS=false\`), and a third, **floor**: quiet plus a one-byte write to the same stdout after each invocation — the write's own cost, ` +
       `which the lines pay once per invocation. After ${num(config.observability.warmup)} warm-up invocations each, the event loop turning between invocations as under the runtime client. ` +
       'Two places for the lines: **a file** (`/dev/null`, a synchronous write: our code and the syscall alone) — ' +
-      `${num(config.observability.cycles)} cycles of one invocation of each, the order rotating, each invocation timed on its own, a round's figure the median of the per-cycle differences; ` +
+      `${num(config.observability.cycles)} cycles of one invocation of each, the six orders in turn, each invocation timed on its own, a round's figure the median of the per-cycle differences; ` +
       "and **a pipe** that another Node process reads (as on Lambda, where stdout is a pipe; on this 2-core machine the reader's work and the wake-ups are in the figure too) — " +
-      `${config.observability.blocks} rotating blocks of ${num(config.observability.blockSize)} invocations per instance (one by one, the reader's work would spill into the next invocation), ` +
+      `${config.observability.blocks} blocks of ${num(config.observability.blockSize)} invocations per instance, the six orders in turn (one by one, the reader's work would spill into the next invocation), each invocation timed with the event loop's turn after it, where a pipe's write goes out; ` +
       "a round's figure the median of the paired block differences. **Logs + metrics** = as deployed − quiet, of which **the write** = floor − quiet and **the lines' code** = as deployed − floor.",
     '',
   );

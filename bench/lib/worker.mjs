@@ -211,33 +211,33 @@ async function run() {
       // with a synchronous write (our code and the syscall alone).
       const restore = job.sink === 'file' ? sendStdoutToDevNull() : () => {};
       // Between invocations the runtime client waits for the next one on a socket: the event loop
-      // turns, and stdout's queued writes go out. Without the turn they would pile up.
+      // turns, and stdout's queued writes go out. Without the turn they would pile up. A file's write
+      // is done when it returns; a pipe's goes out in that turn, which its figure includes.
       const timed = async (key, event) => {
         stubMs = 0;
         const t0 = performance.now();
         check(await run[key](event), 'stubbed invocation');
+        if (job.sink !== 'file') await new Promise(setImmediate);
         const us = (performance.now() - t0 - stubMs) * 1000;
-        await new Promise(setImmediate);
+        if (job.sink === 'file') await new Promise(setImmediate);
         return us;
       };
+      // Every order of the three in turn, so that none always follows another (whose collections it would inherit).
+      const orders = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]].map((order) => order.map((k) => keys[k]));
       let n = 0;
       for (let i = 0; i < job.warmup; i++) for (const key of keys) await timed(key, make(n++));
       const us = { loud: [], quiet: [], floor: [] };
       if (job.sink === 'file') {
-        // One invocation each per cycle, the order rotating: the figures are per invocation, and
+        // One invocation each per cycle, in every order in turn: the figures are per invocation, and
         // their differences paired within a cycle.
         for (let cycle = 0; cycle < job.cycles; cycle++) {
-          for (let k = 0; k < keys.length; k++) {
-            const key = keys[(cycle + k) % keys.length];
-            us[key].push(await timed(key, make(n++)));
-          }
+          for (const key of orders[cycle % orders.length]) us[key].push(await timed(key, make(n++)));
         }
       } else {
         // A pipe: the parent's reading spills into whatever invocation comes next, so instances
-        // alternate by blocks (their means paired within a round of blocks), the order rotating.
+        // alternate by blocks (their means paired within a round of blocks), in every order in turn.
         for (let block = 0; block < job.blocks; block++) {
-          for (let k = 0; k < keys.length; k++) {
-            const key = keys[(block + k) % keys.length];
+          for (const key of orders[block % orders.length]) {
             let total = 0;
             for (let i = 0; i < job.blockSize; i++) total += await timed(key, make(n++));
             us[key].push(total / job.blockSize);

@@ -30,7 +30,8 @@ const versions = new Map<string, Promise<string>>();
 export function lambdaNode(major: LambdaNodeMajor): Promise<string> {
   let binary = found.get(major);
   if (!binary) {
-    binary = locate(major);
+    // Synchronous (execFileSync under lambdaNodePath): a first fetch holds the event loop, once per process.
+    binary = Promise.resolve().then(() => lambdaNodePath(major, lambdaNodePackages));
     // The failure is cached too (callers see it); keep it from counting as unhandled meanwhile.
     binary.catch(() => {});
     found.set(major, binary);
@@ -47,8 +48,4 @@ export function nodeVersion(binary: string): Promise<string> {
     versions.set(binary, version);
   }
   return version;
-}
-
-async function locate(major: LambdaNodeMajor): Promise<string> {
-  return lambdaNodePath(major, lambdaNodePackages);
 }

@@ -58,7 +58,9 @@ export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
       try {
         partial = await this.send(requests[i]!.body, json, deadline, signal);
       } catch (error) {
-        throw Object.assign(error as Error, { unsent: requests.slice(i).flatMap((request) => request.spans) });
+        const unsent = requests.slice(i).flatMap((request) => request.spans);
+        // What an earlier request's collector rejected is lost too: counted with them, should they be dropped.
+        throw Object.assign(error as Error, { unsent, ...(rejected > 0 && { dropped: rejected + unsent.length }) });
       }
       if (partial) {
         rejected += partial.rejected;
@@ -67,7 +69,7 @@ export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
     }
     // Taken, but not all kept: those spans are gone (OTLP: a partial success is not resent), and said so.
     if (rejected > 0) {
-      const why = safeLine(reason, this.signer?.secrets ?? []);
+      const why = safeLine(reason, this.secrets());
       throw Object.assign(new Error(`${this.url.origin}${this.url.pathname} took the export but rejected ${rejected} of its ${spans.length} spans${why ? ` (${why})` : ''}; OTLP partial successes are not resent`), {
         warnKey: 'partial-success',
         dropped: rejected,
@@ -85,6 +87,11 @@ export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
 
   shutdown(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /** Strings no warning may repeat: the signing credentials and the configured headers' values (vendor API keys). */
+  private secrets(): string[] {
+    return [...(this.signer?.secrets ?? []), ...Object.values(this.config.headers)];
   }
 
   /** One request; what the collector says it rejected of it, if anything. */
@@ -125,11 +132,14 @@ export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
             if (size < maxAnswerBodyBytes) taken.push(chunk);
             size += chunk.length;
           });
-          res.on('end', () => {
+          const answered = () => {
             if (cleaned) return;
             cleanup();
             resolve(size > 0 && size <= maxAnswerBodyBytes ? partialSuccessOf(Buffer.concat(taken), json) : undefined);
-          });
+          };
+          res.on('end', answered);
+          // The status said the spans were taken: a connection lost before the body's end is no failure.
+          res.on('close', answered);
           return;
         }
         if (transientStatuses.has(status)) {
@@ -149,7 +159,7 @@ export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
             errorType: String(res.headers['x-amzn-errortype'] ?? ''),
             body: Buffer.concat(chunks),
             signed: this.signer !== undefined,
-            secrets: this.signer?.secrets ?? [],
+            secrets: this.secrets(),
           });
           reject(Object.assign(new Error(`${where} answered HTTP ${status}${refusal.detail}; ${refusal.fix}`), { warnKey: refusal.key }));
         };
@@ -160,6 +170,7 @@ export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
           if (size >= maxAnswerBodyBytes) refused();
         });
         res.on('end', refused);
+        res.on('close', refused);
       });
       const fail = (error: Error) => {
         cleanup();

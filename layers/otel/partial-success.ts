@@ -41,7 +41,8 @@ function fromProtobuf(body: Buffer): PartialSuccess | undefined {
     if (f.number === 1 && f.varint !== undefined) rejected = f.varint;
     else if (f.number === 2 && f.bytes) message = f.bytes.toString('utf8');
   }
-  return { rejected, message };
+  // A negative int64 is ten bytes of varint, beyond a safe integer: no count.
+  return { rejected: Number.isSafeInteger(rejected) ? rejected : 0, message };
 }
 
 interface Field {

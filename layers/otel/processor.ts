@@ -156,13 +156,13 @@ function unsentOf(error: unknown): ReadableSpan[] | undefined {
   return Array.isArray(unsent) ? (unsent as ReadableSpan[]) : undefined;
 }
 
-/** What kind of failure this is, for warning once per kind (a refusal names its own). */
 /** How many spans an export that was taken in part lost (the collector says the count, not which). */
 function droppedOf(error: unknown): number | undefined {
   const dropped = (error as { dropped?: unknown } | undefined)?.dropped;
   return typeof dropped === 'number' ? dropped : undefined;
 }
 
+/** What kind of failure this is, for warning once per kind (a refusal names its own). */
 function warnKey(error: unknown): string {
   const key = (error as { warnKey?: unknown } | undefined)?.warnKey;
   return typeof key === 'string' ? key : 'failure';

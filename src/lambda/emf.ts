@@ -63,8 +63,8 @@ const number = (value: number): string => (Number.isFinite(value) ? `${value}` :
 
 /**
  * The `CloudWatchMetrics` array as JSON. It is the same for every invocation of a function (two
- * variants: with and without the per-call metrics), so it is serialised once per namespace and
- * dimension names.
+ * variants: with and without the per-call metrics), so it is kept per namespace, and made again
+ * only when the dimension names change.
  */
 const directivesCache = new Map<string, { dimensions: string[]; withCalls: string; withoutCalls: string }>();
 function directivesJson(namespace: string, dimensions: MetricDimensions, withCalls: boolean): string {
@@ -80,4 +80,3 @@ function directivesJson(namespace: string, dimensions: MetricDimensions, withCal
   }
   return withCalls ? cached.withCalls : cached.withoutCalls;
 }
-

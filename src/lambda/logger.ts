@@ -53,9 +53,10 @@ export function createLogger(
 }
 
 /**
- * `ownBase`: `base` is the logger's own copy (a child's: its parent's fields and its own), which no
- * one else can change, so it is serialised once, at the first line written — never for an
- * invocation's logger whose lines the level drops. A caller's object is read at each line.
+ * `ownBase`: `base` is the logger's own copy (a child's: its parent's fields and its own) and holds
+ * only primitives, which no one else can change, so it is serialised once, at the first line
+ * written — never for an invocation's logger whose lines the level drops. Otherwise (a caller's
+ * object, or a field that is an object the caller may still change) it is read at each line.
  */
 function loggerOf(level: LogLevel, base: Record<string, unknown>, write: (line: string) => void, ownBase: boolean): Logger {
   const min = rank[level];
@@ -83,7 +84,10 @@ function loggerOf(level: LogLevel, base: Record<string, unknown>, write: (line: 
     warn: (message, fields) => emit('warn', message, fields),
     error: (message, fields) => emit('error', message, fields),
     fatal: (message, fields) => emit('fatal', message, fields),
-    child: (fields) => loggerOf(level, { ...base, ...fields }, write, true),
+    child: (fields) => {
+      const merged = { ...base, ...fields };
+      return loggerOf(level, merged, write, primitivesOnly(merged));
+    },
     enabled: (lineLevel) => rank[lineLevel] >= min,
     format,
     // `write` adds the newline after its line: the lines are joined by the same. Concatenated, not
@@ -95,6 +99,14 @@ function loggerOf(level: LogLevel, base: Record<string, unknown>, write: (line: 
       write(text);
     },
   };
+}
+
+function primitivesOnly(object: Record<string, unknown>): boolean {
+  for (const key in object) {
+    const value = object[key];
+    if (typeof value === 'object' && value !== null) return false;
+  }
+  return true;
 }
 
 /** An object's JSON members without the braces; '' for none. */
@@ -128,4 +140,3 @@ function isoTimestamp(): string {
   }
   return iso;
 }
-

@@ -66,13 +66,10 @@ export type PerkamoClient = ReturnType<typeof createPerkamoClient>;
 /** The client's calls, without its stream (`subscribeCustomer`). */
 export type PerkamoCalls = ReturnType<typeof createPerkamoCalls>;
 
-const fetchOf = (options: PerkamoClientOptions): PerkamoFetch => options.fetch ?? ((url, init) => globalThis.fetch(url, init));
-
 /** The Perkamo client: every call of the API, and the customer stream. */
 export function createPerkamoClient(options: PerkamoClientOptions) {
   const calls = createPerkamoCalls(options);
-  const baseUrl = normalizeBaseUrl(options.baseUrl ?? defaultBaseUrl);
-  const fetchImpl = fetchOf(options);
+  const { baseUrl, fetch } = calls[endpoint];
   return {
     ...calls,
     /** Preview: live customer state over the emulator's stream protocol (see README). */
@@ -81,9 +78,12 @@ export function createPerkamoClient(options: PerkamoClientOptions) {
       streamToken: string,
       onCustomer: (customer: PerkamoCustomer) => void,
       onError?: (error: Error) => void,
-    ): CustomerSubscription => subscribeCustomer({ baseUrl, fetch: fetchImpl }, userId, streamToken, onCustomer, onError),
+    ): CustomerSubscription => subscribeCustomer({ baseUrl, fetch }, userId, streamToken, onCustomer, onError),
   };
 }
+
+/** Where the calls go, as createPerkamoCalls resolved it: for the stream, which goes there too. */
+const endpoint = Symbol('perkamo.endpoint');
 
 /**
  * The client without the customer stream: what the Lambda functions use (src/lambda/runtime.ts), so
@@ -105,7 +105,7 @@ export function createPerkamoCalls(options: PerkamoClientOptions) {
     throw new PerkamoConfigurationError(`maxResponseBytes must be a whole number of bytes > 0, got ${options.maxResponseBytes}`);
   }
   const baseUrl = normalizeBaseUrl(options.baseUrl ?? defaultBaseUrl);
-  const fetchImpl = fetchOf(options);
+  const fetchImpl: PerkamoFetch = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
   const transport = createTransport({
     apiKey: options.apiKey,
     baseUrl,
@@ -245,6 +245,7 @@ export function createPerkamoCalls(options: PerkamoClientOptions) {
     /** A customer stream token (`purpose: "stream"`), 120 s by default. */
     createStreamToken: (browserKey: string, userId: string, ttlSeconds = 120, call: CallOptions = {}) =>
       mintToken(browserKey, userId, ttlSeconds, 'stream', call),
+    [endpoint]: { baseUrl, fetch: fetchImpl },
   };
 }
 

@@ -103,7 +103,8 @@ export function createTransport(options: TransportOptions) {
   function keyBefore(operation: PerkamoOperation, deadline: number | undefined): string | Promise<string> {
     const supplied = typeof options.apiKey === 'function' ? options.apiKey() : options.apiKey;
     if (!isPromise(supplied)) return checkedKey(supplied);
-    const key = supplied.then(checkedKey);
+    // Any thenable a supplier returns, as a Promise.
+    const key = Promise.resolve(supplied).then(checkedKey);
     if (deadline === undefined) return key;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {

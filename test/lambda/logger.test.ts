@@ -69,6 +69,19 @@ describe('several lines in one write', () => {
   });
 });
 
+describe('a child logger', () => {
+  it('reads an object among its fields at each line, as the caller may change it; its primitives once', () => {
+    const lines: Record<string, unknown>[] = [];
+    const state = { phase: 'start' };
+    const logger = createLogger('info', { function: 'emit' }, (line) => lines.push(JSON.parse(line))).child({ request: 'r1', state });
+    logger.info('a');
+    state.phase = 'end';
+    logger.info('b');
+    expect(lines.map((line) => line.state)).toEqual([{ phase: 'start' }, { phase: 'end' }]);
+    expect(lines.map((line) => line.request)).toEqual(['r1', 'r1']);
+  });
+});
+
 describe('isoFormatter (the lines\' timestamps, the SQS records\' SentTimestamps)', () => {
   const isoText = isoFormatter();
   it('writes what Date#toISOString writes, within a second and across seconds, years and odd values', () => {

@@ -6,6 +6,8 @@ import { metrics } from '../../src/lambda/middleware/metrics.ts';
 import { emitFunction } from '../../src/lambda/functions/emit.ts';
 import type { PerkamoRequest } from '../../src/lambda/request.ts';
 import { emfProblems } from '../helpers/log-lines.ts';
+import { emfLine, metricUnits, type MetricDimensions } from '../../src/lambda/emf.ts';
+import type { Tally } from '../../src/lambda/report.ts';
 
 describe('metrics used without logging', () => {
   it('makes the report itself and writes one valid EMF line with the records counted', async () => {
@@ -38,5 +40,18 @@ describe('metrics used without logging', () => {
       });
     await expect(handler({}, {} as never)).rejects.toThrow('boom');
     expect(JSON.parse(lines[0]!)).toMatchObject({ outcome: 'failure', Records: 0 });
+  });
+});
+
+describe('the EMF line', () => {
+  it('declares exactly the metrics it writes, in metricUnits order, with and without per-call values', () => {
+    const tally = { records: 2, applied: 1, duplicate: 0, refused: 1, failed: 0, budgetExhausted: false, calls: [{ ms: 12.345, attempts: 2 }] } as unknown as Tally;
+    for (const calls of [tally.calls, []]) {
+      const line = JSON.parse(emfLine('perkamo-lambda', { function: 'emit', trigger: 'http', outcome: 'success' } as unknown as MetricDimensions, { ...tally, calls } as Tally, { request_id: 'r1' }, 0));
+      const declared = line._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name);
+      const written = Object.keys(line).filter((key) => key in metricUnits);
+      expect(written).toEqual(declared);
+      expect(declared).toEqual(Object.keys(metricUnits).filter((name) => calls.length > 0 || !['PerkamoLatency', 'PerkamoAttempts'].includes(name)));
+    }
   });
 });

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { Env } from '../../layers/otel/config.ts';
+import { partialSuccessOf } from '../../layers/otel/partial-success.ts';
 import { setupTracing } from '../../layers/otel/setup.ts';
 import { json, startLoopbackServer } from '../helpers/loopback-server.ts';
 
@@ -269,6 +270,41 @@ describe('flush bounds', () => {
     expect(warnings).toEqual([
       expect.stringMatching(/^dropped 2 spans: http:\/\/127\.0\.0\.1:\d+\/v1\/traces took the export but rejected 2 of its 3 spans \(2 spans carry an attribute over 64 KB\); OTLP partial successes are not resent/),
     ]);
+  });
+
+  it("a partial success's reason never repeats a configured header's value (a vendor's API key)", async () => {
+    receiver.enqueue((_req, res) => json(res, 200, { partialSuccess: { rejectedSpans: '1', errorMessage: 'key k3y-2a9 may not write span 1' } }));
+    const { spans, tracing, warnings } = traced({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=k3y-2a9' });
+    spans(2);
+    await tracing.flush(2000);
+    expect(warnings).toEqual([expect.stringContaining('(key [redacted] may not write span 1)')]);
+    expect(warnings.join('')).not.toContain('k3y-2a9');
+  });
+
+  it('a 2xx whose connection drops before its body ends: the spans were taken, at once, no warning', async () => {
+    const dropping = createServer((socket) => {
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"partial');
+        setTimeout(() => socket.destroy(), 20);
+      });
+    });
+    await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
+    try {
+      const { spans, tracing, warnings, timedFlush } = traced({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(dropping.address() as AddressInfo).port}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+      spans(2);
+      expect(await timedFlush(3000)).toBeLessThan(1000);
+      expect(warnings).toEqual([]);
+      expect(tracing.processor!.buffered).toBe(0);
+    } finally {
+      await new Promise((resolve) => dropping.close(resolve));
+    }
+  });
+
+  it('a negative rejected_spans (int64 on the wire) is no count', () => {
+    // partial_success { rejected_spans: -1 }: ten bytes of varint.
+    const negative = Buffer.from([0x0a, 0x0b, 0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+    expect(ProtobufTraceSerializer.deserializeResponse(negative)).toMatchObject({ partialSuccess: {} });
+    expect(partialSuccessOf(negative, false)).toBeUndefined();
   });
 
   it('the hand-written partial success is what OpenTelemetry\'s own deserializer reads', () => {
