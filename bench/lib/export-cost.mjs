@@ -4,7 +4,7 @@
 // gzip-compressed, serialized, compressed and SigV4-signed (traces=xray as deployed). The steps are
 // the layer's own, called as layers/otel/otlp-exporter.ts calls them: from the built
 // dist/layers/otel/otel-export.mjs, `boundSpan` on every span, `limitedRequests` with
-// `ProtobufTraceSerializer.serializeRequest`, gzip by node:zlib as the exporter compresses (one
+// `encodeProtobuf`, gzip by node:zlib as the exporter compresses (one
 // synchronous call up to 64 KB, the asynchronous `gzip` and its threadpool round trip above), and `requestSigner(…).sign` with
 // `credentialsSource(process.env)` (one signer for the process: it caches the signing key per day).
 // Nothing is sent.
@@ -66,7 +66,7 @@ const gzip = async (body) =>
   body.byteLength <= syncGzipBytes ? gzipSync(body) : new Promise((resolve, reject) => gzipCallback(body, (error, out) => (error ? reject(error) : resolve(out))));
 const serialize = (spans) =>
   parts.limitedRequests(spans.map((span) => parts.boundSpan(span)), (part) => {
-    const body = parts.ProtobufTraceSerializer.serializeRequest(part);
+    const body = parts.encodeProtobuf(part);
     if (!body) throw new Error('could not serialize the spans');
     return body;
   });

@@ -595,7 +595,7 @@ export function renderReport(results) {
       '(`bench/lib/span-source.mjs`, bundled) and an in-memory exporter while the emit and batch bundles take invocations against the emulator, alternately ' +
       `(${median(ec.rounds[0].spansPerInvocation.emit)} spans per HTTP invocation, ${median(ec.rounds[0].spansPerInvocation.batch)} per SQS batch of 10): a batch of n spans is the first n that ended. ` +
       'Then the layer\'s own export steps from the built `otel-export.mjs`, called as `otlp-exporter.ts` calls them: `boundSpan` on each span and `limitedRequests` with ' +
-      '`ProtobufTraceSerializer` (**serialize**: what `traces=otlp` does), then node:zlib\'s gzip as the exporter compresses — one synchronous call up to 64 KB, the asynchronous `gzip` above (**+ gzip**) — then `requestSigner(…).sign` with ' +
+      '`encodeProtobuf` (**serialize**: what `traces=otlp` does), then node:zlib\'s gzip as the exporter compresses — one synchronous call up to 64 KB, the asynchronous `gzip` above (**+ gzip**) — then `requestSigner(…).sign` with ' +
       '`credentialsSource` (**+ SigV4**: `traces=xray`; one signer per process, as the exporter keeps, which caches the signing key per day). Nothing is sent. ' +
       `After ${num(ec.warmup)} warm-up exports per mode, ${ec.blocks} blocks of ${num(ec.count)} exports per mode, the modes interleaved (their order rotating from block to block). ` +
       '**CPU** = `process.cpuUsage()` (user + system, every thread: the compression on the threadpool counts); **wall** = `performance.now()`, a larger body\'s threadpool ' +

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { GetQueueUrlCommand, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
-import { defaultHost, defaultPorts, queues } from '../stack/dev-config.ts';
+import { defaultHost, defaultPorts, localQueues, queues } from '../stack/dev-config.ts';
 import { poisonBody, poisonUserId, runId, sampleEvent, sampleIdentify } from '../stack/samples.ts';
 import { sqsClient } from '../stack/sqs.ts';
 
@@ -75,9 +75,9 @@ try {
       : `cannot reach the local SQS at ${values.endpoint} (${(error as Error).message}). Is \`npm start\` running?`,
   );
 }
-const identify = queueName.replace(/\.fifo$/, '') === queues.identify.name;
 // SQS: FIFO queue names end in .fifo, and only theirs.
 const fifo = queueName.endsWith('.fifo');
+const identify = queueName === localQueues(fifo).identify.name;
 
 // Poison messages are spread evenly through the run.
 const run = runId();

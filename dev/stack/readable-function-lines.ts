@@ -7,8 +7,9 @@
  */
 import type { FunctionLine } from '../chaos/function-logs.ts';
 import { boundText, upstreamCode } from '../../src/core/text.ts';
+import { logLevels } from '../../src/lambda/logger.ts';
 
-const levels = new Set(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL']);
+const levels = new Set(logLevels.map((level) => level.toUpperCase()));
 /** A short token (a name, a code): anything else is not repeated. */
 const word = upstreamCode;
 const count = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);

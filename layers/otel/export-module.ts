@@ -5,7 +5,7 @@
 export { WaterfallConsoleExporter } from './console-exporter.ts';
 export { credentialsSource } from './credentials.ts';
 export { boundSpan, limitedRequests } from './limits.ts';
-export { encodeJson, encodeProtobuf, JsonTraceSerializer, ProtobufTraceSerializer } from './otlp-encode.ts';
+export { encodeProtobuf } from './otlp-encode.ts';
 export { OtlpHttpExporter } from './otlp-exporter.ts';
 export { refusalOf } from './refusals.ts';
 export { requestSigner } from './sigv4.ts';

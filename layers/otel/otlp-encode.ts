@@ -326,7 +326,3 @@ export function encodeJson(spans: readonly ReadableSpan[]): Uint8Array {
   }));
   return Buffer.from(JSON.stringify({ resourceSpans }), 'utf8');
 }
-
-/** The encoders in the shape of @opentelemetry/otlp-transformer's serializers (what bench/lib/export-cost.mjs calls). */
-export const ProtobufTraceSerializer = { serializeRequest: encodeProtobuf };
-export const JsonTraceSerializer = { serializeRequest: encodeJson };

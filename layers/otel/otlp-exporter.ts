@@ -129,13 +129,16 @@ export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
           const taken: Buffer[] = [];
           let size = 0;
           res.on('data', (chunk: Buffer) => {
-            if (size < maxAnswerBodyBytes) taken.push(chunk);
+            taken.push(chunk);
             size += chunk.length;
+            // Longer than any partial success: taken, and not read on (nor waited for).
+            if (size > maxAnswerBodyBytes) answered();
           });
           const answered = () => {
             if (cleaned) return;
             cleanup();
-            resolve(size > 0 && size <= maxAnswerBodyBytes ? partialSuccessOf(Buffer.concat(taken), json) : undefined);
+            if (size > maxAnswerBodyBytes) return void (res.destroy(), resolve(undefined));
+            resolve(size > 0 ? partialSuccessOf(Buffer.concat(taken), json) : undefined);
           };
           res.on('end', answered);
           // The status said the spans were taken: a connection lost before the body's end is no failure.

@@ -63,19 +63,19 @@ const number = (value: number): string => (Number.isFinite(value) ? `${value}` :
 
 /**
  * The `CloudWatchMetrics` array as JSON. It is the same for every invocation of a function (two
- * variants: with and without the per-call metrics), so it is kept per namespace, and made again
- * only when the dimension names change.
+ * variants: with and without the per-call metrics; the dimensions' names are MetricDimensions'
+ * three), so it is made once per namespace.
  */
-const directivesCache = new Map<string, { dimensions: string[]; withCalls: string; withoutCalls: string }>();
+const directivesCache = new Map<string, { withCalls: string; withoutCalls: string }>();
 function directivesJson(namespace: string, dimensions: MetricDimensions, withCalls: boolean): string {
-  const names = Object.keys(dimensions);
   let cached = directivesCache.get(namespace);
-  if (cached === undefined || cached.dimensions.length !== names.length || cached.dimensions.some((name, i) => name !== names[i])) {
+  if (cached === undefined) {
+    const names = Object.keys(dimensions);
     const directives = (metrics: MetricName[]) =>
       JSON.stringify([{ Namespace: namespace, Dimensions: [names], Metrics: metrics.map((Name) => ({ Name, Unit: metricUnits[Name] })) }]);
     const all = Object.keys(metricUnits) as MetricName[];
     // The per-call metrics are the last two.
-    cached = { dimensions: names, withCalls: directives(all), withoutCalls: directives(all.slice(0, -2)) };
+    cached = { withCalls: directives(all), withoutCalls: directives(all.slice(0, -2)) };
     directivesCache.set(namespace, cached);
   }
   return withCalls ? cached.withCalls : cached.withoutCalls;

@@ -1,4 +1,4 @@
-import type { Item, Outcome } from './invocation.ts';
+import { originOf, type Item, type Outcome } from './invocation.ts';
 import { GroupBlockedError } from './errors.ts';
 
 /**
@@ -153,13 +153,13 @@ export function blockAfterInvalid(items: Item[]): Item[] {
   let grouped = false;
   for (let k = 0; k < items.length && !grouped; k++) {
     const item = items[k] as Item;
-    grouped = ('command' in item ? item.command.origin : item.origin).group !== undefined;
+    grouped = originOf(item).group !== undefined;
   }
   // No groups, nothing to block: the items as they are.
   if (!grouped) return items;
   const groups = new MessageGroups();
   return items.map((item) => {
-    const origin = 'command' in item ? item.command.origin : item.origin;
+    const origin = originOf(item);
     if (origin.group === undefined) return item;
     if (groups.isStopped(origin.group)) return { origin, error: groups.blocked(origin.group) };
     groups.settle(origin.group, 'command' in item);

@@ -47,6 +47,9 @@ export type Outcome = { ok: true; value: unknown } | { ok: false; error: Error }
 /** A record of the trigger: a command to run, or the reason it could not become one. */
 export type Item = { command: Command } | { origin: Origin; error: Error };
 
+/** Where an item came from: its command's origin, or the invalid record's. */
+export const originOf = (item: Item): Origin => ('command' in item ? item.command.origin : item.origin);
+
 /** What the handler works on, built by the commands middleware from the trigger's event. */
 export interface Invocation {
   items: Item[];

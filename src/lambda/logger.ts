@@ -125,18 +125,6 @@ function clashes(fields: Record<string, unknown>, base: Record<string, unknown>)
   return false;
 }
 
-/**
- * `new Date().toISOString()`, computed once per millisecond: the lines of an invocation, and those
- * of invocations less than a millisecond apart, share it.
- */
-let isoMs = Number.NaN;
-let iso = '';
+/** `new Date().toISOString()`: within a second only its milliseconds are written (isoFormatter). */
 const isoText = isoFormatter();
-function isoTimestamp(): string {
-  const now = Date.now();
-  if (now !== isoMs) {
-    iso = isoText(now);
-    isoMs = now;
-  }
-  return iso;
-}
+const isoTimestamp = (): string => isoText(Date.now());

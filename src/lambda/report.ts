@@ -1,6 +1,6 @@
 import { isTimeoutError } from '../core/index.ts';
 import { toHttpError } from './errors.ts';
-import type { Item, Origin, Outcome } from './invocation.ts';
+import { originOf, type Item, type Outcome } from './invocation.ts';
 import type { PerkamoOperation } from '../sdk/index.ts';
 import type { Trigger } from './request.ts';
 
@@ -154,7 +154,8 @@ export class InvocationReport {
         tally.errorCodes[code] = (tally.errorCodes[code] ?? 0) + 1;
       }
       if (tally.failures.length < maxFailures) {
-        tally.failures.push({ id: originOf(this.items[i])?.id, result, error: outcome.error.name, ...(code && { code }), message: outcome.error.message });
+        const item = this.items[i];
+        tally.failures.push({ id: item && originOf(item).id, result, error: outcome.error.name, ...(code && { code }), message: outcome.error.message });
       }
     }
     tally.requestIds = [...ids];
@@ -163,8 +164,4 @@ export class InvocationReport {
     else if (notOk > 0) tally.outcome = 'partial';
     return tally;
   }
-}
-
-function originOf(item: Item | undefined): Origin | undefined {
-  return item && ('command' in item ? item.command.origin : item.origin);
 }

@@ -517,7 +517,17 @@ describe('verified with node:crypto: every check jose used to make', () => {
   });
 
   // Each answers 401 with the message jose's error used to map to.
-  const refusals: [string, () => Promise<{ token: string; url?: string; algorithms?: string[] }>, RegExp][] = [
+  type Refusal = [string, () => Promise<{ token: string; url?: string; algorithms?: string[] }>, RegExp];
+  /** An RS256 token signed by the one key of its set, which the JWK's own members (`jwk`) forbid to verify it. */
+  const unusableKey = (name: string, kid: string, jwk: Record<string, unknown>): Refusal => [
+    name,
+    async () => {
+      const key = await signingKey('RS256', kid, jwk);
+      return { token: await signJwt(key, claims()), url: serve(setOf(key)) };
+    },
+    /key set does not hold/,
+  ];
+  const refusals: Refusal[] = [
     [
       'crit names an extension this verifier does not understand',
       async () => ({
@@ -582,30 +592,9 @@ describe('verified with node:crypto: every check jose used to make', () => {
       },
       /key set does not hold/,
     ],
-    [
-      'the key is for encryption (use: enc), the right key otherwise',
-      async () => {
-        const key = await signingKey('RS256', 'enc-key', { use: 'enc' });
-        return { token: await signJwt(key, claims()), url: serve(setOf(key)) };
-      },
-      /key set does not hold/,
-    ],
-    [
-      'the key_ops leave out verify',
-      async () => {
-        const key = await signingKey('RS256', 'ops', { key_ops: ['encrypt'] });
-        return { token: await signJwt(key, claims()), url: serve(setOf(key)) };
-      },
-      /key set does not hold/,
-    ],
-    [
-      'the JWK names another alg (RS512 key, RS256 token)',
-      async () => {
-        const key = await signingKey('RS256', 'other-alg', { alg: 'RS512' });
-        return { token: await signJwt(key, claims()), url: serve(setOf(key)) };
-      },
-      /key set does not hold/,
-    ],
+    unusableKey('the key is for encryption (use: enc), the right key otherwise', 'enc-key', { use: 'enc' }),
+    unusableKey('the key_ops leave out verify', 'ops', { key_ops: ['encrypt'] }),
+    unusableKey('the JWK names another alg (RS512 key, RS256 token)', 'other-alg', { alg: 'RS512' }),
     [
       'alg confusion: an HS256 token whose kid names an oct key published in the JWKS, HS256 listed by mistake',
       async () => {

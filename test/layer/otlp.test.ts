@@ -300,6 +300,25 @@ describe('flush bounds', () => {
     }
   });
 
+  it('a 2xx whose body runs past any partial success (and then stalls): taken, at once, no warning', async () => {
+    const sockets: import('node:net').Socket[] = [];
+    const endless = createServer((socket) => {
+      sockets.push(socket);
+      socket.once('data', () => socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n${' '.repeat(5000)}`));
+    });
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
+    try {
+      const { spans, tracing, warnings, timedFlush } = traced({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(endless.address() as AddressInfo).port}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+      spans(2);
+      expect(await timedFlush(3000)).toBeLessThan(1000);
+      expect(warnings).toEqual([]);
+      expect(tracing.processor!.buffered).toBe(0);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => endless.close(resolve));
+    }
+  });
+
   it('a negative rejected_spans (int64 on the wire) is no count', () => {
     // partial_success { rejected_spans: -1 }: ten bytes of varint.
     const negative = Buffer.from([0x0a, 0x0b, 0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import type { Invocation, Item } from '../invocation.ts';
+import { originOf, type Invocation, type Item } from '../invocation.ts';
 import { required, type PerkamoRequest } from '../request.ts';
 import type { PerkamoFunction } from '../function.ts';
 import { sourceOf } from '../sources/index.ts';
@@ -42,7 +42,7 @@ function traceFields(trigger: string, items: Item[]): Record<string, unknown> {
     trigger,
     items: items.length,
     invalid: items.reduce((n, item) => n + ('command' in item ? 0 : 1), 0),
-    item_ids: shown.map((item) => ('command' in item ? item.command.origin : item.origin).id ?? null),
+    item_ids: shown.map((item) => originOf(item).id ?? null),
     // emit commands become events:batch calls (the runner coalesces them); invalid items never reach Perkamo.
     decisions: shown.map((item) => ('command' in item ? (item.command.kind === 'emit' ? 'emit' : item.command.operation) : `invalid: ${item.error.name}`)),
   };

@@ -8,7 +8,7 @@
 // matching key that will not import) is a KeySetUnavailable: the failure is ours, not the token's.
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { readBounded } from '../../core/bounded-body.ts';
-import { packageVersion } from '../../core/version.ts';
+import { userAgent } from '../../sdk/version.ts';
 import type { JwsAlgorithm } from '../jws-algorithms.ts';
 import { JwtRejected, type JoseHeader, type KeyLookup } from './jwt-verify.ts';
 
@@ -132,7 +132,7 @@ async function fetchKeySet(url: URL): Promise<Jwk[]> {
     response = await fetch(url, {
       // A redirect is answered as a non-200: keys are taken from AUTH_JWKS_URL only.
       redirect: 'manual',
-      headers: { accept: 'application/json, application/jwk-set+json', 'user-agent': `perkamo-lambda/${packageVersion}` },
+      headers: { accept: 'application/json, application/jwk-set+json', 'user-agent': userAgent },
       signal: AbortSignal.timeout(fetchTimeoutMs),
     });
   } catch (error) {

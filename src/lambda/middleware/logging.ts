@@ -8,6 +8,9 @@ import type { PerkamoRequest } from '../request.ts';
 import { sourceOf } from '../sources/index.ts';
 import { tenantIdOf } from '../tenant.ts';
 
+/** Debug lines for an invocation's Perkamo calls (a 10,000-record batch makes 100): the rest are counted. */
+const maxCallLines = 50;
+
 export interface LoggingOptions {
   logger: Logger;
 }
@@ -62,8 +65,9 @@ export function logging({ logger }: LoggingOptions) {
         : ['info', 'invocation done'];
     // The fields are built only for a line that is written.
     const summary = invocationLogger.enabled(level) ? invocationLogger.format(level, message, summaryFields(tally, request, report.startedAt)) : undefined;
-    // At debug, a line per Perkamo call before the summary.
-    const lines = invocationLogger.enabled('debug') ? tally.calls.map((call) => invocationLogger.format('debug', 'perkamo call', callFields(call))!) : [];
+    // At debug, a line per Perkamo call before the summary: the first 50, then how many more.
+    const lines = invocationLogger.enabled('debug') ? tally.calls.slice(0, maxCallLines).map((call) => invocationLogger.format('debug', 'perkamo call', callFields(call))!) : [];
+    if (lines.length > 0 && tally.calls.length > maxCallLines) lines.push(invocationLogger.format('debug', 'perkamo calls not shown', { count: tally.calls.length - maxCallLines })!);
     if (summary !== undefined) lines.push(summary);
     // One write for the invocation's lines: the summary and what the metrics middleware left (its EMF line).
     const pending = request.internal.pendingLines;

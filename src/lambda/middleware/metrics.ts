@@ -38,11 +38,7 @@ export function metrics(options: Pick<MetricsOptions, 'function'> & Partial<Metr
     const dimensions = { function: fn.name, trigger: tally.trigger ?? 'unknown', outcome: tally.outcome };
     const line = emfLine(namespace, dimensions, tally, request.internal.logFields ?? {});
     // With the logging middleware still to end, it writes this line with its summary: one write per invocation.
-    if (request.internal.loggingCleanup !== undefined && options.write === undefined) {
-      const pending = request.internal.pendingLines;
-      if (pending === undefined) request.internal.pendingLines = [line];
-      else pending.push(line);
-    }
+    if (request.internal.loggingCleanup !== undefined && options.write === undefined) (request.internal.pendingLines ??= []).push(line);
     else write(line);
   };
   const metricsCleanup = async (request: PerkamoRequest): Promise<void> => metricsEnd(request);

@@ -48,14 +48,13 @@ export function sqsItems(
 }
 
 let lastSentText: string | undefined;
-let lastSent: number | undefined;
 let lastSentIso: string | undefined;
 const sentIso = isoFormatter();
 
 /**
  * The record's SentTimestamp as Date#toISOString writes it. The records of a batch come close
- * together: one sent in the same millisecond as the last takes its text, one in the same second
- * its text up to the milliseconds.
+ * together: one with the same text as the last takes its answer, one in the same second has only
+ * its milliseconds written (isoFormatter).
  */
 function sentAt(record: SQSRecord): string | undefined {
   const text = record.attributes?.SentTimestamp;
@@ -63,11 +62,8 @@ function sentAt(record: SQSRecord): string | undefined {
   if (text === lastSentText && typeof text === 'string') return lastSentIso;
   const sent = Number(text);
   if (!(Number.isFinite(sent) && sent > 0)) return undefined;
-  if (sent !== lastSent) {
-    // Whole milliseconds, as a Date keeps them. Past the year 275760 this throws: the record fails, as an invalid one.
-    lastSentIso = sentIso(Math.trunc(sent));
-    lastSent = sent;
-  }
+  // Whole milliseconds, as a Date keeps them. Past the year 275760 this throws: the record fails, as an invalid one.
+  lastSentIso = sentIso(Math.trunc(sent));
   lastSentText = typeof text === 'string' ? text : undefined;
   return lastSentIso;
 }
