@@ -100,6 +100,7 @@ function managedInstancesResources(settings, functionId, architecture) {
           Version: '2012-10-17',
           Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
         },
+        // AWS's operator-role page names this policy as the role's minimum (docs/deploy.md cites it).
         ManagedPolicyArns: [{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/AWSLambdaManagedEC2ResourceOperator' }],
       },
     };
@@ -125,8 +126,9 @@ function managedInstancesResources(settings, functionId, architecture) {
             ExecutionEnvironmentMemoryGiBPerVCpu: settings.gibPerVCpu,
           },
         },
-        // Every deploy publishes $LATEST.PUBLISHED, the version an unqualified ARN (the queues'
-        // event source mappings name one) invokes on Managed Instances.
+        // $LATEST.PUBLISHED is the version an unqualified ARN (the queues' event source mappings
+        // name one) invokes on Managed Instances; this has CloudFormation publish it with the
+        // function's code (docs/deploy.md, "Managed Instances": what AWS's docs confirm of it).
         PublishToLatestPublished: true,
       },
     };

@@ -55,6 +55,30 @@ describe('managedInstances=batch,identify with the stack’s own capacity provid
     expect(specProblems(own)).toEqual([]);
   });
 
+  it('the specification check reads the capacity provider and the function’s configuration: a value outside an enum, a wrong type, a missing required property, an unknown name', () => {
+    // Every expected value below is CloudFormation's schema speaking, not this code: the check
+    // must refuse each of these changes to the template the deploy makes.
+    const broken = structuredClone(own);
+    const provider = broken.Resources.PerkamoCapacityProvider!.Properties as Props;
+    provider.CapacityProviderScalingConfig.ScalingMode = 'auto';
+    provider.InstanceRequirements.Architectures = ['aarch64'];
+    delete provider.VpcConfig.SecurityGroupIds;
+    const managed = config(broken, 'BatchLambdaFunction');
+    managed.PerExecutionEnvironmentMaxConcurrency = 16.5;
+    delete managed.CapacityProviderArn;
+    fnProps(broken, 'IdentifyLambdaFunction').CapacityProviderConfig.LambdaManagedInstancesCapacityProviderConfig.MaxConcurrency = 16;
+    expect(specProblems(broken).sort()).toEqual(
+      [
+        'BatchLambdaFunction (AWS::Lambda::Function).CapacityProviderConfig (CapacityProviderConfig).LambdaManagedInstancesCapacityProviderConfig (LambdaManagedInstancesCapacityProviderConfig): required property CapacityProviderArn is missing',
+        'BatchLambdaFunction (AWS::Lambda::Function).CapacityProviderConfig (CapacityProviderConfig).LambdaManagedInstancesCapacityProviderConfig (LambdaManagedInstancesCapacityProviderConfig).PerExecutionEnvironmentMaxConcurrency: expected an integer, got 16.5',
+        'IdentifyLambdaFunction (AWS::Lambda::Function).CapacityProviderConfig (CapacityProviderConfig).LambdaManagedInstancesCapacityProviderConfig (LambdaManagedInstancesCapacityProviderConfig): MaxConcurrency is not a property of it',
+        'PerkamoCapacityProvider (AWS::Lambda::CapacityProvider).CapacityProviderScalingConfig (CapacityProviderScalingConfig).ScalingMode: expected one of Auto, Manual, got "auto"',
+        'PerkamoCapacityProvider (AWS::Lambda::CapacityProvider).InstanceRequirements (InstanceRequirements).Architectures[0]: expected one of x86_64, arm64, got "aarch64"',
+        'PerkamoCapacityProvider (AWS::Lambda::CapacityProvider).VpcConfig (CapacityProviderVpcConfig): required property SecurityGroupIds is missing',
+      ].sort(),
+    );
+  });
+
   it('creates the capacity provider in the given subnets and security group, for arm64, capped at 64 vCPUs, managed through an operator role', () => {
     const provider = own.Resources.PerkamoCapacityProvider!;
     expect(provider.Type).toBe('AWS::Lambda::CapacityProvider');

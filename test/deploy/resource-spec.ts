@@ -1,7 +1,8 @@
 // Checks a CloudFormation template against AWS's own resource specification — the database the
 // AWS CDK is generated from (@aws-cdk/aws-service-spec): every resource type exists, every property
-// name exists on it (or on the nested type it sits in), every value has the property's type, and
-// no required property is missing. Intrinsic functions (Ref, Fn::*) stand for any value.
+// name exists on it (or on the nested type it sits in), every value has the property's type and,
+// where the schema lists the values allowed (an enum: ScalingMode, Architectures…), is one of them,
+// and no required property is missing. Intrinsic functions (Ref, Fn::*) stand for any value.
 import { loadAwsServiceSpecSync } from '@aws-cdk/aws-service-spec';
 import type { PropertyType, ResourceProperties, TypeDefinition } from '@aws-cdk/service-spec-types';
 
@@ -56,6 +57,9 @@ function checkType(where: string, type: PropertyType, value: Json, problems: str
   const wrong = (what: string) => problems.push(`${where}: expected ${what}, got ${JSON.stringify(value)?.slice(0, 80)}`);
   switch (type.type) {
     case 'string':
+      if (typeof value !== 'string' && typeof value !== 'number') wrong('a string');
+      else if (type.allowedValues && !type.allowedValues.includes(String(value))) wrong(`one of ${type.allowedValues.join(', ')}`);
+      return;
     case 'date-time':
       if (typeof value !== 'string' && typeof value !== 'number') wrong('a string');
       return;
@@ -63,6 +67,7 @@ function checkType(where: string, type: PropertyType, value: Json, problems: str
     case 'integer':
       if (typeof value !== 'number' && !(typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value))) wrong(`a ${type.type}`);
       else if (type.type === 'integer' && !Number.isInteger(Number(value))) wrong('an integer');
+      else if (type.type === 'integer' && type.allowedValues && !type.allowedValues.includes(Number(value))) wrong(`one of ${type.allowedValues.join(', ')}`);
       return;
     case 'boolean':
       if (typeof value !== 'boolean' && value !== 'true' && value !== 'false') wrong('a boolean');
