@@ -42,12 +42,37 @@ describe('the suites run on the runtime’s Node', () => {
   });
 });
 
-describe('the Node a newcomer may have', () => {
-  it('package.json, its lock and the README agree: Node 20.19 or later runs the commands', () => {
-    expect(pkg.engines.node).toBe('>=20.19');
-    const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
+describe('the Node a newcomer may have, and the Node the package asks of its users', () => {
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  /** The lowest version `>=N[.N[.N]]` allows, as [major, minor, patch]; a range of another shape is refused, to be read by hand. */
+  const floorOf = (range: string, what: string): number[] => {
+    const match = /^>=\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(range.trim());
+    if (!match) throw new Error(`${what}: engines.node ${JSON.stringify(range)} is not of the form >=N.N.N; compare it with package.json's engines by hand`);
+    return [Number(match[1]), Number(match[2] ?? 0), Number(match[3] ?? 0)];
+  };
+  const compare = (a: number[], b: number[]) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
+
+  it('this repository’s commands: Node 20.19 or later, in devEngines (which npm checks here, as an error), as the README says', () => {
+    expect(pkg.devEngines).toEqual({ runtime: { name: 'node', version: '>=20.19', onFail: 'error' } });
+    expect(readme).toContain('Any of Node 20.19+, 22 or 24 runs the commands');
+    expect(readme).toMatch(/this repository's commands need Node 20\.19 or later\s+\(`devEngines`/);
+  });
+
+  it('the published package: its engines floor is no lower than that of any package an install brings (@middy/core 7: Node 22); the lock and the README say the same', () => {
     expect(lock.packages[''].engines.node).toBe(pkg.engines.node);
-    expect(readFileSync(join(root, 'README.md'), 'utf8')).toContain('Any of Node 20.19+, 22 or 24 runs the commands');
+    const ours = floorOf(pkg.engines.node, 'package.json');
+    // What an install of the package brings: the lock's entries that are not dev-only, and the peers.
+    const peers = Object.keys(pkg.peerDependencies ?? {}).map((name) => `node_modules/${name}`);
+    const installed = Object.entries(lock.packages as Record<string, { dev?: boolean; engines?: { node?: string } }>).filter(
+      ([path, entry]) => path !== '' && (!entry.dev || peers.includes(path)),
+    );
+    expect(installed.map(([path]) => path)).toEqual(expect.arrayContaining(['node_modules/@middy/core', 'node_modules/@opentelemetry/api']));
+    const lower = installed.filter(([path, entry]) => entry.engines?.node && compare(ours, floorOf(entry.engines.node, path)) < 0);
+    expect(lower.map(([path, entry]) => `${path} asks for ${entry.engines!.node}`)).toEqual([]);
+    expect(pkg.engines.node).toBe('>=22');
+    expect(readme).toMatch(/the published package needs Node 22 or later\s+\(`engines`/);
+    expect(readme).toMatch(/install the tarball there \(Node 22 or\s+later, the package's `engines`/);
   });
 });
 
