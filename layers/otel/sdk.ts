@@ -1,9 +1,9 @@
 // The layer's tracer provider: what @opentelemetry/sdk-trace-base's BasicTracerProvider does for the
 // functions' spans (which use only @opentelemetry/api) — tracers per instrumentation scope, random
 // W3C ids, the samplers OTEL_TRACES_SAMPLER names, the span limits of the OTEL_*_LIMIT variables
-// (config.ts reads them), one span processor — rule for rule, in a few KB of the cold start where the SDK, core and resources
-// took 26. test/layer/sdk.test.ts drives it and the official SDK with the same calls and compares
-// what each ends; the spans themselves are span.ts.
+// (config.ts reads them), one span processor — rule for rule, in a few KB of the cold start where
+// the SDK, core and resources took 26. test/layer/sdk.test.ts drives it and the official SDK with
+// the same calls and compares what each ends; the spans themselves are span.ts.
 import {
   context as contextApi,
   INVALID_SPAN_CONTEXT,

@@ -55,6 +55,10 @@ export interface SpanStart {
 const hasOwn = (object: object, key: string): boolean => Object.prototype.hasOwnProperty.call(object, key);
 
 // ---- time, as @opentelemetry/core counts it --------------------------------------------------------
+// Core's own helpers (millisToHrTime, addHrTimes, isTimeInput; sanitizeAttributes, isAttributeValue
+// below) are in neither bundle otherwise: imported, they made otel-init.mjs 450 bytes larger than these
+// copies (200 for the time ones alone, 250 for the attribute ones). test/layer/sdk.test.ts holds them
+// to the SDK's results.
 
 const toHrTime = (ms: number): HrTime => [Math.trunc(ms / 1000), Math.round((ms % 1000) * 1e6)];
 
