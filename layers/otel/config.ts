@@ -1,5 +1,6 @@
 // Reads the layer's configuration from the standard OTEL_* variables (and the Lambda runtime's
 // AWS_* ones). Every bad value gives one warning line and a sensible fallback; nothing here throws.
+import type { SpanLimits as SdkSpanLimits } from '@opentelemetry/sdk-trace-base';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 export type Warn = (message: string) => void;
@@ -44,6 +45,7 @@ export interface TracingConfig {
   sampler: { name: SamplerName; ratio: number };
   propagators: PropagatorName[];
   resource: Record<string, string | number>;
+  limits: SpanLimits;
   /**
    * When spans are exported (PERKAMO_OTEL_FLUSH): `after-response` (the default: by an internal Lambda
    * extension once the response is posted; in the background in multi-concurrency mode) or
@@ -53,6 +55,9 @@ export interface TracingConfig {
 }
 
 export type FlushMode = 'in-invocation' | 'after-response';
+
+/** What a span keeps (OTEL_SPAN_*_LIMIT, else OTEL_ATTRIBUTE_*_LIMIT, else the SDK's defaults), as the SDK names it. */
+export type SpanLimits = Required<SdkSpanLimits>;
 
 export const defaults = {
   endpoint: 'http://localhost:4318',
@@ -86,7 +91,36 @@ export function readConfig(env: Env, warn: Warn): TracingConfig {
     sampler: readSampler(env, warn),
     propagators: readPropagators(env, warn),
     resource: readResource(env, warn),
+    limits: readLimits(env, warn),
     flush: readFlush(env, warn),
+  };
+}
+
+/**
+ * Any number is taken as the official SDK takes it (test/layer/sdk.test.ts compares the spans under
+ * the same variables); every variable is read, so that each one that is not a number is named.
+ */
+function readLimits(env: Env, warn: Warn): SpanLimits {
+  const n = (name: string): number | undefined => {
+    const variable = `OTEL_${name}_LIMIT`;
+    const raw = value(env, variable);
+    if (raw === undefined) return undefined;
+    const limit = Number(raw);
+    if (!Number.isNaN(limit)) return limit;
+    warn(`${variable}="${raw}" is not a number (a count or length such as 128); ignored`);
+    return undefined;
+  };
+  const spanAttributeCount = n('SPAN_ATTRIBUTE_COUNT');
+  const attributeCount = n('ATTRIBUTE_COUNT');
+  const spanValueLength = n('SPAN_ATTRIBUTE_VALUE_LENGTH');
+  const valueLength = n('ATTRIBUTE_VALUE_LENGTH');
+  return {
+    attributeCountLimit: spanAttributeCount ?? attributeCount ?? 128,
+    attributeValueLengthLimit: spanValueLength ?? valueLength ?? Infinity,
+    eventCountLimit: n('SPAN_EVENT_COUNT') ?? 128,
+    linkCountLimit: n('SPAN_LINK_COUNT') ?? 128,
+    attributePerEventCountLimit: n('SPAN_ATTRIBUTE_PER_EVENT_COUNT') ?? 128,
+    attributePerLinkCountLimit: n('SPAN_ATTRIBUTE_PER_LINK_COUNT') ?? 128,
   };
 }
 

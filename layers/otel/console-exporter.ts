@@ -2,17 +2,18 @@
 // when the function flushes. For people (`npm start`), not for machines: use otlp for those.
 import { SpanKind, SpanStatusCode, type AttributeValue, type HrTime } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { CallbackExporter } from './processor.ts';
+import type { EndedSpan } from './span.ts';
 
 /** Attributes worth a glance, in this order. */
 const keyAttributes = ['faas.trigger', 'http.response.status_code', 'perkamo.request_id', 'error.type'];
 const BAR = 24;
 const NAME_MAX = 44;
 
-export class WaterfallConsoleExporter implements SpanExporter {
+export class WaterfallConsoleExporter implements CallbackExporter {
   constructor(private readonly write: (text: string) => void = (text) => void process.stdout.write(text)) {}
 
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+  export(spans: EndedSpan[], resultCallback: (result: ExportResult) => void): void {
     try {
       if (spans.length > 0) this.write(formatWaterfalls(spans));
       resultCallback({ code: ExportResultCode.SUCCESS });
@@ -20,22 +21,18 @@ export class WaterfallConsoleExporter implements SpanExporter {
       resultCallback({ code: ExportResultCode.FAILED, error: error as Error });
     }
   }
-
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
 }
 
 const ms = (time: HrTime): number => time[0] * 1e3 + time[1] / 1e6;
 
 interface Row {
-  span: ReadableSpan;
+  span: EndedSpan;
   depth: number;
 }
 
 /** Every trace among `spans`, each as a header line and one line per span, indented by parent. */
-export function formatWaterfalls(spans: ReadableSpan[]): string {
-  const traces = new Map<string, ReadableSpan[]>();
+export function formatWaterfalls(spans: EndedSpan[]): string {
+  const traces = new Map<string, EndedSpan[]>();
   for (const span of spans) {
     const id = span.spanContext().traceId;
     const list = traces.get(id);
@@ -46,12 +43,12 @@ export function formatWaterfalls(spans: ReadableSpan[]): string {
   return ordered.map(([traceId, list]) => formatTrace(traceId, list)).join('');
 }
 
-const start = (spans: ReadableSpan[]): number => Math.min(...spans.map((span) => ms(span.startTime)));
+const start = (spans: EndedSpan[]): number => Math.min(...spans.map((span) => ms(span.startTime)));
 
-function formatTrace(traceId: string, spans: ReadableSpan[]): string {
+function formatTrace(traceId: string, spans: EndedSpan[]): string {
   const ids = new Set(spans.map((span) => span.spanContext().spanId));
-  const children = new Map<string, ReadableSpan[]>();
-  const roots: ReadableSpan[] = [];
+  const children = new Map<string, EndedSpan[]>();
+  const roots: EndedSpan[] = [];
   for (const span of spans) {
     const parent = span.parentSpanContext?.spanId;
     if (parent && ids.has(parent)) {
@@ -60,9 +57,9 @@ function formatTrace(traceId: string, spans: ReadableSpan[]): string {
       else children.set(parent, [span]);
     } else roots.push(span);
   }
-  const byStart = (a: ReadableSpan, b: ReadableSpan) => ms(a.startTime) - ms(b.startTime);
+  const byStart = (a: EndedSpan, b: EndedSpan) => ms(a.startTime) - ms(b.startTime);
   const rows: Row[] = [];
-  const visit = (span: ReadableSpan, depth: number) => {
+  const visit = (span: EndedSpan, depth: number) => {
     rows.push({ span, depth });
     for (const child of (children.get(span.spanContext().spanId) ?? []).sort(byStart)) visit(child, depth + 1);
   };
@@ -96,7 +93,7 @@ function formatTrace(traceId: string, spans: ReadableSpan[]): string {
   return lines.join('\n') + '\n';
 }
 
-function details(span: ReadableSpan): string {
+function details(span: EndedSpan): string {
   const parts: string[] = [];
   for (const key of keyAttributes) {
     const value = span.attributes[key];

@@ -3,7 +3,8 @@
 // any span over 200 KB (its published limits). They are sane bounds for any collector, so every
 // export keeps them. Part of otel-export.mjs: loaded by the first export.
 import type { Attributes, AttributeValue, Link } from '@opentelemetry/api';
-import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import type { TimedEvent } from '@opentelemetry/sdk-trace-base';
+import type { EndedSpan } from './span.ts';
 
 export const requestLimits = {
   maxSpans: 10_000,
@@ -29,7 +30,7 @@ const trimmedAttributesEach = 16;
  * The estimate is an upper bound (3 bytes per UTF-16 unit, protobuf's overhead rounded up); only a
  * span over it pays for an exact count.
  */
-export function boundSpan(span: ReadableSpan, maxSpanBytes = requestLimits.maxSpanBytes): ReadableSpan {
+export function boundSpan(span: EndedSpan, maxSpanBytes = requestLimits.maxSpanBytes): EndedSpan {
   if (spanBytes(span, roughText) <= maxSpanBytes || spanBytes(span, exactText) <= maxSpanBytes) return span;
   const trimmed = withParts(span, {
     attributes: { ...trimAttributes(span.attributes, Infinity), [trimmedAttribute]: true },
@@ -45,12 +46,12 @@ export function boundSpan(span: ReadableSpan, maxSpanBytes = requestLimits.maxSp
  * `maxBytes` (a body over it is split in halves until every part fits).
  */
 export function limitedRequests<T>(
-  spans: ReadableSpan[],
-  serialize: (spans: ReadableSpan[]) => T & { byteLength: number },
+  spans: EndedSpan[],
+  serialize: (spans: EndedSpan[]) => T & { byteLength: number },
   limits = requestLimits,
-): { spans: ReadableSpan[]; body: T }[] {
-  const requests: { spans: ReadableSpan[]; body: T }[] = [];
-  const add = (part: ReadableSpan[]) => {
+): { spans: EndedSpan[]; body: T }[] {
+  const requests: { spans: EndedSpan[]; body: T }[] = [];
+  const add = (part: EndedSpan[]) => {
     const body = serialize(part);
     if (body.byteLength <= limits.maxBytes || part.length === 1) requests.push({ spans: part, body });
     else {
@@ -68,7 +69,7 @@ const roughText: TextBytes = (text) => text.length * 3;
 const exactText: TextBytes = (text) => Buffer.byteLength(text, 'utf8');
 
 /** An upper bound of the span's OTLP size: every field's bytes plus a generous framing allowance. */
-function spanBytes(span: ReadableSpan, text: TextBytes): number {
+function spanBytes(span: EndedSpan, text: TextBytes): number {
   let bytes = 128 + text(span.name) + text(span.status.message ?? '') + attributesBytes(span.attributes, text);
   for (const event of span.events) bytes += 32 + text(event.name) + attributesBytes(event.attributes, text);
   for (const link of span.links) bytes += 64 + attributesBytes(link.attributes, text);
@@ -112,9 +113,9 @@ function trimAttributes(attributes: Attributes | undefined, max: number): Attrib
 }
 
 function withParts(
-  span: ReadableSpan,
+  span: EndedSpan,
   parts: { attributes: Attributes; events: TimedEvent[]; links: Link[] },
-): ReadableSpan {
+): EndedSpan {
   return {
     name: cut(span.name),
     kind: span.kind,

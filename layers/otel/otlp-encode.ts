@@ -7,14 +7,14 @@
 // @opentelemetry/api (5 KB) into otel-export.mjs; faster, too (one pass, no size estimate first).
 // Part of otel-export.mjs: loaded by the first export.
 import type { Attributes, AttributeValue, HrTime, SpanContext } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { EndedSpan } from './span.ts';
 
-type Scope = ReadableSpan['instrumentationScope'];
-type Resource = ReadableSpan['resource'];
+type Scope = EndedSpan['instrumentationScope'];
+type Resource = EndedSpan['resource'];
 
 /** The spans by resource, then by instrumentation scope (each in the order first seen). */
-function grouped(spans: readonly ReadableSpan[]): Map<Resource, Map<Scope, ReadableSpan[]>> {
-  const resources = new Map<Resource, Map<Scope, ReadableSpan[]>>();
+function grouped(spans: readonly EndedSpan[]): Map<Resource, Map<Scope, EndedSpan[]>> {
+  const resources = new Map<Resource, Map<Scope, EndedSpan[]>>();
   for (const span of spans) {
     let scopes = resources.get(span.resource);
     if (!scopes) resources.set(span.resource, (scopes = new Map()));
@@ -188,7 +188,7 @@ function writeAttributes(w: Writer, field: number, attributes: Attributes | unde
   }
 }
 
-function writeSpan(w: Writer, span: ReadableSpan): void {
+function writeSpan(w: Writer, span: EndedSpan): void {
   const at = w.start(2);
   const context = span.spanContext();
   w.id(1, context.traceId);
@@ -234,7 +234,7 @@ function writeSpan(w: Writer, span: ReadableSpan): void {
 }
 
 /** ExportTraceServiceRequest, protobuf-encoded. */
-export function encodeProtobuf(spans: readonly ReadableSpan[]): Uint8Array {
+export function encodeProtobuf(spans: readonly EndedSpan[]): Uint8Array {
   const w = new Writer();
   for (const [resource, scopes] of grouped(spans)) {
     const resourceSpans = w.start(1);
@@ -280,7 +280,7 @@ function jsonValue(value: AttributeValue | null | undefined): JsonValue {
 const jsonAttributes = (attributes: Attributes | undefined) =>
   attributes ? Object.keys(attributes).map((key) => ({ key, value: jsonValue(attributes[key]) })) : [];
 
-function jsonSpan(span: ReadableSpan): JsonValue {
+function jsonSpan(span: EndedSpan): JsonValue {
   const context = span.spanContext();
   return {
     traceId: context.traceId,
@@ -315,7 +315,7 @@ function jsonSpan(span: ReadableSpan): JsonValue {
 }
 
 /** ExportTraceServiceRequest as OTLP/JSON, UTF-8. */
-export function encodeJson(spans: readonly ReadableSpan[]): Uint8Array {
+export function encodeJson(spans: readonly EndedSpan[]): Uint8Array {
   const resourceSpans = [...grouped(spans)].map(([resource, scopes]) => ({
     resource: { attributes: jsonAttributes(resource.attributes), droppedAttributesCount: 0, schemaUrl: resource.schemaUrl || undefined },
     scopeSpans: [...scopes.values()].map((list) => {

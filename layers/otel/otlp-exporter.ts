@@ -6,8 +6,6 @@
 // otel-export.mjs (export-module.ts), with all it uses: the cold start holds only a stand-in
 // (lazy-exporter.ts) that loads it at the first export — after the first response. node:http (or
 // node:https) and node:zlib load then too, on first use.
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { IncomingMessage, RequestOptions } from 'node:http';
 import type { Env, OtlpConfig } from './config.ts';
 import { credentialsSource } from './credentials.ts';
@@ -17,6 +15,7 @@ import { partialSuccessOf, type PartialSuccess } from './partial-success.ts';
 import type { DeadlineExporter } from './processor.ts';
 import { refusalOf, safeLine } from './refusals.ts';
 import { requestSigner, type RequestSigner } from './sigv4.ts';
+import type { EndedSpan } from './span.ts';
 
 type RequestFn = (url: URL, options: RequestOptions, callback: (res: IncomingMessage) => void) => import('node:http').ClientRequest;
 
@@ -25,7 +24,7 @@ const transientStatuses = new Set([429, 502, 503, 504]);
 /** Of an answer's body (a refusal's reason, a partial success), only this much is read. */
 const maxAnswerBodyBytes = 4 * 1024;
 
-export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
+export class OtlpHttpExporter implements DeadlineExporter {
   private readonly url: URL;
   private request: Promise<RequestFn> | undefined;
   private signer: RequestSigner | undefined;
@@ -42,7 +41,7 @@ export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
    * Sends the spans in as many requests as the limits need, one after the other. On a failure the
    * error's `unsent` holds the spans no request delivered (those of the failed request and after).
    */
-  async exportWithin(spans: ReadableSpan[], timeoutMs: number, signal: AbortSignal): Promise<void> {
+  async exportWithin(spans: EndedSpan[], timeoutMs: number, signal: AbortSignal): Promise<void> {
     if (spans.length === 0) return;
     const json = this.config.protocol === 'http/json';
     const requests = limitedRequests(spans.map((span) => boundSpan(span)), json ? encodeJson : encodeProtobuf);
@@ -76,17 +75,6 @@ export class OtlpHttpExporter implements SpanExporter, DeadlineExporter {
         unsent: [],
       });
     }
-  }
-
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    this.exportWithin(spans, this.config.timeoutMs, new AbortController().signal).then(
-      () => resultCallback({ code: ExportResultCode.SUCCESS }),
-      (error: Error) => resultCallback({ code: ExportResultCode.FAILED, error }),
-    );
-  }
-
-  shutdown(): Promise<void> {
-    return Promise.resolve();
   }
 
   /** Strings no warning may repeat: the signing credentials and the configured headers' values (vendor API keys). */

@@ -2,24 +2,29 @@
 // invocation — after its response (after-response.ts), in it, or in the background when invocations
 // run concurrently (background.ts). No timers of its own: in Lambda the process is frozen between
 // invocations, so an export must happen while the invocation (or its post-response phase) lasts.
-import { TraceFlags, type Context } from '@opentelemetry/api';
-import { ExportResultCode } from '@opentelemetry/core';
-import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { TraceFlags } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { Warn } from './config.ts';
+import type { EndedSpan, SpanSink } from './span.ts';
 
-/** An exporter that takes a deadline and can be cancelled (the OTLP one). Rejects on failure. */
+/** An exporter that takes a deadline and can be cancelled (the OTLP one, the lazy stand-in). Rejects on failure. */
 export interface DeadlineExporter {
-  exportWithin(spans: ReadableSpan[], timeoutMs: number, signal: AbortSignal): Promise<void>;
+  exportWithin(spans: EndedSpan[], timeoutMs: number, signal: AbortSignal): Promise<void>;
 }
 
-export type AnyExporter = SpanExporter & Partial<DeadlineExporter>;
+/** An exporter of the SDK's kind: the console one, or a test's InMemorySpanExporter (SetupOptions.exporter). */
+export interface CallbackExporter {
+  export(spans: EndedSpan[], resultCallback: (result: ExportResult) => void): void;
+}
+
+export type AnyExporter = DeadlineExporter | CallbackExporter;
 
 export interface BufferedSpanProcessorOptions {
   exporters: AnyExporter[];
   warn: Warn;
   /** Ended spans kept until the next flush; beyond it the oldest are dropped. */
   maxBufferedSpans?: number;
-  /** The bound of forceFlush() and shutdown(), which take no timeout of their own. */
+  /** The bound of a flush given no finite timeout. */
   defaultTimeoutMs?: number;
   /** After an export timed out, later flushes get at most `probeMs` for this long. */
   cooldownMs?: number;
@@ -28,8 +33,8 @@ export interface BufferedSpanProcessorOptions {
 
 export const DEFAULT_MAX_BUFFERED_SPANS = 2048;
 
-export class BufferedSpanProcessor implements SpanProcessor {
-  private buffer: ReadableSpan[] = [];
+export class BufferedSpanProcessor implements SpanSink {
+  private buffer: EndedSpan[] = [];
   private readonly exporters: AnyExporter[];
   private readonly warn: Warn;
   private readonly max: number;
@@ -55,9 +60,7 @@ export class BufferedSpanProcessor implements SpanProcessor {
     return this.buffer.length;
   }
 
-  onStart(_span: Span, _parentContext: Context): void {}
-
-  onEnd(span: ReadableSpan): void {
+  onEnd(span: EndedSpan): void {
     if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
     if (this.buffer.length >= this.max) {
       this.buffer.shift();
@@ -112,17 +115,8 @@ export class BufferedSpanProcessor implements SpanProcessor {
     }
   }
 
-  forceFlush(): Promise<void> {
-    return this.flush(this.defaultTimeoutMs);
-  }
-
-  async shutdown(): Promise<void> {
-    await this.flush(this.defaultTimeoutMs);
-    await Promise.all(this.exporters.map((exporter) => exporter.shutdown().catch(() => undefined)));
-  }
-
   /** Puts spans back in front of what ended since, within the buffer's bound (the oldest go first). */
-  private keep(spans: ReadableSpan[], reason: string): void {
+  private keep(spans: EndedSpan[], reason: string): void {
     const kept = [...spans, ...this.buffer];
     const dropped = Math.max(0, kept.length - this.max);
     this.buffer = kept.slice(dropped);
@@ -140,8 +134,8 @@ export class BufferedSpanProcessor implements SpanProcessor {
   }
 }
 
-export function exportOne(exporter: AnyExporter, spans: ReadableSpan[], timeoutMs: number, signal: AbortSignal): Promise<void> {
-  if (exporter.exportWithin) return exporter.exportWithin(spans, timeoutMs, signal);
+export function exportOne(exporter: AnyExporter, spans: EndedSpan[], timeoutMs: number, signal: AbortSignal): Promise<void> {
+  if ('exportWithin' in exporter) return exporter.exportWithin(spans, timeoutMs, signal);
   return new Promise((resolve, reject) => {
     exporter.export(spans, (result) => {
       if (result.code === ExportResultCode.SUCCESS) resolve();
@@ -151,9 +145,9 @@ export function exportOne(exporter: AnyExporter, spans: ReadableSpan[], timeoutM
 }
 
 /** The spans of a split export that no request delivered (otlp-exporter.ts), when it says. */
-function unsentOf(error: unknown): ReadableSpan[] | undefined {
+function unsentOf(error: unknown): EndedSpan[] | undefined {
   const unsent = (error as { unsent?: unknown } | undefined)?.unsent;
-  return Array.isArray(unsent) ? (unsent as ReadableSpan[]) : undefined;
+  return Array.isArray(unsent) ? (unsent as EndedSpan[]) : undefined;
 }
 
 /** How many spans an export that was taken in part lost (the collector says the count, not which). */

@@ -1,9 +1,9 @@
 // The layer's tracer provider: what @opentelemetry/sdk-trace-base's BasicTracerProvider does for the
 // functions' spans (which use only @opentelemetry/api) — tracers per instrumentation scope, random
-// W3C ids, the samplers OTEL_TRACES_SAMPLER names, the span limits of the OTEL_*_LIMIT variables, one
-// span processor — rule for rule, in a few KB of the cold start where the SDK, core and resources
-// took 26. test/layer/sdk.test.ts drives it and the official SDK with the same calls and compares
-// what each ends; the spans themselves are span.ts.
+// W3C ids, the samplers OTEL_TRACES_SAMPLER names, the span limits of the OTEL_*_LIMIT variables
+// (config.ts reads them), one span processor — rule for rule, in a few KB of the cold start where
+// the SDK, core and resources took 26. test/layer/sdk.test.ts drives it and the official SDK with
+// the same calls and compares what each ends; the spans themselves are span.ts.
 import {
   context as contextApi,
   INVALID_SPAN_CONTEXT,
@@ -14,7 +14,6 @@ import {
   TraceFlags,
   type Attributes,
   type Context,
-  type Link,
   type Sampler,
   type SamplingResult,
   type Span,
@@ -24,17 +23,9 @@ import {
   type TracerProvider as ApiTracerProvider,
 } from '@opentelemetry/api';
 import { isTracingSuppressed, type InstrumentationScope } from '@opentelemetry/core';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import type { Env, TracingConfig } from './config.ts';
-import { RecordingSpan, sanitizeAttributes, type Limits, type SpanSink } from './span.ts';
+import type { SpanLimits, TracingConfig } from './config.ts';
+import { RecordingSpan, sanitizeAttributes, type SpanResource, type SpanSink } from './span.ts';
 import { packageVersion } from '../../src/core/version.ts';
-
-/** The processor the spans go to: told of each start and end; flushed and shut down with the provider. */
-export interface SpanProcessor extends SpanSink {
-  forceFlush(): Promise<void>;
-  shutdown(): Promise<void>;
-}
-
 
 // ---- ids: random, never all zeros, as the SDK's RandomIdGenerator -----------------------------------
 
@@ -105,28 +96,6 @@ export function buildSampler({ name, ratio }: TracingConfig['sampler']): Sampler
   }
 }
 
-// ---- span limits: OTEL_SPAN_*_LIMIT, else OTEL_ATTRIBUTE_*_LIMIT, else the SDK's defaults ------------------
-
-/** A number, or undefined when unset, blank or not a number (the SDK ignores it then). */
-function numberOf(env: Env, name: string): number | undefined {
-  const raw = env[name];
-  if (raw == null || raw.trim() === '') return undefined;
-  const value = Number(raw);
-  return Number.isNaN(value) ? undefined : value;
-}
-
-export function spanLimits(env: Env): Limits {
-  const n = (name: string) => numberOf(env, `OTEL_${name}_LIMIT`);
-  return {
-    attributeCountLimit: n('SPAN_ATTRIBUTE_COUNT') ?? n('ATTRIBUTE_COUNT') ?? 128,
-    attributeValueLengthLimit: n('SPAN_ATTRIBUTE_VALUE_LENGTH') ?? n('ATTRIBUTE_VALUE_LENGTH') ?? Infinity,
-    eventCountLimit: n('SPAN_EVENT_COUNT') ?? 128,
-    linkCountLimit: n('SPAN_LINK_COUNT') ?? 128,
-    attributePerEventCountLimit: n('SPAN_ATTRIBUTE_PER_EVENT_COUNT') ?? 128,
-    attributePerLinkCountLimit: n('SPAN_ATTRIBUTE_PER_LINK_COUNT') ?? 128,
-  };
-}
-
 // ---- the resource -----------------------------------------------------------------------------------
 
 /**
@@ -137,21 +106,20 @@ export function spanLimits(env: Env): Limits {
 const sdkAttributes = { 'telemetry.sdk.language': 'nodejs', 'telemetry.sdk.name': 'perkamo-lambda', 'telemetry.sdk.version': packageVersion };
 
 /** The configured attributes first; telemetry.sdk.* where they say nothing (as the SDK merges resources). */
-export function resourceOf(attributes: Attributes): ReadableSpan['resource'] {
+export function resourceOf(attributes: Attributes): SpanResource {
   // (The configuration always names the service: config.ts.)
   const all: Attributes = { ...attributes };
   for (const [key, value] of Object.entries(sdkAttributes)) all[key] ??= value;
-  // Exporters read only `attributes` (and `schemaUrl`, which it has not).
-  return { attributes: all } as unknown as ReadableSpan['resource'];
+  return { attributes: all };
 }
 
 // ---- tracers and the provider -------------------------------------------------------------------------
 
 interface TracerSetup {
-  resource: ReadableSpan['resource'];
+  resource: SpanResource;
   sampler: Sampler;
-  limits: Limits;
-  processor: SpanProcessor | undefined;
+  limits: SpanLimits;
+  processor: SpanSink | undefined;
 }
 
 class SdkTracer implements Tracer {
@@ -169,7 +137,8 @@ class SdkTracer implements Tracer {
     const validParent = parent && trace.isSpanContextValid(parent) ? parent : undefined;
     const traceId = validParent ? validParent.traceId : randomId(16);
     const kind = options.kind ?? SpanKind.INTERNAL;
-    const links: Link[] = (options.links ?? []).map((link) => ({ context: link.context, attributes: sanitizeAttributes(link.attributes) }));
+    // Sanitized here, once: the sampler sees them so, and the span keeps them as they are.
+    const links = (options.links ?? []).map((link) => ({ context: link.context, attributes: sanitizeAttributes(link.attributes) }));
     const attributes = sanitizeAttributes(options.attributes);
     const result: SamplingResult = this.setup.sampler.shouldSample(context, traceId, name, kind, attributes, links);
     const traceState = result.traceState ?? validParent?.traceState;
@@ -179,7 +148,6 @@ class SdkTracer implements Tracer {
     return new RecordingSpan({
       resource: this.setup.resource,
       scope: this.instrumentationScope,
-      context,
       spanContext,
       name,
       kind,
@@ -211,10 +179,14 @@ class SdkTracer implements Tracer {
 export interface TracerProviderOptions {
   resource: Attributes;
   sampler: Sampler;
-  limits: Limits;
-  processor?: SpanProcessor;
+  limits: SpanLimits;
+  processor?: SpanSink;
 }
 
+/**
+ * Only the API's TracerProvider: getTracer. No forceFlush or shutdown as the SDK's has — nothing of the
+ * functions' reaches them through the API, and the layer flushes its processor itself (setup.ts).
+ */
 export class TracerProvider implements ApiTracerProvider {
   private readonly tracers = new Map<string, SdkTracer>();
   private readonly setup: TracerSetup;
@@ -229,13 +201,5 @@ export class TracerProvider implements ApiTracerProvider {
     let tracer = this.tracers.get(key);
     if (!tracer) this.tracers.set(key, (tracer = new SdkTracer({ name, version, schemaUrl: options?.schemaUrl }, this.setup)));
     return tracer;
-  }
-
-  forceFlush(): Promise<void> {
-    return this.setup.processor?.forceFlush() ?? Promise.resolve();
-  }
-
-  shutdown(): Promise<void> {
-    return this.setup.processor?.shutdown() ?? Promise.resolve();
   }
 }

@@ -9,17 +9,16 @@ import {
 } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AWSXRayPropagator } from '@opentelemetry/propagator-aws-xray';
-import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { readConfig, type Env, type PropagatorName, type TracingConfig, type Warn } from './config.ts';
 import { AsyncLocalStorageContextManager } from './context-manager.ts';
 import { LazyExporter } from './lazy-exporter.ts';
-import { BufferedSpanProcessor, type AnyExporter } from './processor.ts';
-import { buildSampler, spanLimits, TracerProvider } from './sdk.ts';
+import { BufferedSpanProcessor, type AnyExporter, type CallbackExporter } from './processor.ts';
+import { buildSampler, TracerProvider } from './sdk.ts';
 import { XRayLambdaPropagator } from './xray-lambda-propagator.ts';
 
 export interface SetupOptions {
   /** Replaces the exporters OTEL_TRACES_EXPORTER names (tests: an InMemorySpanExporter). */
-  exporter?: SpanExporter;
+  exporter?: CallbackExporter;
   /** Where warnings go: one line each. Default: stderr, prefixed `[otel]`. */
   warn?: Warn;
   /** Where the console exporter writes. Default: stdout. */
@@ -78,7 +77,7 @@ export function setupTracing(env: Env = process.env, options: SetupOptions = {})
   const provider = new TracerProvider({
     resource: config.resource,
     sampler: buildSampler(config.sampler),
-    limits: spanLimits(env),
+    limits: config.limits,
     processor,
   });
   const propagator = new CompositePropagator({ propagators: config.propagators.map(buildPropagator) });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { boundSpan, limitedRequests, requestLimits, trimmedAttribute } from '../../layers/otel/limits.ts';
 import { refusalOf } from '../../layers/otel/refusals.ts';
 import { setupTracing } from '../../layers/otel/setup.ts';
+import type { EndedSpan } from '../../layers/otel/span.ts';
 
 /** Spans as the layer's provider ends them (span limits included). */
 async function recordSpans(make: (tracer: Tracer) => void): Promise<ReadableSpan[]> {
@@ -17,7 +18,9 @@ async function recordSpans(make: (tracer: Tracer) => void): Promise<ReadableSpan
   return exporter.getFinishedSpans();
 }
 
-const encodedBytes = (span: ReadableSpan) => ProtobufTraceSerializer.serializeRequest([span])!.byteLength;
+// The official serializer takes the SDK's spans; of a resource it reads only what the layer's has (attributes, schema URL).
+const serialize = (spans: EndedSpan[]) => ProtobufTraceSerializer.serializeRequest(spans as ReadableSpan[])!;
+const encodedBytes = (span: EndedSpan) => serialize([span]).byteLength;
 
 describe('no span over 200 KB', () => {
   it('an ordinary span goes out as it is (the same object)', async () => {
@@ -62,8 +65,6 @@ describe('no span over 200 KB', () => {
 });
 
 describe('requests within 10,000 spans and 5 MB', () => {
-  const serialize = (spans: ReadableSpan[]) => ProtobufTraceSerializer.serializeRequest(spans)!;
-
   it('25,000 spans: three requests, every span once, in order', async () => {
     const spans = await recordSpans((tracer) => {
       for (let i = 0; i < 25_000; i++) tracer.startSpan(`s${i}`).end();

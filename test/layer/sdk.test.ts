@@ -34,7 +34,7 @@ import {
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readConfig } from '../../layers/otel/config.ts';
-import { alwaysOff, alwaysOn, parentBased, resourceOf, spanLimits, traceIdRatio, TracerProvider } from '../../layers/otel/sdk.ts';
+import { alwaysOff, alwaysOn, parentBased, resourceOf, traceIdRatio, TracerProvider } from '../../layers/otel/sdk.ts';
 import { packageVersion } from '../../src/core/version.ts';
 
 /** What this SDK says of itself in telemetry.sdk.* (the semantic conventions: an SDK that is not OpenTelemetry's own names itself). */
@@ -80,7 +80,7 @@ function providers(sampler: 'parentbased_always_on' | 'always_on' = 'parentbased
   const ourProvider = new TracerProvider({
     resource: lambdaResource,
     sampler: sampler === 'always_on' ? alwaysOn() : parentBased(alwaysOn()),
-    limits: spanLimits(process.env),
+    limits: readConfig(process.env, () => undefined).limits,
     processor: ours.processor,
   });
   return { official: { provider: officialProvider, ended: official.ended }, ours: { provider: ourProvider, ended: ours.ended } };

@@ -181,6 +181,31 @@ describe('configuration from the standard variables', () => {
     expect(warnings.every((w) => !w.includes('\n'))).toBe(true);
   });
 
+  it('span limits: the span variable, else the attribute one, else the SDK default; not a number: named and ignored', () => {
+    expect(config({}).config.limits).toEqual({
+      attributeCountLimit: 128,
+      attributeValueLengthLimit: Infinity,
+      eventCountLimit: 128,
+      linkCountLimit: 128,
+      attributePerEventCountLimit: 128,
+      attributePerLinkCountLimit: 128,
+    });
+    const { config: c, warnings } = config({
+      OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT: 'lots',
+      OTEL_ATTRIBUTE_COUNT_LIMIT: '16',
+      OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: '64',
+      OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: 'short',
+      OTEL_SPAN_EVENT_COUNT_LIMIT: ' ',
+      OTEL_SPAN_LINK_COUNT_LIMIT: '1.5',
+    });
+    expect(c.limits).toMatchObject({ attributeCountLimit: 16, attributeValueLengthLimit: 64, eventCountLimit: 128, linkCountLimit: 1.5 });
+    // Each bad one named, with the fix, even where another variable decides the limit.
+    expect(warnings).toEqual([
+      'OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT="lots" is not a number (a count or length such as 128); ignored',
+      'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT="short" is not a number (a count or length such as 128); ignored',
+    ]);
+  });
+
   it('OTEL_SDK_DISABLED=true: no provider at all, the API stays a no-op', () => {
     expect(setupTracing({ OTEL_SDK_DISABLED: 'true' }, { warn: () => undefined })).toBeUndefined();
     expect(setupTracing({ OTEL_SDK_DISABLED: 'TRUE' }, { warn: () => undefined })).toBeUndefined();
