@@ -41,8 +41,11 @@ class CheckedContextMark extends Stamp {
 export const isCheckedEvent = (value: unknown): boolean => CheckedEventMark.isOn(value);
 
 /**
- * Marks a checked event that the caller has just found unmarked (isCheckedEvent): a second mark
- * would throw. An object that cannot be extended is left unmarked.
+ * Marks a checked event that the caller has just found unmarked (isCheckedEvent). An object that
+ * cannot be extended is left unmarked. A second mark throws (V8: a private field added twice), and
+ * that is kept: the one caller (checkedEvent) must ask isCheckedEvent first anyway, to skip the
+ * checks, so asking again here would be the same test twice per SQS record; and a caller that
+ * marks without asking has checked an event it need not have, a bug the throw shows in the tests.
  */
 export function markCheckedEvent(event: object): void {
   if (Object.isExtensible(event)) new CheckedEventMark(event);

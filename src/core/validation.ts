@@ -203,8 +203,11 @@ export function assertSafeEventInput(input: unknown): asserts input is PerkamoEv
 
 // Events checked once, by identity: a checked event is not checked again, and its context's size
 // bound is kept (checked-mark.ts). Only code that owns the objects marks them, and changes them no
-// more: the function's parser, which made them from the trigger's payload. The client never marks a
-// caller's objects.
+// more: the function's parser, which made them from the trigger's payload. The markers
+// (checkedEvent, toCheckedBatchEvents) are in no entry point of the package (core, sdk, lambda): a
+// caller could mark an event, change it, and have the change skip every check
+// (test/sdk/package.test.ts holds that for the built entries). A function's parser, which a team
+// composing its own function may call, returns commands whose events are marked: to send as they are.
 
 function checkedOrSafe(input: unknown, mark: boolean): PerkamoEventInput {
   if (mark) return checkedEvent(input);
@@ -270,9 +273,18 @@ export function toIdentifyBody(input: { user_id: unknown; traits?: unknown }): P
 /**
  * Validates a batch (1–100 events, each with its own transaction_id) and returns its wire events;
  * a `Date` in `occurred_at` becomes its ISO string. Errors name the index: `events[3].user_id`.
- * `{ mark: true }` marks each event checked (`checkedEvent`): for code that owns the events.
+ * It marks nothing: any other argument is not read.
  */
-export function toBatchEvents(events: unknown, { mark = false }: { mark?: boolean } = {}): PerkamoEventInput[] {
+export function toBatchEvents(events: unknown): PerkamoEventInput[] {
+  return batchEvents(events, false);
+}
+
+/** toBatchEvents that also marks each event checked (`checkedEvent`): for code that owns the events. */
+export function toCheckedBatchEvents(events: unknown): PerkamoEventInput[] {
+  return batchEvents(events, true);
+}
+
+function batchEvents(events: unknown, mark: boolean): PerkamoEventInput[] {
   if (!Array.isArray(events)) {
     throw new PerkamoValidationError('events', 'not_array', `'events' must be an array of 1–${limits.batchMaxEvents} events`);
   }

@@ -29,6 +29,11 @@ class MessageGroups {
 export interface GroupOrder {
   /** The message group of a record, if any. */
   groupOf(index: number): string | undefined;
+  /**
+   * Whether any record has a group, when the caller has already looked (the runtime did, for
+   * blockAfterInvalid): the records are not scanned again. Unset: they are scanned here.
+   */
+  grouped?: boolean;
   /** A record whose outcome is another's (a repeat of the same transaction): it waits for that one. */
   sameAs?(index: number): number | undefined;
   /**
@@ -38,23 +43,33 @@ export interface GroupOrder {
   run(round: number[]): Promise<void>;
 }
 
+/** Whether any of `count` records has a message group: without one there is no order to keep, nothing to stop. */
+function anyGrouped(count: number, groupOf: (k: number) => string | undefined): boolean {
+  for (let k = 0; k < count; k++) if (groupOf(k) !== undefined) return true;
+  return false;
+}
+
 /**
  * Runs records in rounds until each has an outcome. A record that already has one (refused before
  * sending) or mirrors another's counts as done when its turn comes; a stopped group's records are
  * blocked. Every round makes progress: the earliest undecided record never waits on a later one.
+ * Without groups (a standard queue, every other trigger) there is one queue, the indexes as given,
+ * and nothing to stop: each round takes every record that is ready.
  */
 export async function runInGroupOrder(indexes: number[], outcomes: Outcome[], order: GroupOrder): Promise<void> {
-  let grouped = false;
-  for (let k = 0; k < indexes.length && !grouped; k++) grouped = order.groupOf(indexes[k] as number) !== undefined;
-  if (!grouped) return runUngrouped(indexes, outcomes, order);
+  const grouped = order.grouped ?? anyGrouped(indexes.length, (k) => order.groupOf(indexes[k] as number));
   const groups = new MessageGroups();
   // Each queue is read from its head (`at`): taking a record moves the head, nothing is copied.
   const queues = new Map<string | undefined, { items: number[]; at: number }>();
-  for (const i of indexes) {
-    const group = order.groupOf(i);
-    const queue = queues.get(group);
-    if (queue) queue.items.push(i);
-    else queues.set(group, { items: [i], at: 0 });
+  if (!grouped) {
+    if (indexes.length > 0) queues.set(undefined, { items: indexes, at: 0 });
+  } else {
+    for (const i of indexes) {
+      const group = order.groupOf(i);
+      const queue = queues.get(group);
+      if (queue) queue.items.push(i);
+      else queues.set(group, { items: [i], at: 0 });
+    }
   }
 
   /**
@@ -110,61 +125,26 @@ export async function runInGroupOrder(indexes: number[], outcomes: Outcome[], or
       throw new Error('FIFO scheduling made no progress (a record waits on one that never runs)');
     }
     await order.run(round);
-    for (const i of round) groups.settle(order.groupOf(i), outcomes[i]?.ok === true);
+    if (grouped) for (const i of round) groups.settle(order.groupOf(i), outcomes[i]?.ok === true);
   }
 }
 
 /**
- * runInGroupOrder when no record has a group (a standard queue, every other trigger): one queue,
- * nothing to stop. Each round takes every record that is ready, in order; a repeat whose first has
- * no outcome yet waits for a later round.
+ * Before sending: a record after an invalid one of the same message group is not sent at all.
+ * Also says whether any record has a group, for runInGroupOrder (`grouped`), so one look serves both.
  */
-async function runUngrouped(indexes: number[], outcomes: Outcome[], order: GroupOrder): Promise<void> {
-  let pending = indexes;
-  while (pending.length > 0) {
-    const round: number[] = [];
-    const waiting: number[] = [];
-    for (let k = 0; k < pending.length; k++) {
-      const i = pending[k] as number;
-      const source = order.sameAs?.(i);
-      if (source !== undefined && outcomes[i] === undefined) {
-        if (outcomes[source] === undefined) {
-          waiting.push(i);
-          continue;
-        }
-        outcomes[i] = outcomes[source] as Outcome;
-      }
-      if (outcomes[i] === undefined) round.push(i);
-    }
-    if (round.length === 0) {
-      if (waiting.length < pending.length) {
-        pending = waiting;
-        continue;
-      }
-      throw new Error('FIFO scheduling made no progress (a record waits on one that never runs)');
-    }
-    await order.run(round);
-    pending = waiting;
-  }
-}
-
-/** Before sending: a record after an invalid one of the same message group is not sent at all. */
-export function blockAfterInvalid(items: Item[]): Item[] {
-  let grouped = false;
-  for (let k = 0; k < items.length && !grouped; k++) {
-    const item = items[k] as Item;
-    grouped = originOf(item).group !== undefined;
-  }
+export function blockAfterInvalid(items: Item[]): { items: Item[]; grouped: boolean } {
   // No groups, nothing to block: the items as they are.
-  if (!grouped) return items;
+  if (!anyGrouped(items.length, (k) => originOf(items[k] as Item).group)) return { items, grouped: false };
   const groups = new MessageGroups();
-  return items.map((item) => {
+  const held = items.map((item) => {
     const origin = originOf(item);
     if (origin.group === undefined) return item;
     if (groups.isStopped(origin.group)) return { origin, error: groups.blocked(origin.group) };
     groups.settle(origin.group, 'command' in item);
     return item;
   });
+  return { items: held, grouped: true };
 }
 
 /**

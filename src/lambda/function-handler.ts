@@ -29,7 +29,14 @@ export function createHandler(fn: PerkamoFunction): PerkamoHandler {
   return handler
     .use(trigger({ function: fn }))
     .use(deadline({ budget: runtime.budget }))
-    .use(auth({ config: runtime.auth, scope: fn.scope }))
+    .use(
+      auth({
+        config: runtime.auth,
+        scope: fn.scope,
+        // The message is ours and the fetch's bounded reason: no key, no token (jwks.ts).
+        onKeySetRefreshError: (error, { staleForMs }) => runtime.logger.warn('JWKS refresh failed; the held keys verify for stale_for_ms more, then tokens get 503', { error: error.message, stale_for_ms: staleForMs }),
+      }),
+    )
     .use(commands({ function: fn }))
     .handler(runInvocation(runtime));
 }

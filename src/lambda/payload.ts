@@ -1,5 +1,5 @@
 import { PerkamoValidationError, describeType, isPlainObject, type PerkamoEventInput } from '../core/index.ts';
-// Not in the public core entry: a mark a caller could set on an event it then changes.
+// Not in an entry point (core, sdk, lambda): a caller could mark an event, then change it unchecked (core/validation.ts).
 import { checkedEvent } from '../core/validation.ts';
 
 /**

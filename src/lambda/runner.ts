@@ -17,6 +17,8 @@ export interface RunOptions extends CallContext {
   userIds?: UserIdPolicy;
   /** Told about every Perkamo call when it ends (the invocation's report). */
   onCall?: (call: PerkamoCall) => void;
+  /** Whether any command has a FIFO message group, when the caller has looked (GroupOrder.grouped); unset: looked here. */
+  grouped?: boolean;
 }
 
 /** The Perkamo request id of a result (from the response) or of an error (PerkamoApiError & co). */
@@ -76,6 +78,7 @@ export async function runCommands(commands: Command[], options: RunOptions): Pro
   for (let i = 0; i < commands.length; i++) indexes[i] = i;
   await runInGroupOrder(indexes, outcomes, {
     groupOf: (i) => commands[i]?.origin.group,
+    grouped: options.grouped,
     sameAs: sameAs && ((i) => sameAs.get(i)),
     run: async (round) => {
       const chunks: number[][] = [];

@@ -75,7 +75,7 @@ export function middyOptions(runtime: Runtime) {
 /** The handler: runs the invocation's commands and returns one outcome per item, in order. */
 export function runInvocation(runtime: Runtime) {
   return async function perkamoHandler(invocation: Invocation): Promise<Outcome[]> {
-    const items = blockAfterInvalid(invocation.items);
+    const { items, grouped } = blockAfterInvalid(invocation.items);
     const commands: Command[] = [];
     for (const item of items) if ('command' in item) commands.push(item.command);
     const run = () =>
@@ -87,6 +87,7 @@ export function runInvocation(runtime: Runtime) {
         streamTokenTtlSeconds: runtime.config.perkamo.streamTokenTtlSeconds,
         userIds: runtime.config.traceUserIds,
         onCall: invocation.report?.call,
+        grouped,
       });
     // Run inside the invocation span, so operation and HTTP spans are its children.
     const ran = invocation.traceContext ? await otelContext.with(invocation.traceContext, run) : await run();

@@ -68,8 +68,7 @@ export type PerkamoCalls = ReturnType<typeof createPerkamoCalls>;
 
 /** The Perkamo client: every call of the API, and the customer stream. */
 export function createPerkamoClient(options: PerkamoClientOptions) {
-  const calls = createPerkamoCalls(options);
-  const { baseUrl, fetch } = calls[endpoint];
+  const { calls, baseUrl, fetch } = resolveCalls(options);
   return {
     ...calls,
     /** Preview: live customer state over the emulator's stream protocol (see README). */
@@ -82,14 +81,19 @@ export function createPerkamoClient(options: PerkamoClientOptions) {
   };
 }
 
-/** Where the calls go, as createPerkamoCalls resolved it: for the stream, which goes there too. */
-const endpoint = Symbol('perkamo.endpoint');
-
 /**
  * The client without the customer stream: what the Lambda functions use (src/lambda/runtime.ts), so
  * that the stream's code stays out of their bundles. The same options, checks and calls.
  */
 export function createPerkamoCalls(options: PerkamoClientOptions) {
+  return resolveCalls(options).calls;
+}
+
+/**
+ * The calls, and where they go as resolved from the options (the base URL, the fetch): the stream
+ * goes there too. Not on the calls object, so the public type (PerkamoCalls) does not show it.
+ */
+function resolveCalls(options: PerkamoClientOptions) {
   if (!options || (typeof options.apiKey !== 'string' && typeof options.apiKey !== 'function')) {
     throw new PerkamoConfigurationError(
       'createPerkamoClient needs apiKey: a string or a function returning one, e.g. () => process.env.PERKAMO_SECRET_KEY',
@@ -232,7 +236,7 @@ export function createPerkamoCalls(options: PerkamoClientOptions) {
     return token;
   }
 
-  return {
+  const calls = {
     emit,
     batch,
     identify,
@@ -245,8 +249,8 @@ export function createPerkamoCalls(options: PerkamoClientOptions) {
     /** A customer stream token (`purpose: "stream"`), 120 s by default. */
     createStreamToken: (browserKey: string, userId: string, ttlSeconds = 120, call: CallOptions = {}) =>
       mintToken(browserKey, userId, ttlSeconds, 'stream', call),
-    [endpoint]: { baseUrl, fetch: fetchImpl },
   };
+  return { calls, baseUrl, fetch: fetchImpl };
 }
 
 function assertIngestResult(result: EventIngestResponse, operation: 'emit' | 'batch'): void {

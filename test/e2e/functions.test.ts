@@ -142,6 +142,18 @@ describe('batch', () => {
     expect(emulator.ledger().events.map((e) => e.transaction_id).sort()).toEqual(['fa1', 'fb1']);
   });
 
+  it('SQS FIFO, all records valid: one record of a group per call, so a record Perkamo refuses keeps the rest of its group unsent', async () => {
+    await fn.batch!(sqsEvent([{ messageId: 'k0', body: purchase('ua', 'fk1', 1) }]), lambdaContext());
+    const messages = [
+      { messageId: 'k1', group: 'A', body: purchase('ua', 'fk1', 999) }, // the id is used with another payload: refused as an item
+      { messageId: 'k2', group: 'A', body: purchase('ua', 'fk2') },
+      { messageId: 'k3', group: 'B', body: purchase('ub', 'fk3') },
+    ];
+    const answer = await fn.batch!(sqsEvent(messages, 'perkamo-events.fifo'), lambdaContext());
+    expect(answer.batchItemFailures).toEqual([{ itemIdentifier: 'k1' }, { itemIdentifier: 'k2' }]);
+    expect(emulator.ledger().events.map((e) => e.transaction_id).sort()).toEqual(['fk1', 'fk3']);
+  });
+
   it('300 ms left and 1 s of Perkamo latency: every record fails and the handler returns before the deadline', async () => {
     emulator.setFaults([{ kind: 'latency', latencyMs: 1_000 }]);
     const messages = Array.from({ length: 5 }, (_, i) => ({ messageId: `late-${i}`, body: purchase('u1', `late_${i}`) }));

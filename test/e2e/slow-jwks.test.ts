@@ -1,7 +1,7 @@
 // A JWKS endpoint that is slow or never answers (issue 13, defect 2): the built function answers
 // 503 auth_unavailable, naming AUTH_JWKS_URL, within the invocation's budget — never after jose's
 // own 5 s timeout, never killed by Lambda's, never a 504 blaming Perkamo.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { httpApiEvent, lambdaContext } from '../helpers/aws-events.ts';
 import { loadFunction, type Handler } from '../helpers/functions.ts';
@@ -25,7 +25,7 @@ beforeAll(async () => {
 });
 
 /** A fresh cold start per case: jose caches the key set (and shares a pending fetch) per function instance. */
-const coldEmit = (): Promise<Handler> =>
+const coldEmit = (env: Record<string, string> = {}): Promise<Handler> =>
   loadFunction('emit', {
     PERKAMO_BASE_URL: emulator.url,
     PERKAMO_SECRET_KEY: emulator.keys.server[0]!,
@@ -33,6 +33,7 @@ const coldEmit = (): Promise<Handler> =>
     AUTH_ISSUER: ISSUER,
     AUTH_AUDIENCE: AUDIENCE,
     LOG_LEVEL: 'error',
+    ...env,
   });
 afterAll(async () => {
   await jwks.close();
@@ -73,5 +74,44 @@ describe('a JWKS endpoint slower than the invocation', () => {
     delayMs = 100;
     const { res } = await call(10_000);
     expect(res.statusCode).toBe(200);
+  });
+});
+
+describe('a JWKS that fails once its keys are held', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.useRealTimers();
+  });
+
+  it('the built function keeps verifying and logs one warning for a run of failed refreshes, without the token', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    delayMs = 0;
+    jwks.reset();
+    const emit = await coldEmit({ LOG_LEVEL: 'warn' });
+    const tokens: string[] = [];
+    const post = async () => {
+      const token = await signRs256(issuer.keys[0]!, claims({ scope: 'perkamo:emit' }));
+      tokens.push(token);
+      const event = httpApiEvent('POST /events', { user_id: 'u1', event: 'page.viewed', transaction_id: `tx-${tokens.length}` }, { authorization: `Bearer ${token}` });
+      return (await emit(event, lambdaContext(10_000))).statusCode;
+    };
+    expect(await post()).toBe(200);
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    // Past the keys' 10 minutes, then twice past the 30 s cooldown: three refreshes, each failing.
+    for (const [step, advanceMs] of [11 * 60_000, 31_000, 31_000].entries()) {
+      vi.setSystemTime(Date.now() + advanceMs);
+      jwks.enqueue((_req, res) => void res.writeHead(500).end());
+      expect(await post()).toBe(200);
+      await vi.waitFor(() => expect(jwks.requests).toHaveLength(step + 2));
+    }
+    const warnings = lines.filter((line) => line.includes('JWKS refresh failed')).map((line) => JSON.parse(line));
+    expect(warnings).toEqual([
+      expect.objectContaining({ level: 'WARN', error: 'the JWKS answered HTTP 500, not 200', stale_for_ms: 59 * 60_000 }),
+    ]);
+    for (const token of tokens) expect(lines.join('')).not.toContain(token);
   });
 });

@@ -719,13 +719,80 @@ describe('the key set: cached 10 minutes, fetched once at a time, never served b
     expect(await call()).toBe(200);
     expect(issuer.fetches()).toBe(3);
 
-    // An hour past its age a set no longer verifies on its own: the fetch is awaited, and its failure answers.
+    // An hour past its age a set no longer verifies on its own: the fetch is awaited, and its failure
+    // answers — then for 30 s without a fetch, as with no keys at all.
     vi.setSystemTime(Date.now() + 71 * 60_000);
     failing();
     expect(await call()).toBe(503);
     expect(issuer.fetches()).toBe(4);
+    expect(await call()).toBe(503);
+    expect(issuer.fetches()).toBe(4);
+    vi.setSystemTime(Date.now() + 31_000);
     expect(await call()).toBe(200);
     expect(issuer.fetches()).toBe(5);
+  });
+
+  it('a failed refresh is told once per run of failures (not at each retry), with the fetch\'s reason and no token; a good fetch ends the run', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    issuer.server.reset();
+    const told: { message: string; staleForMs: number }[] = [];
+    const run = pipeline({ config: jwksConfig(), onKeySetRefreshError: (error, { staleForMs }) => told.push({ message: error.message, staleForMs }) });
+    const token = await signRs256(issuer.keys[0]!, claims());
+    const call = async () => (await run.call(bearer(token))).statusCode;
+    // The IdP drops the connection: a network failure, whose reason is undici's cause.
+    const dropping = () => issuer.server.enqueue((_req, res) => void res.socket?.destroy());
+    expect(await call()).toBe(200);
+
+    vi.setSystemTime(Date.now() + 11 * 60_000);
+    dropping();
+    expect(await call()).toBe(200);
+    await vi.waitFor(() => expect(told).toHaveLength(1));
+    expect(told[0]!.message).toMatch(/^the JWKS could not be fetched: fetch failed: \S/);
+    expect(told[0]!.message).not.toContain(token);
+    // 11 minutes after the fetch, the keys verify 59 minutes more.
+    expect(told[0]!.staleForMs).toBeGreaterThan(58 * 60_000);
+    expect(told[0]!.staleForMs).toBeLessThanOrEqual(59 * 60_000);
+
+    // Past the cooldown the refresh fails again: tried (a fetch), not told again.
+    vi.setSystemTime(Date.now() + 31_000);
+    issuer.server.enqueue((_req, res) => void res.writeHead(500).end());
+    expect(await call()).toBe(200);
+    await vi.waitFor(() => expect(issuer.fetches()).toBe(3));
+    expect(told).toHaveLength(1);
+
+    // A good refresh ends the run; the next failure, ten minutes on, is told again.
+    vi.setSystemTime(Date.now() + 31_000);
+    expect(await call()).toBe(200);
+    await vi.waitFor(() => expect(issuer.fetches()).toBe(4));
+    vi.setSystemTime(Date.now() + 11 * 60_000);
+    issuer.server.enqueue((_req, res) => void res.writeHead(500).end());
+    expect(await call()).toBe(200);
+    await vi.waitFor(() => expect(told).toHaveLength(2));
+    expect(told[1]!.message).toBe('the JWKS answered HTTP 500, not 200');
+    expect(issuer.fetches()).toBe(5);
+  });
+
+  it("the fetch's reason is told bounded: one line of at most 300 characters", async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    issuer.server.reset();
+    const told: string[] = [];
+    const run = pipeline({ config: jwksConfig(), onKeySetRefreshError: (error) => told.push(error.message) });
+    const call = async () => (await run.call(bearer(await signRs256(issuer.keys[0]!, claims())))).statusCode;
+    expect(await call()).toBe(200);
+    // A network stack whose error runs on (a proxy's page, say): the first fetch was real, this one fails so.
+    vi.stubGlobal('fetch', () => Promise.reject(new TypeError('fetch failed', { cause: new Error(`proxy said:\n${'<p>blocked</p>'.repeat(500)}`) })));
+    try {
+      vi.setSystemTime(Date.now() + 11 * 60_000);
+      expect(await call()).toBe(200);
+      await vi.waitFor(() => expect(told).toHaveLength(1));
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    const reason = told[0]!.slice('the JWKS could not be fetched: '.length);
+    expect(reason).toMatch(/^fetch failed: proxy said: <p>blocked/);
+    expect(reason).not.toContain('\n');
+    expect(reason.length).toBeLessThanOrEqual(300);
+    expect(reason.endsWith('…')).toBe(true);
   });
 
   it('invocations waiting for the keys share one fetch', async () => {
@@ -737,16 +804,31 @@ describe('the key set: cached 10 minutes, fetched once at a time, never served b
     expect(issuer.fetches()).toBe(1);
   });
 
-  it('a failed fetch is not kept: the next invocation fetches again', async () => {
+  it('with no keys held, a failed fetch is not kept, and not tried again for 30 s: meanwhile 503, without a fetch', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
     issuer.server.reset();
     issuer.server.enqueue((_req, res) => {
       res.writeHead(503).end();
     });
-    const run = pipeline({ config: jwksConfig() });
+    const told: unknown[] = [];
+    const run = pipeline({ config: jwksConfig(), onKeySetRefreshError: (error) => told.push(error) });
     const token = await signRs256(issuer.keys[0]!, claims());
     expect((await run.call(bearer(token))).statusCode).toBe(503);
+    for (let i = 0; i < 5; i++) {
+      const answer = await run.call(bearer(token));
+      expect(answer.statusCode).toBe(503);
+      expect(answer.body?.error.code).toBe('auth_unavailable');
+      expect(answer.headers?.['retry-after']).toBe('5');
+    }
+    expect(issuer.fetches()).toBe(1);
+    vi.setSystemTime(Date.now() + 29_000);
+    expect((await run.call(bearer(token))).statusCode).toBe(503);
+    expect(issuer.fetches()).toBe(1);
+    vi.setSystemTime(Date.now() + 2_000);
     expect((await run.call(bearer(token))).statusCode).toBe(200);
     expect(issuer.fetches()).toBe(2);
+    // No keys were held: nothing was refreshed, so nothing is told (each invocation answered 503).
+    expect(told).toEqual([]);
   });
 
   it('unknown kids within the cooldown cost no fetch, however many', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { checkedEvent } from '../../src/core/validation.ts';
-import { createPerkamoClient, responseMeta, verifySignature, type PerkamoRequestInit } from '../../src/sdk/index.ts';
+import { checkedEvent, toCheckedBatchEvents } from '../../src/core/validation.ts';
+import { createPerkamoClient, responseMeta, toBatchEvents, verifySignature, type PerkamoRequestInit } from '../../src/sdk/index.ts';
 import { ingestResult, json, startLoopbackServer } from '../helpers/loopback-server.ts';
 
 const apiKey = 'sk_test_secret';
@@ -264,6 +264,26 @@ describe('an event checked at the edge is not checked again (the Lambda path pay
     await client().batch([{ user_id: 'customer_123', event: 'purchase.completed', transaction_id: 'order_2', context: callers.context }]);
     // The client's own check walked it (and the body's JSON read it once more): a caller's object is never taken as checked.
     expect(callers.seen.reads).toBeGreaterThan(1);
+  });
+
+  it('the public toBatchEvents marks nothing, even when a JS caller asks for { mark: true }; only the internal toCheckedBatchEvents marks', async () => {
+    const send = async (events: unknown[]) => {
+      server.enqueue((_req, res) => json(res, 200, { results: events.map(() => ingestResult()) }));
+      await client().batch(events as Parameters<ReturnType<typeof client>['batch']>[0]);
+    };
+    const publicOne = countedContext();
+    const asPublic = toBatchEvents as (events: unknown, options: unknown) => unknown[];
+    const [fromPublic] = asPublic([{ user_id: 'customer_123', event: 'purchase.completed', transaction_id: 'order_5', context: publicOne.context }], { mark: true });
+    const afterPublic = publicOne.seen.reads;
+    await send([fromPublic]);
+    // Checked again (a walk) and serialized: the caller could have changed it in between.
+    expect(publicOne.seen.reads - afterPublic).toBeGreaterThan(1);
+
+    const internal = countedContext();
+    const [fromInternal] = toCheckedBatchEvents([{ user_id: 'customer_123', event: 'purchase.completed', transaction_id: 'order_6', context: internal.context }]);
+    const afterInternal = internal.seen.reads;
+    await send([fromInternal]);
+    expect(internal.seen.reads - afterInternal).toBe(1); // only JSON.stringify of the request body
   });
 
   it("the client never takes a caller's own object as checked, even one shaped like a checked event", async () => {

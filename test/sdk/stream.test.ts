@@ -57,6 +57,31 @@ describe('subscribeCustomer', () => {
     expect(req.headers['x-perkamo-api-key']).toBeUndefined();
   });
 
+  it('goes where the calls go: the base URL as the client resolved it (no trailing slash), through the client\'s fetch', async () => {
+    const server = await startLoopbackServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(`event: customer\ndata: ${JSON.stringify(snapshot(7))}\n\n`);
+    });
+    servers.push(server);
+    const fetched: string[] = [];
+    const client = createPerkamoClient({
+      apiKey: 'k',
+      baseUrl: `${server.url}/`,
+      fetch: (url, init) => {
+        fetched.push(String(url));
+        return fetch(url, init);
+      },
+    });
+    const seen: PerkamoCustomer[] = [];
+    const sub = client.subscribeCustomer('u', 't', (c) => seen.push(c));
+    await waitFor(seen, 1);
+    sub.close();
+    expect(fetched).toEqual([`${server.url}/v1/client/customer/u/stream`]);
+    expect(server.requests.map((r) => r.url)).toEqual(['/v1/client/customer/u/stream']);
+    // Where the calls go is kept off the client: nothing but its calls is on it, under a symbol or a name.
+    expect(Object.getOwnPropertySymbols(client)).toEqual([]);
+  });
+
   it('reconnects after the server drops the stream, using the server retry delay', async () => {
     let connections = 0;
     const server = await startLoopbackServer((_req, res) => {

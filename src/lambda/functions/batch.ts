@@ -1,4 +1,6 @@
-import { isPlainObject, toBatchEvents } from '../../core/index.ts';
+import { isPlainObject } from '../../core/index.ts';
+// Not in an entry point: it marks the events checked, and these are the parser's own (core/validation.ts).
+import { toCheckedBatchEvents } from '../../core/validation.ts';
 import { defineFunction, many } from '../function.ts';
 import { onlyFields, parseEventPayload, requireObject } from '../payload.ts';
 
@@ -20,7 +22,7 @@ export const batchFunction = /* @__PURE__ */ defineFunction({
       Array.isArray(body.events) && key !== undefined
         ? body.events.map((item: unknown, i) => (isPlainObject(item) && item.transaction_id === undefined ? { ...item, transaction_id: `${key}:${i}` } : item))
         : body.events;
-    return toBatchEvents(events, { mark: true }).map((event, i) => ({ kind: 'emit', event, origin: { id: String(i) } }));
+    return toCheckedBatchEvents(events).map((event, i) => ({ kind: 'emit', event, origin: { id: String(i) } }));
   },
   parseRecord: (payload, defaults, origin) => ({ kind: 'emit', event: parseEventPayload(payload, defaults), origin }),
   toValue: many,

@@ -19,7 +19,7 @@ import { required, type PerkamoMiddleware, type PerkamoRequest, type Principal }
 import { sourceOf } from '../sources/index.ts';
 import { isHmacAlgorithm } from '../jws-algorithms.ts';
 import { withinDeadline } from '../wait.ts';
-import { KeySetUnavailable, remoteKeySet } from './jwks.ts';
+import { KeySetUnavailable, remoteKeySet, type KeySetOptions } from './jwks.ts';
 import { JwtRejected, verifyJwt, type JwtClaims, type KeyLookup } from './jwt-verify.ts';
 
 
@@ -29,6 +29,8 @@ export interface AuthOptions {
   scope?: string;
   /** Clock for exp/nbf checks, epoch milliseconds. */
   now?: () => number;
+  /** A refresh of the held JWKS keys failed (once per run of failures): jwks.ts. */
+  onKeySetRefreshError?: KeySetOptions['onRefreshError'];
 }
 
 /** Largest bearer token accepted, in bytes (tokens are ASCII). */
@@ -44,7 +46,7 @@ const defaults = { now: Date.now };
 export function auth(options: AuthOptions): PerkamoMiddleware {
   const { config, scope } = options;
   const now = options.now ?? defaults.now;
-  const verify = config.mode === 'jwt' ? verifier(config, now) : undefined;
+  const verify = config.mode === 'jwt' ? verifier(config, now, { onRefreshError: options.onKeySetRefreshError }) : undefined;
   // Only a JWKS does I/O: its fetch is held to the invocation's budget; HS keys are local.
   const fetchesKeys = config.jwksUrl !== undefined;
 
@@ -65,7 +67,7 @@ export function auth(options: AuthOptions): PerkamoMiddleware {
 }
 
 /** Builds the token check once per middleware instance, so a JWKS (and its key cache) is shared by invocations. */
-function verifier(config: AuthConfig, now: () => number): (token: string) => Promise<JwtClaims> {
+function verifier(config: AuthConfig, now: () => number, keySet: KeySetOptions): (token: string) => Promise<JwtClaims> {
   if ((config.jwksUrl === undefined) === (config.secret === undefined)) {
     throw new PerkamoConfigurationError('auth: set exactly one of AUTH_JWKS_URL and AUTH_JWT_SECRET');
   }
@@ -75,7 +77,7 @@ function verifier(config: AuthConfig, now: () => number): (token: string) => Pro
       `auth: none of the algorithms [${config.algorithms.join(', ')}] can be verified with ${config.secret ? 'AUTH_JWT_SECRET (HS256)' : 'AUTH_JWKS_URL (RS256, ES256, …)'}`,
     );
   }
-  const keys: KeyLookup = config.secret ? hmacKey(config.secret) : remoteKeySet(new URL(config.jwksUrl!));
+  const keys: KeyLookup = config.secret ? hmacKey(config.secret) : remoteKeySet(new URL(config.jwksUrl!), keySet);
 
   return async function verifyToken(token) {
     try {

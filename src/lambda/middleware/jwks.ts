@@ -2,12 +2,16 @@
 // fetched again on an unknown `kid` at most once per 30 s, the way jose's createRemoteJWKSet did.
 // Unlike jose, an IdP that fails does not take the held keys with it: past its 10 minutes the set is
 // refreshed in the background while it still verifies (for at most an hour more), and a failed
-// fetch is not tried again for 30 s. Each JWK is imported into a KeyObject once, when a token first needs it.
+// fetch is not tried again for 30 s — with keys held or without: an IdP that fails is not asked by
+// every invocation, which answer 503 meanwhile. A failed refresh of held keys is told
+// (`onRefreshError`) once per run of failures, not at each retry. Each JWK is imported into a
+// KeyObject once, when a token first needs it.
 //
 // A key set that cannot be had (network, timeout, non-200, not JSON, not a key set, over 256 KiB, a
 // matching key that will not import) is a KeySetUnavailable: the failure is ours, not the token's.
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { readBounded } from '../../core/bounded-body.ts';
+import { boundText, maxUpstreamMessageLength } from '../../core/text.ts';
 import { userAgent } from '../../sdk/version.ts';
 import type { JwsAlgorithm } from '../jws-algorithms.ts';
 import { JwtRejected, type JoseHeader, type KeyLookup } from './jwt-verify.ts';
@@ -23,7 +27,7 @@ const maxJwksBytes = 256 * 1024;
 const jwksMaxAgeMs = 10 * 60_000;
 /**
  * The least time between two fetches caused by an unknown `kid` (a token naming random kids must not
- * hammer the IdP), and after a failed fetch while keys are held.
+ * hammer the IdP), and after a failed fetch.
  */
 const jwksCooldownMs = 30_000;
 /**
@@ -36,10 +40,22 @@ const fetchTimeoutMs = 5_000;
 
 type Jwk = Record<string, unknown>;
 
-export function remoteKeySet(url: URL): KeyLookup {
+export interface KeySetOptions {
+  /**
+   * A fetch failed while keys are held (a refresh): they verify `staleForMs` more (0: no longer).
+   * Told once per run of failures, the first; a good fetch ends the run. The message is ours, with
+   * the fetch's own reason bounded in length; it holds no key and no token.
+   */
+  onRefreshError?: (error: KeySetUnavailable, info: { staleForMs: number }) => void;
+}
+
+export function remoteKeySet(url: URL, options: KeySetOptions = {}): KeyLookup {
   let keys: readonly Jwk[] | undefined;
   let fetchedAt = -Infinity;
   let failedAt = -Infinity;
+  let lastFailure: unknown;
+  // The current run of failures was told (onRefreshError).
+  let told = false;
   // One fetch at a time, shared by every invocation waiting for it (a Managed Instance runs many).
   let pending: Promise<void> | undefined;
   const imported = new WeakMap<Jwk, KeyObject | KeySetUnavailable>();
@@ -50,9 +66,15 @@ export function remoteKeySet(url: URL): KeyLookup {
         (set) => {
           keys = set;
           fetchedAt = Date.now();
+          told = false;
         },
         (error: unknown) => {
           failedAt = Date.now();
+          lastFailure = error;
+          if (keys !== undefined && !told) {
+            told = true;
+            options.onRefreshError?.(error as KeySetUnavailable, { staleForMs: Math.max(0, fetchedAt + jwksMaxAgeMs + jwksMaxStaleMs - failedAt) });
+          }
           throw error;
         },
       )
@@ -61,8 +83,8 @@ export function remoteKeySet(url: URL): KeyLookup {
       });
     return pending;
   };
-  /** Whether a failed fetch is recent enough that the held keys answer alone. */
-  const coolingDown = (now: number) => keys !== undefined && now < failedAt + jwksCooldownMs;
+  /** Whether a failed fetch is recent enough that none is tried: the held keys answer alone, or nothing does. */
+  const coolingDown = (now: number) => now < failedAt + jwksCooldownMs;
 
   const importOnce = (jwk: Jwk): KeyObject => {
     let key = imported.get(jwk);
@@ -76,7 +98,11 @@ export function remoteKeySet(url: URL): KeyLookup {
 
   return async function jwksKeys(header: JoseHeader, algorithm: JwsAlgorithm): Promise<KeyObject[]> {
     const now = Date.now();
-    if (keys === undefined || now >= fetchedAt + jwksMaxAgeMs + jwksMaxStaleMs) await reload();
+    if (keys === undefined || now >= fetchedAt + jwksMaxAgeMs + jwksMaxStaleMs) {
+      // No key that may verify: the fetch is awaited, unless one failed within 30 s.
+      if (coolingDown(now)) throw new KeySetUnavailable('the JWKS failed less than 30 s ago and is not fetched again yet', { cause: lastFailure });
+      await reload();
+    }
     // Stale: refreshed in the background (bounded by the fetch's own timeout); the held keys verify meanwhile.
     else if (now >= fetchedAt + jwksMaxAgeMs && !coolingDown(now)) reload().catch(() => undefined);
     let candidates = keys!.filter((jwk) => canVerify(jwk, header, algorithm));
@@ -136,7 +162,7 @@ async function fetchKeySet(url: URL): Promise<Jwk[]> {
       signal: AbortSignal.timeout(fetchTimeoutMs),
     });
   } catch (error) {
-    throw new KeySetUnavailable('the JWKS could not be fetched', { cause: error });
+    throw new KeySetUnavailable(`the JWKS could not be fetched: ${reasonOf(error)}`, { cause: error });
   }
   if (response.status !== 200) {
     await response.body?.cancel().catch(() => undefined);
@@ -146,7 +172,7 @@ async function fetchKeySet(url: URL): Promise<Jwk[]> {
   try {
     text = await readBounded(response, maxJwksBytes);
   } catch (error) {
-    throw new KeySetUnavailable('the JWKS answer could not be read', { cause: error });
+    throw new KeySetUnavailable(`the JWKS answer could not be read: ${reasonOf(error)}`, { cause: error });
   }
   if (text === undefined) throw new KeySetUnavailable(`the JWKS answer is over ${maxJwksBytes} bytes`);
   let set: unknown;
@@ -159,6 +185,18 @@ async function fetchKeySet(url: URL): Promise<Jwk[]> {
     throw new KeySetUnavailable('the JWKS answer is not a key set ({ "keys": [JWK, …] })');
   }
   return set.keys;
+}
+
+/**
+ * What the network said, bounded: the messages of an error and its causes (undici's "fetch failed"
+ * says nothing without its cause's `connect ECONNREFUSED …`). A fetch of the JWKS sends no token.
+ */
+function reasonOf(error: unknown): string {
+  const parts: string[] = [];
+  for (let e = error, depth = 0; e !== undefined && e !== null && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    parts.push(e instanceof Error ? e.message : String(e));
+  }
+  return boundText(parts.join(': '), maxUpstreamMessageLength);
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
