@@ -720,14 +720,14 @@ describe('the key set: cached 10 minutes, fetched once at a time, never served b
     expect(issuer.fetches()).toBe(3);
 
     // An hour past its age a set no longer verifies on its own: the fetch is awaited, and its failure
-    // answers — then for 30 s without a fetch, as with no keys at all.
+    // answers — then for 1 s without a fetch, as with no keys at all.
     vi.setSystemTime(Date.now() + 71 * 60_000);
     failing();
     expect(await call()).toBe(503);
     expect(issuer.fetches()).toBe(4);
     expect(await call()).toBe(503);
     expect(issuer.fetches()).toBe(4);
-    vi.setSystemTime(Date.now() + 31_000);
+    vi.setSystemTime(Date.now() + 1_100);
     expect(await call()).toBe(200);
     expect(issuer.fetches()).toBe(5);
   });
@@ -804,12 +804,14 @@ describe('the key set: cached 10 minutes, fetched once at a time, never served b
     expect(issuer.fetches()).toBe(1);
   });
 
-  it('with no keys held, a failed fetch is not kept, and not tried again for 30 s: meanwhile 503, without a fetch', async () => {
+  it('with no keys held, a failed fetch is not kept, and tried again after 1 s, then 2 s (a backoff): meanwhile 503, without a fetch', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     issuer.server.reset();
-    issuer.server.enqueue((_req, res) => {
-      res.writeHead(503).end();
-    });
+    for (let i = 0; i < 2; i++) {
+      issuer.server.enqueue((_req, res) => {
+        res.writeHead(503).end();
+      });
+    }
     const told: unknown[] = [];
     const run = pipeline({ config: jwksConfig(), onKeySetRefreshError: (error) => told.push(error) });
     const token = await signRs256(issuer.keys[0]!, claims());
@@ -821,14 +823,44 @@ describe('the key set: cached 10 minutes, fetched once at a time, never served b
       expect(answer.headers?.['retry-after']).toBe('5');
     }
     expect(issuer.fetches()).toBe(1);
-    vi.setSystemTime(Date.now() + 29_000);
+    vi.setSystemTime(Date.now() + 900);
     expect((await run.call(bearer(token))).statusCode).toBe(503);
     expect(issuer.fetches()).toBe(1);
-    vi.setSystemTime(Date.now() + 2_000);
-    expect((await run.call(bearer(token))).statusCode).toBe(200);
+    // Past 1 s: tried again, and it fails again — now 2 s before the next try.
+    vi.setSystemTime(Date.now() + 200);
+    expect((await run.call(bearer(token))).statusCode).toBe(503);
     expect(issuer.fetches()).toBe(2);
+    vi.setSystemTime(Date.now() + 1_800);
+    expect((await run.call(bearer(token))).statusCode).toBe(503);
+    expect(issuer.fetches()).toBe(2);
+    vi.setSystemTime(Date.now() + 300);
+    expect((await run.call(bearer(token))).statusCode).toBe(200);
+    expect(issuer.fetches()).toBe(3);
     // No keys were held: nothing was refreshed, so nothing is told (each invocation answered 503).
     expect(told).toEqual([]);
+  });
+
+  it('with no keys held, the wait between failed fetches stops growing at 30 s', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    issuer.server.reset();
+    for (let i = 0; i < 9; i++) {
+      issuer.server.enqueue((_req, res) => {
+        res.writeHead(503).end();
+      });
+    }
+    const run = pipeline({ config: jwksConfig() });
+    const token = await signRs256(issuer.keys[0]!, claims());
+    // Failures 1 to 7: waits of 1, 2, 4, 8, 16, 30, 30 s.
+    const waits = [1, 2, 4, 8, 16, 30, 30];
+    expect((await run.call(bearer(token))).statusCode).toBe(503);
+    for (const [i, seconds] of waits.entries()) {
+      vi.setSystemTime(Date.now() + seconds * 1000 - 100);
+      expect((await run.call(bearer(token))).statusCode).toBe(503);
+      expect(issuer.fetches()).toBe(i + 1);
+      vi.setSystemTime(Date.now() + 200);
+      expect((await run.call(bearer(token))).statusCode).toBe(503);
+      expect(issuer.fetches()).toBe(i + 2);
+    }
   });
 
   it('unknown kids within the cooldown cost no fetch, however many', async () => {

@@ -2,8 +2,9 @@
 // fetched again on an unknown `kid` at most once per 30 s, the way jose's createRemoteJWKSet did.
 // Unlike jose, an IdP that fails does not take the held keys with it: past its 10 minutes the set is
 // refreshed in the background while it still verifies (for at most an hour more), and a failed
-// fetch is not tried again for 30 s — with keys held or without: an IdP that fails is not asked by
-// every invocation, which answer 503 meanwhile. A failed refresh of held keys is told
+// fetch is not tried again for 30 s. With no key that may verify, an IdP that fails is not asked by
+// every invocation either: it is tried again after 1 s, then 2, 4… up to 30 s between fetches, and
+// the invocations meanwhile answer 503 (a blip at a cold start costs a second, not half a minute). A failed refresh of held keys is told
 // (`onRefreshError`) once per run of failures, not at each retry. Each JWK is imported into a
 // KeyObject once, when a token first needs it.
 //
@@ -27,9 +28,12 @@ const maxJwksBytes = 256 * 1024;
 const jwksMaxAgeMs = 10 * 60_000;
 /**
  * The least time between two fetches caused by an unknown `kid` (a token naming random kids must not
- * hammer the IdP), and after a failed fetch.
+ * hammer the IdP), and after a failed fetch while keys are held; the most after failed fetches
+ * with none (the backoff's cap).
  */
 const jwksCooldownMs = 30_000;
+/** With no key that may verify, the wait after the first failed fetch; it doubles with each failure after it. */
+const jwksFirstRetryMs = 1_000;
 /**
  * How long past its age a held key set still verifies while it cannot be refreshed: an IdP outage
  * does not become ours at once, and a key revoked during one is trusted at most this long.
@@ -53,6 +57,8 @@ export function remoteKeySet(url: URL, options: KeySetOptions = {}): KeyLookup {
   let keys: readonly Jwk[] | undefined;
   let fetchedAt = -Infinity;
   let failedAt = -Infinity;
+  // Failed fetches since the last good one: the no-keys backoff grows with them.
+  let failures = 0;
   let lastFailure: unknown;
   // The current run of failures was told (onRefreshError).
   let told = false;
@@ -66,10 +72,12 @@ export function remoteKeySet(url: URL, options: KeySetOptions = {}): KeyLookup {
         (set) => {
           keys = set;
           fetchedAt = Date.now();
+          failures = 0;
           told = false;
         },
         (error: unknown) => {
           failedAt = Date.now();
+          failures++;
           lastFailure = error;
           if (keys !== undefined && !told) {
             told = true;
@@ -83,8 +91,10 @@ export function remoteKeySet(url: URL, options: KeySetOptions = {}): KeyLookup {
       });
     return pending;
   };
-  /** Whether a failed fetch is recent enough that none is tried: the held keys answer alone, or nothing does. */
+  /** Whether a failed fetch is recent enough that none is tried while held keys answer alone. */
   const coolingDown = (now: number) => now < failedAt + jwksCooldownMs;
+  /** The same with no key that may verify: the wait grows from 1 s with each failure, up to 30 s. */
+  const backingOff = (now: number) => now < failedAt + Math.min(jwksCooldownMs, jwksFirstRetryMs * 2 ** Math.min(failures - 1, 5));
 
   const importOnce = (jwk: Jwk): KeyObject => {
     let key = imported.get(jwk);
@@ -99,8 +109,8 @@ export function remoteKeySet(url: URL, options: KeySetOptions = {}): KeyLookup {
   return async function jwksKeys(header: JoseHeader, algorithm: JwsAlgorithm): Promise<KeyObject[]> {
     const now = Date.now();
     if (keys === undefined || now >= fetchedAt + jwksMaxAgeMs + jwksMaxStaleMs) {
-      // No key that may verify: the fetch is awaited, unless one failed within 30 s.
-      if (coolingDown(now)) throw new KeySetUnavailable('the JWKS failed less than 30 s ago and is not fetched again yet', { cause: lastFailure });
+      // No key that may verify: the fetch is awaited, unless the last one failed too recently.
+      if (failures > 0 && backingOff(now)) throw new KeySetUnavailable(`the JWKS failed ${failures === 1 ? 'once' : `${failures} times`} and is not fetched again yet`, { cause: lastFailure });
       await reload();
     }
     // Stale: refreshed in the background (bounded by the fetch's own timeout); the held keys verify meanwhile.
