@@ -74,7 +74,7 @@ const npm = process.env.npm_execpath ? [process.execPath, [process.env.npm_execp
 const build = spawnSync(npm[0], [...npm[1], 'run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 try {
-  runOnLambdaNode(join(root, 'dist/bin/start.mjs'), process.argv.slice(2));
+  runOnLambdaNode(join(root, 'dist/bin/start.mjs'), process.argv.slice(2), { ownProcessGroup: true });
 } catch (error) {
   fail(error.message);
 }
