@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 // Lambda's Node for the commands that run our functions in-process — the test suites, `npm start`,
-// the chaos run — whatever the machine's own `node` is (20, 22 or 24): the npm package node@24,
-// pinned in dev/harness/lambda-node-packages.json, fetched once by npx and served from its cache
-// after. $PERKAMO_NODE24 names another binary; a machine whose node is already 24 uses its own. The
-// harness finds its Node 22 and 24 the same way, through lambdaNodePath (dev/harness/node-binaries.ts).
+// the chaos run, the bench — whatever the machine's own `node` is (20, 22 or 24): the npm package
+// node@24, pinned in dev/harness/lambda-node-packages.json, fetched once by npx and served from its
+// cache after. $PERKAMO_NODE24 names another binary; a machine whose node is already 24 uses its own.
+// The harness finds its Node 22 and 24 the same way, through lambdaNodePath (dev/harness/node-binaries.ts).
 // Plain JavaScript: it runs before the build, on any Node.
 //
-//   node scripts/lambda-node.mjs      prints the binary's path, for `exec "$(node scripts/lambda-node.mjs)" …`
-//                                     in package.json (the shell is replaced: signals reach the suite)
-//   runOnLambdaNode(script, args)     runs a script on it from another script (scripts/start.mjs)
-//   lambdaNodePath(major, pins)       the path of Node 22 or 24 (the harness, which bundles this file, passes the pins)
+//   node scripts/lambda-node.mjs --run <script> [args…]   runs the script on it, for package.json's scripts
+//   node scripts/lambda-node.mjs                         prints the binary's path, for a command by hand:
+//                                                        "$(node scripts/lambda-node.mjs)" node_modules/vitest/vitest.mjs run <files>
+//   runOnLambdaNode(script, args, options)               the same as --run, from another script (scripts/start.mjs)
+//   lambdaNodePath(major, pins)                          the path of Node 22 or 24 (the harness, which bundles this file, passes the pins)
+//   lambdaNodeVariable(major), nodeVersion(binary)       the variable that names a binary instead, and a binary's version (the harness's too)
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +28,7 @@ const repositoryPins = () => JSON.parse(readFileSync(join(dirname(fileURLToPath(
 export function lambdaNodePath(major = 24, pins = repositoryPins()) {
   const MAJOR = String(major);
   const pin = pins[MAJOR];
-  const variable = `PERKAMO_NODE${MAJOR}`;
+  const variable = lambdaNodeVariable(major);
   const override = process.env[variable];
   if (override) return checked(override, variable, MAJOR);
   if (process.versions.node.split('.')[0] === MAJOR) return process.execPath;
@@ -51,24 +53,54 @@ export function lambdaNodePath(major = 24, pins = repositoryPins()) {
   return checked(out.trim().split('\n').pop(), `npx -p ${pin}`, MAJOR);
 }
 
+/** The environment variable that names a Node `major` binary to use instead of the pinned package. */
+export function lambdaNodeVariable(major) {
+  return `PERKAMO_NODE${major}`;
+}
+
+const versions = new Map([[process.execPath, process.versions.node]]);
+
+/** The version (`22.23.3`) of a Node binary, asked once per path (lambdaNodePath has asked already). */
+export function nodeVersion(binary) {
+  let version = versions.get(binary);
+  if (version === undefined) {
+    try {
+      version = execFileSync(binary, ['-p', 'process.versions.node'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 }).trim();
+    } catch (error) {
+      throw new Error(`${binary} does not run (${error.message.split('\n')[0]})`);
+    }
+    versions.set(binary, version);
+  }
+  return version;
+}
+
 function checked(binary, from, MAJOR) {
-  let version = '';
+  let version;
   try {
-    version = execFileSync(binary, ['-p', 'process.versions.node'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 }).trim();
+    version = nodeVersion(binary);
   } catch (error) {
-    throw new Error(`${from}: ${binary} does not run (${error.message.split('\n')[0]})`);
+    throw new Error(`${from}: ${error.message}`);
   }
   if (version.split('.')[0] !== MAJOR) throw new Error(`${from}: ${binary} is Node ${version}, not ${MAJOR}`);
   return binary;
 }
 
 /**
- * Runs `script` on Node 24 and exits with its status. The child gets its own process group, so a
- * Ctrl-C reaches it once — through this process, which forwards SIGINT, SIGTERM and SIGHUP — and not
- * a second time from the terminal (a second signal is the local stack's "force quit").
+ * Runs `script` on Node 24 and exits with its status, or dies of the signal that ended it. SIGINT,
+ * SIGTERM and SIGHUP sent to this process (npm forwards its own; a CI's timeout kills npm) are passed
+ * on to the child.
+ *
+ * By default the child stays in this process's group, stdin and all, as if it had been exec'd: a
+ * Ctrl-C reaches it from the terminal too (vitest and the bench end at the first one they get) and
+ * vitest's watch mode reads the keyboard. `ownProcessGroup` gives it a group of its own and no stdin,
+ * so that a Ctrl-C reaches it once, through this process, and not a second time from the terminal
+ * (a second signal is the local stack's "force quit").
  */
-export function runOnLambdaNode(script, args) {
-  const child = spawn(lambdaNodePath(), [script, ...args], { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+export function runOnLambdaNode(script, args, { ownProcessGroup = false } = {}) {
+  const child = spawn(lambdaNodePath(), [script, ...args], {
+    stdio: [ownProcessGroup ? 'ignore' : 'inherit', 'inherit', 'inherit'],
+    detached: ownProcessGroup,
+  });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(signal, () => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -88,8 +120,11 @@ export function runOnLambdaNode(script, args) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const [flag, script, ...args] = process.argv.slice(2);
   try {
-    process.stdout.write(`${lambdaNodePath()}\n`);
+    if (flag === undefined) process.stdout.write(`${lambdaNodePath()}\n`);
+    else if (flag === '--run' && script !== undefined) runOnLambdaNode(script, args);
+    else throw new Error(`usage: node scripts/lambda-node.mjs [--run <script> [args…]] (got ${process.argv.slice(2).join(' ')})`);
   } catch (error) {
     process.stderr.write(`lambda-node: ${error.message}\n`);
     process.exit(1);

@@ -4,6 +4,7 @@
 // dev/cli/start.ts) on Lambda's Node 24 (scripts/lambda-node.mjs), passing its arguments on.
 // Plain JavaScript: it runs before the build, on the machine's Node.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,10 +24,10 @@ const servers = [
   { what: 'SQS (fauxqs)', flag: 'sqs-port', variable: 'PERKAMO_LOCAL_SQS_PORT', port: 4566 },
 ];
 
-// The functions' levels (src/lambda/logger.ts `logLevels`; test/local/cli.test.ts keeps the two
-// the same) and the local default (dev/stack/dev-config.ts `devLogLevel`); dev/stack/env-check.ts
+// The functions' levels (src/lambda/logger.ts `logLevels`, read from its JSON: this runs before the
+// build) and the local default (dev/stack/dev-config.ts `devLogLevel`); dev/stack/env-check.ts
 // words the same refusal for a run of dist/bin/start.mjs without this script.
-const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+const logLevels = Object.keys(JSON.parse(readFileSync(join(root, 'src/lambda/log-levels.json'), 'utf8')));
 const logLevelProblem = (value) =>
   value === undefined || value.trim() === '' || logLevels.includes(value.trim().toLowerCase())
     ? undefined
@@ -74,7 +75,7 @@ const npm = process.env.npm_execpath ? [process.execPath, [process.env.npm_execp
 const build = spawnSync(npm[0], [...npm[1], 'run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 try {
-  runOnLambdaNode(join(root, 'dist/bin/start.mjs'), process.argv.slice(2));
+  runOnLambdaNode(join(root, 'dist/bin/start.mjs'), process.argv.slice(2), { ownProcessGroup: true });
 } catch (error) {
   fail(error.message);
 }

@@ -10,9 +10,11 @@
 //     worker takes any number of invocations at once (it asks for the next one without waiting for
 //     the last to end), and our code waits on I/O: more workers only add copies of the init and
 //     parked polls;
-//   - UV_THREADPOOL_SIZE: each worker parks its `invocation/next` long poll on a thread of libuv's
-//     pool, which the process shares; the pool holds those plus 4 threads for real work (zlib for
-//     the gzipped export, file reads, DNS lookups). Without it the parked polls fill the default 4.
+//   - UV_THREADPOOL_SIZE: the workers plus 4 threads for real work (zlib for the gzipped export,
+//     file reads, DNS lookups), the rule of the layer's exec wrapper (layers/otel/perkamo-otel-handler,
+//     which says why). The deploy loads the layer through NODE_OPTIONS, without the wrapper, so it
+//     sets the size itself; test/deploy/managed-instances.test.ts runs the wrapper on each
+//     function's environment and checks that the two agree.
 // The capacity provider is the stack's own (`managedInstancesSubnetIds`, `…SecurityGroupIds`) or an
 // existing one (`capacityProviderArn`). Settings come from settings.cjs, resources are added by
 // functions.cjs; nothing else knows about Managed Instances.
@@ -23,7 +25,7 @@ const CAPACITY_PROVIDER_ARN = /^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:capac
 // AWS: an environment has at least 2 GB and 1 vCPU; 2, 4 or 8 GiB of memory per vCPU.
 const MIN_MEMORY_MB = 2048;
 const GIB_PER_VCPU = [2, 4, 8];
-/** Threads of libuv's pool kept for work other than the workers' parked polls. */
+/** Threads of libuv's pool kept for work other than the workers' parked polls (perkamo-otel-handler's 4). */
 const WORK_THREADS = 4;
 /** The stack's capacity provider and its operator role (logical ids). */
 const PROVIDER_ID = 'PerkamoCapacityProvider';

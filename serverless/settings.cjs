@@ -144,8 +144,8 @@ module.exports = async ({ options, resolveConfigurationProperty, resolveVariable
   const alarms = await alarmSettings({ raw, int, problem });
 
   // --- Logs: Lambda's JSON log format, its level filter set from the functions' own level ----------
-  // Lambda's application log levels, which the functions' LOG_LEVEL takes as well.
-  const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+  // Lambda's application log levels, which the functions' LOG_LEVEL takes as well (src/lambda/logger.ts).
+  const LOG_LEVELS = Object.keys(require('../src/lambda/log-levels.json'));
   const logLevel = String(await raw('logLevel')).toLowerCase();
   if (!LOG_LEVELS.includes(logLevel)) problem('logLevel', `${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(', ')}`);
 

@@ -1,10 +1,11 @@
 // The platform the suites prove things on: Lambda's Node 24 (whatever the machine's node is), middy 7,
 // and no durable-execution SDK installed for teams that do not use durable functions.
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { projectRoot } from '../dev/stack/lambda.ts';
 
 const run = promisify(execFile);
@@ -17,8 +18,8 @@ describe('the suites run on the runtime’s Node', () => {
     expect(process.versions.node.split('.')[0]).toBe('24');
   });
 
-  it.each(['test', 'test:unit', 'test:watch', 'test:chaos', 'bench', 'bench:quick'])('npm run %s starts its Node through scripts/lambda-node.mjs', (script) => {
-    expect(pkg.scripts[script]).toMatch(/node24=\$\(node scripts\/lambda-node\.mjs\) && (VITEST_UNIT=1 )?exec "\$node24" /);
+  it.each(['test', 'test:unit', 'test:watch', 'test:chaos', 'bench', 'bench:quick'])('npm run %s starts its Node through scripts/lambda-node.mjs --run', (script) => {
+    expect(pkg.scripts[script]).toMatch(/(^|&& )(VITEST_UNIT=1 )?exec node scripts\/lambda-node\.mjs --run [^ ]+\.mjs/);
   });
 
   it('npm start runs the local stack on it too (scripts/start.mjs)', () => {
@@ -39,6 +40,74 @@ describe('the suites run on the runtime’s Node', () => {
     );
     expect(failed?.code).toBe(1);
     expect(failed?.stderr).toMatch(/^lambda-node: PERKAMO_NODE24: .*esbuild (does not run|is Node)/);
+  });
+});
+
+describe('node scripts/lambda-node.mjs --run <script> [args…]', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'perkamo-lambda-node-'));
+  const groups: number[] = [];
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+  // A launcher that passes nothing on leaves itself and its script running: end both.
+  afterEach(() => {
+    for (const group of groups.splice(0)) {
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  });
+  const script = (name: string, text: string) => {
+    writeFileSync(join(folder, name), text);
+    return join(folder, name);
+  };
+
+  it('runs the script on Node 24 with its arguments and environment, its output passed through, and exits with its status', async () => {
+    const file = script('exit.mjs', `process.stdout.write(JSON.stringify({ node: process.versions.node, args: process.argv.slice(2), unit: process.env.VITEST_UNIT })); process.exit(3);`);
+    const failed = await run(process.execPath, [launcher, '--run', file, 'run', '--flag'], { env: { ...process.env, VITEST_UNIT: '1' } }).then(
+      () => undefined,
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect(failed?.code).toBe(3);
+    const seen = JSON.parse(failed!.stdout);
+    expect(seen.node).toMatch(/^24\./);
+    expect(seen).toMatchObject({ args: ['run', '--flag'], unit: '1' });
+  });
+
+  /**
+   * Starts the launcher (in a process group of its own, with its script) on a script that says
+   * `ready`; resolves with its exit once `signal` is sent to the launcher alone.
+   */
+  const signalled = (file: string, signal: NodeJS.Signals) =>
+    new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve, reject) => {
+      const launched = spawn(process.execPath, [launcher, '--run', file], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+      groups.push(launched.pid!);
+      let out = '';
+      launched.stdout.on('data', (chunk: Buffer) => {
+        out += chunk;
+        if (out === 'ready\n') launched.kill(signal);
+      });
+      launched.once('error', reject);
+      launched.once('exit', (code, sig) => resolve({ code, signal: sig, out }));
+    });
+
+  it.each(['SIGINT', 'SIGTERM'] as const)('passes %s sent to it (npm forwards Ctrl-C; a CI timeout kills npm) on to the script, and exits with its status', async (signal) => {
+    const file = script(`handles-${signal}.mjs`, `process.on('${signal}', () => { process.stdout.write('got ${signal}\\n'); process.exit(7); }); setInterval(() => {}, 1000); process.stdout.write('ready\\n');`);
+    expect(await signalled(file, signal)).toEqual({ code: 7, signal: null, out: `ready\ngot ${signal}\n` });
+  });
+
+  it('dies of the signal that killed the script, as the script run in its place (exec) would', async () => {
+    const file = script('killed.mjs', `setInterval(() => {}, 1000); process.stdout.write('ready\\n');`);
+    expect(await signalled(file, 'SIGTERM')).toEqual({ code: null, signal: 'SIGTERM', out: 'ready\n' });
+  });
+
+  it('without a script: the usage, exit 1', async () => {
+    const failed = await run(process.execPath, [launcher, '--run']).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toMatch(/^lambda-node: usage: node scripts\/lambda-node\.mjs \[--run <script> \[args…\]\]/);
   });
 });
 

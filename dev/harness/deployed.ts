@@ -8,7 +8,7 @@
 // osls writes its layer zip under `<service>/.serverless/` whatever `--package` says, so two runs
 // in the project folder (two test files, or a test and the benchmark) race over it. Each run
 // packages in a folder of its own: serverless.yml and serverless/ copied, dist/ and node_modules
-// linked.
+// linked, and src/ (serverless/settings.cjs reads the log levels from src/lambda/log-levels.json).
 import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -59,7 +59,7 @@ export async function packageTemplate(options: PackageOptions): Promise<Template
   try {
     await cp(join(options.root, 'serverless.yml'), join(service, 'serverless.yml'));
     await cp(join(options.root, 'serverless'), join(service, 'serverless'), { recursive: true });
-    for (const linked of ['dist', 'node_modules', 'package.json']) await symlink(join(options.root, linked), join(service, linked));
+    for (const linked of ['dist', 'node_modules', 'package.json', 'src']) await symlink(join(options.root, linked), join(service, linked));
     const args = ['package', '--package', out, '--stage', options.stage ?? 'dev'];
     for (const [name, value] of Object.entries(options.params ?? {})) args.push('--param', `${name}=${value}`);
     await new Promise<void>((resolve, reject) => {

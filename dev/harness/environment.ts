@@ -30,7 +30,7 @@ import type { EnvironmentState, InitResult, InvokeOptions, InvokeResult, LambdaE
 
 /** Starts the Runtime API for a function; its processes start with `init()` or the first `invoke()`. */
 export async function startFunction(options: StartFunctionOptions): Promise<LambdaEnvironment> {
-  const version = await nodeVersion(options.node);
+  const version = nodeVersion(options.node);
   const environment = new Environment(options, version.split('.')[0] ?? '');
   await environment.listen();
   return environment;

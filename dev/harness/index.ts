@@ -20,7 +20,7 @@ export {
 } from './otlp-receiver.ts';
 export { verifySigV4, type SigV4Credentials, type SigV4Expectation, type SigV4Refusal, type SigV4Request, type SigV4Verdict } from './sigv4-verify.ts';
 export { startSecretsManager, type SecretsManagerStandIn } from './secrets-manager.ts';
-export { lambdaNode, lambdaNodeEnv, lambdaNodeMajors, lambdaNodePackages, nodeVersion, type LambdaNodeMajor } from './node-binaries.ts';
+export { lambdaNode, lambdaNodeMajors, lambdaNodePackages, missingLambdaNode, nodeVersion, type LambdaNodeMajor } from './node-binaries.ts';
 export { lambdaTraceHeader, lambdaTraceHeaderPattern } from './trace-header.ts';
 export { lambdaCredentials, lambdaNodeArguments, runtimeClientPath } from './bootstrap.ts';
 export { maxInvokePayloadBytes, maxResponsePayloadBytes, maxStreamingResponseBytes } from './runtime-api.ts';

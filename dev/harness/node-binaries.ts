@@ -2,12 +2,11 @@
  * The Node binaries of Lambda's `nodejs22.x` and `nodejs24.x` runtimes, from the npm `node` package
  * (pinned, so the npx cache serves every run after the first). Resolved once per process.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { lambdaNodePath } from '../../scripts/lambda-node.mjs';
+import { lambdaNodePath, lambdaNodeVariable, nodeVersion } from '../../scripts/lambda-node.mjs';
 import pinned from './lambda-node-packages.json' with { type: 'json' };
 
-const run = promisify(execFile);
+/** The version (`22.23.3`) of a Node binary, asked once per path. */
+export { nodeVersion };
 
 export type LambdaNodeMajor = 22 | 24;
 
@@ -16,11 +15,7 @@ export const lambdaNodeMajors: readonly LambdaNodeMajor[] = [22, 24];
 /** The npm packages that carry the binaries (the pins are read by scripts/lambda-node.mjs too). */
 export const lambdaNodePackages: Readonly<Record<LambdaNodeMajor, string>> = pinned;
 
-/** Environment variables naming a binary to use instead. */
-export const lambdaNodeEnv: Readonly<Record<LambdaNodeMajor, string>> = { 22: 'PERKAMO_NODE22', 24: 'PERKAMO_NODE24' };
-
 const found = new Map<LambdaNodeMajor, Promise<string>>();
-const versions = new Map<string, Promise<string>>();
 
 /**
  * The path of a Node `major` binary, as scripts/lambda-node.mjs finds it ($PERKAMO_NODE22 /
@@ -39,13 +34,7 @@ export function lambdaNode(major: LambdaNodeMajor): Promise<string> {
   return binary;
 }
 
-/** The version (`22.23.3`) of a Node binary, asked once per path. */
-export function nodeVersion(binary: string): Promise<string> {
-  let version = versions.get(binary);
-  if (!version) {
-    version = run(binary, ['-p', 'process.versions.node'], { timeout: 30_000 }).then(({ stdout }) => stdout.trim());
-    version.catch(() => {});
-    versions.set(binary, version);
-  }
-  return version;
+/** Why Node `major` cannot be had, naming the package and the variable that would supply it. */
+export function missingLambdaNode(major: LambdaNodeMajor, error: unknown): string {
+  return `no Node ${major} binary (npx -p ${lambdaNodePackages[major]}, or set ${lambdaNodeVariable(major)}): ${(error as Error).message}`;
 }

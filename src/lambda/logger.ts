@@ -1,9 +1,13 @@
 import { isoFormatter } from './iso-time.ts';
+import lambdaLogLevels from './log-levels.json' with { type: 'json' };
 
+// The levels, lowest first, with their rank, live in log-levels.json: serverless/settings.cjs (the
+// deploy's logLevel) and scripts/start.mjs (npm start's LOG_LEVEL) read it too. Copied, so that the
+// published declarations spell the levels out (they ship no JSON).
+const rank = { ...lambdaLogLevels };
 /** Every level Lambda's `applicationLogLevel` knows. */
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
-export const logLevels: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
-const rank: Record<LogLevel, number> = { trace: 0, debug: 10, info: 20, warn: 30, error: 40, fatal: 50 };
+export type LogLevel = keyof typeof rank;
+export const logLevels = Object.keys(rank) as readonly LogLevel[];
 
 export interface Logger {
   /** The sources' decisions: which trigger matched, the items' ids. */

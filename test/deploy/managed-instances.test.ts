@@ -2,6 +2,9 @@
 // `managedInstances` get a capacity-provider configuration, an environment of at least 2 GB, the
 // worker count and libuv's pool sized from it; the stack's own capacity provider or an existing one;
 // every other function untouched; bad values refused, one line each, naming the parameter.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { packageTemplate, type Template } from '../../dev/harness/deployed.ts';
 import { projectDir } from './helpers.ts';
@@ -17,6 +20,7 @@ const SUBNETS = ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'];
 const SECURITY_GROUP = 'sg-0123456789abcdef0';
 const EXISTING = 'arn:aws:lambda:eu-central-1:123456789012:capacity-provider:shared-trusted';
 
+const run = promisify(execFile);
 const pack = (params: Record<string, string>) => packageTemplate({ root: projectDir, params: { ...required, ...params } });
 /** osls's output when packaging is refused. */
 const refusal = (params: Record<string, string>) =>
@@ -133,6 +137,32 @@ describe('managedInstances=batch on an existing capacity provider', () => {
     expect(props.MemorySize).toBe(8192);
     expect(props.Environment.Variables).toMatchObject({ AWS_LAMBDA_NODEJS_WORKER_COUNT: '2', UV_THREADPOOL_SIZE: '6' });
     expect(config(existing, 'IdentifyLambdaFunction')).toBeUndefined();
+  });
+});
+
+describe('libuv’s pool: the deploy sizes it by the layer’s exec wrapper’s rule', () => {
+  // The deploy sets UV_THREADPOOL_SIZE itself (it loads the layer without the wrapper); the wrapper
+  // sizes the pool for a layer attached by hand. One rule in two languages: run the wrapper.
+  /** UV_THREADPOOL_SIZE as the wrapper hands it to the runtime, in a function's environment as Lambda gives it. */
+  const wrapped = async (t: Template, id: string) => {
+    // Without the template's own UV_THREADPOOL_SIZE, which the wrapper would keep.
+    const variables = Object.entries(fnProps(t, id).Environment.Variables as Record<string, unknown>).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string' && entry[0] !== 'UV_THREADPOOL_SIZE',
+    );
+    const env = { PATH: process.env.PATH, ...Object.fromEntries(variables), AWS_LAMBDA_MAX_CONCURRENCY: String(config(t, id).PerExecutionEnvironmentMaxConcurrency) };
+    const { stdout } = await run('bash', [join(projectDir, 'layers/otel/perkamo-otel-handler'), 'printenv', 'UV_THREADPOOL_SIZE'], { env });
+    return stdout.trim();
+  };
+  const cases: [string, string, () => Template][] = [
+    ['own provider, 2 GB', 'BatchLambdaFunction', () => own],
+    ['own provider, 2 GB', 'IdentifyLambdaFunction', () => own],
+    ['existing provider, 8 GB at 4 GiB per vCPU', 'BatchLambdaFunction', () => existing],
+  ];
+
+  it.each(cases)('%s, %s: the wrapper, given the template’s worker count alone, sizes the pool as the template does', async (_, id, template) => {
+    const deployed = fnProps(template(), id).Environment.Variables.UV_THREADPOOL_SIZE;
+    expect(deployed).toMatch(/^\d+$/);
+    expect(await wrapped(template(), id)).toBe(deployed);
   });
 });
 

@@ -3,10 +3,10 @@
 // invokes, with an OTLP receiver that answers late, refuses, hangs; and with the extension's own
 // connection dropped. In multi-concurrency mode (no freeze) the export runs in the background.
 import { randomUUID } from 'node:crypto';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { InvokeResult, LambdaEnvironment, LambdaNodeMajor } from '../../dev/harness/index.ts';
 import { httpApiEvent } from '../helpers/aws-events.ts';
-import { expectHttpOk, managedInstancesParams, useDeployedStack, type DeployedStack } from './deployed-stack.ts';
+import { expectHttpOk, managedInstancesParams, useDeployedStack } from './deployed-stack.ts';
 
 /** A backend far away: its round trip dwarfs what an invocation costs on a loaded CI machine. */
 const backendMs = 300;
@@ -15,14 +15,10 @@ const timeoutSeconds = 3;
 
 describe.each([24, 22] as LambdaNodeMajor[])('Node %i: spans exported after the response', (major) => {
   const envs: Record<string, LambdaEnvironment> = {};
-  const deployed = useDeployedStack(major, { timeout: String(timeoutSeconds) }, async (stack) => {
+  const stack = useDeployedStack(major, { timeout: String(timeoutSeconds) }, async (stack) => {
     envs.after = await stack.start('emit');
     envs.during = await stack.start('emit', { PERKAMO_OTEL_FLUSH: 'in-invocation' });
     envs.gzip = await stack.start('emit', { OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' });
-  });
-  let stack: DeployedStack;
-  beforeEach(() => {
-    stack = deployed();
   });
 
   const emit = async (env: LambdaEnvironment) => {
@@ -130,13 +126,9 @@ describe.each([24, 22] as LambdaNodeMajor[])('Node %i: spans exported after the 
 
 describe.each([24, 22] as LambdaNodeMajor[])('Node %i: AWS_LAMBDA_MAX_CONCURRENCY=4, spans exported in the background', (major) => {
   let env: LambdaEnvironment;
-  const deployed = useDeployedStack(major, { timeout: '6', ...managedInstancesParams(['emit'], 4) }, async (stack) => {
+  const stack = useDeployedStack(major, { timeout: '6', ...managedInstancesParams(['emit'], 4) }, async (stack) => {
     env = await stack.start('emit');
     await env.init();
-  });
-  let stack: DeployedStack;
-  beforeEach(() => {
-    stack = deployed();
   });
 
   it(`8 overlapping invocations answer without waiting for a ${backendMs} ms backend; every span arrives`, async () => {

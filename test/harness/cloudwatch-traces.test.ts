@@ -5,12 +5,12 @@
 // against the credentials, region and session token the harness gives the function, and refuses what
 // AWS refuses. Lambda's X-Ray header with Sampled=1 (active tracing) is the invocation span's parent.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { InvokeResult, LambdaEnvironment, LambdaNodeMajor } from '../../dev/harness/index.ts';
 import { startOtlpReceiver } from '../../dev/harness/otlp-receiver.ts';
 import { httpApiEvent, sqsEvent } from '../helpers/aws-events.ts';
 import { json, startLoopbackServer } from '../helpers/loopback-server.ts';
-import { expectHttpOk, managedInstancesParams, useDeployedStack, type DeployedStack } from './deployed-stack.ts';
+import { expectHttpOk, managedInstancesParams, useDeployedStack } from './deployed-stack.ts';
 
 /** CloudWatch seen from a function: a region away, say. */
 const backendMs = 300;
@@ -25,14 +25,10 @@ function activeTracingHeader(sampled: 0 | 1) {
 
 describe.each([24, 22] as LambdaNodeMajor[])('Node %i: traces=xray, signed OTLP into CloudWatch', (major) => {
   const envs: Record<string, LambdaEnvironment> = {};
-  const deployed = useDeployedStack(major, { traces: 'xray', timeout: String(timeoutSeconds) }, async (stack) => {
+  const stack = useDeployedStack(major, { traces: 'xray', timeout: String(timeoutSeconds) }, async (stack) => {
     envs.emit = await stack.start('emit');
     envs.batch = await stack.start('batch');
     envs.json = await stack.start('emit', { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
-  });
-  let stack: DeployedStack;
-  beforeEach(() => {
-    stack = deployed();
   });
 
   const emit = async (env: LambdaEnvironment, sampled: 0 | 1 = 1, headers: Record<string, string> = {}) => {
@@ -195,13 +191,9 @@ describe.each([24, 22] as LambdaNodeMajor[])('Node %i: traces=xray, signed OTLP 
 
 describe.each([24, 22] as LambdaNodeMajor[])('Node %i: traces=xray on Lambda Managed Instances (managedInstances=emit, 4 at once)', (major) => {
   let env: LambdaEnvironment;
-  const deployed = useDeployedStack(major, { traces: 'xray', timeout: '6', ...managedInstancesParams(['emit'], 4) }, async (stack) => {
+  const stack = useDeployedStack(major, { traces: 'xray', timeout: '6', ...managedInstancesParams(['emit'], 4) }, async (stack) => {
     env = await stack.start('emit');
     await env.init();
-  });
-  let stack: DeployedStack;
-  beforeEach(() => {
-    stack = deployed();
   });
 
   it('8 overlapping invocations: each continues its own X-Ray header, every export in the background signed and accepted', async () => {

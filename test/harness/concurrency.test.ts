@@ -5,10 +5,10 @@
 // runtime's invoke store). 16 overlapping invocations of emit and of batch each get their own
 // answer, deadline, log line and trace.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { InvokeResult, LambdaEnvironment, LambdaNodeMajor } from '../../dev/harness/index.ts';
 import { httpApiEvent, sqsEvent } from '../helpers/aws-events.ts';
-import { managedInstancesParams, useDeployedStack, type DeployedStack } from './deployed-stack.ts';
+import { managedInstancesParams, useDeployedStack } from './deployed-stack.ts';
 
 /** Seconds: room for 16 overlapping invocations on a loaded 2-core CI machine, short enough to wait out a hang. */
 const timeoutSeconds = 6;
@@ -16,14 +16,10 @@ const overlapping = 16;
 
 describe.each([24, 22] as LambdaNodeMajor[])('Node %i: AWS_LAMBDA_MAX_CONCURRENCY=4 under the real runtime client', (major) => {
   const envs: Record<string, LambdaEnvironment> = {};
-  const deployed = useDeployedStack(major, { timeout: String(timeoutSeconds), ...managedInstancesParams(['emit', 'batch'], 4) }, async (stack) => {
+  const stack = useDeployedStack(major, { timeout: String(timeoutSeconds), ...managedInstancesParams(['emit', 'batch'], 4) }, async (stack) => {
     envs.emit = await stack.start('emit');
     envs.batch = await stack.start('batch');
     await Promise.all([envs.emit.init(), envs.batch.init()]);
-  });
-  let stack: DeployedStack;
-  beforeEach(() => {
-    stack = deployed();
   });
 
   const summaries = (env: LambdaEnvironment) =>

@@ -154,9 +154,10 @@ export function managedInstancesParams(functions: string[], slots: number): Reco
 /**
  * Inside a `describe` for one Node major: the stack for the whole suite (`ready` runs once it is
  * up, to start environments), a clean emulator and receiver before each test, everything shut
- * down after. Tests skip — or fail, in CI — when the Node binary is missing.
+ * down after. Tests skip — or fail, in CI — when the Node binary is missing. The answer stands for
+ * the stack from the suite's start: the describe holds it before the stack is up, its tests use it.
  */
-export function useDeployedStack(major: LambdaNodeMajor, params: Record<string, string> = {}, ready?: (stack: DeployedStack) => Promise<void>): () => DeployedStack {
+export function useDeployedStack(major: LambdaNodeMajor, params: Record<string, string> = {}, ready?: (stack: DeployedStack) => Promise<void>): DeployedStack {
   let skip: string | undefined;
   let stack: DeployedStack | undefined;
   beforeAll(async () => {
@@ -172,5 +173,10 @@ export function useDeployedStack(major: LambdaNodeMajor, params: Record<string, 
     stack!.emulator.setFaults([]);
     stack!.receiver.reset();
   });
-  return () => stack!;
+  return new Proxy({} as DeployedStack, {
+    get(_, key) {
+      if (!stack) throw new Error(`the deployed stack (Node ${major}) is not up: used outside a test, or its packaging failed`);
+      return Reflect.get(stack, key);
+    },
+  });
 }

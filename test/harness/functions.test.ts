@@ -8,11 +8,11 @@ import { functionNames } from '../../src/lambda/functions/index.ts';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LambdaEnvironment, LambdaNodeMajor } from '../../dev/harness/index.ts';
 import type { ReceivedSpan } from '../../dev/harness/otlp-receiver.ts';
 import { eventBridgeEvent, httpApiEvent, sqsEvent } from '../helpers/aws-events.ts';
-import { corsOrigin, useDeployedStack, type DeployedStack } from './deployed-stack.ts';
+import { corsOrigin, useDeployedStack } from './deployed-stack.ts';
 import { emfProblems, expectInvocationLine, expectLoggerLine, parseLines } from '../helpers/log-lines.ts';
 
 const SERVER = 2;
@@ -29,12 +29,8 @@ describe.each([
 ] as [LambdaNodeMajor, string][])('Node %i, spans exported %s: the functions as deployed, under the real runtime client', (major, flush) => {
   const envs: Record<string, LambdaEnvironment> = {};
   const flushEnv: Record<string, string> = flush === 'after-response' ? {} : { PERKAMO_OTEL_FLUSH: flush };
-  const deployed = useDeployedStack(major, {}, async (stack) => {
+  const stack = useDeployedStack(major, {}, async (stack) => {
     for (const name of functionNames) envs[name] = await stack.start(name, flushEnv);
-  });
-  let stack: DeployedStack;
-  beforeEach(() => {
-    stack = deployed();
   });
 
   /** The invocation span of `requestId` and the spans under it; checks the tree every invocation has. */

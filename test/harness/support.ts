@@ -7,8 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, it, type TestContext } from 'vitest';
 import {
   lambdaNode,
-  lambdaNodeEnv,
-  lambdaNodePackages,
+  missingLambdaNode,
   startFunction,
   type LambdaEnvironment,
   type LambdaNodeMajor,
@@ -35,7 +34,7 @@ export async function nodeOrSkipReason(major: LambdaNodeMajor): Promise<string |
     await lambdaNode(major);
     return undefined;
   } catch (error) {
-    const reason = `no Node ${major} binary (npx -p ${lambdaNodePackages[major]}, or set ${lambdaNodeEnv[major]}): ${(error as Error).message}`;
+    const reason = missingLambdaNode(major, error);
     if (process.env.CI) throw new Error(reason);
     return reason;
   }

@@ -4,24 +4,20 @@
 // line at cold start with every secret as its source, a line per Perkamo call; TRACE: the source's
 // decisions). The same function at INFO writes none of them.
 import { randomUUID } from 'node:crypto';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LambdaEnvironment, LambdaNodeMajor } from '../../dev/harness/index.ts';
 import { httpApiEvent, sqsEvent } from '../helpers/aws-events.ts';
 import { emfProblems, parseLines } from '../helpers/log-lines.ts';
-import { useDeployedStack, type DeployedStack } from './deployed-stack.ts';
+import { useDeployedStack } from './deployed-stack.ts';
 
 const messages = (lines: readonly string[], message: string) => parseLines(lines.filter((line) => line.startsWith('{'))).filter((line) => line.message === message);
 
 describe.each([24, 22] as LambdaNodeMajor[])('Node %i: tenants and log levels as deployed', (major) => {
   const envs: Record<string, LambdaEnvironment> = {};
-  const deployed = useDeployedStack(major, { logLevel: 'debug' }, async (stack) => {
+  const stack = useDeployedStack(major, { logLevel: 'debug' }, async (stack) => {
     envs.emit = await stack.start('emit');
     envs.batch = await stack.start('batch', { AWS_LAMBDA_LOG_LEVEL: 'TRACE' });
     envs.quiet = await stack.start('emit', { AWS_LAMBDA_LOG_LEVEL: 'INFO' });
-  });
-  let stack: DeployedStack;
-  beforeEach(() => {
-    stack = deployed();
   });
 
   const emit = async (env: LambdaEnvironment, tenantId?: string) => {

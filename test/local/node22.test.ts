@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { devFunctionEnv, mintDevToken } from '../../dev/stack/dev-config.ts';
-import { lambdaNode, lambdaNodeEnv, lambdaNodePackages } from '../../dev/harness/node-binaries.ts';
+import { lambdaNode, missingLambdaNode } from '../../dev/harness/node-binaries.ts';
 import { functionNames, projectRoot, type FunctionName } from '../../dev/stack/lambda.ts';
 
 const run = promisify(execFile);
@@ -57,7 +57,7 @@ beforeAll(async () => {
     node22 = await lambdaNode(22);
   } catch (error) {
     node22 = undefined;
-    node22Problem = `no Node 22 binary (npx -p ${lambdaNodePackages[22]}, or set ${lambdaNodeEnv[22]}): ${(error as Error).message}`;
+    node22Problem = missingLambdaNode(22, error);
     if (process.env.CI) throw new Error(node22Problem);
     console.warn(`[node 22 smoke test] skipped: ${node22Problem}`);
   }
