@@ -46,16 +46,20 @@ export class ExtensionsApi {
     this.#id = id;
   }
 
-  /** The next event (a long poll: it waits while Lambda has none for this extension). */
-  async next(): Promise<ExtensionEvent> {
+  /**
+   * The next event (a long poll: it waits while Lambda has none for this extension). `readAfter`:
+   * the answer is not read before it settles — its bytes wait in the kernel, and the process is not
+   * woken for them when the invocation starts (Lambda sends the event then).
+   */
+  async next(readAfter?: Promise<unknown>): Promise<ExtensionEvent> {
     if (!this.#id) throw new Error('the extension is not registered');
-    const answer = await this.#call('GET', '/2020-01-01/extension/event/next', { 'Lambda-Extension-Identifier': this.#id });
+    const answer = await this.#call('GET', '/2020-01-01/extension/event/next', { 'Lambda-Extension-Identifier': this.#id }, '', readAfter);
     if (answer.status !== 200) throw new Error(`the Extensions API answered ${answer.status} to event/next`);
     const event = JSON.parse(answer.body) as unknown;
     return event && typeof event === 'object' ? (event as ExtensionEvent) : {};
   }
 
-  async #call(method: string, path: string, headers: Record<string, string>, body = ''): Promise<Answer> {
+  async #call(method: string, path: string, headers: Record<string, string>, body = '', readAfter?: Promise<unknown>): Promise<Answer> {
     const { connect } = await import('node:net');
     const request =
       `${method} ${path} HTTP/1.1\r\nHost: ${this.#host}:${this.#port}\r\nConnection: close\r\n` +
@@ -64,9 +68,28 @@ export class ExtensionsApi {
       `\r\n${body}`;
     return new Promise<Answer>((resolve, reject) => {
       let received = Buffer.alloc(0);
+      // Read into a buffer of our own (`onread`): only such a socket stops reading from the kernel
+      // when paused (a plain one keeps filling its stream's buffer).
+      const onread = {
+        buffer: Buffer.allocUnsafe(4096),
+        callback: (bytes: number, buffer: Uint8Array) => {
+          received = Buffer.concat([received, buffer.subarray(0, bytes)]);
+          if (received.length > maxAnswerBytes) socket.destroy(new Error(`the Extensions API answered more than ${maxAnswerBytes} bytes`));
+          else settle(false);
+          return true;
+        },
+      };
       // Not end(): a half-closed connection reads as a caller that went away to some servers, and
       // the event/next long poll must stay open. The server closes after its answer (Connection: close).
-      const socket: Socket = connect(this.#port, this.#host, () => socket.write(request));
+      const socket: Socket = connect({ port: this.#port, host: this.#host, onread }, () => {
+        socket.write(request);
+        if (readAfter) {
+          // Paused before its first read: the answer stays in the kernel until readAfter settles.
+          socket.pause();
+          const read = () => void socket.resume();
+          readAfter.then(read, read);
+        }
+      });
       /** Resolves once the answer is complete; at the connection's end, or on what is no answer, rejects. */
       const settle = (final: boolean) => {
         try {
@@ -80,11 +103,6 @@ export class ExtensionsApi {
           reject(error);
         }
       };
-      socket.on('data', (chunk: Buffer) => {
-        received = Buffer.concat([received, chunk]);
-        if (received.length > maxAnswerBytes) socket.destroy(new Error(`the Extensions API answered more than ${maxAnswerBytes} bytes`));
-        else settle(false);
-      });
       socket.on('error', reject);
       socket.on('end', () => settle(true));
     });

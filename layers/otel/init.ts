@@ -2,7 +2,7 @@
 // adds it) before the function's handler module: registers the tracer provider, the propagator and
 // an AsyncLocalStorage context manager with @opentelemetry/api, and hands the functions a bounded
 // flush through src/telemetry/hooks.ts. It never throws: without it, the functions run untraced.
-import { registerTelemetryHooks } from '../../src/telemetry/hooks.ts';
+import { registerTelemetryHooks, type TelemetryHooks } from '../../src/telemetry/hooks.ts';
 import { startAfterResponseFlush } from './after-response.ts';
 import { startBackgroundFlush } from './background.ts';
 import { defaultWarn, setupTracing, type Tracing } from './setup.ts';
@@ -16,15 +16,15 @@ const global = globalThis as Record<symbol, unknown>;
  * freeze between invocations and one extension cannot follow several at once: there it exports in
  * the background. With nothing to export (OTEL_TRACES_EXPORTER=none) no extension is registered.
  */
-async function flushHook(tracing: Tracing): Promise<(timeoutMs: number) => Promise<void>> {
+async function hooksOf(tracing: Tracing): Promise<TelemetryHooks> {
   const runtimeApi = process.env.AWS_LAMBDA_RUNTIME_API;
-  if (tracing.config.flush === 'in-invocation' || !runtimeApi || !tracing.processor) return tracing.flush;
+  if (tracing.config.flush === 'in-invocation' || !runtimeApi || !tracing.processor) return { flush: tracing.flush };
   if (process.env.AWS_LAMBDA_MAX_CONCURRENCY !== undefined) {
     const background = startBackgroundFlush(tracing.flush, tracing.config.otlp.timeoutMs);
-    return async () => background.done();
+    return { flush: async () => background.done() };
   }
   const after = await startAfterResponseFlush(runtimeApi, tracing.flush, defaultWarn);
-  return after ? async () => after.done() : tracing.flush;
+  return after ? { flush: async () => after.done(), started: after.started } : { flush: tracing.flush };
 }
 
 if (!global[loaded]) {
@@ -37,7 +37,7 @@ if (!global[loaded]) {
     if (tracing) {
       tracing.register();
       performance.mark('perkamo-otel:set-up');
-      registerTelemetryHooks({ flush: await flushHook(tracing) });
+      registerTelemetryHooks(await hooksOf(tracing));
       performance.mark('perkamo-otel:ready');
     }
   } catch (error) {

@@ -9,6 +9,12 @@ export interface TelemetryHooks {
    * warning per cold start). Never rejects.
    */
   flush(timeoutMs: number): Promise<void>;
+  /**
+   * An invocation began, due by `deadlineMs` (epoch ms); `flush` ends it. Under Lambda the layer's
+   * extension reads its next event only once `flush` is called, and this is its way to still export
+   * in time should an invocation never get there.
+   */
+  started?(deadlineMs: number): void;
 }
 
 const key = Symbol.for('perkamo-lambda.telemetry');

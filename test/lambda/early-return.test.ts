@@ -97,6 +97,18 @@ describe('a CORS preflight, answered by cors before the handler', () => {
     expect(flushes).toHaveLength(1);
   });
 
+  it('an event tracing cannot even open a span for: the layer\'s hook is still called, once (under Lambda its extension waits for that call)', async () => {
+    const ctx = lambdaContext();
+    Object.defineProperty(ctx, 'functionName', {
+      get() {
+        throw new Error('an unreadable context');
+      },
+    });
+    await streamToken(httpApiEvent('POST /stream-token', {}, { origin }), ctx).catch(() => undefined);
+    expect(spans()).toEqual([]);
+    expect(flushes).toHaveLength(1);
+  });
+
   it('a POST that fails auth still goes through after/onError: one span, ended once, flushed once', async () => {
     const res = await streamToken(httpApiEvent('POST /stream-token', {}, { origin }), lambdaContext());
     expect(res.statusCode).toBe(401);

@@ -2,7 +2,7 @@
 // server write them (Content-Length, chunked, split across packets), and what must be refused.
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startAfterResponseFlush } from '../../layers/otel/after-response.ts';
 import { complete, ExtensionsApi } from '../../layers/otel/extensions-api.ts';
 
@@ -129,5 +129,79 @@ describe('the after-response export keeps the functions\' flush margin before th
       if (saved === undefined) delete process.env.PERKAMO_DEADLINE_RESERVE_MS;
       else process.env.PERKAMO_DEADLINE_RESERVE_MS = saved;
     }
+  });
+});
+
+describe('the INVOKE event is looked at once the invocation\'s spans are complete, not when it arrives', () => {
+  /** An Extensions API that registers, then answers every poll at once with an INVOKE due in `dueMs`; `polls` counts them. */
+  async function eager(dueMs: number) {
+    const state = { polls: 0, deadlines: [] as number[] };
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.url === '/2020-01-01/extension/register') return void res.writeHead(200, { 'Lambda-Extension-Identifier': 'ext-1' }).end('{}');
+        state.polls++;
+        state.deadlines.push(Date.now() + dueMs);
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ eventType: 'INVOKE', deadlineMs: state.deadlines.at(-1), requestId: `r${state.polls}` }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push({ close: () => { server.closeAllConnections(); server.close(); } });
+    return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, state };
+  }
+  const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('next(readAfter): the answer, already sent, is not looked at before readAfter settles (resolved or rejected)', async () => {
+    const { address, state } = await eager(60_000);
+    const api = new ExtensionsApi(address);
+    await api.register('perkamo-otel', ['INVOKE']);
+    for (const settle of ['resolve', 'reject'] as const) {
+      let open!: { resolve: () => void; reject: (error: Error) => void };
+      const gate = new Promise<void>((resolve, reject) => (open = { resolve, reject }));
+      let event: unknown;
+      const read = api.next(gate).then((e) => (event = e));
+      await vi.waitFor(() => expect(state.polls).toBe(settle === 'resolve' ? 1 : 2));
+      await wait(50);
+      expect(event).toBeUndefined();
+      if (settle === 'resolve') open.resolve();
+      else open.reject(new Error('read anyway'));
+      await read;
+      expect(event).toMatchObject({ eventType: 'INVOKE', requestId: `r${state.polls}` });
+    }
+  });
+
+  it('after an invocation that said its spans were complete, the next event is read at done(), not as it arrives; unless the process runs on unfrozen for 100 ms (a lost poll), or started()\'s deadline nears', async () => {
+    const margin = 100;
+    const { address, state } = await eager(600);
+    const flushes: number[] = [];
+    const after = (await startAfterResponseFlush(address, async () => void flushes.push(Date.now()), () => {}))!;
+    // The first invocation: its event read at once (no signal seen yet), exported once done() says so.
+    await vi.waitFor(() => expect(state.polls).toBe(1));
+    after.done();
+    await vi.waitFor(() => expect(flushes).toHaveLength(1));
+
+    // The second: its event (due in 600 ms) has been sent. The invocation starts, telling a later
+    // deadline than the event's — a probe: an extension that read the event would export the margin
+    // before the event's deadline, one that did not waits for done() or the told deadline.
+    await vi.waitFor(() => expect(state.polls).toBe(2));
+    after.started(state.deadlines[1]! + 1_000);
+    await wait(700);
+    expect(flushes).toHaveLength(1);
+    after.done();
+    await vi.waitFor(() => expect(flushes).toHaveLength(2));
+
+    // The third: no invocation starts, nothing is said, the process is not frozen — as when the poll's
+    // connection was lost and the invocation still waits for it. Read after 100 ms; its own deadline then holds.
+    await vi.waitFor(() => expect(state.polls).toBe(3));
+    await vi.waitFor(() => expect(flushes).toHaveLength(3), { timeout: 2_000 });
+    expect(flushes[2]!).toBeGreaterThanOrEqual(state.deadlines[2]! - margin - 2);
+    expect(flushes[2]!).toBeLessThan(state.deadlines[2]! - margin + 100);
+
+    // The fourth never says its spans are complete: read when started()'s deadline (here the event's) nears.
+    await vi.waitFor(() => expect(state.polls).toBe(4));
+    after.started(state.deadlines[3]!);
+    await vi.waitFor(() => expect(flushes).toHaveLength(4), { timeout: 2_000 });
+    expect(flushes[3]!).toBeGreaterThanOrEqual(state.deadlines[3]! - margin - 2);
+    expect(flushes[3]!).toBeLessThan(state.deadlines[3]! - margin + 100);
   });
 });

@@ -28,7 +28,11 @@ export function tracing(options: Pick<TracingOptions, 'function'> & Partial<Trac
   let coldStart = true;
 
   const tracingBefore = (request: PerkamoRequest) => {
+    // First: should opening the span throw, the end still calls the layer's hook, which under Lambda
+    // waits for it once per invocation (after-response.ts).
+    request.internal.tracingCleanup = finish;
     const context = request.context as Context | undefined;
+    telemetryHooks()?.started?.(Date.now() + budget.remainingMs(context));
     const start = sourceOf(request).span(request.event, { function: fn, functionName: context?.functionName });
     const { span, context: traceContext } = startInvocationSpan(start, {
       functionName: context?.functionName,
@@ -40,28 +44,31 @@ export function tracing(options: Pick<TracingOptions, 'function'> & Partial<Trac
     coldStart = false;
     request.internal.span = span;
     request.internal.traceContext = traceContext;
-    request.internal.tracingCleanup = finish;
   };
 
   const finish = async (request: PerkamoRequest): Promise<void> => {
-    const span = request.internal.span;
     // Once: after an early return's cleanup, an error thrown later must not end the span again.
-    if (!span || request.internal.tracingCleanup === undefined) return;
+    if (request.internal.tracingCleanup === undefined) return;
     request.internal.tracingCleanup = undefined;
-    const response = request.response as Partial<APIGatewayProxyResult & SQSBatchResponse> | undefined;
-    const failures = response?.batchItemFailures;
-    const total = (request.internal.rawEvent as SQSEvent | undefined)?.Records?.length;
-    endInvocationSpan(span, {
-      status: typeof response?.statusCode === 'number' ? response.statusCode : undefined,
-      failed: Array.isArray(failures) ? failures.length : undefined,
-      total,
-      // An error the trigger turned into an answer (HTTP, SQS) is told by that answer — except
-      // running out of time, which the span says as error.type = timeout.
-      error: request.error && (response === undefined || isTimeoutError(request.error)) ? request.error : undefined,
-    });
-    const hooks = telemetryHooks();
-    if (hooks) {
-      await hooks.flush(Math.max(0, budget.remainingMs(request.context) - budget.flushMarginMs));
+    const span = request.internal.span;
+    try {
+      if (span) {
+        const response = request.response as Partial<APIGatewayProxyResult & SQSBatchResponse> | undefined;
+        const failures = response?.batchItemFailures;
+        const total = (request.internal.rawEvent as SQSEvent | undefined)?.Records?.length;
+        endInvocationSpan(span, {
+          status: typeof response?.statusCode === 'number' ? response.statusCode : undefined,
+          failed: Array.isArray(failures) ? failures.length : undefined,
+          total,
+          // An error the trigger turned into an answer (HTTP, SQS) is told by that answer — except
+          // running out of time, which the span says as error.type = timeout.
+          error: request.error && (response === undefined || isTimeoutError(request.error)) ? request.error : undefined,
+        });
+      }
+    } finally {
+      // Whatever happened to the span: under Lambda the layer's extension waits for this call.
+      const hooks = telemetryHooks();
+      if (hooks) await hooks.flush(Math.max(0, budget.remainingMs(request.context) - budget.flushMarginMs));
     }
   };
 
