@@ -804,14 +804,15 @@ describe('the key set: cached 10 minutes, fetched once at a time, never served b
     expect(issuer.fetches()).toBe(1);
   });
 
+  /** The IdP's next `count` fetches answer 503 (a fresh server). */
+  const failingFetches = (count: number) => {
+    issuer.server.reset();
+    for (let i = 0; i < count; i++) issuer.server.enqueue((_req, res) => void res.writeHead(503).end());
+  };
+
   it('with no keys held, a failed fetch is not kept, and tried again after 1 s, then 2 s (a backoff): meanwhile 503, without a fetch', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
-    issuer.server.reset();
-    for (let i = 0; i < 2; i++) {
-      issuer.server.enqueue((_req, res) => {
-        res.writeHead(503).end();
-      });
-    }
+    failingFetches(2);
     const told: unknown[] = [];
     const run = pipeline({ config: jwksConfig(), onKeySetRefreshError: (error) => told.push(error) });
     const token = await signRs256(issuer.keys[0]!, claims());
@@ -823,31 +824,23 @@ describe('the key set: cached 10 minutes, fetched once at a time, never served b
       expect(answer.headers?.['retry-after']).toBe('5');
     }
     expect(issuer.fetches()).toBe(1);
-    vi.setSystemTime(Date.now() + 900);
-    expect((await run.call(bearer(token))).statusCode).toBe(503);
-    expect(issuer.fetches()).toBe(1);
+    /** `ms` later: the status an invocation gets, and the fetches made so far. */
+    const later = async (ms: number) => {
+      vi.setSystemTime(Date.now() + ms);
+      return [(await run.call(bearer(token))).statusCode, issuer.fetches()];
+    };
+    expect(await later(900)).toEqual([503, 1]);
     // Past 1 s: tried again, and it fails again — now 2 s before the next try.
-    vi.setSystemTime(Date.now() + 200);
-    expect((await run.call(bearer(token))).statusCode).toBe(503);
-    expect(issuer.fetches()).toBe(2);
-    vi.setSystemTime(Date.now() + 1_800);
-    expect((await run.call(bearer(token))).statusCode).toBe(503);
-    expect(issuer.fetches()).toBe(2);
-    vi.setSystemTime(Date.now() + 300);
-    expect((await run.call(bearer(token))).statusCode).toBe(200);
-    expect(issuer.fetches()).toBe(3);
+    expect(await later(200)).toEqual([503, 2]);
+    expect(await later(1_800)).toEqual([503, 2]);
+    expect(await later(300)).toEqual([200, 3]);
     // No keys were held: nothing was refreshed, so nothing is told (each invocation answered 503).
     expect(told).toEqual([]);
   });
 
   it('with no keys held, the wait between failed fetches stops growing at 30 s', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
-    issuer.server.reset();
-    for (let i = 0; i < 9; i++) {
-      issuer.server.enqueue((_req, res) => {
-        res.writeHead(503).end();
-      });
-    }
+    failingFetches(9);
     const run = pipeline({ config: jwksConfig() });
     const token = await signRs256(issuer.keys[0]!, claims());
     // Failures 1 to 7: waits of 1, 2, 4, 8, 16, 30, 30 s.
