@@ -215,6 +215,7 @@ export function renderReport(results) {
     speedupTraced: summary(ratio(eps('oursTraced'), eps('powertools'))),
     calls: Object.fromEntries(Object.keys(t).map((k) => [k, median(pick(t[k], 'calls'))])),
     ms: Object.fromEntries(Object.keys(t).map((k) => [k, summary(pick(t[k], 'ms'))])),
+    cpuMs: Object.fromEntries(Object.keys(t).map((k) => [k, summary(pick(t[k], 'cpuMs'))])),
   };
 
   // ---- stub ----
@@ -685,13 +686,16 @@ export function renderReport(results) {
     `A fresh worker per variant and round (${config.throughput.rounds} rounds, interleaved): ${config.throughput.warmup} warm-up invocations of ${num(config.throughput.records)} records, ` +
       `then ${config.throughput.count} timed ones, of which the median counts (a warm container taking successive batches). Ours: the **batch** function (\`events:batch\` calls of up to 100, ${results.perkamoConcurrency} in parallel: \`PERKAMO_CONCURRENCY\`, set to its default). Baseline: Powertools ` +
       '`BatchProcessor(EventType.SQS)` + `processPartialResponse`, its record handler calling the perkamo-lambda/sdk client\'s `emit` per record ' +
-      '(all records at once, Powertools\' default). Calls are counted from the emulator ledger\'s `requests`.',
+      '(all records at once, Powertools\' default). Calls are counted from the emulator ledger\'s `requests`. **CPU** = the worker\'s own CPU time ' +
+      '(`process.cpuUsage()`, user + system, every thread: V8\'s compiler and collector threads too) during the timed invocation: what the function itself used, against its wall time; ' +
+      'the emulator works in its own process, on the same two cores.',
     '',
   );
-  p('| variant | events/s | ms | Perkamo calls |', '|---|---|---|---|');
-  p(`| ours, untraced | ${fmt(tp.ours, '', { digits: 0 })} | ${fmt(tp.ms.ours, '', { digits: 0 })} | ${num(tp.calls.ours)} |`);
-  p(`| ours, traced (exported) | ${fmt(tp.oursTraced, '', { digits: 0 })} | ${fmt(tp.ms.oursTraced, '', { digits: 0 })} | ${num(tp.calls.oursTraced)} |`);
-  p(`| Powertools record-by-record | ${fmt(tp.powertools, '', { digits: 0 })} | ${fmt(tp.ms.powertools, '', { digits: 0 })} | ${num(tp.calls.powertools)} |`);
+  p('| variant | events/s | ms | the function\'s CPU, ms | Perkamo calls |', '|---|---|---|---|---|');
+  const cpuOf = (key) => (Number.isNaN(tp.cpuMs[key].median) ? '–' : fmt(tp.cpuMs[key], '', { digits: 1 }));
+  p(`| ours, untraced | ${fmt(tp.ours, '', { digits: 0 })} | ${fmt(tp.ms.ours, '', { digits: 0 })} | ${cpuOf('ours')} | ${num(tp.calls.ours)} |`);
+  p(`| ours, traced (exported) | ${fmt(tp.oursTraced, '', { digits: 0 })} | ${fmt(tp.ms.oursTraced, '', { digits: 0 })} | ${cpuOf('oursTraced')} | ${num(tp.calls.oursTraced)} |`);
+  p(`| Powertools record-by-record | ${fmt(tp.powertools, '', { digits: 0 })} | ${fmt(tp.ms.powertools, '', { digits: 0 })} | ${cpuOf('powertools')} | ${num(tp.calls.powertools)} |`);
   p(`| speed-up, untraced / traced | ${fmtRatio(tp.speedup)} / ${fmtRatio(tp.speedupTraced)} | | |`, '');
 
   p('### Our code per record', '');
