@@ -15,8 +15,11 @@ const shutdownFlushMs = 300;
  * still waits — for a poll whose connection was lost (only a read tells), which is then made again.
  */
 const unfrozenRecheckMs = 100;
-/** A recheck this late (or later) was held up by a freeze: the invocation it guarded was over. */
-const frozenLateMs = 100;
+/**
+ * A recheck this late was held up by a freeze (the invocation it guarded was over): it looks again
+ * later instead, and the next invocation's start (started()) ends it.
+ */
+const frozenLateMs = 10;
 
 export interface AfterResponseFlush {
   /** The functions' flush hook in this mode: the invocation's spans are complete; returns at once. */
@@ -83,10 +86,12 @@ export async function startAfterResponseFlush(
     if (!flushedByHook) return undefined;
     if (completed > 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const armedAt = Date.now();
-      const recheck = setTimeout(() => {
-        if (Date.now() - armedAt < unfrozenRecheckMs + frozenLateMs) readNow?.();
-      }, unfrozenRecheckMs);
+      let recheck: ReturnType<typeof setTimeout>;
+      const arm = () => {
+        const dueAt = Date.now() + unfrozenRecheckMs;
+        recheck = setTimeout(() => (Date.now() - dueAt > frozenLateMs ? arm() : readNow?.()), unfrozenRecheckMs);
+      };
+      arm();
       cancelRecheck = () => clearTimeout(recheck);
       readNow = () => {
         clearTimeout(recheck);
