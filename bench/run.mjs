@@ -48,11 +48,10 @@ const abs = (p) => (isAbsolute(p) ? p : resolve(process.cwd(), p));
 const outFile = args.out ? abs(args.out) : quick ? join(root, 'bench/.build/RESULTS.quick.md') : join(root, 'bench/RESULTS.md');
 const buildDir = args['build-dir'] ? abs(args['build-dir']) : join(root, 'bench/.build');
 
-const FUNCTIONS = ['emit', 'batch', 'identify', 'stream-token'];
-
 const config = quick
   ? {
-      cold: { runs: 2, functions: ['emit', 'batch'] },
+      // customer too: the one whose first invocation needs the emulator to know its caller.
+      cold: { runs: 2, functions: ['emit', 'batch', 'customer'] },
       warmDeployed: { warmup: 3, rounds: 2, blockSize: 10, delays: [0, 50], hangInvocations: 2 },
       layerInit: { runs: 3 },
       exportCost: { rounds: 2, sizes: [10, 100], warmup: 5, blocks: 3, count: 10 },
@@ -65,7 +64,7 @@ const config = quick
       ingest: { rounds: 2, single: 100, batches: 5, concurrency: 4 },
     }
   : {
-      cold: { runs: 15, functions: FUNCTIONS },
+      cold: { runs: 15, functions: 'all' },
       warmDeployed: { warmup: 20, rounds: 5, blockSize: 100, delays: [0, 50], hangInvocations: 3 },
       layerInit: { runs: 20 },
       exportCost: { rounds: 5, sizes: [10, 100], warmup: 100, blocks: 10, count: 100 },
@@ -112,15 +111,15 @@ const layerInitScript = join(root, 'bench/lib/layer-init.mjs');
 const exportCostScript = join(root, 'bench/lib/export-cost.mjs');
 const layerExport = join(root, 'dist/layers/otel/otel-export.mjs');
 const ingestScript = join(root, 'bench/lib/ingest.mjs');
-// What the run loads from dist/: the functions and the layer it measures, the harness that runs them as
-// deployed, the emulator it runs, the emulator's keys, the sdk the Powertools baseline calls, the
-// request signing of the load generator.
+// What the run loads from dist/: the layer it measures, the harness that runs the functions as
+// deployed, the emulator it runs, the emulator's keys, the sdk the Powertools baseline calls (and
+// the cold starts seed a customer with), the request signing of the load generator, the function
+// list (lib/lambda; the functions' bundles are checked once it is read).
 const fromDist = [
-  ...FUNCTIONS.map(fnFile),
   layerInit,
   layerExport,
   layerHandler,
-  ...['harness/index', 'bin/emulator', 'lib/emulator', 'lib/sdk', 'lib/core'].map((f) => join(root, `dist/${f}.mjs`)),
+  ...['harness/index', 'bin/emulator', 'lib/emulator', 'lib/sdk', 'lib/core', 'lib/lambda'].map((f) => join(root, `dist/${f}.mjs`)),
 ];
 
 // Lambda's Node.js bootstrap sizes V8's heap from the function's memory: new space = memory / 10,
@@ -155,6 +154,10 @@ function checkAnswer(payload, what) {
 async function main() {
   const missing = fromDist.filter((file) => !existsSync(file)).map((file) => relative(root, file));
   if (missing.length) throw new Error(`${missing.join(', ')} missing: run \`npm run build\` first (\`npm run bench\` does)`);
+  // Every function of the function list (src/lambda/functions/index.ts), as the build wrote it.
+  const { functionNames: FUNCTIONS, functionOf } = await import('../dist/lib/lambda.mjs');
+  const unbuilt = FUNCTIONS.filter((fn) => !existsSync(fnFile(fn))).map((fn) => relative(root, fnFile(fn)));
+  if (unbuilt.length) throw new Error(`${unbuilt.join(', ')} missing: run \`npm run build\` first (\`npm run bench\` does)`);
   if (relative(root, buildDir).startsWith('..')) throw new Error('--build-dir must lie inside the repository (node_modules must resolve from it)');
   // The emulator runs without --server-key/--browser-key: it accepts its default keys.
   const { defaultKeys } = await import('../dist/lib/emulator.mjs');
@@ -231,11 +234,14 @@ async function main() {
   // environment of the packaged template), one first invocation, shutdown. Lambda's Init Duration and
   // that invocation's Duration are the figures; the spans at the receiver prove what was traced.
   {
-    const { runs, functions } = config.cold;
+    const { runs } = config.cold;
+    const functions = config.cold.functions === 'all' ? FUNCTIONS : config.cold.functions;
     const harness = await import('../dist/harness/index.mjs');
     const auth = { issuer: 'https://issuer.bench.example/', audience: 'perkamo-lambda-bench' };
     const jwks = await startJwksIssuer(auth);
     const secretKey = defaultKeys.server[0];
+    const { createPerkamoClient } = await import('../dist/lib/sdk.mjs');
+    const perkamo = createPerkamoClient({ apiKey: secretKey, baseUrl });
     const params = {
       perkamoBaseUrl: baseUrl,
       authJwksUrl: jwks.url,
@@ -341,7 +347,10 @@ async function main() {
         await resetEmulator();
         await resetReceiver();
         const f = deployed[v.pkg][fn];
-        const event = coldEvent(fn, `cold-${fn}-${run}-${v.key}`, fn === 'stream-token' ? await jwks.mint(`bench_user_${run}`) : undefined);
+        // The HTTP first invocations carry a token with the function's scope; customer reads a customer Perkamo knows.
+        const user = `bench_user_${run}`;
+        if (fn === 'customer') await perkamo.identify(user, { plan: 'pro' });
+        const event = coldEvent(fn, `cold-${fn}-${run}-${v.key}`, await jwks.mint(user, functionOf(fn).scope ?? ''));
         const env = await harness.startFunction({
           node: v.node,
           taskRoot: root,

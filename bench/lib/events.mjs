@@ -102,8 +102,9 @@ export function sqsEvent(run, first, count) {
 /**
  * The first invocation of a cold start under the harness, per function, as its triggers deliver it
  * to the deployed function: emit an EventBridge event, batch an SQS batch of 10 from the events
- * queue, identify an SQS batch of 3 from the identify queue, stream-token an HTTP API request with
- * `bearer` (an RS256 token the function verifies against the JWKS it is deployed with).
+ * queue, identify an SQS batch of 3 from the identify queue, stream-token, customer and program an
+ * HTTP API request with `bearer` (an RS256 token the function verifies against the JWKS it is
+ * deployed with; the other functions leave it unused).
  */
 export function coldEvent(fn, run, bearer) {
   switch (fn) {
@@ -120,6 +121,10 @@ export function coldEvent(fn, run, bearer) {
     }
     case 'stream-token':
       return httpApiEvent('POST /stream-token', {}, { authorizer: false, headers: { authorization: `Bearer ${bearer}` } });
+    case 'customer':
+      return httpApiEvent('GET /customer', undefined, { authorizer: false, headers: { authorization: `Bearer ${bearer}` } });
+    case 'program':
+      return httpApiEvent('GET /program', undefined, { authorizer: false, headers: { authorization: `Bearer ${bearer}` } });
     default:
       throw new Error(`no first event for ${fn}`);
   }

@@ -379,6 +379,8 @@ export function renderReport(results) {
     batch: 'an SQS batch of 10 records',
     identify: 'an SQS batch of 3 records from the identify queue',
     'stream-token': 'an HTTP API request with an RS256 bearer token, verified against the loopback JWKS (fetched on this first use)',
+    customer: "`GET /customer` with a bearer token of scope `perkamo:read`, for a customer Perkamo knows (its state read from the emulator)",
+    program: '`GET /program` with a bearer token (the program read from the emulator)',
   };
   p('## 1. Cold start', '');
   p(

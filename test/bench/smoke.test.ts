@@ -72,7 +72,13 @@ describe('npm run bench --quick', () => {
     // environment reported Lambda's Init Duration and its first invocation's Duration; the traced
     // variants exported spans (ours as OTLP/protobuf, the deployed default), the others none.
     expect(raw.lambda.node['24']).toMatch(/^24\./);
-    expect(Object.keys(raw.cold)).toEqual(['emit', 'batch']);
+    expect(Object.keys(raw.cold)).toEqual(['emit', 'batch', 'customer']);
+    // customer: an HTTP request with a bearer token for a customer the emulator knows; a traced first
+    // invocation that answered (the run stops on an HTTP error) and exported spans.
+    for (const variant of ['untraced', 'ours', 'official', 'sourceMaps']) {
+      expect(raw.cold.customer[variant].length, `customer ${variant}`).toBeGreaterThan(0);
+      for (const r of raw.cold.customer[variant]) expect(r.spans > 0, `customer ${variant} spans`).toBe(variant !== 'untraced');
+    }
     for (const fn of ['emit', 'batch']) {
       for (const variant of ['untraced', 'ours', 'official', 'oursNone', 'sourceMaps', ...(raw22 ? ['untraced22', 'ours22'] : [])]) {
         const runs = raw.cold[fn][variant];
@@ -118,6 +124,8 @@ describe('npm run bench --quick', () => {
       }
     }
     expect(raw.throughput.ours[0].calls).toBeLessThan(raw.throughput.powertools[0].calls);
+    // Every function of the function list is weighed, not only those whose cold starts ran.
+    expect(Object.keys(raw.bytes.functions)).toEqual(['emit', 'batch', 'identify', 'stream-token', 'customer', 'program']);
     expect(raw.bytes.layer.init).toBeGreaterThan(0);
     expect(raw.bytes.layer.export).toBeGreaterThan(0);
     // Warm responses as deployed: both receivers, every span of every variant counted, none lost;
