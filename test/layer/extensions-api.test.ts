@@ -179,16 +179,20 @@ describe('the INVOKE event is looked at once the invocation\'s spans are complet
     await vi.waitFor(() => expect(state.polls).toBe(1));
     after.done();
     await vi.waitFor(() => expect(flushes).toHaveLength(1));
+    // The n-th invocation starts, telling a later deadline than its event's — a probe: an extension
+    // that read the event would export the margin before the event's deadline, one that did not
+    // waits for done() or the told deadline.
+    const provesUnread = async (n: number) => {
+      after.started(state.deadlines[n - 1]! + 1_000);
+      await wait(700);
+      expect(flushes).toHaveLength(n - 1);
+      after.done();
+      await vi.waitFor(() => expect(flushes).toHaveLength(n));
+    };
 
-    // The second: its event (due in 600 ms) has been sent. The invocation starts, telling a later
-    // deadline than the event's — a probe: an extension that read the event would export the margin
-    // before the event's deadline, one that did not waits for done() or the told deadline.
+    // The second: its event (due in 600 ms) has been sent, and stays unread until done().
     await vi.waitFor(() => expect(state.polls).toBe(2));
-    after.started(state.deadlines[1]! + 1_000);
-    await wait(700);
-    expect(flushes).toHaveLength(1);
-    after.done();
-    await vi.waitFor(() => expect(flushes).toHaveLength(2));
+    await provesUnread(2);
 
     // The third: no invocation starts, nothing is said, the process is not frozen — as when the poll's
     // connection was lost and the invocation still waits for it. Read after 100 ms; its own deadline then holds.
@@ -204,11 +208,7 @@ describe('the INVOKE event is looked at once the invocation\'s spans are complet
     const blockedUntil = Date.now() + 150;
     while (Date.now() < blockedUntil);
     await wait(5);
-    after.started(state.deadlines[3]! + 1_000);
-    await wait(700);
-    expect(flushes).toHaveLength(3);
-    after.done();
-    await vi.waitFor(() => expect(flushes).toHaveLength(4));
+    await provesUnread(4);
 
     // The fifth never says its spans are complete: read when started()'s deadline (here the event's) nears.
     await vi.waitFor(() => expect(state.polls).toBe(5));
