@@ -77,30 +77,60 @@ describe('a JWKS endpoint slower than the invocation', () => {
   });
 });
 
-describe('a JWKS that fails once its keys are held', () => {
+describe('a JWKS that fails', () => {
   afterEach(() => {
     vi.restoreAllMocks();
     vi.useRealTimers();
   });
 
-  it('the built function keeps verifying and logs one warning for a run of failed refreshes, without the token', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    delayMs = 0;
-    jwks.reset();
+  /** A cold emit at LOG_LEVEL=warn, a post that mints a token per call (kept), and the lines it writes from `capture()` on. */
+  const coldPoster = async () => {
     const emit = await coldEmit({ LOG_LEVEL: 'warn' });
     const tokens: string[] = [];
+    const lines: string[] = [];
     const post = async () => {
       const token = await signRs256(issuer.keys[0]!, claims({ scope: 'perkamo:emit' }));
       tokens.push(token);
       const event = httpApiEvent('POST /events', { user_id: 'u1', event: 'page.viewed', transaction_id: `tx-${tokens.length}` }, { authorization: `Bearer ${token}` });
       return (await emit(event, lambdaContext(10_000))).statusCode;
     };
+    const capture = () =>
+      vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+        lines.push(String(chunk));
+        return true;
+      });
+    return { post, capture, tokens, lines };
+  };
+
+  it('with no keys held (a cold start), the built function answers 503 and logs one warning with the reason for the run of failures, without the token', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    delayMs = 0;
+    jwks.reset();
+    const { post, capture, tokens, lines } = await coldPoster();
+    capture();
+    jwks.enqueue((_req, res) => void res.writeHead(500).end());
+    jwks.enqueue((_req, res) => void res.writeHead(500).end());
+    expect(await post()).toBe(503);
+    // Tried again after 1 s, failing again; then after 2 s more, the IdP is back.
+    vi.setSystemTime(Date.now() + 1_100);
+    expect(await post()).toBe(503);
+    expect(jwks.requests).toHaveLength(2);
+    vi.setSystemTime(Date.now() + 2_100);
     expect(await post()).toBe(200);
-    const lines: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      lines.push(String(chunk));
-      return true;
-    });
+    const warnings = lines.filter((line) => line.includes('JWKS fetch failed')).map((line) => JSON.parse(line));
+    expect(warnings).toEqual([expect.objectContaining({ level: 'WARN', error: 'the JWKS answered HTTP 500, not 200' })]);
+    expect(warnings[0].message).toContain('check AUTH_JWKS_URL');
+    expect(lines.some((line) => line.includes('JWKS refresh failed'))).toBe(false);
+    for (const token of tokens) expect(lines.join('')).not.toContain(token);
+  });
+
+  it('once its keys are held, the built function keeps verifying and logs one warning for a run of failed refreshes, without the token', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    delayMs = 0;
+    jwks.reset();
+    const { post, capture, tokens, lines } = await coldPoster();
+    expect(await post()).toBe(200);
+    capture();
     // Past the keys' 10 minutes, then twice past the 30 s cooldown: three refreshes, each failing.
     for (const [step, advanceMs] of [11 * 60_000, 31_000, 31_000].entries()) {
       vi.setSystemTime(Date.now() + advanceMs);

@@ -29,8 +29,8 @@ export interface AuthOptions {
   scope?: string;
   /** Clock for exp/nbf checks, epoch milliseconds. */
   now?: () => number;
-  /** A refresh of the held JWKS keys failed (once per run of failures): jwks.ts. */
-  onKeySetRefreshError?: KeySetOptions['onRefreshError'];
+  /** A fetch of the JWKS failed, a refresh of held keys or not (once per run of failures): jwks.ts. */
+  onKeySetFetchError?: KeySetOptions['onFetchError'];
 }
 
 /** Largest bearer token accepted, in bytes (tokens are ASCII). */
@@ -46,7 +46,7 @@ const defaults = { now: Date.now };
 export function auth(options: AuthOptions): PerkamoMiddleware {
   const { config, scope } = options;
   const now = options.now ?? defaults.now;
-  const verify = config.mode === 'jwt' ? verifier(config, now, { onRefreshError: options.onKeySetRefreshError }) : undefined;
+  const verify = config.mode === 'jwt' ? verifier(config, now, { onFetchError: options.onKeySetFetchError }) : undefined;
   // Only a JWKS does I/O: its fetch is held to the invocation's budget; HS keys are local.
   const fetchesKeys = config.jwksUrl !== undefined;
 

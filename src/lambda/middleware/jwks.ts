@@ -4,8 +4,9 @@
 // refreshed in the background while it still verifies (for at most an hour more), and a failed
 // fetch is not tried again for 30 s. With no key that may verify, an IdP that fails is not asked by
 // every invocation either: it is tried again after 1 s, then 2, 4… up to 30 s between fetches, and
-// the invocations meanwhile answer 503 (a blip at a cold start costs a second, not half a minute). A failed refresh of held keys is told
-// (`onRefreshError`) once per run of failures, not at each retry. Each JWK is imported into a
+// the invocations meanwhile answer 503 (a blip at a cold start costs a second, not half a minute). A failed
+// fetch is told (`onFetchError`) once per run of failures, not at each retry, keys held or not: with
+// none held, every token gets 503 and the reason is otherwise nowhere in the logs. Each JWK is imported into a
 // KeyObject once, when a token first needs it.
 //
 // A key set that cannot be had (network, timeout, non-200, not JSON, not a key set, over 256 KiB, a
@@ -46,11 +47,12 @@ type Jwk = Record<string, unknown>;
 
 export interface KeySetOptions {
   /**
-   * A fetch failed while keys are held (a refresh): they verify `staleForMs` more (0: no longer).
-   * Told once per run of failures, the first; a good fetch ends the run. The message is ours, with
-   * the fetch's own reason bounded in length; it holds no key and no token.
+   * A fetch failed. `held`: keys are held (it was a refresh), and they verify `staleForMs` more (0:
+   * no longer); else no token verifies until a fetch succeeds. Told once per run of failures, the
+   * first; a good fetch ends the run. The message is ours, with the fetch's own reason bounded in
+   * length; it holds no key and no token.
    */
-  onRefreshError?: (error: KeySetUnavailable, info: { staleForMs: number }) => void;
+  onFetchError?: (error: KeySetUnavailable, info: { held: boolean; staleForMs: number }) => void;
 }
 
 export function remoteKeySet(url: URL, options: KeySetOptions = {}): KeyLookup {
@@ -60,7 +62,7 @@ export function remoteKeySet(url: URL, options: KeySetOptions = {}): KeyLookup {
   // Failed fetches since the last good one: the no-keys backoff grows with them.
   let failures = 0;
   let lastFailure: unknown;
-  // The current run of failures was told (onRefreshError).
+  // The current run of failures was told (onFetchError).
   let told = false;
   // One fetch at a time, shared by every invocation waiting for it (a Managed Instance runs many).
   let pending: Promise<void> | undefined;
@@ -79,9 +81,10 @@ export function remoteKeySet(url: URL, options: KeySetOptions = {}): KeyLookup {
           failedAt = Date.now();
           failures++;
           lastFailure = error;
-          if (keys !== undefined && !told) {
+          if (!told) {
             told = true;
-            options.onRefreshError?.(error as KeySetUnavailable, { staleForMs: Math.max(0, fetchedAt + jwksMaxAgeMs + jwksMaxStaleMs - failedAt) });
+            const held = keys !== undefined;
+            options.onFetchError?.(error as KeySetUnavailable, { held, staleForMs: held ? Math.max(0, fetchedAt + jwksMaxAgeMs + jwksMaxStaleMs - failedAt) : 0 });
           }
           throw error;
         },
