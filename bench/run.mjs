@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { buildBaselines } from './lib/build-baselines.mjs';
 import { packageDeployed, processCpuMs, startExtensionsApiStub, startJwksIssuer, writeOfficialWrapper } from './lib/deployed.mjs';
 import { measureWarmDeployed } from './lib/warm-deployed.mjs';
-import { coldEvent } from './lib/events.mjs';
+import { coldEvent, coldEventText, coldStartsOverHttp } from './lib/events.mjs';
 import { cleanEnv, control, root, runNode, startInteractive, startServer, stopAll } from './lib/procs.mjs';
 import { renderReport } from './lib/report.mjs';
 import { median, rotate } from './lib/stats.mjs';
@@ -50,7 +50,7 @@ const buildDir = args['build-dir'] ? abs(args['build-dir']) : join(root, 'bench/
 
 const config = quick
   ? {
-      // customer too: the one whose first invocation needs the emulator to know its caller.
+      // customer too: a first invocation over HTTP to its route, with a bearer token, from a caller Perkamo knows.
       cold: { runs: 2, functions: ['emit', 'batch', 'customer'] },
       warmDeployed: { warmup: 3, rounds: 2, blockSize: 10, delays: [0, 50], hangInvocations: 2 },
       layerInit: { runs: 3 },
@@ -152,12 +152,14 @@ function checkAnswer(payload, what) {
 }
 
 async function main() {
-  const missing = fromDist.filter((file) => !existsSync(file)).map((file) => relative(root, file));
-  if (missing.length) throw new Error(`${missing.join(', ')} missing: run \`npm run build\` first (\`npm run bench\` does)`);
+  const requireBuilt = (files) => {
+    const missing = files.filter((file) => !existsSync(file)).map((file) => relative(root, file));
+    if (missing.length) throw new Error(`${missing.join(', ')} missing: run \`npm run build\` first (\`npm run bench\` does)`);
+  };
+  requireBuilt(fromDist);
   // Every function of the function list (src/lambda/functions/index.ts), as the build wrote it.
   const { functionNames: FUNCTIONS, functionOf } = await import('../dist/lib/lambda.mjs');
-  const unbuilt = FUNCTIONS.filter((fn) => !existsSync(fnFile(fn))).map((fn) => relative(root, fnFile(fn)));
-  if (unbuilt.length) throw new Error(`${unbuilt.join(', ')} missing: run \`npm run build\` first (\`npm run bench\` does)`);
+  requireBuilt(FUNCTIONS.map(fnFile));
   if (relative(root, buildDir).startsWith('..')) throw new Error('--build-dir must lie inside the repository (node_modules must resolve from it)');
   // The emulator runs without --server-key/--browser-key: it accepts its default keys.
   const { defaultKeys } = await import('../dist/lib/emulator.mjs');
@@ -335,6 +337,7 @@ async function main() {
     const total = runs * functions.reduce((n, fn) => n + coldVariantsOf(fn).length, 0);
     let done = 0;
     results.cold = {};
+    results.coldEvents = Object.fromEntries(functions.map((fn) => [fn, coldEventText(functionOf(fn))]));
     results.lambda = {
       node: { 24: await harness.nodeVersion(node24), ...(node22 && { 22: await harness.nodeVersion(node22) }) },
       memoryMb: deployed.node24.emit.memoryMb,
@@ -347,10 +350,15 @@ async function main() {
         await resetEmulator();
         await resetReceiver();
         const f = deployed[v.pkg][fn];
-        // The HTTP first invocations carry a token with the function's scope; customer reads a customer Perkamo knows.
+        // An HTTP first invocation comes from a signed-in caller Perkamo knows (customer reads its state).
+        const def = functionOf(fn);
         const user = `bench_user_${run}`;
-        if (fn === 'customer') await perkamo.identify(user, { plan: 'pro' });
-        const event = coldEvent(fn, `cold-${fn}-${run}-${v.key}`, await jwks.mint(user, functionOf(fn).scope ?? ''));
+        let bearer;
+        if (coldStartsOverHttp(def)) {
+          await perkamo.identify(user, { plan: 'pro' });
+          bearer = await jwks.mint(user, def.scope ?? '');
+        }
+        const event = coldEvent(def, `cold-${fn}-${run}-${v.key}`, bearer);
         const env = await harness.startFunction({
           node: v.node,
           taskRoot: root,

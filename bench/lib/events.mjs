@@ -100,34 +100,45 @@ export function sqsEvent(run, first, count) {
 }
 
 /**
- * The first invocation of a cold start under the harness, per function, as its triggers deliver it
- * to the deployed function: emit an EventBridge event, batch an SQS batch of 10 from the events
- * queue, identify an SQS batch of 3 from the identify queue, stream-token, customer and program an
- * HTTP API request with `bearer` (an RS256 token the function verifies against the JWKS it is
- * deployed with; the other functions leave it unused).
+ * The first invocation of a cold start under the harness, for the functions a queue or a bus
+ * triggers in the benchmark: what it is (for the report) and the event, as the trigger delivers it.
  */
-export function coldEvent(fn, run, bearer) {
-  switch (fn) {
-    case 'emit': {
+const queuedFirst = {
+  emit: {
+    text: 'an EventBridge event',
+    event: (run) => {
       const { transaction_id: _, ...detail } = eventPayload(run, 0);
       return eventBridgeEvent(detail);
-    }
-    case 'batch':
-      return sqsEvent(run, 0, 10);
-    case 'identify': {
+    },
+  },
+  batch: { text: 'an SQS batch of 10 records', event: (run) => sqsEvent(run, 0, 10) },
+  identify: {
+    text: 'an SQS batch of 3 records from the identify queue',
+    event: (run) => {
       const sent = String(Date.now());
       const traits = [{ plan: 'pro' }, { country: 'DE', locale: 'de-DE' }, { tier: 'gold' }];
       return { Records: traits.map((t, i) => sqsMessage({ user_id: `bench_user_${run}_${i}`, traits: t }, sent, 'perkamo-identify')) };
-    }
-    case 'stream-token':
-      return httpApiEvent('POST /stream-token', {}, { authorizer: false, headers: { authorization: `Bearer ${bearer}` } });
-    case 'customer':
-      return httpApiEvent('GET /customer', undefined, { authorizer: false, headers: { authorization: `Bearer ${bearer}` } });
-    case 'program':
-      return httpApiEvent('GET /program', undefined, { authorizer: false, headers: { authorization: `Bearer ${bearer}` } });
-    default:
-      throw new Error(`no first event for ${fn}`);
-  }
+    },
+  },
+};
+
+/** Whether `fn` (a function of the function list) takes its first invocation over HTTP, with a bearer token. */
+export const coldStartsOverHttp = (fn) => !(fn.name in queuedFirst);
+
+/**
+ * The first invocation of `fn` (a function of the function list): its trigger's event, or a request
+ * to its own route with `bearer` (an RS256 token of its scope, which the function verifies against
+ * the JWKS it is deployed with); a POST carries an empty JSON object.
+ */
+export function coldEvent(fn, run, bearer) {
+  if (!coldStartsOverHttp(fn)) return queuedFirst[fn.name].event(run);
+  return httpApiEvent(fn.route, fn.route.startsWith('POST ') ? {} : undefined, { authorizer: false, headers: { authorization: `Bearer ${bearer}` } });
+}
+
+/** coldEvent's invocation in words, for the report. */
+export function coldEventText(fn) {
+  if (!coldStartsOverHttp(fn)) return queuedFirst[fn.name].text;
+  return `\`${fn.route}\` with an RS256 bearer token${fn.scope ? ` of scope \`${fn.scope}\`` : ''}, verified against the loopback JWKS (fetched on this first use), from a caller Perkamo knows`;
 }
 
 /**

@@ -374,14 +374,6 @@ export function renderReport(results) {
   );
 
   // 1. cold
-  const firstEvents = {
-    emit: 'an EventBridge event',
-    batch: 'an SQS batch of 10 records',
-    identify: 'an SQS batch of 3 records from the identify queue',
-    'stream-token': 'an HTTP API request with an RS256 bearer token, verified against the loopback JWKS (fetched on this first use)',
-    customer: "`GET /customer` with a bearer token of scope `perkamo:read`, for a customer Perkamo knows (its state read from the emulator)",
-    program: '`GET /program` with a bearer token (the program read from the emulator)',
-  };
   p('## 1. Cold start', '');
   p(
     "Lambda's Init Duration under the real runtime client, aws-lambda-ric " +
@@ -390,7 +382,7 @@ export function renderReport(results) {
       `Secrets Manager, \`AUTH_*\` naming a loopback JWKS, ${num(lambda.memoryMb)} MB and the heap flags Lambda's bootstrap derives from it), on Node ${lambda.node[24]}. ` +
       'The functions are packaged by `serverless package` (osls, offline) and every environment is the template\'s, changed only as its variant says. ' +
       `${config.cold.runs} fresh environments per variant and function, the variants interleaved round by round; each is started, takes one first invocation ` +
-      `(${fns.map((fn) => `${fn}: ${firstEvents[fn]}`).join('; ')}), and is shut down. ` +
+      `(${fns.map((fn) => `${fn}: ${results.coldEvents[fn]}`).join('; ')}), and is shut down. ` +
       "**Init Duration** = the REPORT line's: from the runtime's start (its exec wrapper, when one is set) until the runtime and every registered " +
       "extension wait on `next` (ours registers one internal extension at init, from the function's own process). **First invocation** = that invocation's Duration: until the runtime and " +
       'the extensions wait on `next` again — ours exports its spans after the response, in that post-response phase, so the Duration includes the export and the ' +

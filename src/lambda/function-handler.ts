@@ -34,8 +34,8 @@ export function createHandler(fn: PerkamoFunction): PerkamoHandler {
         config: runtime.auth,
         scope: fn.scope,
         // The message is ours and the fetch's bounded reason: no key, no token (jwks.ts).
-        onKeySetFetchError: (error, { held, staleForMs }) =>
-          held && staleForMs > 0
+        onKeySetFetchError: (error, { staleForMs }) =>
+          staleForMs > 0
             ? runtime.logger.warn('JWKS refresh failed; the held keys verify for stale_for_ms more, then tokens get 503', { error: error.message, stale_for_ms: staleForMs })
             : runtime.logger.warn('JWKS fetch failed; no key verifies, so tokens get 503 auth_unavailable until a fetch succeeds (tried again with a backoff); check AUTH_JWKS_URL', { error: error.message }),
       }),

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { functionNames, functionOf } from '../../src/lambda/functions/index.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -73,6 +74,9 @@ describe('npm run bench --quick', () => {
     // variants exported spans (ours as OTLP/protobuf, the deployed default), the others none.
     expect(raw.lambda.node['24']).toMatch(/^24\./);
     expect(Object.keys(raw.cold)).toEqual(['emit', 'batch', 'customer']);
+    // Its first invocation is its own route from the function list, with a token of its scope.
+    const customer = functionOf('customer');
+    expect(markdown).toContain(`customer: \`${customer.route}\` with an RS256 bearer token of scope \`${customer.scope}\``);
     // customer: an HTTP request with a bearer token for a customer the emulator knows; a traced first
     // invocation that answered (the run stops on an HTTP error) and exported spans.
     for (const variant of ['untraced', 'ours', 'official', 'sourceMaps']) {
@@ -125,7 +129,7 @@ describe('npm run bench --quick', () => {
     }
     expect(raw.throughput.ours[0].calls).toBeLessThan(raw.throughput.powertools[0].calls);
     // Every function of the function list is weighed, not only those whose cold starts ran.
-    expect(Object.keys(raw.bytes.functions)).toEqual(['emit', 'batch', 'identify', 'stream-token', 'customer', 'program']);
+    expect(Object.keys(raw.bytes.functions)).toEqual(functionNames);
     expect(raw.bytes.layer.init).toBeGreaterThan(0);
     expect(raw.bytes.layer.export).toBeGreaterThan(0);
     // Warm responses as deployed: both receivers, every span of every variant counted, none lost;

@@ -47,12 +47,12 @@ type Jwk = Record<string, unknown>;
 
 export interface KeySetOptions {
   /**
-   * A fetch failed. `held`: keys are held (it was a refresh), and they verify `staleForMs` more (0:
-   * no longer); else no token verifies until a fetch succeeds. Told once per run of failures, the
+   * A fetch failed: the held keys verify `staleForMs` more; 0 when none is held or they have run
+   * out, so that no token verifies until a fetch succeeds. Told once per run of failures, the
    * first; a good fetch ends the run. The message is ours, with the fetch's own reason bounded in
    * length; it holds no key and no token.
    */
-  onFetchError?: (error: KeySetUnavailable, info: { held: boolean; staleForMs: number }) => void;
+  onFetchError?: (error: KeySetUnavailable, info: { staleForMs: number }) => void;
 }
 
 export function remoteKeySet(url: URL, options: KeySetOptions = {}): KeyLookup {
@@ -83,8 +83,8 @@ export function remoteKeySet(url: URL, options: KeySetOptions = {}): KeyLookup {
           lastFailure = error;
           if (!told) {
             told = true;
-            const held = keys !== undefined;
-            options.onFetchError?.(error as KeySetUnavailable, { held, staleForMs: held ? Math.max(0, fetchedAt + jwksMaxAgeMs + jwksMaxStaleMs - failedAt) : 0 });
+            // With no keys, fetchedAt is -Infinity: 0.
+            options.onFetchError?.(error as KeySetUnavailable, { staleForMs: Math.max(0, fetchedAt + jwksMaxAgeMs + jwksMaxStaleMs - failedAt) });
           }
           throw error;
         },
